@@ -1,0 +1,20 @@
+"""The identity graph as a pure library.
+
+It normalises identifiers and decides how an event's identifiers map onto persons
+(create, attach or merge). It imports nothing of the project and does no I/O, so every
+stitching decision can be tested without a database and replayed deterministically.
+"""
+
+from identity.identifiers import Identifier, InvalidIdentifier, normalise_identifier
+from identity.ids import new_person_id
+from identity.stitching import Merge, StitchPlan, plan_batch
+
+__all__ = [
+    "Identifier",
+    "InvalidIdentifier",
+    "Merge",
+    "StitchPlan",
+    "new_person_id",
+    "normalise_identifier",
+    "plan_batch",
+]

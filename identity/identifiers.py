@@ -1,0 +1,88 @@
+"""Identifier normalisation: the same person must produce the same key however they type it.
+
+Two spellings of one email (``Ana@Example.com `` and ``ana@example.com``) or one phone
+number (``020 7946 0958`` and ``+44 20 7946 0958``) must land on one identifier, or the
+graph leaves a customer in pieces. Types are open-ended, so only the ones with a known
+shape get a shape check; every other value is kept as sent (trimmed), because cookie and
+device ids are case-sensitive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+MAX_VALUE_LENGTH = 256
+_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_PHONE_TYPES = frozenset({"phone", "whatsapp", "sms"})
+
+
+class InvalidIdentifier(ValueError):
+    """An identifier that cannot be normalised; ``field`` says which part is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A normalised identifier; ``key`` is its unique name in the graph."""
+
+    type: str
+    value: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.value}"
+
+
+def normalise_identifier(type_: str, value: str, default_region: str) -> Identifier:
+    """Return the canonical form of one identifier or raise :class:`InvalidIdentifier`."""
+    kind = type_.strip().lower()
+    if not _TYPE_PATTERN.match(kind):
+        raise InvalidIdentifier(
+            "type",
+            f"{type_!r} is not a valid identifier type "
+            "(a letter, then up to 31 letters, digits or underscores)",
+        )
+    raw = value.strip()
+    if not raw:
+        raise InvalidIdentifier("value", f"the {kind} value is empty")
+    if len(raw) > MAX_VALUE_LENGTH:
+        raise InvalidIdentifier(
+            "value", f"the {kind} value is {len(raw)} characters long; at most {MAX_VALUE_LENGTH}"
+        )
+    if kind == "email":
+        return Identifier(kind, _normalise_email(raw))
+    if kind in _PHONE_TYPES:
+        return Identifier(kind, _normalise_phone(raw, kind, default_region))
+    return Identifier(kind, raw)
+
+
+def _normalise_email(raw: str) -> str:
+    try:
+        checked = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidIdentifier("value", f"{raw!r} is not a valid email address: {error}") from None
+    return checked.normalized.lower()
+
+
+def _normalise_phone(raw: str, kind: str, default_region: str) -> str:
+    # WhatsApp ids are international numbers written without the leading "+".
+    candidate = f"+{raw}" if kind == "whatsapp" and raw.isdigit() else raw
+    try:
+        number = phonenumbers.parse(candidate, default_region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise InvalidIdentifier(
+            "value",
+            f"{raw!r} is not a valid phone number "
+            f"(write it with its country code, or as a {default_region} number)",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
