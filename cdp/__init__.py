@@ -1,0 +1,1 @@
+"""Customer data platform: one profile per person, served over GraphQL."""

@@ -1,0 +1,29 @@
+"""Errors the service reports to callers, each with a stable code.
+
+The GraphQL layer turns these into errors whose ``extensions.code`` is ``code``; keeping
+the codes here lets the domain say what went wrong without knowing about GraphQL.
+"""
+
+from __future__ import annotations
+
+
+class CdpError(Exception):
+    """Base of every error a caller may see; ``code`` is stable across releases."""
+
+    code = "INTERNAL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadUserInput(CdpError):
+    """The request itself is wrong (too many events, a bad cursor, a bad page size)."""
+
+    code = "BAD_USER_INPUT"
+
+
+class NotFound(CdpError):
+    """The thing asked for does not exist."""
+
+    code = "NOT_FOUND"

@@ -1,0 +1,81 @@
+"""Reading profiles: a person is found by any id it ever had or any identifier it owns.
+
+A person that absorbed others reads as a *family* (itself plus everyone merged into it),
+so a merge still being settled never hides an identifier or an event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cdp.errors import BadUserInput
+from cdp.store import Stores
+from cdp.store.database import Document
+from cdp.timeline import Position, TimelineQuery
+from identity import InvalidIdentifier, normalise_identifier
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    id: str
+    traits: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    merged_from: tuple[str, ...]
+
+    @property
+    def family(self) -> list[str]:
+        return [self.id, *self.merged_from]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePage:
+    events: list[Document]
+    has_next: bool
+    end: Position | None
+
+
+async def find_person(stores: Stores, person_id: str) -> Profile | None:
+    """The live person behind ``person_id``, following merges; None when it never existed."""
+    root = (await stores.persons.roots([person_id]))[person_id]
+    doc = await stores.persons.get(root)
+    if doc is None:
+        return None
+    absorbed = await stores.persons.absorbed_into(root)
+    return Profile(
+        id=root,
+        traits=doc.get("traits", {}),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        merged_from=tuple(absorbed),
+    )
+
+
+async def find_by_identifier(
+    stores: Stores, type_: str, value: str, default_region: str
+) -> Profile | None:
+    """The person owning an identifier, normalised as on the way in."""
+    try:
+        identifier = normalise_identifier(type_, value, default_region)
+    except InvalidIdentifier as error:
+        raise BadUserInput(error.message if error.field == "value" else str(error)) from None
+    owners = await stores.identifiers.owners([identifier.key])
+    owner = owners.get(identifier.key)
+    return await find_person(stores, owner) if owner else None
+
+
+async def identifiers_of(stores: Stores, profile: Profile) -> list[Document]:
+    return await stores.identifiers.of_persons(profile.family)
+
+
+async def timeline_page(stores: Stores, profile: Profile, query: TimelineQuery) -> TimelinePage:
+    found = await stores.events.page(profile.family, query)
+    events, has_next = found[: query.first], len(found) > query.first
+    end = Position(events[-1]["timestamp"], events[-1]["_id"]) if events else None
+    return TimelinePage(events, has_next, end)
+
+
+async def timeline_count(stores: Stores, profile: Profile, query: TimelineQuery) -> int:
+    return await stores.events.count(profile.family, query)

@@ -1,0 +1,48 @@
+"""Service settings, read from ``CDP_*`` environment variables (or a ``.env`` file).
+
+Nothing reads settings at import time: :func:`cdp.app.create_app` receives a
+:class:`Settings` object, so tests and tools build the service with the values they need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; the README's configuration table documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="CDP_", env_file=".env", extra="ignore")
+
+    mongodb_uri: str | None = Field(
+        default=None,
+        description="MongoDB connection string; unset starts the embedded server.",
+    )
+    db_name: str = Field(default="cdp", description="Database that holds the collections.")
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
+    data_dir: Path = Field(
+        default=Path(".cdp-data"), description="Where the embedded server keeps its data."
+    )
+    default_phone_region: str = Field(
+        default="US",
+        description="Region (ISO 3166 alpha-2) for phone numbers written without a country code.",
+    )
+    max_batch_size: int = Field(default=1000, ge=1, description="Most events one track call takes.")
+    max_properties_bytes: int = Field(
+        default=64 * 1024, ge=1, description="Largest JSON size of one event's properties."
+    )
+    embedded_start_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for the embedded server to answer."
+    )
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _region_upper(cls, value: str) -> str:
+        region = value.strip().upper()
+        if len(region) != 2 or not region.isalpha():
+            raise ValueError("must be a two-letter region code such as US, GB or DE")
+        return region

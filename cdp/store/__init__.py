@@ -1,0 +1,39 @@
+"""Storage: the only package that imports pymongo.
+
+Each collection has one small store class; :class:`Stores` bundles them for the flows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document
+from cdp.store.events import EventStore
+from cdp.store.identifiers import IdentifierStore, Sighting
+from cdp.store.links import LinkProof, LinkStore
+from cdp.store.merges import MergeStore
+from cdp.store.persons import PersonStore
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    persons: PersonStore
+    identifiers: IdentifierStore
+    events: EventStore
+    links: LinkStore
+    merges: MergeStore
+
+    @classmethod
+    def on(cls, db: AsyncDatabase[Document]) -> Stores:
+        return cls(
+            persons=PersonStore(db),
+            identifiers=IdentifierStore(db),
+            events=EventStore(db),
+            links=LinkStore(db),
+            merges=MergeStore(db),
+        )
+
+
+__all__ = ["LinkProof", "Sighting", "Stores"]

@@ -1,0 +1,75 @@
+"""The ``events`` collection: ``_id`` is the message id, which makes ingestion idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from cdp.store.database import Document
+from cdp.timeline import TimelineQuery
+
+DUPLICATE_KEY = 11000
+
+
+class EventStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db["events"]
+
+    async def existing(self, message_ids: Iterable[str]) -> set[str]:
+        cursor = self._collection.find({"_id": {"$in": list(message_ids)}}, {"_id": 1})
+        return {doc["_id"] async for doc in cursor}
+
+    async def insert(self, documents: Sequence[Document]) -> set[str]:
+        """Insert events; returns the ids that another writer stored first (duplicates)."""
+        if not documents:
+            return set()
+        try:
+            await self._collection.insert_many(documents, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details["writeErrors"]
+            if any(entry["code"] != DUPLICATE_KEY for entry in errors):
+                raise
+            return {documents[entry["index"]]["_id"] for entry in errors}
+        return set()
+
+    async def repoint(self, from_person: str, to_person: str) -> None:
+        await self._collection.update_many(
+            {"person_id": from_person}, {"$set": {"person_id": to_person}}
+        )
+
+    async def page(self, person_ids: Sequence[str], query: TimelineQuery) -> list[Document]:
+        """One page, newest first, plus one extra event when there is a next page."""
+        match = _filter(person_ids, query)
+        if query.after is not None:
+            at, event_id = query.after.timestamp, query.after.event_id
+            match["$or"] = [
+                {"timestamp": {"$lt": at}},
+                {"timestamp": at, "_id": {"$lt": event_id}},
+            ]
+        cursor = (
+            self._collection.find(match)
+            .sort([("timestamp", -1), ("_id", -1)])
+            .limit(query.first + 1)
+        )
+        return await cursor.to_list()
+
+    async def count(self, person_ids: Sequence[str], query: TimelineQuery) -> int:
+        return await self._collection.count_documents(_filter(person_ids, query))
+
+
+def _filter(person_ids: Sequence[str], query: TimelineQuery) -> Document:
+    match: Document = {"person_id": {"$in": list(person_ids)}}
+    if query.channels:
+        match["channel"] = {"$in": [channel.value for channel in query.channels]}
+    if query.types:
+        match["type"] = {"$in": list(query.types)}
+    window: Document = {}
+    if query.since:
+        window["$gte"] = query.since
+    if query.until:
+        window["$lte"] = query.until
+    if window:
+        match["timestamp"] = window
+    return match

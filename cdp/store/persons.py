@@ -1,0 +1,128 @@
+"""The ``persons`` collection: profile documents, and tombstones of persons merged away.
+
+A merged person keeps its document with ``merged_into`` set, so an old id still leads to
+the survivor and a merge interrupted half-way can be finished by anyone who finds it.
+Traits carry the time each value was set (``trait_times``); every write keeps the most
+recent value, so late events and merges cannot overwrite newer facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document
+
+
+def _latest_wins(traits: Mapping[str, Any], at: datetime) -> list[Document]:
+    """An update pipeline setting each trait unless a newer value is already stored.
+
+    Values go through ``$literal`` so that user data such as ``"$where"`` is never read as
+    an expression.
+    """
+    fields: Document = {}
+    for name, value in traits.items():
+        newer = {"$gte": [at, f"$trait_times.{name}"]}
+        fields[f"traits.{name}"] = {"$cond": [newer, {"$literal": value}, f"$traits.{name}"]}
+        fields[f"trait_times.{name}"] = {"$max": [at, f"$trait_times.{name}"]}
+    return [{"$set": fields}]
+
+
+class PersonStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db["persons"]
+
+    async def create(self, person_ids: Iterable[str], now: datetime) -> None:
+        operations = [
+            UpdateOne(
+                {"_id": person_id},
+                {
+                    "$setOnInsert": {
+                        "created_at": now,
+                        "updated_at": now,
+                        "traits": {},
+                        "trait_times": {},
+                    }
+                },
+                upsert=True,
+            )
+            for person_id in person_ids
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=False)
+
+    async def get(self, person_id: str) -> Document | None:
+        return await self._collection.find_one({"_id": person_id})
+
+    async def roots(self, person_ids: Iterable[str]) -> dict[str, str]:
+        """Follow ``merged_into`` from each id to the live person it ended in."""
+        parent: dict[str, str] = {}
+        frontier = set(person_ids)
+        while frontier:
+            cursor = self._collection.find({"_id": {"$in": list(frontier)}}, {"merged_into": 1})
+            async for doc in cursor:
+                parent[doc["_id"]] = doc.get("merged_into") or doc["_id"]
+            for unknown in frontier - parent.keys():
+                parent[unknown] = unknown
+            frontier = {target for target in parent.values() if target not in parent}
+        resolved: dict[str, str] = {}
+        for start in parent:
+            node = start
+            while parent[node] != node:
+                node = parent[node]
+            resolved[start] = node
+        return resolved
+
+    async def absorbed_into(self, root: str) -> list[str]:
+        """Every person merged, directly or through others, into ``root``, oldest first."""
+        found: list[str] = []
+        frontier = [root]
+        while frontier:
+            cursor = self._collection.find({"merged_into": {"$in": frontier}}, {"_id": 1})
+            frontier = [doc["_id"] async for doc in cursor]
+            found.extend(frontier)
+        return sorted(found)
+
+    async def mark_merged(self, absorbed: str, survivor: str, now: datetime) -> bool:
+        """Point ``absorbed`` at ``survivor``; False when it was already merged elsewhere."""
+        result = await self._collection.update_one(
+            {"_id": absorbed, "merged_into": None},
+            {"$set": {"merged_into": survivor, "merged_at": now, "updated_at": now}},
+        )
+        return result.modified_count == 1
+
+    async def set_traits(self, updates: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> None:
+        """Apply ``(person, traits, set_at)`` updates, the newest value of each trait winning."""
+        operations = [
+            UpdateOne({"_id": person_id}, _latest_wins(traits, at))
+            for person_id, traits, at in updates
+            if traits
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=True)
+
+    async def take_traits(self, source: Document, target: str) -> None:
+        """Fold ``source``'s traits into ``target``, trait by trait by recency."""
+        times: Mapping[str, datetime] = source.get("trait_times", {})
+        operations = [
+            UpdateOne({"_id": target}, _latest_wins({name: value}, times[name]))
+            for name, value in source.get("traits", {}).items()
+            if name in times
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=True)
+
+    async def delete_empty(self, person_ids: Iterable[str]) -> None:
+        """Delete live persons that were just created and never received anything."""
+        ids = list(person_ids)
+        if ids:
+            await self._collection.delete_many({"_id": {"$in": ids}, "merged_into": None})
+
+    async def touch(self, person_ids: Iterable[str], now: datetime) -> None:
+        await self._collection.update_many(
+            {"_id": {"$in": list(person_ids)}}, {"$max": {"updated_at": now}}
+        )

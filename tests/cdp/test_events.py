@@ -1,0 +1,84 @@
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cdp.events import EventRejected, EventRules, parse_event
+from cdp.models import Channel, RejectionCode
+from tests.stories import event
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+RULES = EventRules(default_phone_region="GB", max_properties_bytes=1024)
+
+
+def good(**changes: Any) -> dict[str, Any]:
+    raw = event("page_view", "WEB", [("cookie_id", "ck-1")], at="2026-03-10T11:00:00+01:00")
+    raw.update(changes)
+    return raw
+
+
+def test_a_valid_event_is_normalised_to_utc_milliseconds_and_given_an_id() -> None:
+    parsed = parse_event(good(timestamp="2026-03-10T11:00:00.123456+01:00"), RULES, NOW)
+    assert parsed.timestamp == datetime(2026, 3, 10, 10, 0, 0, 123000, tzinfo=UTC)
+    assert parsed.channel is Channel.WEB
+    assert len(parsed.message_id) == 32
+
+
+def test_a_missing_timestamp_means_now_and_a_naive_one_means_utc() -> None:
+    assert parse_event(good(timestamp=None), RULES, NOW).timestamp == NOW
+    naive = parse_event(good(timestamp="2026-03-09T08:00:00"), RULES, NOW)
+    assert naive.timestamp == datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+
+
+def test_the_same_identifier_twice_in_one_event_counts_once() -> None:
+    raw = good(
+        identifiers=[{"type": "email", "value": "A@x.io"}, {"type": "email", "value": "a@x.io"}]
+    )
+    assert [i.key for i in parse_event(raw, RULES, NOW).identifiers] == ["email:a@x.io"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "field"),
+    [
+        ({"identifiers": []}, RejectionCode.NO_IDENTIFIERS, "identifiers"),
+        (
+            {
+                "identifiers": [
+                    {"type": "cookie_id", "value": "c"},
+                    {"type": "email", "value": "ana@"},
+                ]
+            },
+            RejectionCode.INVALID_IDENTIFIER,
+            "identifiers[1].value",
+        ),
+        (
+            {"identifiers": [{"type": "phone", "value": "555"}]},
+            RejectionCode.INVALID_IDENTIFIER,
+            "identifiers[0].value",
+        ),
+        ({"channel": "CARRIER_PIGEON"}, RejectionCode.INVALID_EVENT, "channel"),
+        ({"timestamp": "yesterday"}, RejectionCode.INVALID_TIMESTAMP, "timestamp"),
+        ({"timestamp": "2026-03-12T12:00:01Z"}, RejectionCode.INVALID_TIMESTAMP, "timestamp"),
+        ({"timestamp": "1969-12-31T23:59:59Z"}, RejectionCode.INVALID_TIMESTAMP, "timestamp"),
+        ({"properties": {"blob": "x" * 2000}}, RejectionCode.PROPERTIES_TOO_LARGE, "properties"),
+        (
+            {"properties": {"$where": "sleep(1000)"}},
+            RejectionCode.INVALID_EVENT,
+            "properties.$where",
+        ),
+        ({"properties": {"a": [{"b.c": 1}]}}, RejectionCode.INVALID_EVENT, "properties.a[0].b.c"),
+        ({"traits": {"first name": "Ana"}}, RejectionCode.INVALID_EVENT, "traits.first name"),
+        ({"traits": ["not", "an", "object"]}, RejectionCode.INVALID_EVENT, "traits"),
+        ({"type": ""}, RejectionCode.INVALID_EVENT, "type"),
+        ({"messageId": "m" * 257}, RejectionCode.INVALID_EVENT, "messageId"),
+        ({"colour": "blue"}, RejectionCode.INVALID_EVENT, "colour"),
+    ],
+)
+def test_a_bad_event_is_rejected_with_a_code_and_the_field_named(
+    changes: dict[str, Any], code: RejectionCode, field: str
+) -> None:
+    with pytest.raises(EventRejected) as caught:
+        parse_event(good(**changes), RULES, NOW)
+    assert caught.value.code is code
+    assert caught.value.field == field
+    assert caught.value.message.startswith(f"{field}: ")

@@ -1,0 +1,227 @@
+"""The ingest flow against a real server: stitching, idempotency, bad events, races."""
+
+import asyncio
+import random
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.errors import BadUserInput
+from cdp.ingest import IngestLimits, identify, track
+from cdp.models import EventStatus, RejectionCode
+from cdp.profiles import find_by_identifier, find_person, identifiers_of
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.stories import event, seed_story
+
+
+async def test_the_seed_story_ends_as_one_person_with_one_cross_channel_timeline(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    person_ids = []
+    for raw in seed_story():  # one call per event, as four different integrations would
+        result = await track(stores, [raw], limits)
+        assert result.results[0].status is EventStatus.ACCEPTED
+        person_ids.append(result.results[0].person_id)
+
+    facebook_person, form_person = person_ids[0], person_ids[1]
+    assert facebook_person != form_person  # nothing linked them yet
+    assert person_ids[2] == form_person  # the phone call matched the email written differently
+    assert person_ids[3] == facebook_person  # the app login joined both: the older one survives
+
+    for type_, value in [
+        ("facebook", "10158000000001"),
+        ("email", "ANA.SILVA@example.com"),
+        ("cookie_id", "ck-7f3a"),
+        ("phone", "020 7946 0958"),
+    ]:
+        found = await find_by_identifier(stores, type_, value, "GB")
+        assert found is not None
+        assert found.id == facebook_person
+    assert form_person is not None
+    profile = await find_person(stores, form_person)  # the absorbed id still finds Ana
+    assert profile is not None
+    assert profile.id == facebook_person
+    assert profile.merged_from == (form_person,)
+    assert profile.traits == {"firstName": "Ana"}
+    assert {d["_id"] for d in await identifiers_of(stores, profile)} == {
+        "facebook:10158000000001",
+        "email:ana.silva@example.com",
+        "cookie_id:ck-7f3a",
+        "phone:+442079460958",
+    }
+    stored = await db["events"].find({}, {"person_id": 1}).to_list()
+    assert {doc["person_id"] for doc in stored} == {facebook_person}  # settled, not just readable
+    merge = await db["merges"].find_one({"absorbed": form_person})
+    assert merge is not None
+    assert merge["survivor"] == facebook_person
+    assert merge["event_id"] == "app-1"
+
+
+async def test_a_batch_gives_the_same_person_as_events_sent_one_by_one(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    result = await track(stores, seed_story(), limits)
+    assert [r.status for r in result.results] == [EventStatus.ACCEPTED] * 4
+    assert len({r.person_id for r in result.results}) == 1
+    assert await db["persons"].count_documents({}) == 1  # nobody created and merged away
+
+
+async def test_a_message_id_sent_again_is_stored_once_and_answered_duplicate(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    first = await track(stores, seed_story()[:2], limits)
+    again = await track(stores, seed_story()[:3], limits)
+    assert [r.status for r in first.results] == [EventStatus.ACCEPTED] * 2
+    assert [r.status for r in again.results] == [
+        EventStatus.DUPLICATE,
+        EventStatus.DUPLICATE,
+        EventStatus.ACCEPTED,
+    ]
+    twice_in_one_batch = await track(stores, [seed_story()[3], seed_story()[3]], limits)
+    assert [r.status for r in twice_in_one_batch.results] == [
+        EventStatus.ACCEPTED,
+        EventStatus.DUPLICATE,
+    ]
+    assert await db["events"].count_documents({}) == 4
+
+
+async def test_one_bad_event_is_rejected_alone_and_the_rest_are_stored(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    batch = [
+        event(
+            "page_view", "WEB", [("cookie_id", "ck-1")], at="2026-03-01T10:00:00Z", message_id="a"
+        ),
+        event("page_view", "WEB", [("email", "bob@")], at="2026-03-01T10:01:00Z", message_id="b"),
+        event("page_view", "WEB", [], at="2026-03-01T10:02:00Z", message_id="c"),
+        event(
+            "page_view",
+            "WEB",
+            [("cookie_id", "ck-2")],
+            at="2026-03-01T10:03:00Z",
+            message_id="d",
+            properties={"$gt": ""},
+        ),
+        event(
+            "page_view", "FAX", [("cookie_id", "ck-3")], at="2026-03-01T10:04:00Z", message_id="e"
+        ),
+        event("page_view", "WEB", [("cookie_id", "ck-4")], at="not a time", message_id="f"),
+        event("page_view", "WEB", [("cookie_id", "ck-5")], at="2026-03-01T10:05:00Z"),
+    ]
+    result = await track(stores, batch, limits)
+    assert [r.status for r in result.results] == [
+        EventStatus.ACCEPTED,
+        *[EventStatus.REJECTED] * 5,
+        EventStatus.ACCEPTED,
+    ]
+    assert [r.code for r in result.results[1:6]] == [
+        RejectionCode.INVALID_IDENTIFIER,
+        RejectionCode.NO_IDENTIFIERS,
+        RejectionCode.INVALID_EVENT,
+        RejectionCode.INVALID_EVENT,
+        RejectionCode.INVALID_TIMESTAMP,
+    ]
+    assert [r.field for r in result.results[1:6]] == [
+        "identifiers[0].value",
+        "identifiers",
+        "properties.$gt",
+        "channel",
+        "timestamp",
+    ]
+    generated = result.results[6].message_id
+    assert len(generated) == 32
+    assert {doc["_id"] for doc in await db["events"].find().to_list()} == {"a", generated}
+    assert await db["identifiers"].count_documents({}) == 2  # nothing of the rejected ones
+
+
+async def test_more_than_the_batch_limit_fails_the_whole_call_and_stores_nothing(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    batch = [
+        event("page_view", "WEB", [("cookie_id", f"ck-{i}")], at="2026-03-01T10:00:00Z")
+        for i in range(1001)
+    ]
+    with pytest.raises(BadUserInput, match="1001 events in one call; at most 1000"):
+        await track(stores, batch, limits)
+    assert await db["events"].count_documents({}) == 0
+
+
+async def test_traits_keep_the_most_recent_value_even_when_an_old_event_arrives_late(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    ana = [("email", "ana@example.com")]
+    await track(
+        stores,
+        [event("identify", "CRM", ana, at="2026-03-05T00:00:00Z", traits={"city": "Porto"})],
+        limits,
+    )
+    await track(
+        stores,
+        [
+            event(
+                "identify",
+                "CRM",
+                ana,
+                at="2026-01-01T00:00:00Z",
+                traits={"city": "Lisbon", "gender": "f"},
+            )
+        ],
+        limits,
+    )
+    profile = await find_by_identifier(stores, "email", "ana@example.com", "GB")
+    assert profile is not None
+    assert profile.traits == {"city": "Porto", "gender": "f"}
+
+
+async def test_identify_links_identifiers_and_sets_traits_as_an_identify_event(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    person = await identify(
+        stores,
+        [{"type": "email", "value": "Bo@Example.com"}, {"type": "crm_id", "value": "C-77"}],
+        {"firstName": "Bo"},
+        limits,
+    )
+    profile = await find_by_identifier(stores, "crm_id", "C-77", "GB")
+    assert profile is not None
+    assert profile.id == person
+    assert profile.traits == {"firstName": "Bo"}
+    assert await db["events"].count_documents({"type": "identify", "person_id": person}) == 1
+    with pytest.raises(BadUserInput, match=r"identifiers\[0\]\.value"):
+        await identify(stores, [{"type": "phone", "value": "12"}], None, limits)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_fifty_concurrent_calls_overlapping_in_a_chain_make_exactly_one_person(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document], seed: int
+) -> None:
+    calls = [
+        [
+            event(
+                "login",
+                random.Random(seed + i).choice(["WEB", "MOBILE_APP", "EMAIL"]),
+                [("email", f"user{i}@example.com"), ("email", f"user{i + 1}@example.com")],
+                at=f"2026-03-01T10:{i:02d}:00Z",
+                message_id=f"chain-{i}",
+            )
+        ]
+        for i in range(50)
+    ]
+    random.Random(seed).shuffle(calls)
+    results = await asyncio.gather(*(track(stores, batch, limits) for batch in calls))
+
+    assert all(r.results[0].status is EventStatus.ACCEPTED for r in results)
+    live = await db["persons"].find({"merged_into": None}).to_list()
+    assert len(live) == 1
+    survivor = live[0]["_id"]
+    every_person = [doc["_id"] for doc in await db["persons"].find().to_list()]
+    assert survivor == min(every_person)  # the oldest person survives
+    identifiers = await db["identifiers"].find().to_list()
+    assert len(identifiers) == 51
+    assert {doc["person_id"] for doc in identifiers} == {survivor}
+    events = await db["events"].find().to_list()
+    assert len(events) == 50
+    assert {doc["person_id"] for doc in events} == {survivor}
+    absorbed = await db["persons"].count_documents({"merged_into": {"$ne": None}})
+    assert await db["merges"].count_documents({}) == absorbed

@@ -1,0 +1,87 @@
+"""Merges cut short by a failing server are finished by doing the same thing again."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from cdp.ingest import IngestLimits, track
+from cdp.merging import merge_persons
+from cdp.profiles import find_by_identifier, find_person
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.stories import event, seed_story
+
+MERGED_AT = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
+
+
+async def person_of(stores: Stores, raw: dict[str, Any], limits: IngestLimits) -> str:
+    person_id = (await track(stores, [raw], limits)).results[0].person_id
+    assert person_id is not None
+    return person_id
+
+
+@asynccontextmanager
+async def failing_updates(db: AsyncDatabase[Document], skip: int) -> AsyncIterator[None]:
+    """Let ``skip`` update commands through, then fail every update until the block ends."""
+    admin = db.client.admin
+    try:
+        await admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": {"skip": skip},
+                "data": {"failCommands": ["update"], "errorCode": 2},
+            }
+        )
+    except OperationFailure as error:
+        pytest.skip(f"server has no failCommand fail point: {error}")
+    try:
+        yield
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+
+async def test_a_merge_cut_short_is_invisible_to_readers_and_finished_by_the_next_event(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    story = seed_story()
+    older = await person_of(stores, story[0], limits)
+    younger = await person_of(stores, story[1], limits)
+    assert older < younger
+
+    async with failing_updates(db, skip=1):  # the mark goes through, the moves fail
+        with pytest.raises(OperationFailure):
+            await merge_persons(
+                stores, older, younger, event_id="app-1", reason="test", now=MERGED_AT
+            )
+
+    assert await db["identifiers"].count_documents({"person_id": younger}) == 2  # cut short
+    profile = await find_by_identifier(stores, "cookie_id", "ck-7f3a", "GB")
+    assert profile is not None
+    assert profile.id == older  # readers already see one person
+    assert profile.family == [older, younger]
+
+    later = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-03T10:00:00Z")
+    result = await track(stores, [later], limits)
+    assert result.results[0].person_id == older
+    assert await db["identifiers"].count_documents({"person_id": younger}) == 0
+    assert await db["events"].count_documents({"person_id": younger}) == 0
+    assert await db["events"].count_documents({"person_id": older}) == 3
+    person = await find_person(stores, older)
+    assert person is not None
+    assert person.traits == {"firstName": "Ana"}  # traits moved too
+
+
+async def test_repeating_a_merge_changes_nothing(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    story = seed_story()
+    a = await person_of(stores, story[0], limits)
+    b = await person_of(stores, story[1], limits)
+    assert await merge_persons(stores, a, b, event_id=None, reason="test", now=MERGED_AT) == a
+    assert await merge_persons(stores, b, a, event_id=None, reason="test", now=MERGED_AT) == a
+    assert await db["merges"].count_documents({}) == 1
