@@ -1,0 +1,48 @@
+"""One place that gives every GraphQL error a stable ``extensions.code``.
+
+Resolvers raise the domain's :class:`cdp.errors.CdpError`; parse and validation errors
+come from graphql-core. Anything else is a bug: the caller gets a generic message and a
+code, never a stack trace, and the details go to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+
+from cdp.errors import CdpError
+
+log = logging.getLogger("cdp.graphql")
+
+
+def classify(error: GraphQLError) -> str:
+    """Set ``extensions.code`` (and hide internals) on one error, in place; return the code."""
+    original = error.original_error
+    extensions: dict[str, Any] = dict(error.extensions or {})
+    if isinstance(original, CdpError):
+        extensions["code"] = original.code
+    elif original is None or error.path is None:
+        # No path: the request itself was refused (syntax, validation, variable coercion)
+        # before any resolver ran.
+        extensions.setdefault("code", "BAD_USER_INPUT")
+    else:
+        log.error("unexpected error in %s", error.path, exc_info=original)
+        error.message = "Internal server error; the details are in the service log."
+        extensions["code"] = "INTERNAL_SERVER_ERROR"
+    error.extensions = extensions
+    return str(extensions["code"])
+
+
+class CdpSchema(strawberry.Schema):
+    """A strawberry schema whose errors always carry a code."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: Any | None = None
+    ) -> None:
+        for error in errors:
+            code = classify(error)
+            if code != "INTERNAL_SERVER_ERROR":  # internal ones are logged with their stack
+                log.info("graphql error %s: %s", code, error.message)

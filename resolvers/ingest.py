@@ -1,0 +1,128 @@
+"""Mutations that write events and traits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from cdp import ingest
+from cdp.errors import NotFound
+from cdp.models import TrackResult
+from cdp.profiles import find_person
+from resolvers.context import Info
+from resolvers.types.enums import Channel, EventStatus, RejectionCode
+from resolvers.types.person import Person
+
+
+@strawberry.input(description="An identifier as sent; normalised on the way in.")
+class IdentifierInput:
+    type: str = strawberry.field(description="email, phone, facebook, device_id, cookie_id, ...")
+    value: str
+
+
+@strawberry.input(description="One interaction to record.")
+class EventInput:
+    message_id: str | None = strawberry.field(
+        default=None, description="Idempotency key; generated when missing."
+    )
+    type: str
+    channel: Channel
+    identifiers: list[IdentifierInput]
+    timestamp: datetime | None = strawberry.field(
+        default=None, description="When it happened; now when missing, UTC when no offset."
+    )
+    properties: JSON | None = None
+    traits: JSON | None = None
+
+
+@strawberry.type(description="The outcome for one event, in the order sent.")
+class EventResult:
+    message_id: str
+    status: EventStatus
+    person_id: strawberry.ID | None
+    error: str | None = strawberry.field(description="Why it was rejected, naming the field.")
+    error_code: RejectionCode | None
+    field: str | None = strawberry.field(description="The input field at fault.")
+
+
+@strawberry.type(name="TrackResult", description="Counts and per-event outcomes of a batch.")
+class TrackPayload:
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[EventResult]
+
+    @classmethod
+    def of(cls, outcome: TrackResult) -> TrackPayload:
+        return cls(
+            accepted=outcome.count(EventStatus.ACCEPTED),
+            duplicates=outcome.count(EventStatus.DUPLICATE),
+            rejected=outcome.count(EventStatus.REJECTED),
+            results=[
+                EventResult(
+                    message_id=result.message_id,
+                    status=result.status,
+                    person_id=strawberry.ID(result.person_id) if result.person_id else None,
+                    error=result.error,
+                    error_code=result.code,
+                    field=result.field,
+                )
+                for result in outcome.results
+            ],
+        )
+
+
+def _raw_event(event: EventInput) -> dict[str, Any]:
+    raw: dict[str, Any] = {
+        "type": event.type,
+        "channel": event.channel,
+        "identifiers": [{"type": i.type, "value": i.value} for i in event.identifiers],
+    }
+    optional = {
+        "messageId": event.message_id,
+        "timestamp": event.timestamp,
+        "properties": event.properties,
+        "traits": event.traits,
+    }
+    raw.update({key: value for key, value in optional.items() if value is not None})
+    return raw
+
+
+@strawberry.type
+class IngestMutation:
+    @strawberry.mutation(
+        description="Record a batch of up to 1,000 events. A bad event is rejected alone, "
+        "with the field named; the others are stored. Resending a messageId is answered "
+        "DUPLICATE and stores nothing."
+    )
+    async def track(self, info: Info, events: list[EventInput]) -> TrackPayload:
+        deps = info.context.deps
+        outcome = await ingest.track(deps.stores, [_raw_event(e) for e in events], deps.limits)
+        return TrackPayload.of(outcome)
+
+    @strawberry.mutation(
+        description="Tie identifiers to one person and set traits, without a business event. "
+        "Recorded on the timeline as an `identify` event."
+    )
+    async def identify(
+        self,
+        info: Info,
+        identifiers: list[IdentifierInput],
+        traits: JSON | None = None,
+        channel: Channel = Channel.OTHER,
+    ) -> Person:
+        deps = info.context.deps
+        person_id = await ingest.identify(
+            deps.stores,
+            [{"type": i.type, "value": i.value} for i in identifiers],
+            traits,
+            deps.limits,
+            channel=channel.value,
+        )
+        profile = await find_person(deps.stores, person_id)
+        if profile is None:  # erased between the write and the read
+            raise NotFound(f"person {person_id} no longer exists")
+        return Person(profile=profile)

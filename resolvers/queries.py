@@ -1,0 +1,26 @@
+"""Queries that read profiles."""
+
+from __future__ import annotations
+
+import strawberry
+
+from cdp.profiles import find_by_identifier, find_person
+from resolvers.context import Info
+from resolvers.types.person import Person
+
+
+@strawberry.type
+class ProfileQuery:
+    @strawberry.field(description="A person by id; an id absorbed by a merge finds the survivor.")
+    async def person(self, info: Info, id: strawberry.ID) -> Person | None:
+        profile = await find_person(info.context.deps.stores, str(id))
+        return Person(profile=profile) if profile else None
+
+    @strawberry.field(
+        description="The person owning an identifier; the value is normalised as on the way in "
+        "(emails lower-cased, phones to E.164)."
+    )
+    async def person_by_identifier(self, info: Info, type: str, value: str) -> Person | None:
+        deps = info.context.deps
+        profile = await find_by_identifier(deps.stores, type, value, deps.default_phone_region)
+        return Person(profile=profile) if profile else None

@@ -1,0 +1,1 @@
+"""GraphQL object types, each with its field resolvers beside it."""

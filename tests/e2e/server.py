@@ -1,0 +1,74 @@
+"""Run ``cdp serve`` as a user would, in its own process, and talk to it over HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.resolvers.graphql import operation
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> Iterator[httpx.Client]:
+    """Start ``cdp serve``, wait for /healthz, yield a client; stop it with SIGTERM."""
+    port = free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
+    environment.update(env, CDP_PORT=str(port), CDP_HOST="127.0.0.1")
+    cdp = Path(sys.executable).with_name("cdp")
+    process = subprocess.Popen(
+        [str(cdp), "serve"],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"cdp serve exited early:\n{process.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                if client.get("/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("cdp serve did not become healthy in time")
+            time.sleep(0.1)
+        yield client
+    finally:
+        client.close()
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def graphql(client: httpx.Client, name: str, **variables: Any) -> dict[str, Any]:
+    """POST a documented operation; fail the test on any GraphQL error."""
+    response = client.post("/graphql", json={"query": operation(name), "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    data: dict[str, Any] = body["data"]
+    return data

@@ -1,0 +1,76 @@
+"""The service as a user runs it: ``cdp serve`` over HTTP, on the embedded or a given server."""
+
+from pathlib import Path
+
+import psutil
+
+from tests.e2e.server import graphql, serving
+from tests.stories import seed_story
+
+IDENTIFIERS = [
+    ("facebook", "10158000000001"),
+    ("email", " Ana.Silva@EXAMPLE.com"),
+    ("cookie_id", "ck-7f3a"),
+    ("phone", "+44 (0) 20 7946 0958"),
+]
+
+
+def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
+    mongodb_uri: str, tmp_path: Path
+) -> None:
+    env = {
+        "CDP_MONGODB_URI": mongodb_uri,
+        "CDP_DB_NAME": f"e2e_{tmp_path.name}"[:60],
+        "CDP_DEFAULT_PHONE_REGION": "gb",
+    }
+    with serving(env, tmp_path) as client:
+        for raw in seed_story():  # four integrations, four calls
+            result = graphql(client, "Track", events=[raw])["track"]
+            assert result["accepted"] == 1, result
+
+        people = {
+            graphql(client, "PersonByIdentifier", type=type_, value=value)["personByIdentifier"][
+                "id"
+            ]
+            for type_, value in IDENTIFIERS
+        }
+        assert len(people) == 1
+        person = graphql(client, "PersonByIdentifier", type="phone", value="02079460958")
+        timeline = person["personByIdentifier"]["timeline"]
+        assert timeline["totalCount"] == 4
+        nodes = [edge["node"] for edge in timeline["edges"]]
+        assert [n["channel"] for n in nodes] == ["MOBILE_APP", "PHONE", "WEB", "FACEBOOK"]
+        assert [n["timestamp"] for n in nodes] == sorted(
+            (n["timestamp"] for n in nodes), reverse=True
+        )
+
+        assert client.get("/healthz").json() == {"status": "ok", "database": "up"}
+        assert "Customer console" in client.get("/").text
+        ide = client.get("/graphql", headers={"Accept": "text/html"})
+        assert ide.status_code == 200
+        assert "graphiql" in ide.text.lower()
+        error = client.post("/graphql", json={"query": "{ person(id: 1) { nope } }"}).json()
+        assert error["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_without_a_uri_it_runs_the_embedded_server_keeps_data_and_stops_it(tmp_path: Path) -> None:
+    env = {"CDP_DATA_DIR": str(tmp_path / "data")}
+    with serving(env, tmp_path) as client:
+        accepted = graphql(client, "Track", events=seed_story()[:2])["track"]["accepted"]
+        assert accepted == 2
+        children = _embedded_servers_under(tmp_path)
+        assert len(children) == 1
+    assert not any(child.is_running() for child in children)  # stopped with the service
+
+    with serving(env, tmp_path) as client:  # restarted on the same data
+        found = graphql(client, "PersonByIdentifier", type="email", value="ana.silva@example.com")
+        assert found["personByIdentifier"]["timeline"]["totalCount"] == 1
+
+
+def _embedded_servers_under(folder: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if any("secantusd" in part for part in cmdline) and str(folder) in " ".join(cmdline):
+            found.append(process)
+    return found
