@@ -75,7 +75,7 @@ async def track(
 
     events = list(fresh.values())
     if events:
-        persons = await resolve_persons(stores, events, now)
+        persons, created = await resolve_persons(stores, events, now)
         documents = [
             _event_document(event, person, now)
             for event, person in zip(events, persons, strict=True)
@@ -84,7 +84,8 @@ async def track(
         stored = [(e, p) for e, p in zip(events, persons, strict=True) if e.message_id not in raced]
         await stores.persons.set_traits((p, e.traits, e.timestamp) for e, p in stored if e.traits)
         await stores.links.record(proof for e, _ in stored for proof in _link_proofs(e))
-        await stores.persons.touch({p for _, p in stored}, now)
+        born = set(persons).intersection(created)  # already carry updated_at = now
+        await stores.persons.touch({p for _, p in stored} - born, now)
         roots = await settle_all(stores, set(persons))
         for index, event, person in zip(fresh, events, persons, strict=True):
             status = EventStatus.DUPLICATE if event.message_id in raced else EventStatus.ACCEPTED
@@ -92,8 +93,12 @@ async def track(
     return TrackResult([result for result in results if result is not None])
 
 
-async def resolve_persons(stores: Stores, events: Sequence[Event], now: datetime) -> list[str]:
+async def resolve_persons(
+    stores: Stores, events: Sequence[Event], now: datetime
+) -> tuple[list[str], set[str]]:
     """Find or create the person of each event, merging where an event joins several.
+
+    Returns each event's person and the persons this call created.
 
     Plans with what the database says now, then claims the unowned identifiers. A claim
     lost to a concurrent writer means the plan was made on stale facts, so the events
@@ -106,7 +111,8 @@ async def resolve_persons(stores: Stores, events: Sequence[Event], now: datetime
     pending = list(range(len(events)))
     for _ in range(MAX_RESOLUTION_ROUNDS):
         keys = {key for index in pending for key in events[index].keys}
-        stored_owners = await stores.identifiers.owners(keys)
+        known = await stores.identifiers.owners(keys)
+        stored_owners = {key: owned.person_id for key, owned in known.items()}
         roots = await stores.persons.roots(set(stored_owners.values()))
         for person in sorted({p for p, root in roots.items() if p != root}):
             # A merged person that still owns identifiers is a merge cut short: finish it.
@@ -115,7 +121,7 @@ async def resolve_persons(stores: Stores, events: Sequence[Event], now: datetime
         plan = plan_batch([events[i].keys for i in pending], owners, new_person_id)
         await stores.persons.create(plan.new_persons, now)
         created.update(plan.new_persons)
-        lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims)
+        lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
         for merge in plan.merges:
             await merge_persons(
                 stores,
@@ -130,7 +136,7 @@ async def resolve_persons(stores: Stores, events: Sequence[Event], now: datetime
         pending = [index for index in pending if lost.intersection(events[index].keys)]
         if not pending:
             await _drop_unused(stores, created - set(person_of))
-            return person_of
+            return person_of, created & set(person_of)
     raise RuntimeError(f"identity resolution did not settle in {MAX_RESOLUTION_ROUNDS} rounds")
 
 

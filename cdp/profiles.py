@@ -61,9 +61,8 @@ async def find_by_identifier(
         identifier = normalise_identifier(type_, value, default_region)
     except InvalidIdentifier as error:
         raise BadUserInput(error.message if error.field == "value" else str(error)) from None
-    owners = await stores.identifiers.owners([identifier.key])
-    owner = owners.get(identifier.key)
-    return await find_person(stores, owner) if owner else None
+    owned = (await stores.identifiers.owners([identifier.key])).get(identifier.key)
+    return await find_person(stores, owned.person_id) if owned else None
 
 
 async def identifiers_of(stores: Stores, profile: Profile) -> list[Document]:

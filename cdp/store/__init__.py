@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document
 from cdp.store.events import EventStore
-from cdp.store.identifiers import IdentifierStore, Sighting
+from cdp.store.identifiers import IdentifierStore, Owned, Sighting
 from cdp.store.links import LinkProof, LinkStore
 from cdp.store.merges import MergeStore
 from cdp.store.persons import PersonStore
@@ -36,4 +36,4 @@ class Stores:
         )
 
 
-__all__ = ["LinkProof", "Sighting", "Stores"]
+__all__ = ["LinkProof", "Owned", "Sighting", "Stores"]

@@ -7,10 +7,8 @@ from collections.abc import Iterable, Sequence
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from cdp.store.database import Document
+from cdp.store.database import DUPLICATE_KEY, Document, chunked
 from cdp.timeline import TimelineQuery
-
-DUPLICATE_KEY = 11000
 
 
 class EventStore:
@@ -18,8 +16,11 @@ class EventStore:
         self._collection = db["events"]
 
     async def existing(self, message_ids: Iterable[str]) -> set[str]:
-        cursor = self._collection.find({"_id": {"$in": list(message_ids)}}, {"_id": 1})
-        return {doc["_id"] async for doc in cursor}
+        found: set[str] = set()
+        for chunk in chunked(message_ids):
+            cursor = self._collection.find({"_id": {"$in": chunk}}, {"_id": 1})
+            found.update([doc["_id"] async for doc in cursor])
+        return found
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:
         """Insert events; returns the ids that another writer stored first (duplicates)."""

@@ -14,10 +14,17 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from cdp.store.database import Document
+from cdp.store.database import DUPLICATE_KEY, Document, chunked
 from identity import Identifier
 
-DUPLICATE_KEY = 11000
+
+@dataclass(frozen=True, slots=True)
+class Owned:
+    """An identifier as stored: its owner and the span it was seen in."""
+
+    person_id: str
+    first_seen: datetime
+    last_seen: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,53 +40,72 @@ class IdentifierStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["identifiers"]
 
-    async def owners(self, keys: Iterable[str]) -> dict[str, str]:
-        """Map each owned key to the person id stored on it (possibly a merged one)."""
-        cursor = self._collection.find({"_id": {"$in": list(keys)}}, {"person_id": 1})
-        return {doc["_id"]: doc["person_id"] async for doc in cursor}
+    async def owners(self, keys: Iterable[str]) -> dict[str, Owned]:
+        """What is stored for each owned key (the person may be a merged one)."""
+        owned: dict[str, Owned] = {}
+        projection = {"person_id": 1, "first_seen": 1, "last_seen": 1}
+        for chunk in chunked(keys):
+            async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
+                owned[doc["_id"]] = Owned(doc["person_id"], doc["first_seen"], doc["last_seen"])
+        return owned
 
     async def record(
-        self, sightings: Mapping[str, Sighting], claims: Mapping[str, str]
+        self,
+        sightings: Mapping[str, Sighting],
+        claims: Mapping[str, str],
+        known: Mapping[str, Owned],
     ) -> set[str]:
-        """Claim unowned keys for their planned person and stamp first and last seen.
+        """Claim unowned keys for their planned person; widen first/last seen of known ones.
 
-        Returns the claimed keys that someone else took first: the caller re-plans the
-        events that carry them.
+        Claims are plain inserts: the unique ``_id`` lets only one writer win. Returns the
+        claimed keys that someone else took first; the caller re-plans their events. Known
+        keys are written only when this batch saw them earlier or later than stored.
         """
-        operations: list[UpdateOne] = []
-        claimed_at: dict[int, str] = {}
-        for key, sighting in sightings.items():
-            update: Document = {
-                "$min": {"first_seen": sighting.first_seen},
-                "$max": {"last_seen": sighting.last_seen},
-            }
-            if key in claims:
-                update["$setOnInsert"] = {
-                    "person_id": claims[key],
-                    "type": sighting.identifier.type,
-                    "value": sighting.identifier.value,
+        lost: set[str] = set()
+        if claims:
+            documents = [
+                {
+                    "_id": key,
+                    "person_id": person_id,
+                    "type": sightings[key].identifier.type,
+                    "value": sightings[key].identifier.value,
+                    "first_seen": sightings[key].first_seen,
+                    "last_seen": sightings[key].last_seen,
                 }
-                claimed_at[len(operations)] = key
-            operations.append(UpdateOne({"_id": key}, update, upsert=key in claims))
-        if not operations:
-            return set()
-        try:
-            result = await self._collection.bulk_write(operations, ordered=False)
-            inserted = set(result.upserted_ids or {})
-        except BulkWriteError as error:
-            if any(e["code"] != DUPLICATE_KEY for e in error.details["writeErrors"]):
-                raise
-            inserted = {entry["index"] for entry in error.details.get("upserted", [])}
-        return {key for index, key in claimed_at.items() if index not in inserted}
+                for key, person_id in claims.items()
+            ]
+            try:
+                await self._collection.insert_many(documents, ordered=False)
+            except BulkWriteError as error:
+                errors = error.details["writeErrors"]
+                if any(entry["code"] != DUPLICATE_KEY for entry in errors):
+                    raise
+                lost = {documents[entry["index"]]["_id"] for entry in errors}
+        widen = [
+            UpdateOne(
+                {"_id": key},
+                {"$min": {"first_seen": seen.first_seen}, "$max": {"last_seen": seen.last_seen}},
+            )
+            for key, seen in sightings.items()
+            if key in known
+            and (seen.first_seen < known[key].first_seen or seen.last_seen > known[key].last_seen)
+        ]
+        if widen:
+            await self._collection.bulk_write(widen, ordered=False)
+        return lost
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
-        cursor = self._collection.find({"person_id": {"$in": list(person_ids)}}).sort("_id", 1)
-        return await cursor.to_list()
+        found: list[Document] = []
+        for chunk in chunked(person_ids):
+            found += await self._collection.find({"person_id": {"$in": chunk}}).to_list()
+        return sorted(found, key=lambda doc: str(doc["_id"]))
 
     async def holders(self, person_ids: Iterable[str]) -> set[str]:
         """The person ids among ``person_ids`` that own at least one identifier."""
-        ids = await self._collection.distinct("person_id", {"person_id": {"$in": list(person_ids)}})
-        return set(ids)
+        held: set[str] = set()
+        for chunk in chunked(person_ids):
+            held.update(await self._collection.distinct("person_id", {"person_id": {"$in": chunk}}))
+        return held
 
     async def repoint(self, from_person: str, to_person: str) -> None:
         await self._collection.update_many(

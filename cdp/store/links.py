@@ -1,7 +1,7 @@
 """The ``links`` collection: edges of the identity graph and the event that proved each.
 
-One document per pair of identifiers, keeping the first event that carried both (the
-answer to "why are these linked?") and how often the pair was seen since.
+One document per pair of identifiers, keeping the first event that carried both: the
+answer to "why are these linked?". Later sightings of a known pair write nothing.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
-from cdp.store.database import Document
+from cdp.store.database import DUPLICATE_KEY, Document, chunked
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,28 +32,36 @@ class LinkStore:
         self._collection = db["links"]
 
     async def record(self, proofs: Iterable[LinkProof]) -> None:
-        operations = []
+        """Keep the first proof of each pair; pairs already linked are not written again."""
+        first_proofs: dict[str, Document] = {}
         for proof in proofs:
             a, b = sorted((proof.a, proof.b))
-            operations.append(
-                UpdateOne(
-                    {"_id": f"{a}|{b}"},
-                    {
-                        "$setOnInsert": {
-                            "a": a,
-                            "b": b,
-                            "event_id": proof.event_id,
-                            "source": proof.source,
-                            "at": proof.at,
-                        },
-                        "$inc": {"seen": 1},
-                        "$max": {"last_at": proof.at},
-                    },
-                    upsert=True,
-                )
+            first_proofs.setdefault(
+                f"{a}|{b}",
+                {
+                    "a": a,
+                    "b": b,
+                    "event_id": proof.event_id,
+                    "source": proof.source,
+                    "at": proof.at,
+                },
             )
-        if operations:
-            await self._collection.bulk_write(operations, ordered=False)
+        known: set[str] = set()
+        for chunk in chunked(first_proofs):
+            known.update(
+                [
+                    doc["_id"]
+                    async for doc in self._collection.find({"_id": {"$in": chunk}}, {"_id": 1})
+                ]
+            )
+        new = [{"_id": pair, **doc} for pair, doc in first_proofs.items() if pair not in known]
+        if not new:
+            return
+        try:
+            await self._collection.insert_many(new, ordered=False)
+        except BulkWriteError as error:  # a concurrent writer recorded the same pair first
+            if any(entry["code"] != DUPLICATE_KEY for entry in error.details["writeErrors"]):
+                raise
 
     async def touching(self, keys: Iterable[str]) -> list[Document]:
         wanted = list(keys)

@@ -15,7 +15,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document
+from cdp.store.database import Document, chunked
 
 
 def _latest_wins(traits: Mapping[str, Any], at: datetime) -> list[Document]:
@@ -37,23 +37,13 @@ class PersonStore:
         self._collection = db["persons"]
 
     async def create(self, person_ids: Iterable[str], now: datetime) -> None:
-        operations = [
-            UpdateOne(
-                {"_id": person_id},
-                {
-                    "$setOnInsert": {
-                        "created_at": now,
-                        "updated_at": now,
-                        "traits": {},
-                        "trait_times": {},
-                    }
-                },
-                upsert=True,
-            )
-            for person_id in person_ids
+        """Insert new persons; their ids are fresh, so a plain insert cannot collide."""
+        documents = [
+            {"_id": pid, "created_at": now, "updated_at": now, "traits": {}, "trait_times": {}}
+            for pid in person_ids
         ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=False)
+        if documents:
+            await self._collection.insert_many(documents, ordered=False)
 
     async def get(self, person_id: str) -> Document | None:
         return await self._collection.find_one({"_id": person_id})
@@ -63,9 +53,10 @@ class PersonStore:
         parent: dict[str, str] = {}
         frontier = set(person_ids)
         while frontier:
-            cursor = self._collection.find({"_id": {"$in": list(frontier)}}, {"merged_into": 1})
-            async for doc in cursor:
-                parent[doc["_id"]] = doc.get("merged_into") or doc["_id"]
+            for chunk in chunked(frontier):
+                cursor = self._collection.find({"_id": {"$in": chunk}}, {"merged_into": 1})
+                async for doc in cursor:
+                    parent[doc["_id"]] = doc.get("merged_into") or doc["_id"]
             for unknown in frontier - parent.keys():
                 parent[unknown] = unknown
             frontier = {target for target in parent.values() if target not in parent}
@@ -118,11 +109,11 @@ class PersonStore:
 
     async def delete_empty(self, person_ids: Iterable[str]) -> None:
         """Delete live persons that were just created and never received anything."""
-        ids = list(person_ids)
-        if ids:
-            await self._collection.delete_many({"_id": {"$in": ids}, "merged_into": None})
+        for chunk in chunked(person_ids):
+            await self._collection.delete_many({"_id": {"$in": chunk}, "merged_into": None})
 
     async def touch(self, person_ids: Iterable[str], now: datetime) -> None:
-        await self._collection.update_many(
-            {"_id": {"$in": list(person_ids)}}, {"$max": {"updated_at": now}}
-        )
+        for chunk in chunked(person_ids):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$max": {"updated_at": now}}
+            )
