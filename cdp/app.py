@@ -8,9 +8,8 @@ the running event loop, ensures indexes and hands a :class:`Deps` to every reque
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -26,10 +25,8 @@ from cdp.ingest import IngestLimits
 from cdp.settings import Settings
 from cdp.store import Stores
 from cdp.store.database import connect, ensure_indexes, ping
-from cdp.store.embedded import EmbeddedServer
+from cdp.store.embedded import database_uri
 from resolvers import Context, build_schema
-
-log = logging.getLogger("cdp")
 
 
 class _GraphQLApp(GraphQL[Context, None]):
@@ -61,14 +58,11 @@ def create_app(settings: Settings) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        embedded: EmbeddedServer | None = None
-        uri = settings.mongodb_uri
-        if uri is None:
-            embedded = EmbeddedServer(
-                settings.data_dir, start_timeout=settings.embedded_start_timeout
-            )
-            uri = await asyncio.to_thread(embedded.start)
-            log.info("embedded database on %s, data in %s", uri, settings.data_dir.resolve())
+        database = ExitStack()  # the embedded server, when there is no URI
+        uri = await asyncio.to_thread(
+            database.enter_context,
+            database_uri(settings.mongodb_uri, settings.data_dir, settings.embedded_start_timeout),
+        )
         client = connect(uri)
         try:
             db = client[settings.db_name]
@@ -79,8 +73,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await client.close()
-            if embedded is not None:
-                await asyncio.to_thread(embedded.stop)
+            await asyncio.to_thread(database.close)
 
     graphql = _GraphQLApp(build_schema())
     routes = [

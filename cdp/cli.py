@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -11,7 +12,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from cdp.settings import Settings
-from cdp.store.embedded import EmbeddedServerError
+from cdp.store.embedded import EmbeddedServerError, database_uri
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,13 +43,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from cdp.app import create_app
 
-    print(f"cdp: serving on http://{settings.host}:{settings.port} (GraphQL at /graphql)")
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default action the
+    # process would die before the embedded server below is stopped, leaving it holding
+    # the data directory. Exiting normally lets the ``with`` block clean up.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        # Started here rather than in the app's lifespan so that a failure is one clear
+        # message and exit code 1, not a server traceback.
+        with database_uri(
+            settings.mongodb_uri, settings.data_dir, settings.embedded_start_timeout
+        ) as uri:
+            if settings.mongodb_uri is None:
+                print(f"cdp: embedded database running, data in {settings.data_dir.resolve()}")
+            app = create_app(settings.model_copy(update={"mongodb_uri": uri}))
+            print(f"cdp: serving on http://{settings.host}:{settings.port} (GraphQL at /graphql)")
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     except EmbeddedServerError as error:
         print(f"cdp: cannot start the embedded database: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pymongo import MongoClient
@@ -118,8 +120,22 @@ class EmbeddedServer:
     def _log_tail(self) -> str:
         if self._log_path is None or not self._log_path.exists():
             return ""
-        lines = self._log_path.read_text(errors="replace").strip().splitlines()[-2:]
-        return ("Its log ends with:\n  " + "\n  ".join(lines) + "\n") if lines else ""
+        lines = self._log_path.read_text(errors="replace").splitlines()
+        meaningful = [line.strip() for line in lines if line.strip(" ^~")]  # no caret rows
+        return f"Its log ends with: {meaningful[-1]}\n" if meaningful else ""
+
+
+@contextmanager
+def database_uri(uri: str | None, data_dir: Path, start_timeout: float) -> Iterator[str]:
+    """Yield ``uri``; when there is none, run the embedded server for the duration."""
+    if uri:
+        yield uri
+        return
+    server = EmbeddedServer(data_dir, start_timeout=start_timeout)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def _find_executable() -> str:

@@ -25,8 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> Iterator[httpx.Client]:
-    """Start ``cdp serve``, wait for /healthz, yield a client; stop it with SIGTERM."""
+def serving(
+    env: dict[str, str], cwd: Path, stop_with: signal.Signals = signal.SIGTERM
+) -> Iterator[httpx.Client]:
+    """Start ``cdp serve``, wait for /healthz, yield a client; stop it with ``stop_with``
+    (SIGTERM from a process manager, SIGINT from Ctrl-C) and expect a clean exit."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
     environment.update(env, CDP_PORT=str(port), CDP_HOST="127.0.0.1")
@@ -41,7 +44,7 @@ def serving(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> Iterator[h
     )
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
     try:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
                 raise AssertionError(f"cdp serve exited early:\n{process.stdout.read()}")  # type: ignore[union-attr]
@@ -56,12 +59,14 @@ def serving(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> Iterator[h
         yield client
     finally:
         client.close()
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_with)
         try:
-            process.wait(timeout=30)
+            returncode = process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            raise AssertionError("cdp serve did not stop within 30 s") from None
+    assert returncode == 0, f"cdp serve exited with {returncode}"
 
 
 def graphql(client: httpx.Client, name: str, **variables: Any) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The service as a user runs it: ``cdp serve`` over HTTP, on the embedded or a given server."""
 
+import signal
 from pathlib import Path
 
 import psutil
@@ -23,7 +24,7 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
         "CDP_DB_NAME": f"e2e_{tmp_path.name}"[:60],
         "CDP_DEFAULT_PHONE_REGION": "gb",
     }
-    with serving(env, tmp_path) as client:
+    with serving(env, tmp_path, stop_with=signal.SIGINT) as client:
         for raw in seed_story():  # four integrations, four calls
             result = graphql(client, "Track", events=[raw])["track"]
             assert result["accepted"] == 1, result
@@ -55,7 +56,7 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
 
 def test_without_a_uri_it_runs_the_embedded_server_keeps_data_and_stops_it(tmp_path: Path) -> None:
     env = {"CDP_DATA_DIR": str(tmp_path / "data")}
-    with serving(env, tmp_path) as client:
+    with serving(env, tmp_path, stop_with=signal.SIGTERM) as client:
         accepted = graphql(client, "Track", events=seed_story()[:2])["track"]["accepted"]
         assert accepted == 2
         children = _embedded_servers_under(tmp_path)
