@@ -41,56 +41,75 @@ async def track(
     limits: IngestLimits,
     now: datetime | None = None,
 ) -> TrackResult:
-    """Ingest a batch; every event gets a result, in the order sent."""
+    """Ingest a batch; every event gets a result, in the order sent.
+
+    A duplicate (stored by an earlier call, sent twice in this batch, or stored by a
+    concurrent call a moment before) is answered with the live person its event is on.
+    """
     if len(raw_events) > limits.max_batch_size:
         raise BadUserInput(
             f"events: {len(raw_events)} events in one call; at most {limits.max_batch_size}. "
             "Split the batch."
         )
     now = now or utc_now()
-    results: list[EventResult | None] = [None] * len(raw_events)
-    fresh: dict[int, Event] = {}
-    seen_ids: set[str] = set()
-    for index, raw in enumerate(raw_events):
-        try:
-            event = parse_event(raw, limits.rules, now)
-        except EventRejected as rejection:
-            results[index] = EventResult(
-                message_id=_sent_message_id(raw),
-                status=EventStatus.REJECTED,
-                error=rejection.message,
-                code=rejection.code,
-                field=rejection.field,
+    outcomes: list[Event | EventResult] = [_validate(raw, limits.rules, now) for raw in raw_events]
+    unique: dict[str, Event] = {}  # first occurrence of each message id, in send order
+    for outcome in outcomes:
+        if isinstance(outcome, Event):
+            unique.setdefault(outcome.message_id, outcome)
+    stored_before = await stores.events.existing(unique)
+    landed = await _store(stores, [e for i, e in unique.items() if i not in stored_before], now)
+    persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
+
+    results: list[EventResult] = []
+    first_sent: set[str] = set()
+    for outcome in outcomes:
+        if isinstance(outcome, EventResult):
+            results.append(outcome)
+            continue
+        message_id = outcome.message_id
+        if message_id in stored_before:
+            person, status = stored_before[message_id], EventStatus.DUPLICATE
+        else:
+            person, raced = landed[message_id]
+            status = (
+                EventStatus.DUPLICATE if raced or message_id in first_sent else EventStatus.ACCEPTED
             )
-            continue
-        if event.message_id in seen_ids:
-            results[index] = EventResult(event.message_id, EventStatus.DUPLICATE)
-            continue
-        seen_ids.add(event.message_id)
-        fresh[index] = event
+        first_sent.add(message_id)
+        results.append(EventResult(message_id, status, person_id=persons[person]))
+    return TrackResult(results)
 
-    stored_before = await stores.events.existing(seen_ids) if seen_ids else set()
-    for index in [i for i, event in fresh.items() if event.message_id in stored_before]:
-        results[index] = EventResult(fresh.pop(index).message_id, EventStatus.DUPLICATE)
 
-    events = list(fresh.values())
-    if events:
-        persons, created = await resolve_persons(stores, events, now)
-        documents = [
-            _event_document(event, person, now)
-            for event, person in zip(events, persons, strict=True)
-        ]
-        raced = await stores.events.insert(documents)
-        stored = [(e, p) for e, p in zip(events, persons, strict=True) if e.message_id not in raced]
-        await stores.persons.set_traits((p, e.traits, e.timestamp) for e, p in stored if e.traits)
-        await stores.links.record(proof for e, _ in stored for proof in _link_proofs(e))
-        born = set(persons).intersection(created)  # already carry updated_at = now
-        await stores.persons.touch({p for _, p in stored} - born, now)
-        roots = await settle_all(stores, set(persons))
-        for index, event, person in zip(fresh, events, persons, strict=True):
-            status = EventStatus.DUPLICATE if event.message_id in raced else EventStatus.ACCEPTED
-            results[index] = EventResult(event.message_id, status, person_id=roots[person])
-    return TrackResult([result for result in results if result is not None])
+def _validate(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Event | EventResult:
+    try:
+        return parse_event(raw, rules, now)
+    except EventRejected as rejection:
+        return EventResult(
+            message_id=_sent_message_id(raw),
+            status=EventStatus.REJECTED,
+            error=rejection.message,
+            code=rejection.code,
+            field=rejection.field,
+        )
+
+
+async def _store(
+    stores: Stores, events: Sequence[Event], now: datetime
+) -> dict[str, tuple[str, bool]]:
+    """Stitch and store new events; map each message id to (person, lost a race)."""
+    if not events:
+        return {}
+    persons, created = await resolve_persons(stores, events, now)
+    documents = [
+        _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
+    ]
+    raced = await stores.events.insert(documents)
+    stored = [(e, p) for e, p in zip(events, persons, strict=True) if e.message_id not in raced]
+    await stores.persons.set_traits((p, e.traits, e.timestamp) for e, p in stored if e.traits)
+    await stores.links.record(proof for e, _ in stored for proof in _link_proofs(e))
+    born = set(persons).intersection(created)  # already carry updated_at = now
+    await stores.persons.touch({p for _, p in stored} - born, now)
+    return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}
 
 
 async def resolve_persons(

@@ -15,11 +15,12 @@ class EventStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["events"]
 
-    async def existing(self, message_ids: Iterable[str]) -> set[str]:
-        found: set[str] = set()
+    async def existing(self, message_ids: Iterable[str]) -> dict[str, str]:
+        """Map the ids already stored to the person their event was stored on."""
+        found: dict[str, str] = {}
         for chunk in chunked(message_ids):
-            cursor = self._collection.find({"_id": {"$in": chunk}}, {"_id": 1})
-            found.update([doc["_id"] async for doc in cursor])
+            cursor = self._collection.find({"_id": {"$in": chunk}}, {"person_id": 1})
+            found.update({doc["_id"]: doc["person_id"] async for doc in cursor})
         return found
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:

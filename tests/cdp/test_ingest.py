@@ -86,6 +86,23 @@ async def test_a_message_id_sent_again_is_stored_once_and_answered_duplicate(
     assert await db["events"].count_documents({}) == 4
 
 
+async def test_a_duplicate_names_the_live_person_its_event_is_on(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    story = seed_story()
+    await track(stores, [story[0]], limits)  # the Facebook profile is the older one
+    form_person = (await track(stores, [story[1]], limits)).results[0].person_id
+    await track(stores, [story[3]], limits)  # the app login merges the form profile into it
+    retried = await track(stores, [story[1], story[1]], limits)
+    survivor = await find_by_identifier(stores, "cookie_id", "ck-7f3a", "GB")
+    assert survivor is not None
+    assert survivor.id != form_person
+    assert [(r.status, r.person_id) for r in retried.results] == [
+        (EventStatus.DUPLICATE, survivor.id),
+        (EventStatus.DUPLICATE, survivor.id),
+    ]
+
+
 async def test_one_bad_event_is_rejected_alone_and_the_rest_are_stored(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
