@@ -8,7 +8,9 @@ from datetime import UTC
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000  # MongoDB's error code for a unique index violation
@@ -30,6 +32,26 @@ def chunked(values: Iterable[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+async def insert_unless_present(
+    collection: AsyncCollection[Document], documents: list[Document]
+) -> set[Any]:
+    """Insert documents whose ``_id`` is new; return the ``_id``s that were already taken.
+
+    The unique ``_id`` is how concurrent writers agree on who stored something first, so
+    a duplicate key is an answer, not an error; any other write error is raised.
+    """
+    if not documents:
+        return set()
+    try:
+        await collection.insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        errors = error.details["writeErrors"]
+        if any(entry["code"] != DUPLICATE_KEY for entry in errors):
+            raise
+        return {documents[entry["index"]]["_id"] for entry in errors}
+    return set()
 
 
 def connect(uri: str) -> AsyncMongoClient[Document]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
-from cdp.store.database import DUPLICATE_KEY, Document, chunked
+from cdp.store.database import Document, chunked, insert_unless_present
 from cdp.timeline import TimelineQuery
 
 
@@ -25,16 +24,7 @@ class EventStore:
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:
         """Insert events; returns the ids that another writer stored first (duplicates)."""
-        if not documents:
-            return set()
-        try:
-            await self._collection.insert_many(documents, ordered=False)
-        except BulkWriteError as error:
-            errors = error.details["writeErrors"]
-            if any(entry["code"] != DUPLICATE_KEY for entry in errors):
-                raise
-            return {documents[entry["index"]]["_id"] for entry in errors}
-        return set()
+        return await insert_unless_present(self._collection, list(documents))
 
     async def repoint(self, from_person: str, to_person: str) -> None:
         await self._collection.update_many(

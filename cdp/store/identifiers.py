@@ -12,9 +12,8 @@ from datetime import datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
-from cdp.store.database import DUPLICATE_KEY, Document, chunked
+from cdp.store.database import Document, chunked, insert_unless_present
 from identity import Identifier
 
 
@@ -61,9 +60,9 @@ class IdentifierStore:
         claimed keys that someone else took first; the caller re-plans their events. Known
         keys are written only when this batch saw them earlier or later than stored.
         """
-        lost: set[str] = set()
-        if claims:
-            documents = [
+        lost = await insert_unless_present(
+            self._collection,
+            [
                 {
                     "_id": key,
                     "person_id": person_id,
@@ -73,14 +72,8 @@ class IdentifierStore:
                     "last_seen": sightings[key].last_seen,
                 }
                 for key, person_id in claims.items()
-            ]
-            try:
-                await self._collection.insert_many(documents, ordered=False)
-            except BulkWriteError as error:
-                errors = error.details["writeErrors"]
-                if any(entry["code"] != DUPLICATE_KEY for entry in errors):
-                    raise
-                lost = {documents[entry["index"]]["_id"] for entry in errors}
+            ],
+        )
         widen = [
             UpdateOne(
                 {"_id": key},

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
-from cdp.store.database import DUPLICATE_KEY, Document, chunked
+from cdp.store.database import Document, chunked, insert_unless_present
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,13 +54,7 @@ class LinkStore:
                 ]
             )
         new = [{"_id": pair, **doc} for pair, doc in first_proofs.items() if pair not in known]
-        if not new:
-            return
-        try:
-            await self._collection.insert_many(new, ordered=False)
-        except BulkWriteError as error:  # a concurrent writer recorded the same pair first
-            if any(entry["code"] != DUPLICATE_KEY for entry in error.details["writeErrors"]):
-                raise
+        await insert_unless_present(self._collection, new)  # a racing writer may be first
 
     async def touching(self, keys: Iterable[str]) -> list[Document]:
         wanted = list(keys)
