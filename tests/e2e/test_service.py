@@ -5,6 +5,7 @@ from pathlib import Path
 
 import psutil
 
+from cdp.store.embedded import EmbeddedServer
 from tests.e2e.server import graphql, serving
 from tests.stories import seed_story
 
@@ -75,3 +76,17 @@ def _embedded_servers_under(folder: Path) -> list[psutil.Process]:
         if any("secantusd" in part for part in cmdline) and str(folder) in " ".join(cmdline):
             found.append(process)
     return found
+
+
+def test_health_turns_503_when_the_database_stops_answering(tmp_path: Path) -> None:
+    database = EmbeddedServer(None)
+    env = {"CDP_MONGODB_URI": database.start()}
+    try:
+        with serving(env, tmp_path) as client:
+            assert client.get("/healthz").status_code == 200
+            database.stop()
+            response = client.get("/healthz")
+            assert response.status_code == 503
+            assert response.json() == {"status": "unavailable", "database": "down"}
+    finally:
+        database.stop()
