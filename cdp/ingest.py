@@ -10,24 +10,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cdp.errors import BadUserInput
 from cdp.events import EventRejected, EventRules, parse_event
-from cdp.merging import merge_persons, settle, settle_all
+from cdp.merging import settle_all
 from cdp.models import Event, EventResult, EventStatus, TrackResult
-from cdp.store import LinkProof, Sighting, Stores
-from identity import new_person_id, plan_batch
-
-MAX_RESOLUTION_ROUNDS = 25
+from cdp.rules import current_rules
+from cdp.stitching import resolve_persons
+from cdp.store import LinkProof, Stores
+from identity import Conflict, IdentityRules
 
 
 @dataclass(frozen=True, slots=True)
 class IngestLimits:
     rules: EventRules
     max_batch_size: int
+    identity: IdentityRules = field(default_factory=IdentityRules)
 
 
 def utc_now() -> datetime:
@@ -58,7 +59,9 @@ async def track(
         if isinstance(outcome, Event):
             unique.setdefault(outcome.message_id, outcome)
     stored_before = await stores.events.existing(unique)
-    landed = await _store(stores, [e for i, e in unique.items() if i not in stored_before], now)
+    rules = await current_rules(stores, limits.identity)
+    fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
+    landed = await _store(stores, fresh, rules, now)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
 
     results: list[EventResult] = []
@@ -94,106 +97,46 @@ def _validate(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Event
 
 
 async def _store(
-    stores: Stores, events: Sequence[Event], now: datetime
+    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
 ) -> dict[str, tuple[str, bool]]:
     """Stitch and store new events; map each message id to (person, lost a race)."""
     if not events:
         return {}
-    persons, created = await resolve_persons(stores, events, now)
+    resolution = await resolve_persons(stores, events, rules, now)
+    persons = resolution.persons
     documents = [
         _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
     ]
     raced = await stores.events.insert(documents)
-    stored = [(e, p) for e, p in zip(events, persons, strict=True) if e.message_id not in raced]
-    await stores.persons.set_traits((p, e.traits, e.timestamp) for e, p in stored if e.traits)
-    await stores.links.record(proof for e, _ in stored for proof in _link_proofs(e))
-    born = set(persons).intersection(created)  # already carry updated_at = now
-    await stores.persons.touch({p for _, p in stored} - born, now)
+    stored = [i for i, event in enumerate(events) if event.message_id not in raced]
+    await stores.persons.set_traits(
+        (persons[i], events[i].traits, events[i].timestamp) for i in stored if events[i].traits
+    )
+    await stores.links.record(
+        LinkProof(
+            link.a, link.b, events[i].message_id, events[i].channel.value, events[i].timestamp
+        )
+        for i in stored
+        for link in resolution.links[i]
+    )
+    await stores.conflicts.record(
+        [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
+    )
+    born = set(persons) & resolution.created  # already carry updated_at = now
+    await stores.persons.touch({persons[i] for i in stored} - born, now)
     return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}
 
 
-async def resolve_persons(
-    stores: Stores, events: Sequence[Event], now: datetime
-) -> tuple[list[str], set[str]]:
-    """Find or create the person of each event, merging where an event joins several.
-
-    Returns each event's person and the persons this call created.
-
-    Plans with what the database says now, then claims the unowned identifiers. A claim
-    lost to a concurrent writer means the plan was made on stale facts, so the events
-    carrying that identifier are planned again; every round makes progress because the
-    lost identifiers now have owners.
-    """
-    sightings = _sightings(events)
-    person_of: list[str] = [""] * len(events)
-    created: set[str] = set()
-    pending = list(range(len(events)))
-    for _ in range(MAX_RESOLUTION_ROUNDS):
-        keys = {key for index in pending for key in events[index].keys}
-        known = await stores.identifiers.owners(keys)
-        stored_owners = {key: owned.person_id for key, owned in known.items()}
-        roots = await stores.persons.roots(set(stored_owners.values()))
-        for person in sorted({p for p, root in roots.items() if p != root}):
-            # A merged person that still owns identifiers is a merge cut short: finish it.
-            roots[person] = await settle(stores, person)
-        owners = {key: roots[person] for key, person in stored_owners.items()}
-        plan = plan_batch([events[i].keys for i in pending], owners, new_person_id)
-        await stores.persons.create(plan.new_persons, now)
-        created.update(plan.new_persons)
-        lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
-        for merge in plan.merges:
-            await merge_persons(
-                stores,
-                merge.absorbed,
-                merge.survivor,
-                event_id=events[pending[merge.event_index]].message_id,
-                reason="an event carried identifiers of both persons",
-                now=now,
-            )
-        for position, index in enumerate(pending):
-            person_of[index] = plan.person_of_event[position]
-        pending = [index for index in pending if lost.intersection(events[index].keys)]
-        if not pending:
-            await _drop_unused(stores, created - set(person_of))
-            return person_of, created & set(person_of)
-    raise RuntimeError(f"identity resolution did not settle in {MAX_RESOLUTION_ROUNDS} rounds")
-
-
-async def _drop_unused(stores: Stores, candidates: set[str]) -> None:
-    """Remove persons created in a losing round that ended up owning nothing.
-
-    Such a person lost every identifier it tried to claim to a concurrent writer; it has
-    no events and nobody can reach it, so it is deleted rather than left as clutter.
-    """
-    if not candidates:
-        return
-    holders = await stores.identifiers.holders(candidates)
-    await stores.persons.delete_empty(candidates - holders)
-
-
-def _sightings(events: Sequence[Event]) -> dict[str, Sighting]:
-    sightings: dict[str, Sighting] = {}
-    for event in events:
-        for identifier in event.identifiers:
-            known = sightings.get(identifier.key)
-            if known is None:
-                sightings[identifier.key] = Sighting(identifier, event.timestamp, event.timestamp)
-            else:
-                sightings[identifier.key] = Sighting(
-                    identifier,
-                    min(known.first_seen, event.timestamp),
-                    max(known.last_seen, event.timestamp),
-                )
-    return sightings
-
-
-def _link_proofs(event: Event) -> list[LinkProof]:
-    """A star from the event's first identifier: enough to say why the rest are linked."""
-    first, *others = event.keys
-    return [
-        LinkProof(first, other, event.message_id, event.channel.value, event.timestamp)
-        for other in others
-    ]
+def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:
+    return {
+        "_id": f"{event.message_id}|{conflict.key}",
+        "person_id": conflict.person,
+        "other_id": conflict.other,
+        "key": conflict.key,
+        "rule": conflict.rule,
+        "event_id": event.message_id,
+        "at": now,
+    }
 
 
 def _event_document(event: Event, person_id: str, now: datetime) -> dict[str, Any]:

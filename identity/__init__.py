@@ -7,13 +7,22 @@ stitching decision can be tested without a database and replayed deterministical
 
 from identity.identifiers import Identifier, InvalidIdentifier, normalise_identifier
 from identity.ids import new_person_id
-from identity.stitching import Merge, StitchPlan, plan_batch
+from identity.rules import DEFAULT_RULE, DEFAULT_TYPE_RULES, IdentityRules, Strength, TypeRule
+from identity.stitching import Conflict, Link, Merge, Move, StitchPlan, plan_batch
 
 __all__ = [
+    "DEFAULT_RULE",
+    "DEFAULT_TYPE_RULES",
+    "Conflict",
     "Identifier",
+    "IdentityRules",
     "InvalidIdentifier",
+    "Link",
     "Merge",
+    "Move",
     "StitchPlan",
+    "Strength",
+    "TypeRule",
     "new_person_id",
     "normalise_identifier",
     "plan_batch",

@@ -1,20 +1,39 @@
-"""Stitching decisions for a batch of events.
+"""Stitching decisions for a batch of events, under the identity rules.
 
-Given the identifier keys each event carries and the persons that already own some of
-them, decide for every event which person it belongs to, which unowned identifiers that
-person claims, which new persons to create and which persons to merge. The rule of this
-first version: identifiers owned by no one make a new person; owned by one person, the
-event attaches to it; owned by several, they merge into the oldest (the smallest id,
-since ids sort by creation time).
+Given the identifiers each event carries, the persons that already own some of them and
+how many identifiers of each type those persons hold, decide for every event which
+person it belongs to and what that does to the graph: new persons, identifiers claimed,
+weak identifiers moved, persons merged, links proven, and links refused (conflicts).
 
-Work happens in event order over a union-find, so a batch gives the same answer as the
-same events sent one by one.
+For one event:
+
+1. Its identifiers are taken strongest first (by rank). With strong identifiers, the
+   event belongs to the person of the strongest one (a new person if nobody owns it);
+   each further strong identifier joins that person (claimed if unowned, its person
+   merged in if owned), unless a limit forbids it: then the refused link is a conflict,
+   and an unowned identifier gets a person of its own so that it still has one owner.
+2. With only weak identifiers, the event belongs to the first identified person (one
+   holding a strong identifier) among their owners, else to their anonymous owner, else
+   to a new person.
+3. Each weak identifier then joins the event's person: claimed if unowned, its owner
+   merged in if that owner is anonymous (pre-login history joins the profile), moved if
+   the owner is another identified person (the device now means "whoever used it
+   last"; the old owner keeps its history). Weak identifiers never join two identified
+   persons.
+
+Merges keep the oldest person (the smallest id, since ids sort by creation time). Work
+runs in event order, so a batch decides exactly what the same events sent one by one
+would.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from identity.identifiers import Identifier
+from identity.rules import IdentityRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,77 +45,219 @@ class Merge:
     event_index: int
 
 
+@dataclass(frozen=True, slots=True)
+class Move:
+    """Weak identifier ``key`` leaves ``from_person`` for ``to_person``."""
+
+    key: str
+    from_person: str
+    to_person: str
+    event_index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Event ``event_index`` tied ``key`` to ``person`` but ``rule`` kept it with ``other``."""
+
+    person: str
+    other: str
+    key: str
+    event_index: int
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Event ``event_index`` proved that identifiers ``a`` and ``b`` are one person's."""
+
+    a: str
+    b: str
+    event_index: int
+
+
 @dataclass(slots=True)
 class StitchPlan:
-    """What a batch does to the graph; ids here are final (after all merges of the batch)."""
+    """What a batch does to the graph; person ids are final (after all merges of the batch)."""
 
     new_persons: list[str] = field(default_factory=list)
     claims: dict[str, str] = field(default_factory=dict)
+    moves: list[Move] = field(default_factory=list)
     merges: list[Merge] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
     person_of_event: list[str] = field(default_factory=list)
 
 
-class _UnionFind:
-    """Union-find whose root is always the smallest (oldest) id in the set."""
+class _Graph:
+    """The batch's working state: owners, identifier counts and a union-find of persons."""
 
-    def __init__(self) -> None:
-        self._parent: dict[str, str] = {}
+    def __init__(
+        self,
+        owners: Mapping[str, str],
+        counts: Mapping[str, Mapping[str, int]],
+        rules: IdentityRules,
+        new_person_id: Callable[[], str],
+    ) -> None:
+        self.rules = rules
+        self.owner_of: dict[str, str] = dict(owners)
+        # A person missing from ``counts`` holds nothing (a concurrent merge may have
+        # moved its identifiers between the two reads).
+        self.counts: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.counts.update({p: Counter(c) for p, c in counts.items()})
+        self.parent: dict[str, str] = {}
+        self.created: list[str] = []
+        self.first_merge: dict[str, int] = {}
+        self._new_person_id = new_person_id
 
-    def find(self, item: str) -> str:
-        root = item
-        while self._parent.get(root, root) != root:
-            root = self._parent[root]
-        while item != root:  # path compression
-            self._parent[item], item = root, self._parent.get(item, item)
+    def find(self, person: str) -> str:
+        root = person
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while person != root:
+            self.parent[person], person = root, self.parent.get(person, person)
         return root
 
-    def union(self, left: str, right: str) -> str:
-        a, b = self.find(left), self.find(right)
+    def owner(self, identifier: Identifier) -> str | None:
+        owner = self.owner_of.get(identifier.key)
+        return self.find(owner) if owner is not None else None
+
+    def identified(self, person: str) -> bool:
+        return any(n > 0 and self.rules.rule(t).strong for t, n in self.counts[person].items())
+
+    def refusal(self, person: str, extra: Mapping[str, int]) -> str | None:
+        """Why ``person`` cannot take ``extra`` more identifiers, or None when it can."""
+        held = self.counts[person]
+        for type_, more in sorted(extra.items()):
+            limit = self.rules.rule(type_).limit
+            if more and held[type_] + more > limit:
+                plural = "" if limit == 1 else "s"
+                return f"{type_}: at most {limit} identifier{plural} of this type per person"
+        return None
+
+    def new_person(self, identifier: Identifier) -> str:
+        person = self._new_person_id()
+        self.created.append(person)
+        self.counts[person] = Counter({identifier.type: 1})
+        self.owner_of[identifier.key] = person
+        return person
+
+    def claim(self, identifier: Identifier, person: str) -> None:
+        self.owner_of[identifier.key] = person
+        self.counts[person][identifier.type] += 1
+
+    def move(self, identifier: Identifier, from_person: str, to_person: str) -> None:
+        self.counts[from_person][identifier.type] -= 1
+        self.claim(identifier, to_person)
+
+    def union(self, a: str, b: str, event_index: int) -> str:
         survivor, absorbed = (a, b) if a <= b else (b, a)
-        if survivor != absorbed:
-            self._parent[absorbed] = survivor
+        self.parent[absorbed] = survivor
+        self.counts[survivor] += self.counts.pop(absorbed, Counter())
+        self.first_merge.setdefault(absorbed, event_index)
         return survivor
 
 
 def plan_batch(
-    event_keys: Sequence[Sequence[str]],
+    events: Sequence[Sequence[Identifier]],
     owners: Mapping[str, str],
+    counts: Mapping[str, Mapping[str, int]],
+    rules: IdentityRules,
     new_person_id: Callable[[], str],
 ) -> StitchPlan:
     """Decide the persons for a batch.
 
-    ``owners`` maps identifier keys to the live (already canonical) person that owns them;
-    keys missing from it are unowned. Persons that are created and absorbed within the
-    same batch are never created, and only persons that existed before the batch appear
-    as absorbed in ``merges``.
+    ``owners`` maps identifier keys to the live person owning them (keys missing are
+    unowned); ``counts`` gives, for each of those persons, how many identifiers of each
+    type it holds. Persons created and absorbed within the batch are never created.
     """
-    groups = _UnionFind()
-    owner_of: dict[str, str] = dict(owners)
-    created: list[str] = []
-    first_merge_event: dict[str, int] = {}
+    graph = _Graph(owners, counts, rules, new_person_id)
     chosen: list[str] = []
+    conflicts: list[Conflict] = []
+    links: list[Link] = []
+    moved_at: dict[str, int] = {}
 
-    for index, keys in enumerate(event_keys):
-        persons = sorted({groups.find(owner_of[key]) for key in keys if key in owner_of})
-        if not persons:
-            persons = [new_person_id()]
-            created.append(persons[0])
-        survivor = persons[0]
-        for other in persons[1:]:
-            survivor = groups.union(survivor, other)
-            first_merge_event.setdefault(other, index)
-        for key in keys:
-            owner_of.setdefault(key, survivor)
-        chosen.append(survivor)
+    for index, identifiers in enumerate(events):
+        ranked = sorted(identifiers, key=lambda i: -rules.rule(i.type).rank)
+        strong = [i for i in ranked if rules.rule(i.type).strong]
+        weak = [i for i in ranked if not rules.rule(i.type).strong]
+        target, anchor = _anchor(graph, strong, weak)
+        proof = [anchor]
+        for identifier in [i for i in (*strong, *weak) if i != anchor]:
+            owner = graph.owner(identifier)
+            target = graph.find(target)
+            if owner == target:
+                proof.append(identifier)
+            elif owner is None:
+                refusal = graph.refusal(target, {identifier.type: 1})
+                if refusal is None:
+                    graph.claim(identifier, target)
+                    proof.append(identifier)
+                else:
+                    other = graph.new_person(identifier)
+                    conflicts.append(Conflict(target, other, identifier.key, index, refusal))
+            elif rules.rule(identifier.type).strong or not graph.identified(owner):
+                refusal = graph.refusal(target, graph.counts[owner])
+                if refusal is None:
+                    target = graph.union(target, owner, index)
+                    proof.append(identifier)
+                else:
+                    conflicts.append(Conflict(target, owner, identifier.key, index, refusal))
+            else:  # a weak identifier of another identified person: it follows its last user
+                refusal = graph.refusal(target, {identifier.type: 1})
+                if refusal is None:
+                    graph.move(identifier, owner, target)
+                    moved_at[identifier.key] = index
+                    proof.append(identifier)
+                else:
+                    conflicts.append(Conflict(target, owner, identifier.key, index, refusal))
+        chosen.append(target)
+        links.extend(Link(proof[0].key, other.key, index) for other in proof[1:])
 
+    return _finish(graph, owners, chosen, conflicts, links, moved_at)
+
+
+def _anchor(
+    graph: _Graph, strong: list[Identifier], weak: list[Identifier]
+) -> tuple[str, Identifier]:
+    """The person an event belongs to, and the identifier that decides it."""
+    if strong:
+        return graph.owner(strong[0]) or graph.new_person(strong[0]), strong[0]
+    owned = [(i, o) for i in weak if (o := graph.owner(i)) is not None]
+    identified = [(i, o) for i, o in owned if graph.identified(o)]
+    if identified or owned:
+        identifier, owner = (identified or owned)[0]
+        return owner, identifier
+    return graph.new_person(weak[0]), weak[0]
+
+
+def _finish(
+    graph: _Graph,
+    owners: Mapping[str, str],
+    chosen: list[str],
+    conflicts: list[Conflict],
+    links: list[Link],
+    moved_at: Mapping[str, int],
+) -> StitchPlan:
+    find = graph.find
     existing = set(owners.values())
     plan = StitchPlan()
-    plan.new_persons = [p for p in created if groups.find(p) == p]
-    plan.claims = {key: groups.find(p) for key, p in owner_of.items() if key not in owners}
+    plan.new_persons = [p for p in graph.created if find(p) == p]
+    plan.claims = {k: find(p) for k, p in graph.owner_of.items() if k not in owners}
+    plan.moves = [
+        Move(key, owners[key], find(graph.owner_of[key]), moved_at[key])
+        for key in moved_at
+        if key in owners and find(graph.owner_of[key]) != find(owners[key])
+    ]
     plan.merges = [
-        Merge(absorbed=p, survivor=groups.find(p), event_index=index)
-        for p, index in first_merge_event.items()
+        Merge(absorbed=p, survivor=find(p), event_index=i)
+        for p, i in graph.first_merge.items()
         if p in existing
     ]
-    plan.person_of_event = [groups.find(p) for p in chosen]
+    plan.conflicts = [
+        Conflict(find(c.person), find(c.other), c.key, c.event_index, c.rule)
+        for c in conflicts
+        if find(c.person) != find(c.other)
+    ]
+    plan.links = links
+    plan.person_of_event = [find(p) for p in chosen]
     return plan

@@ -20,6 +20,7 @@ from cdp.ingest import IngestLimits
 from cdp.store import Stores
 from cdp.store.database import Document, connect, ensure_indexes, ping
 from cdp.store.embedded import EmbeddedServer
+from identity import IdentityRules
 
 REGION = "GB"
 
@@ -62,6 +63,12 @@ def limits() -> IngestLimits:
         rules=EventRules(default_phone_region=REGION, max_properties_bytes=64 * 1024),
         max_batch_size=1000,
     )
+
+
+@pytest.fixture
+def unlimited(limits: IngestLimits) -> IngestLimits:
+    """The same limits with identity limits out of reach: plain stitching."""
+    return IngestLimits(limits.rules, limits.max_batch_size, IdentityRules().without_limits())
 
 
 @pytest.fixture

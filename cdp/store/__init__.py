@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.store.config import ConfigStore
+from cdp.store.conflicts import ConflictStore
 from cdp.store.database import Document
 from cdp.store.events import EventStore
 from cdp.store.identifiers import IdentifierStore, Owned, Sighting
@@ -24,6 +26,8 @@ class Stores:
     events: EventStore
     links: LinkStore
     merges: MergeStore
+    conflicts: ConflictStore
+    config: ConfigStore
 
     @classmethod
     def on(cls, db: AsyncDatabase[Document]) -> Stores:
@@ -33,6 +37,8 @@ class Stores:
             events=EventStore(db),
             links=LinkStore(db),
             merges=MergeStore(db),
+            conflicts=ConflictStore(db),
+            config=ConfigStore(db),
         )
 
 

@@ -79,6 +79,8 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["links"].create_index([("a", ASCENDING)])
     await db["links"].create_index([("b", ASCENDING)])
     await db["merges"].create_index([("survivor", ASCENDING), ("at", DESCENDING)])
+    await db["merges"].create_index([("absorbed", ASCENDING)])
+    await db["conflicts"].create_index([("at", DESCENDING), ("_id", DESCENDING)])
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -93,6 +93,36 @@ class IdentifierStore:
             found += await self._collection.find({"person_id": {"$in": chunk}}).to_list()
         return sorted(found, key=lambda doc: str(doc["_id"]))
 
+    async def counts(self, person_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+        """How many identifiers of each type every person holds (for the limits)."""
+        held: dict[str, dict[str, int]] = {}
+        for chunk in chunked(person_ids):
+            pipeline: list[Document] = [
+                {"$match": {"person_id": {"$in": chunk}}},
+                {"$group": {"_id": {"p": "$person_id", "t": "$type"}, "n": {"$sum": 1}}},
+            ]
+            async for row in await self._collection.aggregate(pipeline):
+                held.setdefault(row["_id"]["p"], {})[row["_id"]["t"]] = row["n"]
+        return held
+
+    async def move(self, moves: Mapping[str, str]) -> None:
+        """Give each key to a new owner (weak identifiers following their last user)."""
+        operations = [
+            UpdateOne({"_id": key}, {"$set": {"person_id": person}})
+            for key, person in moves.items()
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=False)
+
+    async def remove(self, key: str) -> None:
+        await self._collection.delete_one({"_id": key})
+
+    async def assign(self, keys: Iterable[str], person_id: str) -> None:
+        for chunk in chunked(keys):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$set": {"person_id": person_id}}
+            )
+
     async def holders(self, person_ids: Iterable[str]) -> set[str]:
         """The person ids among ``person_ids`` that own at least one identifier."""
         held: set[str] = set()

@@ -1,0 +1,107 @@
+"""Stitching a batch against the store: read the facts, let ``identity`` decide, apply.
+
+Plans are made with what the database says now; the unowned identifiers are then claimed
+with inserts. A claim lost to a concurrent writer means the plan was made on stale facts,
+so the events carrying that identifier are planned again. Every round makes progress:
+the lost identifiers now have owners.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cdp.merging import merge_persons, settle
+from cdp.models import Event
+from cdp.store import Sighting, Stores
+from identity import Conflict, IdentityRules, Link, new_person_id, plan_batch
+
+MAX_ROUNDS = 25
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Each event's person, the persons created, and per event the links it proved and
+    the links the rules refused."""
+
+    persons: list[str]
+    created: set[str] = field(default_factory=set)
+    links: dict[int, list[Link]] = field(default_factory=dict)
+    conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
+
+
+async def resolve_persons(
+    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
+) -> Resolution:
+    """Find or create the person of each event, applying merges, moves and claims."""
+    sightings = _sightings(events)
+    resolution = Resolution(persons=[""] * len(events))
+    created: set[str] = set()
+    pending = list(range(len(events)))
+    for _ in range(MAX_ROUNDS):
+        keys = {key for index in pending for key in events[index].keys}
+        known = await stores.identifiers.owners(keys)
+        roots = await stores.persons.roots({owned.person_id for owned in known.values()})
+        for person in sorted({p for p, root in roots.items() if p != root}):
+            # A merged person that still owns identifiers is a merge cut short: finish it.
+            roots[person] = await settle(stores, person)
+        owners = {key: roots[owned.person_id] for key, owned in known.items()}
+        counts = await stores.identifiers.counts(set(owners.values()))
+        plan = plan_batch(
+            [events[i].identifiers for i in pending], owners, counts, rules, new_person_id
+        )
+        await stores.persons.create(plan.new_persons, now)
+        created.update(plan.new_persons)
+        lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
+        await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
+        for merge in plan.merges:
+            await merge_persons(
+                stores,
+                merge.absorbed,
+                merge.survivor,
+                event_id=events[pending[merge.event_index]].message_id,
+                reason="an event carried identifiers of both persons",
+                now=now,
+            )
+        for position, index in enumerate(pending):
+            resolution.persons[index] = plan.person_of_event[position]
+            resolution.links[index] = [link for link in plan.links if link.event_index == position]
+            resolution.conflicts[index] = [c for c in plan.conflicts if c.event_index == position]
+        pending = [index for index in pending if lost.intersection(events[index].keys)]
+        if not pending:
+            used = set(resolution.persons) | {
+                c.other for cs in resolution.conflicts.values() for c in cs
+            }
+            await _drop_unused(stores, created - used)
+            resolution.created = created
+            return resolution
+    raise RuntimeError(f"identity resolution did not settle in {MAX_ROUNDS} rounds")
+
+
+async def _drop_unused(stores: Stores, candidates: set[str]) -> None:
+    """Remove persons created in a losing round that ended up owning nothing.
+
+    Such a person lost every identifier it tried to claim to a concurrent writer; it has
+    no events and nobody can reach it, so it is deleted rather than left as clutter.
+    """
+    if not candidates:
+        return
+    holders = await stores.identifiers.holders(candidates)
+    await stores.persons.delete_empty(candidates - holders)
+
+
+def _sightings(events: Sequence[Event]) -> dict[str, Sighting]:
+    sightings: dict[str, Sighting] = {}
+    for event in events:
+        for identifier in event.identifiers:
+            known = sightings.get(identifier.key)
+            if known is None:
+                sightings[identifier.key] = Sighting(identifier, event.timestamp, event.timestamp)
+            else:
+                sightings[identifier.key] = Sighting(
+                    identifier,
+                    min(known.first_seen, event.timestamp),
+                    max(known.last_seen, event.timestamp),
+                )
+    return sightings

@@ -1,0 +1,32 @@
+"""The ``conflicts`` collection: links the identity rules refused, kept for review."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document
+
+
+class ConflictStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db["conflicts"]
+
+    async def record(self, conflicts: Sequence[Document]) -> None:
+        """Store conflicts; ``_id`` is event and identifier, so a replay records nothing twice."""
+        for conflict in conflicts:
+            await self._collection.replace_one({"_id": conflict["_id"]}, conflict, upsert=True)
+
+    async def page(self, first: int, after: tuple[datetime, str] | None) -> list[Document]:
+        """Newest first, one extra when there is a next page."""
+        match: Document = {}
+        if after is not None:
+            at, conflict_id = after
+            match = {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": conflict_id}}]}
+        cursor = self._collection.find(match).sort([("at", -1), ("_id", -1)]).limit(first + 1)
+        return await cursor.to_list()
+
+    async def count(self) -> int:
+        return await self._collection.count_documents({})

@@ -1,0 +1,74 @@
+"""Identity rules: how many identifiers of a type one person may hold, and how much
+an identifier of that type proves.
+
+*Strong* identifiers (customer and CRM ids, emails, phones, social ids) belong to one
+person; an event carrying two of them proves the two are one person. *Weak* ones
+(device and cookie ids) are shared: a family tablet, a shop's Wi-Fi. They never join two
+identified persons; they follow whoever used them last. The *rank* decides which
+identifier an event belongs to first when its identifiers disagree.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class Strength(enum.Enum):
+    STRONG = "STRONG"
+    WEAK = "WEAK"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRule:
+    """The rule for one identifier type."""
+
+    limit: int
+    strength: Strength
+    rank: int = 50
+
+    def __post_init__(self) -> None:
+        if self.limit < 1:
+            raise ValueError("limit: must be at least 1")
+
+    @property
+    def strong(self) -> bool:
+        return self.strength is Strength.STRONG
+
+
+DEFAULT_TYPE_RULES: Mapping[str, TypeRule] = {
+    "customer_id": TypeRule(1, Strength.STRONG, 100),
+    "crm_id": TypeRule(1, Strength.STRONG, 95),
+    "email": TypeRule(5, Strength.STRONG, 80),
+    "phone": TypeRule(5, Strength.STRONG, 75),
+    "whatsapp": TypeRule(3, Strength.STRONG, 70),
+    "facebook": TypeRule(3, Strength.STRONG, 65),
+    "instagram": TypeRule(3, Strength.STRONG, 65),
+    "twitter": TypeRule(3, Strength.STRONG, 65),
+    "device_id": TypeRule(10, Strength.WEAK, 20),
+    "cookie_id": TypeRule(50, Strength.WEAK, 10),
+}
+DEFAULT_RULE = TypeRule(5, Strength.STRONG, 50)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityRules:
+    """Rules per type; types not listed follow ``default`` (strong, at most 5)."""
+
+    types: Mapping[str, TypeRule] = field(default_factory=lambda: dict(DEFAULT_TYPE_RULES))
+    default: TypeRule = DEFAULT_RULE
+
+    def rule(self, type_: str) -> TypeRule:
+        return self.types.get(type_, self.default)
+
+    def with_overrides(self, overrides: Mapping[str, TypeRule]) -> IdentityRules:
+        return IdentityRules({**self.types, **overrides}, self.default)
+
+    def without_limits(self) -> IdentityRules:
+        """Same strengths and ranks, limits too high to reach: plain stitching, for tests."""
+        big = 1_000_000
+        return IdentityRules(
+            {t: TypeRule(big, r.strength, r.rank) for t, r in self.types.items()},
+            TypeRule(big, self.default.strength, self.default.rank),
+        )
