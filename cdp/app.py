@@ -54,6 +54,7 @@ def create_app(settings: Settings) -> Starlette:
             max_properties_bytes=settings.max_properties_bytes,
         ),
         max_batch_size=settings.max_batch_size,
+        identity=settings.identity(),
     )
 
     @asynccontextmanager

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cdp.errors import BadUserInput
-from cdp.store import Stores
 from identity import IdentityRules, Strength, TypeRule
+
+if TYPE_CHECKING:  # settings import this module; keep storage out of their imports
+    from cdp.store import Stores
 
 _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 

@@ -11,6 +11,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cdp.rules import RuleSetting, apply_settings
+from identity import IdentityRules
+
 
 class Settings(BaseSettings):
     """Every knob of the service; the README's configuration table documents each one."""
@@ -38,6 +41,15 @@ class Settings(BaseSettings):
     embedded_start_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to wait for the embedded server to answer."
     )
+    identity_rules: dict[str, RuleSetting] = Field(
+        default_factory=dict,
+        description="Per-type rule changes as JSON, for example "
+        '{"email": {"limit": 3, "strength": "STRONG"}}.',
+    )
+
+    def identity(self) -> IdentityRules:
+        """The default identity rules with this deployment's changes."""
+        return apply_settings(IdentityRules(), self.identity_rules)
 
     @field_validator("default_phone_region")
     @classmethod
