@@ -27,3 +27,9 @@ class NotFound(CdpError):
     """The thing asked for does not exist."""
 
     code = "NOT_FOUND"
+
+
+class Conflict(CdpError):
+    """The change would break a rule (an identity limit, say); the message names the rule."""
+
+    code = "CONFLICT"

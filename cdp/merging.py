@@ -19,12 +19,24 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from cdp.store import Stores
+from cdp.traits import replaced_values
 
 
 async def merge_persons(
-    stores: Stores, a: str, b: str, *, event_id: str | None, reason: str, now: datetime
+    stores: Stores,
+    a: str,
+    b: str,
+    *,
+    event_id: str | None,
+    reason: str,
+    now: datetime,
+    agent: str | None = None,
 ) -> str:
-    """Merge the persons behind ``a`` and ``b`` into the older one and return the survivor."""
+    """Merge the persons behind ``a`` and ``b`` into the older one and return the survivor.
+
+    The merge record keeps what is needed to explain and undo it: the event (or agent)
+    behind it, the identifiers that moved and the trait values the merge replaced.
+    """
     while True:
         roots = await stores.persons.roots([a, b])
         first, second = roots[a], roots[b]
@@ -32,8 +44,23 @@ async def merge_persons(
             return first
         survivor, absorbed = min(first, second), max(first, second)
         if await stores.persons.mark_merged(absorbed, survivor, now):
+            moved = await stores.identifiers.of_persons([absorbed])
+            survivor_doc, absorbed_doc = (
+                await stores.persons.get(survivor),
+                await stores.persons.get(absorbed),
+            )
             await stores.merges.record(
-                survivor=survivor, absorbed=absorbed, event_id=event_id, reason=reason, at=now
+                {
+                    "kind": "merge",
+                    "survivor": survivor,
+                    "absorbed": absorbed,
+                    "event_id": event_id,
+                    "agent": agent,
+                    "reason": reason,
+                    "at": now,
+                    "identifiers": [doc["_id"] for doc in moved],
+                    "replaced_traits": replaced_values(survivor_doc or {}, absorbed_doc or {}),
+                }
             )
             return await settle(stores, absorbed)
         # Someone merged ``absorbed`` elsewhere in the meantime: start again from the roots.

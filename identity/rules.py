@@ -65,6 +65,15 @@ class IdentityRules:
     def with_overrides(self, overrides: Mapping[str, TypeRule]) -> IdentityRules:
         return IdentityRules({**self.types, **overrides}, self.default)
 
+    def merge_refusal(self, held: Mapping[str, int], joining: Mapping[str, int]) -> str | None:
+        """Why a person holding ``held`` cannot take ``joining`` more, or None when it can."""
+        for type_, more in sorted(joining.items()):
+            limit = self.rule(type_).limit
+            if more and held.get(type_, 0) + more > limit:
+                plural = "" if limit == 1 else "s"
+                return f"{type_}: at most {limit} identifier{plural} of this type per person"
+        return None
+
     def without_limits(self) -> IdentityRules:
         """Same strengths and ranks, limits too high to reach: plain stitching, for tests."""
         big = 1_000_000

@@ -126,13 +126,7 @@ class _Graph:
 
     def refusal(self, person: str, extra: Mapping[str, int]) -> str | None:
         """Why ``person`` cannot take ``extra`` more identifiers, or None when it can."""
-        held = self.counts[person]
-        for type_, more in sorted(extra.items()):
-            limit = self.rules.rule(type_).limit
-            if more and held[type_] + more > limit:
-                plural = "" if limit == 1 else "s"
-                return f"{type_}: at most {limit} identifier{plural} of this type per person"
-        return None
+        return self.rules.merge_refusal(self.counts[person], extra)
 
     def new_person(self, identifier: Identifier) -> str:
         person = self._new_person_id()

@@ -26,6 +26,20 @@ class EventStore:
         """Insert events; returns the ids that another writer stored first (duplicates)."""
         return await insert_unless_present(self._collection, list(documents))
 
+    async def identifier_groups(self, person_id: str) -> list[tuple[str, list[str]]]:
+        """For each event of a person, its id and the identifier keys it carried."""
+        cursor = self._collection.find({"person_id": person_id}, {"identifiers": 1})
+        return [
+            (doc["_id"], [f"{i['type']}:{i['value']}" for i in doc["identifiers"]])
+            async for doc in cursor
+        ]
+
+    async def assign(self, event_ids: Iterable[str], person_id: str) -> None:
+        for chunk in chunked(event_ids):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$set": {"person_id": person_id}}
+            )
+
     async def repoint(self, from_person: str, to_person: str) -> None:
         await self._collection.update_many(
             {"person_id": from_person}, {"$set": {"person_id": to_person}}

@@ -21,7 +21,7 @@ class LinkProof:
 
     a: str
     b: str
-    event_id: str
+    event_id: str | None
     source: str
     at: datetime
 
@@ -56,7 +56,15 @@ class LinkStore:
         new = [{"_id": pair, **doc} for pair, doc in first_proofs.items() if pair not in known]
         await insert_unless_present(self._collection, new)  # a racing writer may be first
 
-    async def touching(self, keys: Iterable[str]) -> list[Document]:
-        wanted = list(keys)
-        cursor = self._collection.find({"$or": [{"a": {"$in": wanted}}, {"b": {"$in": wanted}}]})
-        return await cursor.to_list()
+    async def between(self, keys: Iterable[str]) -> list[Document]:
+        """Links whose both ends are among ``keys`` (one person's graph), oldest first."""
+        wanted = set(keys)
+        found: dict[str, Document] = {}
+        for chunk in chunked(wanted):
+            async for doc in self._collection.find({"a": {"$in": chunk}}):
+                if doc["b"] in wanted:
+                    found[doc["_id"]] = doc
+        return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))
+
+    async def remove_touching(self, key: str) -> None:
+        await self._collection.delete_many({"$or": [{"a": key}, {"b": key}]})

@@ -1,9 +1,8 @@
-"""The ``merges`` collection: an audit record for every merge, for explaining and undoing."""
+"""The ``merges`` collection: an audit record of every merge and unlink, to explain and undo."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -14,19 +13,11 @@ class MergeStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["merges"]
 
-    async def record(
-        self, *, survivor: str, absorbed: str, event_id: str | None, reason: str, at: datetime
-    ) -> None:
-        await self._collection.insert_one(
-            {
-                "_id": uuid.uuid4().hex,
-                "survivor": survivor,
-                "absorbed": absorbed,
-                "event_id": event_id,
-                "reason": reason,
-                "at": at,
-            }
-        )
+    async def record(self, record: Document) -> str:
+        """Store one audit record (a merge or an unlink); returns its id."""
+        record_id = uuid.uuid4().hex
+        await self._collection.insert_one({"_id": record_id, **record})
+        return record_id
 
     async def involving(self, person_ids: list[str]) -> list[Document]:
         cursor = self._collection.find(

@@ -18,15 +18,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cdp.store.database import Document, chunked
 
 
-def _latest_wins(traits: Mapping[str, Any], at: datetime) -> list[Document]:
+def _latest_wins(
+    traits: Mapping[str, Any], at: datetime, *, replace_on_tie: bool = True
+) -> list[Document]:
     """An update pipeline setting each trait unless a newer value is already stored.
 
+    On a tie an event's value replaces the stored one (it arrived later), while a merged
+    person's value does not (the survivor keeps its own, as ``cdp.traits`` records).
     Values go through ``$literal`` so that user data such as ``"$where"`` is never read as
     an expression.
     """
+    compare = "$gte" if replace_on_tie else "$gt"
     fields: Document = {}
     for name, value in traits.items():
-        newer = {"$gte": [at, f"$trait_times.{name}"]}
+        newer = {compare: [at, f"$trait_times.{name}"]}
         fields[f"traits.{name}"] = {"$cond": [newer, {"$literal": value}, f"$traits.{name}"]}
         fields[f"trait_times.{name}"] = {"$max": [at, f"$trait_times.{name}"]}
     return [{"$set": fields}]
@@ -100,7 +105,9 @@ class PersonStore:
         """Fold ``source``'s traits into ``target``, trait by trait by recency."""
         times: Mapping[str, datetime] = source.get("trait_times", {})
         operations = [
-            UpdateOne({"_id": target}, _latest_wins({name: value}, times[name]))
+            UpdateOne(
+                {"_id": target}, _latest_wins({name: value}, times[name], replace_on_tie=False)
+            )
             for name, value in source.get("traits", {}).items()
             if name in times
         ]

@@ -1,0 +1,119 @@
+"""An agent's corrections to the identity graph: merge two persons, unlink an identifier.
+
+Both obey the identity rules, are recorded in the ``merges`` audit collection with the
+agent's reason, and leave every event on exactly one person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cdp.errors import BadUserInput, Conflict, NotFound
+from cdp.merging import merge_persons, settle_all
+from cdp.profiles import Profile, find_person
+from cdp.store import LinkProof, Stores
+from identity import IdentityRules, InvalidIdentifier, new_person_id, normalise_identifier
+from identity.graph import split
+
+
+async def merge_manually(
+    stores: Stores,
+    into: str,
+    other: str,
+    *,
+    reason: str,
+    agent: str | None,
+    rules: IdentityRules,
+    now: datetime,
+) -> str:
+    """Merge two persons at an agent's request; the older id is kept, both keep working."""
+    first, second = await _person(stores, into), await _person(stores, other)
+    if first.id == second.id:
+        raise BadUserInput(f"{into} and {other} are already one person ({first.id})")
+    counts = await stores.identifiers.counts([first.id, second.id])
+    refusal = rules.merge_refusal(counts.get(first.id, {}), counts.get(second.id, {}))
+    if refusal is not None:
+        raise Conflict(f"merge refused by the identity rules: {refusal}")
+    anchors = [await _strongest_key(stores, p, rules) for p in (first, second)]
+    survivor = await merge_persons(
+        stores, first.id, second.id, event_id=None, reason=reason, now=now, agent=agent
+    )
+    if anchors[0] and anchors[1]:
+        source = f"manual:{agent}" if agent else "manual"
+        await stores.links.record([LinkProof(anchors[0], anchors[1], None, source, now)])
+    return survivor
+
+
+async def unlink_identifier(
+    stores: Stores,
+    person_id: str,
+    identifier: tuple[str, str],
+    *,
+    reason: str,
+    agent: str | None,
+    region: str,
+    now: datetime,
+) -> list[str]:
+    """Remove an identifier and its links; split the person if that disconnects it.
+
+    Each part keeps the identifiers still linked together; every event follows the
+    identifiers it carried (one that carried only the removed identifier stays with the
+    main part, the one holding the oldest identifier, which also keeps the traits and
+    the merge history). Returns the persons that now exist, the main part first.
+    """
+    profile = await _person(stores, person_id)
+    try:
+        removed = normalise_identifier(identifier[0], identifier[1], region).key
+    except InvalidIdentifier as error:
+        raise BadUserInput(f"identifier.{error.field}: {error.message}") from None
+    await settle_all(stores, profile.family)  # everything on the live person first
+    held = {
+        doc["_id"]: doc["first_seen"] for doc in await stores.identifiers.of_persons([profile.id])
+    }
+    if removed not in held:
+        raise NotFound(f"person {profile.id} does not hold {removed}")
+
+    events = await stores.events.identifier_groups(profile.id)
+    manual = [
+        [link["a"], link["b"]]
+        for link in await stores.links.between(held)
+        if not link.get("event_id")
+    ]
+    # With nothing left the person stays, reachable by id, with its history.
+    parts = split(held, removed, [keys for _, keys in events] + manual) or [set()]
+    new_ids = [new_person_id() for _ in parts[1:]]
+    part_of = {
+        key: pid for part, pid in zip(parts, [profile.id, *new_ids], strict=True) for key in part
+    }
+
+    await stores.persons.create(new_ids, now)
+    await stores.identifiers.remove(removed)
+    await stores.links.remove_touching(removed)
+    for part, pid in zip(parts[1:], new_ids, strict=True):
+        await stores.identifiers.assign(part, pid)
+        moving = [eid for eid, keys in events if any(part_of.get(k) == pid for k in keys)]
+        await stores.events.assign(moving, pid)
+    await stores.merges.record(
+        {
+            "kind": "unlink",
+            "survivor": profile.id,
+            "created": new_ids,
+            "identifiers": [removed],
+            "agent": agent,
+            "reason": reason,
+            "at": now,
+        }
+    )
+    return [profile.id, *new_ids]
+
+
+async def _person(stores: Stores, person_id: str) -> Profile:
+    profile = await find_person(stores, person_id)
+    if profile is None:
+        raise NotFound(f"no person has the id {person_id}")
+    return profile
+
+
+async def _strongest_key(stores: Stores, profile: Profile, rules: IdentityRules) -> str | None:
+    keys = [doc["_id"] for doc in await stores.identifiers.of_persons(profile.family)]
+    return max(keys, key=lambda k: (rules.rule(k.split(":", 1)[0]).rank, k), default=None)
