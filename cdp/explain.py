@@ -9,6 +9,7 @@ from cdp.errors import BadUserInput
 from cdp.profiles import Profile, find_person
 from cdp.store import Stores
 from cdp.store.database import Document
+from cdp.timeline import Page, decode_cursor, page_size
 from identity import Identifier, InvalidIdentifier, normalise_identifier
 from identity.graph import explain
 
@@ -75,6 +76,12 @@ async def identity_path(
 async def merge_history(stores: Stores, profile: Profile) -> list[Document]:
     """Every merge and unlink that shaped this person, oldest first."""
     return await stores.merges.involving(profile.family)
+
+
+async def conflicts_page(stores: Stores, first: int, after: str | None) -> Page:
+    """Refused links, newest first, for review."""
+    found = await stores.conflicts.page(page_size(first), decode_cursor(after) if after else None)
+    return Page.cut(found, first, "at")
 
 
 def _normalise(sent: tuple[str, str], region: str, field: str) -> Identifier:

@@ -13,7 +13,7 @@ from typing import Any
 from cdp.errors import BadUserInput
 from cdp.store import Stores
 from cdp.store.database import Document
-from cdp.timeline import Position, TimelineQuery
+from cdp.timeline import Page, TimelineQuery
 from identity import InvalidIdentifier, normalise_identifier
 
 
@@ -28,13 +28,6 @@ class Profile:
     @property
     def family(self) -> list[str]:
         return [self.id, *self.merged_from]
-
-
-@dataclass(frozen=True, slots=True)
-class TimelinePage:
-    events: list[Document]
-    has_next: bool
-    end: Position | None
 
 
 async def find_person(stores: Stores, person_id: str) -> Profile | None:
@@ -69,11 +62,9 @@ async def identifiers_of(stores: Stores, profile: Profile) -> list[Document]:
     return await stores.identifiers.of_persons(profile.family)
 
 
-async def timeline_page(stores: Stores, profile: Profile, query: TimelineQuery) -> TimelinePage:
+async def timeline_page(stores: Stores, profile: Profile, query: TimelineQuery) -> Page:
     found = await stores.events.page(profile.family, query)
-    events, has_next = found[: query.first], len(found) > query.first
-    end = Position(events[-1]["timestamp"], events[-1]["_id"]) if events else None
-    return TimelinePage(events, has_next, end)
+    return Page.cut(found, query.first, "timestamp")
 
 
 async def timeline_count(stores: Stores, profile: Profile, query: TimelineQuery) -> int:

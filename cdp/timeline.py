@@ -12,6 +12,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cdp.errors import BadUserInput
 from cdp.models import Channel
@@ -21,10 +22,26 @@ MAX_PAGE_SIZE = 500
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Where a page ends: the last event's time and id."""
+    """Where a page ends: the last item's time and id (an event, a conflict, ...)."""
 
     timestamp: datetime
-    event_id: str
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a newest-first list, and where it ends."""
+
+    items: list[dict[str, Any]]
+    has_next: bool
+    end: Position | None
+
+    @classmethod
+    def cut(cls, found: list[dict[str, Any]], first: int, time_field: str) -> Page:
+        """A page from ``first + 1`` items read: the extra one only says there is more."""
+        items = found[:first]
+        end = Position(items[-1][time_field], items[-1]["_id"]) if items else None
+        return cls(items, len(found) > first, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,21 +58,28 @@ class TimelineQuery:
 
 def encode_cursor(position: Position) -> str:
     millis = int(position.timestamp.timestamp() * 1000)
-    raw = json.dumps([millis, position.event_id], separators=(",", ":")).encode()
+    raw = json.dumps([millis, position.id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> Position:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        millis, event_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(millis, int) or not isinstance(event_id, str):
+        millis, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(millis, int) or not isinstance(item_id, str):
             raise ValueError
-        return Position(datetime.fromtimestamp(millis / 1000, tz=UTC), event_id)
+        return Position(datetime.fromtimestamp(millis / 1000, tz=UTC), item_id)
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             f"after: {cursor[:40]!r} is not a cursor this API gave out; pass a pageInfo.endCursor"
         ) from None
+
+
+def page_size(first: int) -> int:
+    """Check a page size argument (``first``) against the bounds every list shares."""
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise BadUserInput(f"first: {first} is outside 0..{MAX_PAGE_SIZE}")
+    return first
 
 
 def build_query(
@@ -68,8 +92,7 @@ def build_query(
     until: datetime | None,
 ) -> TimelineQuery:
     """Check the arguments of ``Person.timeline`` and turn them into a query."""
-    if not 0 <= first <= MAX_PAGE_SIZE:
-        raise BadUserInput(f"first: {first} is outside 0..{MAX_PAGE_SIZE}")
+    page_size(first)
     since, until = _utc(since), _utc(until)
     if since and until and since > until:
         raise BadUserInput("since: must not be later than until")

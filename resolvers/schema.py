@@ -7,11 +7,12 @@ from strawberry.printer import print_schema
 from strawberry.tools import merge_types
 
 from resolvers.errors import CdpSchema
+from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.queries import ProfileQuery
 
-Query = merge_types("Query", (ProfileQuery,))
-Mutation = merge_types("Mutation", (IngestMutation,))
+Query = merge_types("Query", (ProfileQuery, IdentityQuery))
+Mutation = merge_types("Mutation", (IngestMutation, IdentityMutation))
 
 
 def build_schema() -> strawberry.Schema:

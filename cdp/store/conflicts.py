@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document
+from cdp.timeline import Position
 
 
 class ConflictStore:
@@ -19,11 +19,11 @@ class ConflictStore:
         for conflict in conflicts:
             await self._collection.replace_one({"_id": conflict["_id"]}, conflict, upsert=True)
 
-    async def page(self, first: int, after: tuple[datetime, str] | None) -> list[Document]:
+    async def page(self, first: int, after: Position | None) -> list[Document]:
         """Newest first, one extra when there is a next page."""
         match: Document = {}
         if after is not None:
-            at, conflict_id = after
+            at, conflict_id = after.timestamp, after.id
             match = {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": conflict_id}}]}
         cursor = self._collection.find(match).sort([("at", -1), ("_id", -1)]).limit(first + 1)
         return await cursor.to_list()

@@ -49,7 +49,7 @@ class EventStore:
         """One page, newest first, plus one extra event when there is a next page."""
         match = _filter(person_ids, query)
         if query.after is not None:
-            at, event_id = query.after.timestamp, query.after.event_id
+            at, event_id = query.after.timestamp, query.after.id
             match["$or"] = [
                 {"timestamp": {"$lt": at}},
                 {"timestamp": at, "_id": {"$lt": event_id}},

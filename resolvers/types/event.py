@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.profiles import Profile, TimelinePage, timeline_count
-from cdp.timeline import Position, TimelineQuery, encode_cursor
+from cdp.profiles import Profile, timeline_count
+from cdp.timeline import Page, Position, TimelineQuery, encode_cursor
 from resolvers.context import Info
 from resolvers.types.enums import Channel
 
@@ -69,13 +69,13 @@ class EventConnection:
         return await timeline_count(info.context.deps.stores, self.profile, self.query)
 
     @classmethod
-    def of(cls, page: TimelinePage, profile: Profile, query: TimelineQuery) -> EventConnection:
+    def of(cls, page: Page, profile: Profile, query: TimelineQuery) -> EventConnection:
         edges = [
             EventEdge(
                 cursor=encode_cursor(Position(doc["timestamp"], doc["_id"])),
                 node=Event.from_document(doc),
             )
-            for doc in page.events
+            for doc in page.items
         ]
         return cls(
             edges=edges,

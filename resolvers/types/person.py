@@ -7,19 +7,13 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from cdp.explain import identity_graph, merge_history
 from cdp.profiles import Profile, identifiers_of, timeline_page
 from cdp.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.enums import Channel
 from resolvers.types.event import EventConnection
-
-
-@strawberry.type(description="An identifier a person owns, with when it was first and last seen.")
-class Identifier:
-    type: str
-    value: str
-    first_seen: datetime
-    last_seen: datetime
+from resolvers.types.identity import Identifier, IdentityGraph, MergeRecord
 
 
 @strawberry.type(description="One real person, stitched from every identifier they used.")
@@ -49,15 +43,17 @@ class Person:
     @strawberry.field(description="Every identifier this person owns, by key.")
     async def identifiers(self, info: Info) -> list[Identifier]:
         docs = await identifiers_of(info.context.deps.stores, self.profile)
-        return [
-            Identifier(
-                type=doc["type"],
-                value=doc["value"],
-                first_seen=doc["first_seen"],
-                last_seen=doc["last_seen"],
-            )
-            for doc in docs
-        ]
+        return [Identifier.from_document(doc) for doc in docs]
+
+    @strawberry.field(description="The person's identifiers and the links that hold them together.")
+    async def identity_graph(self, info: Info) -> IdentityGraph:
+        graph = await identity_graph(info.context.deps.stores, self.profile)
+        return IdentityGraph.of(graph)
+
+    @strawberry.field(description="Every merge and unlink that shaped this person, oldest first.")
+    async def merge_history(self, info: Info) -> list[MergeRecord]:
+        records = await merge_history(info.context.deps.stores, self.profile)
+        return [MergeRecord.from_document(doc) for doc in records]
 
     @strawberry.field(description="Every interaction on every channel, newest first.")
     async def timeline(

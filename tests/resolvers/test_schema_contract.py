@@ -27,3 +27,9 @@ def test_every_documented_operation_is_valid_against_the_schema(path: Path) -> N
 
 def test_the_identity_package_is_ours_not_the_unrelated_one_on_the_registry() -> None:
     assert Path(identity.__file__).resolve().parent == ROOT / "identity"
+
+
+@pytest.mark.parametrize("path", sorted(OPERATIONS.glob("*.graphql")), ids=lambda p: p.stem)
+def test_every_documented_operation_is_run_by_a_test(path: Path) -> None:
+    tests = "\n".join(p.read_text() for p in (ROOT / "tests").rglob("test_*.py"))
+    assert f'"{path.stem}"' in tests, f"no test runs schema/operations/{path.name}"

@@ -1,0 +1,214 @@
+"""Queries and mutations over the identity graph: explain, review, correct, configure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import strawberry
+
+from cdp.corrections import merge_manually, unlink_identifier
+from cdp.errors import BadUserInput, NotFound
+from cdp.explain import conflicts_page, identity_path
+from cdp.ingest import utc_now
+from cdp.profiles import find_person
+from cdp.rules import RuleSetting, current_rules, set_rules
+from cdp.timeline import Position, encode_cursor
+from identity import Strength
+from resolvers.context import Info
+from resolvers.ingest import IdentifierInput
+from resolvers.types.event import PageInfo
+from resolvers.types.identity import IdentityEdge, IdentityRule
+from resolvers.types.person import Person
+
+
+async def _person(info: Info, person_id: str) -> Person | None:
+    profile = await find_person(info.context.deps.stores, person_id)
+    return Person(profile=profile) if profile else None
+
+
+@strawberry.type(description="Why two identifiers are one person: the links between them.")
+class IdentityPath:
+    linked: bool
+    reason: str
+    steps: list[IdentityEdge] = strawberry.field(description="In order from `from` to `to`.")
+    person_id: strawberry.Private[str | None]
+
+    @strawberry.field(description="The person holding both, when they are linked.")
+    async def person(self, info: Info) -> Person | None:
+        return await _person(info, self.person_id) if self.person_id else None
+
+
+@strawberry.type(description="A link the identity rules refused, kept for review.")
+class IdentityConflict:
+    id: strawberry.ID
+    at: datetime
+    rule: str = strawberry.field(description="The rule that refused the link.")
+    identifier: str = strawberry.field(description="The identifier (type:value) in dispute.")
+    event_id: str = strawberry.field(description="The event that carried both.")
+    person_id: strawberry.Private[str]
+    other_id: strawberry.Private[str]
+
+    @strawberry.field(description="The person the event was stored on.")
+    async def person(self, info: Info) -> Person | None:
+        return await _person(info, self.person_id)
+
+    @strawberry.field(description="The person the rule kept the identifier with.")
+    async def other(self, info: Info) -> Person | None:
+        return await _person(info, self.other_id)
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> IdentityConflict:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            at=doc["at"],
+            rule=doc["rule"],
+            identifier=doc["key"],
+            event_id=doc["event_id"],
+            person_id=doc["person_id"],
+            other_id=doc["other_id"],
+        )
+
+
+@strawberry.type
+class IdentityConflictEdge:
+    cursor: str
+    node: IdentityConflict
+
+
+@strawberry.type
+class IdentityConflictConnection:
+    edges: list[IdentityConflictEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    async def total_count(self, info: Info) -> int:
+        return await info.context.deps.stores.conflicts.count()
+
+
+@strawberry.type
+class UnlinkResult:
+    persons: list[Person] = strawberry.field(description="The persons that now exist, main first.")
+
+
+@strawberry.input(description="A change to one identifier type's rule.")
+class IdentityRuleInput:
+    type: str
+    limit: int
+    strength: Strength
+    rank: int | None = None
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="Why are these one person? The shortest chain of proven links.")
+    async def identity_path(
+        self,
+        info: Info,
+        from_: Annotated[IdentifierInput, strawberry.argument(name="from")],
+        to: IdentifierInput,
+    ) -> IdentityPath:
+        deps = info.context.deps
+        path = await identity_path(
+            deps.stores, (from_.type, from_.value), (to.type, to.value), deps.default_phone_region
+        )
+        return IdentityPath(
+            linked=path.linked,
+            reason=path.reason,
+            steps=[IdentityEdge.from_step(step) for step in path.steps],
+            person_id=path.person_id,
+        )
+
+    @strawberry.field(description="Links the identity rules refused, newest first.")
+    async def identity_conflicts(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> IdentityConflictConnection:
+        page = await conflicts_page(info.context.deps.stores, first, after)
+        edges = [
+            IdentityConflictEdge(
+                cursor=encode_cursor(Position(doc["at"], doc["_id"])),
+                node=IdentityConflict.from_document(doc),
+            )
+            for doc in page.items
+        ]
+        end = encode_cursor(page.end) if page.end else None
+        return IdentityConflictConnection(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
+        )
+
+    @strawberry.field(description="The identity rules in force, strongest first.")
+    async def identity_rules(self, info: Info) -> list[IdentityRule]:
+        deps = info.context.deps
+        return IdentityRule.all_of(await current_rules(deps.stores, deps.limits.identity))
+
+
+@strawberry.type
+class IdentityMutation:
+    @strawberry.mutation(
+        description="Merge two persons (an agent's decision). The identity rules still apply: a "
+        "refusal is a CONFLICT naming the rule. The older id is kept; both ids keep working."
+    )
+    async def merge_persons(
+        self,
+        info: Info,
+        into: strawberry.ID,
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        reason: str,
+    ) -> Person:
+        deps = info.context.deps
+        survivor = await merge_manually(
+            deps.stores,
+            str(into),
+            str(from_),
+            reason=_reason(reason),
+            agent=None,
+            rules=await current_rules(deps.stores, deps.limits.identity),
+            now=utc_now(),
+        )
+        person = await _person(info, survivor)
+        if person is None:
+            raise NotFound(f"person {survivor} no longer exists")
+        return person
+
+    @strawberry.mutation(
+        description="Remove an identifier and its links from a person. If that disconnects the "
+        "graph, the person splits; every event follows the identifiers it carried."
+    )
+    async def unlink_identifier(
+        self, info: Info, person_id: strawberry.ID, identifier: IdentifierInput, reason: str
+    ) -> UnlinkResult:
+        deps = info.context.deps
+        persons = await unlink_identifier(
+            deps.stores,
+            str(person_id),
+            (identifier.type, identifier.value),
+            reason=_reason(reason),
+            agent=None,
+            region=deps.default_phone_region,
+            now=utc_now(),
+        )
+        found = [await _person(info, p) for p in persons]
+        return UnlinkResult(persons=[p for p in found if p is not None])
+
+    @strawberry.mutation(
+        description="Change the limit, strength or rank of identifier types, for every instance. "
+        "Types not named keep their rule. Returns the rules now in force."
+    )
+    async def set_identity_rules(
+        self, info: Info, rules: list[IdentityRuleInput]
+    ) -> list[IdentityRule]:
+        deps = info.context.deps
+        changes = {
+            rule.type: RuleSetting.model_validate(
+                {"limit": rule.limit, "strength": rule.strength, "rank": rule.rank}
+            )
+            for rule in rules
+        }
+        return IdentityRule.all_of(await set_rules(deps.stores, deps.limits.identity, changes))
+
+
+def _reason(reason: str) -> str:
+    text = reason.strip()
+    if not text or len(text) > 500:
+        raise BadUserInput("reason: say why, in 1 to 500 characters")
+    return text

@@ -1,0 +1,140 @@
+"""Identity graph types: identifiers, the links between them, merge records, rules."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from cdp.explain import IdentityGraph as DomainGraph
+from cdp.explain import PathStep
+from identity import IdentityRules, Strength
+
+strawberry.enum(Strength, description="STRONG identifiers prove a person; WEAK ones are shared.")
+
+
+@strawberry.type(description="An identifier a person owns, with when it was first and last seen.")
+class Identifier:
+    type: str
+    value: str
+    first_seen: datetime
+    last_seen: datetime
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Identifier:
+        return cls(
+            type=doc["type"],
+            value=doc["value"],
+            first_seen=doc["first_seen"],
+            last_seen=doc["last_seen"],
+        )
+
+
+@strawberry.type(
+    description="A proven link: an event (or an agent) showed both identifiers together."
+)
+class IdentityEdge:
+    from_: str = strawberry.field(name="from", description="Identifier key, type:value.")
+    to: str = strawberry.field(description="Identifier key, type:value.")
+    event_id: str | None = strawberry.field(description="The event that proved it; null if manual.")
+    source: str = strawberry.field(description="The channel, or manual:<agent>.")
+    at: datetime
+
+    @classmethod
+    def from_link(cls, doc: dict[str, Any]) -> IdentityEdge:
+        return cls(
+            from_=doc["a"],
+            to=doc["b"],
+            event_id=doc.get("event_id"),
+            source=doc["source"],
+            at=doc["at"],
+        )
+
+    @classmethod
+    def from_step(cls, step: PathStep) -> IdentityEdge:
+        return cls(
+            from_=step.from_key,
+            to=step.to_key,
+            event_id=step.event_id,
+            source=step.source,
+            at=step.at,
+        )
+
+
+@strawberry.type
+class IdentityGraph:
+    nodes: list[Identifier]
+    edges: list[IdentityEdge]
+
+    @classmethod
+    def of(cls, graph: DomainGraph) -> IdentityGraph:
+        return cls(
+            nodes=[Identifier.from_document(doc) for doc in graph.nodes],
+            edges=[IdentityEdge.from_link(doc) for doc in graph.edges],
+        )
+
+
+@strawberry.enum(description="What changed the identity graph.")
+class MergeKind(enum.Enum):
+    MERGE = "merge"
+    UNLINK = "unlink"
+
+
+@strawberry.type(description="One merge or unlink, with what caused it and what it changed.")
+class MergeRecord:
+    id: strawberry.ID
+    kind: MergeKind
+    at: datetime
+    survivor: strawberry.ID = strawberry.field(description="The person that kept its id.")
+    absorbed: strawberry.ID | None = strawberry.field(description="The person merged away.")
+    created: list[strawberry.ID] = strawberry.field(description="Persons an unlink split off.")
+    identifiers: list[str] = strawberry.field(description="Identifiers moved (merge) or removed.")
+    event_id: str | None = strawberry.field(description="The event behind it; null if manual.")
+    agent: str | None
+    reason: str
+    replaced_traits: JSON = strawberry.field(
+        description="Trait values the merge replaced: {name: {value, set_at, person_id}}."
+    )
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> MergeRecord:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            kind=MergeKind(doc.get("kind", "merge")),
+            at=doc["at"],
+            survivor=strawberry.ID(doc["survivor"]),
+            absorbed=strawberry.ID(doc["absorbed"]) if doc.get("absorbed") else None,
+            created=[strawberry.ID(p) for p in doc.get("created", [])],
+            identifiers=list(doc.get("identifiers", [])),
+            event_id=doc.get("event_id"),
+            agent=doc.get("agent"),
+            reason=doc["reason"],
+            replaced_traits=JSON(_json_safe(doc.get("replaced_traits", {}))),
+        )
+
+
+@strawberry.type(description="The rule for one identifier type.")
+class IdentityRule:
+    type: str
+    limit: int = strawberry.field(description="Most identifiers of this type one person may hold.")
+    strength: Strength
+    rank: int = strawberry.field(description="Higher decides first which person an event joins.")
+
+    @classmethod
+    def all_of(cls, rules: IdentityRules) -> list[IdentityRule]:
+        return [
+            cls(type=t, limit=r.limit, strength=r.strength, rank=r.rank)
+            for t, r in sorted(rules.types.items(), key=lambda item: -item[1].rank)
+        ]
+
+
+def _json_safe(value: Any) -> Any:
+    """Datetimes inside JSON values become ISO strings."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    return value.isoformat() if isinstance(value, datetime) else value
