@@ -15,8 +15,9 @@ before it (and the move sees the write).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from cdp.store import Stores
 from cdp.traits import replaced_values
@@ -34,8 +35,9 @@ async def merge_persons(
 ) -> str:
     """Merge the persons behind ``a`` and ``b`` into the older one and return the survivor.
 
-    The merge record keeps what is needed to explain and undo it: the event (or agent)
-    behind it, the identifiers that moved and the trait values the merge replaced.
+    The merge record (written while settling, see ``_audit``) keeps what is needed to
+    explain and undo it: the event or agent behind it, the identifiers that moved and
+    the trait values the merge replaced.
     """
     while True:
         roots = await stores.persons.roots([a, b])
@@ -43,25 +45,8 @@ async def merge_persons(
         if first == second:
             return first
         survivor, absorbed = min(first, second), max(first, second)
-        if await stores.persons.mark_merged(absorbed, survivor, now):
-            moved = await stores.identifiers.of_persons([absorbed])
-            survivor_doc, absorbed_doc = (
-                await stores.persons.get(survivor),
-                await stores.persons.get(absorbed),
-            )
-            await stores.merges.record(
-                {
-                    "kind": "merge",
-                    "survivor": survivor,
-                    "absorbed": absorbed,
-                    "event_id": event_id,
-                    "agent": agent,
-                    "reason": reason,
-                    "at": now,
-                    "identifiers": [doc["_id"] for doc in moved],
-                    "replaced_traits": replaced_values(survivor_doc or {}, absorbed_doc or {}),
-                }
-            )
+        cause = {"event_id": event_id, "agent": agent, "reason": reason}
+        if await stores.persons.mark_merged(absorbed, survivor, now, cause):
             return await settle(stores, absorbed)
         # Someone merged ``absorbed`` elsewhere in the meantime: start again from the roots.
 
@@ -77,12 +62,15 @@ async def settle(stores: Stores, person_id: str) -> str:
 
 
 async def settle_all(stores: Stores, person_ids: Iterable[str]) -> dict[str, str]:
-    """Settle every merged person among ``person_ids``; map each id to its live root."""
+    """Settle every merged person among ``person_ids``, and any merge into them that was
+    cut short; map each id to its live root."""
     ids = set(person_ids)
     roots = await stores.persons.roots(ids)
     for person_id in sorted(ids):
         if roots[person_id] != person_id:
             roots[person_id] = await settle(stores, person_id)
+    for child in await stores.persons.unsettled_children(set(roots.values())):
+        await settle(stores, child)
     return roots
 
 
@@ -100,8 +88,47 @@ async def _chain(stores: Stores, start: str, root: str) -> list[str]:
 
 
 async def _move(stores: Stores, tombstone: str, root: str) -> None:
+    """Move a merged person's traits, events and identifiers to ``root``, then flag it.
+
+    Identifiers move last: while any still point at the tombstone, the next writer that
+    meets them finishes the move. Unsettled persons merged into this one (a chain cut
+    short) are moved too, and only then is the tombstone flagged settled.
+    """
     doc = await stores.persons.get(tombstone)
     if doc is not None:
+        await _audit(stores, doc, root)
         await stores.persons.take_traits(doc, root)
-    await stores.identifiers.repoint(tombstone, root)
     await stores.events.repoint(tombstone, root)
+    await stores.identifiers.repoint(tombstone, root)
+    for child in await stores.persons.unsettled_children([tombstone]):
+        await _move(stores, child, root)
+    await stores.persons.mark_settled(tombstone)
+
+
+async def _audit(stores: Stores, tombstone: Mapping[str, Any], root: str) -> None:
+    """Write the merge's audit record, before anything moves, unless it is already there.
+
+    Built from the tombstone (the mark holds the cause), so a merge cut short anywhere
+    still ends with exactly one complete record: which identifiers moved, which trait
+    values lost, and the event or agent behind it.
+    """
+    record_id = f"merge:{tombstone['_id']}"
+    if await stores.merges.exists(record_id):
+        return
+    moved = await stores.identifiers.of_persons([tombstone["_id"]])
+    survivor = await stores.persons.get(root)
+    cause = tombstone.get("merge_cause", {})
+    await stores.merges.record_once(
+        {
+            "_id": record_id,
+            "kind": "merge",
+            "survivor": tombstone["merged_into"],
+            "absorbed": tombstone["_id"],
+            "event_id": cause.get("event_id"),
+            "agent": cause.get("agent"),
+            "reason": cause.get("reason", "merged"),
+            "at": tombstone["merged_at"],
+            "identifiers": [doc["_id"] for doc in moved],
+            "replaced_traits": replaced_values(survivor or {}, tombstone),
+        }
+    )

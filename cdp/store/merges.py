@@ -6,7 +6,7 @@ import uuid
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document
+from cdp.store.database import Document, insert_unless_present
 
 
 class MergeStore:
@@ -18,6 +18,13 @@ class MergeStore:
         record_id = uuid.uuid4().hex
         await self._collection.insert_one({"_id": record_id, **record})
         return record_id
+
+    async def exists(self, record_id: str) -> bool:
+        return await self._collection.count_documents({"_id": record_id}, limit=1) > 0
+
+    async def record_once(self, record: Document) -> None:
+        """Store a record whose ``_id`` says what it is about; a repeat changes nothing."""
+        await insert_unless_present(self._collection, [record])
 
     async def involving(self, person_ids: list[str]) -> list[Document]:
         cursor = self._collection.find(

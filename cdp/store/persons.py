@@ -83,13 +83,39 @@ class PersonStore:
             found.extend(frontier)
         return sorted(found)
 
-    async def mark_merged(self, absorbed: str, survivor: str, now: datetime) -> bool:
-        """Point ``absorbed`` at ``survivor``; False when it was already merged elsewhere."""
+    async def mark_merged(
+        self, absorbed: str, survivor: str, now: datetime, cause: Mapping[str, Any]
+    ) -> bool:
+        """Point ``absorbed`` at ``survivor``; False when it was already merged elsewhere.
+
+        This single-document update is the moment the merge happens; ``cause`` (event,
+        agent, reason) is stored with it so the audit record can always be rebuilt.
+        """
         result = await self._collection.update_one(
             {"_id": absorbed, "merged_into": None},
-            {"$set": {"merged_into": survivor, "merged_at": now, "updated_at": now}},
+            {
+                "$set": {
+                    "merged_into": survivor,
+                    "merged_at": now,
+                    "updated_at": now,
+                    "merge_cause": dict(cause),
+                }
+            },
         )
         return result.modified_count == 1
+
+    async def unsettled_children(self, person_ids: Iterable[str]) -> list[str]:
+        """Persons merged into one of ``person_ids`` whose move has not finished."""
+        found: list[str] = []
+        for chunk in chunked(person_ids):
+            cursor = self._collection.find(
+                {"merged_into": {"$in": chunk}, "settled": {"$ne": True}}, {"_id": 1}
+            )
+            found += [doc["_id"] async for doc in cursor]
+        return sorted(found)
+
+    async def mark_settled(self, person_id: str) -> None:
+        await self._collection.update_one({"_id": person_id}, {"$set": {"settled": True}})
 
     async def set_traits(self, updates: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> None:
         """Apply ``(person, traits, set_at)`` updates, the newest value of each trait winning."""

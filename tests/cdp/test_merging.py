@@ -11,6 +11,7 @@ from pymongo.errors import OperationFailure
 
 from cdp.ingest import IngestLimits, track
 from cdp.merging import merge_persons
+from cdp.models import EventStatus
 from cdp.profiles import find_by_identifier, find_person
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -26,15 +27,17 @@ async def person_of(stores: Stores, raw: dict[str, Any], limits: IngestLimits) -
 
 
 @asynccontextmanager
-async def failing_updates(db: AsyncDatabase[Document], skip: int) -> AsyncIterator[None]:
-    """Let ``skip`` update commands through, then fail every update until the block ends."""
+async def failing_writes(
+    db: AsyncDatabase[Document], skip: int, commands: tuple[str, ...] = ("update",)
+) -> AsyncIterator[None]:
+    """Let ``skip`` of ``commands`` through, then fail every one of them until the block ends."""
     admin = db.client.admin
     try:
         await admin.command(
             {
                 "configureFailPoint": "failCommand",
                 "mode": {"skip": skip},
-                "data": {"failCommands": ["update"], "errorCode": 2},
+                "data": {"failCommands": list(commands), "errorCode": 2},
             }
         )
     except OperationFailure as error:
@@ -53,7 +56,7 @@ async def test_a_merge_cut_short_is_invisible_to_readers_and_finished_by_the_nex
     younger = await person_of(stores, story[1], limits)
     assert older < younger
 
-    async with failing_updates(db, skip=1):  # the mark goes through, the moves fail
+    async with failing_writes(db, skip=1):  # the mark goes through, the moves fail
         with pytest.raises(OperationFailure):
             await merge_persons(
                 stores, older, younger, event_id="app-1", reason="test", now=MERGED_AT
@@ -85,3 +88,44 @@ async def test_repeating_a_merge_changes_nothing(
     assert await merge_persons(stores, a, b, event_id=None, reason="test", now=MERGED_AT) == a
     assert await merge_persons(stores, b, a, event_id=None, reason="test", now=MERGED_AT) == a
     assert await db["merges"].count_documents({}) == 1
+
+
+LAST_FAULT_POINT = 11
+
+
+@pytest.mark.parametrize("writes_before_the_fault", range(LAST_FAULT_POINT + 1))
+async def test_a_merging_call_cut_short_at_any_write_is_repaired_by_sending_it_again(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document], writes_before_the_fault: int
+) -> None:
+    story = seed_story()
+    for raw in story[:3]:
+        await track(stores, [raw], limits)
+    cut_short = False
+    async with failing_writes(db, writes_before_the_fault, ("insert", "update", "delete")):
+        try:
+            await track(stores, [story[3]], limits)  # the app login that merges Ana's profiles
+        except OperationFailure:
+            cut_short = True  # an integration retries
+    if writes_before_the_fault == LAST_FAULT_POINT:
+        assert not cut_short, "the sweep must reach past the call's last write"
+    retried = await track(stores, [story[3]], limits)
+    assert retried.results[0].status in {EventStatus.ACCEPTED, EventStatus.DUPLICATE}
+
+    live = await db["persons"].find({"merged_into": None}).to_list()
+    assert [p["_id"] for p in live] == [retried.results[0].person_id]
+    survivor = live[0]["_id"]
+    assert {d["person_id"] async for d in db["identifiers"].find()} == {survivor}
+    assert await db["identifiers"].count_documents({}) == 4
+    events = await db["events"].find().to_list()
+    assert sorted(e["_id"] for e in events) == ["app-1", "call-1", "fb-1", "web-1"]
+    assert {e["person_id"] for e in events} == {survivor}
+    [record] = await db["merges"].find().to_list()
+    assert record["event_id"] == "app-1"
+    assert sorted(record["identifiers"]) == [
+        "cookie_id:ck-7f3a",
+        "email:ana.silva@example.com",
+        "phone:+442079460958",
+    ]
+    person = await find_person(stores, survivor)
+    assert person is not None
+    assert person.traits == {"firstName": "Ana"}
