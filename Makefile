@@ -27,6 +27,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.track_throughput
+	$(BIN)/python -m bench.bulk_stitching
 
 schema: $(STAMP)
 	$(BIN)/cdp schema > schema/schema.graphql

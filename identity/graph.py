@@ -62,8 +62,12 @@ def split(
 
 
 def components(edges: Iterable[tuple[Key, Key]], nodes: Iterable[Key] = ()) -> list[set[Key]]:
-    """Connected components of a whole identifier graph: the persons of a bulk load."""
-    graph: nx.Graph[Key] = nx.Graph()
-    graph.add_nodes_from(nodes)
-    graph.add_edges_from(edges)
-    return [set(part) for part in nx.connected_components(graph)]
+    """Connected components of a whole identifier graph: the persons of a bulk load.
+
+    networkx's union-find rather than a ``Graph``: on 1,000,000 identifiers it takes the
+    same time and 40% less memory (BENCHMARKS.md), since it keeps no adjacency lists.
+    """
+    groups: nx.utils.UnionFind[Key] = nx.utils.UnionFind(nodes)
+    for a, b in edges:
+        groups.union(a, b)
+    return [set(part) for part in groups.to_sets()]
