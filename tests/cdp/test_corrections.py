@@ -9,18 +9,13 @@ from cdp.corrections import merge_manually, unlink_identifier
 from cdp.errors import BadUserInput, Conflict, NotFound
 from cdp.explain import identity_path
 from cdp.ingest import IngestLimits, track
-from cdp.profiles import find_by_identifier
 from cdp.store import Stores
 from cdp.store.database import Document
 from identity import IdentityRules
+from tests.oracles import owner
 from tests.stories import event
 
 NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
-
-
-async def owner(stores: Stores, type_: str, value: str) -> str | None:
-    profile = await find_by_identifier(stores, type_, value, "GB")
-    return profile.id if profile else None
 
 
 async def test_a_typo_joining_two_customers_is_unlinked_and_each_history_follows_its_owner(

@@ -4,15 +4,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.ingest import IngestLimits, track
 from cdp.models import EventStatus
-from cdp.profiles import find_by_identifier
 from cdp.store import Stores
 from cdp.store.database import Document
+from tests.oracles import owner
 from tests.stories import event
-
-
-async def owner(stores: Stores, type_: str, value: str) -> str | None:
-    profile = await find_by_identifier(stores, type_, value, "GB")
-    return profile.id if profile else None
 
 
 async def test_a_family_tablet_used_by_two_people_who_each_logged_in_stays_two_persons(

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,6 +22,7 @@ from cdp.models import EventStatus
 from cdp.store import Stores
 from cdp.store.database import Document, connect, ensure_indexes
 from identity import IdentityRules, Strength, TypeRule
+from tests.oracles import components
 
 RULES = EventRules(default_phone_region="GB", max_properties_bytes=64 * 1024)
 UNLIMITED = IngestLimits(RULES, 1000, IdentityRules().without_limits())
@@ -92,14 +92,6 @@ async def persons(stores: Stores, db: AsyncDatabase[Document]) -> set[frozenset[
     for doc in docs:
         grouped.setdefault(roots[doc["person_id"]], set()).add(doc["_id"])
     return {frozenset(keys) for keys in grouped.values()}
-
-
-def components(history: list[list[str]]) -> set[frozenset[str]]:
-    graph: nx.Graph[str] = nx.Graph()
-    for keys in history:
-        graph.add_nodes_from(keys)
-        nx.add_path(graph, keys)
-    return {frozenset(c) for c in nx.connected_components(graph)}
 
 
 @EXAMPLES

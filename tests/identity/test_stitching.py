@@ -4,7 +4,6 @@ import itertools
 from collections import Counter
 from collections.abc import Callable
 
-import networkx as nx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from identity import (
     TypeRule,
     plan_batch,
 )
+from tests.oracles import components
 
 RULES = IdentityRules()
 
@@ -157,14 +157,6 @@ def test_an_event_with_only_weak_identifiers_prefers_an_identified_owner() -> No
 
 strong_pool = st.sampled_from([f"email:{c}@x.io" for c in "abcdefgh"] + ["phone:+1", "phone:+2"])
 strong_events = st.lists(st.lists(strong_pool, min_size=1, max_size=3, unique=True), max_size=25)
-
-
-def components(events: list[list[str]]) -> set[frozenset[str]]:
-    graph: nx.Graph[str] = nx.Graph()
-    for keys in events:
-        graph.add_nodes_from(keys)
-        nx.add_path(graph, keys)
-    return {frozenset(c) for c in nx.connected_components(graph)}
 
 
 @settings(max_examples=300, deadline=None)
