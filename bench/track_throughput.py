@@ -22,6 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from cdp.access import Principal, Scope
 from cdp.deps import Deps
 from cdp.events import EventRules
 from cdp.ingest import IngestLimits
@@ -33,6 +34,7 @@ from resolvers import Context, schema
 TRACK = (
     Path(__file__).resolve().parents[1] / "schema" / "operations" / "Track.graphql"
 ).read_text()
+WRITER = Principal("bench", "bench", frozenset({Scope.EVENTS_WRITE}))
 CHANNELS = ["WEB", "MOBILE_APP", "EMAIL", "PHONE", "FACEBOOK", "WHATSAPP", "STORE"]
 
 
@@ -79,7 +81,9 @@ async def run(count: int, people: int, batch: int) -> dict[str, float]:
 
         started = time.perf_counter()
         for chunk in tqdm(batches, desc="track (GraphQL)", unit="batch"):
-            result = await schema.execute(TRACK, {"events": chunk}, context_value=Context(deps))
+            result = await schema.execute(
+                TRACK, {"events": chunk}, context_value=Context(deps, WRITER)
+            )
             assert not result.errors, result.errors
             assert result.data is not None
             assert result.data["track"]["accepted"] == len(chunk)

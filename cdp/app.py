@@ -2,12 +2,15 @@
 
 :func:`create_app` composes everything from a :class:`Settings` object; the lifespan
 starts the embedded database when no ``CDP_MONGODB_URI`` is given, opens the client on
-the running event loop, ensures indexes and hands a :class:`Deps` to every request.
+the running event loop, ensures indexes and keys, and hands a :class:`Deps` to every
+request. ``/graphql`` is guarded before GraphQL runs: the request body is capped, the
+API key is checked (401), and each key's request rate is limited (429).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from importlib import resources
@@ -16,22 +19,114 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from cdp.access import ANONYMOUS, Principal, bearer_key
 from cdp.deps import Deps
 from cdp.events import EventRules
-from cdp.ingest import IngestLimits
+from cdp.ingest import IngestLimits, utc_now
+from cdp.keys import authenticate, ensure_bootstrap_key, first_admin_key
+from cdp.ratelimit import RateLimiter
 from cdp.settings import Settings
 from cdp.store import Stores
 from cdp.store.database import connect, ensure_indexes, ping
 from cdp.store.embedded import database_uri
 from resolvers import Context, build_schema
 
+log = logging.getLogger("cdp")
+
+
+def _graphql_error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
 
 class _GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
-        return Context(deps=request.app.state.deps)
+        return Context(deps=request.app.state.deps, principal=request.state.principal)
+
+
+class _Guarded:
+    """Caps the body, authenticates the key and limits its rate, then runs GraphQL."""
+
+    def __init__(self, graphql: _GraphQLApp, limiter: RateLimiter, max_body: int) -> None:
+        self.graphql, self.limiter, self.max_body = graphql, limiter, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        if scope["type"] != "http":  # no subscriptions yet
+            return
+        if _asks_for_the_ide(request):
+            scope.setdefault("state", {})["principal"] = ANONYMOUS
+            await self.graphql(scope, receive, send)
+            return
+        body = await _read_capped(receive, self.max_body)
+        if body is None:
+            response: Response = _graphql_error(
+                413, "BAD_USER_INPUT", f"the request body is over {self.max_body} bytes"
+            )
+            await response(scope, receive, send)
+            return
+        principal = await _principal(request)
+        if principal is None:
+            response = _graphql_error(
+                401,
+                "UNAUTHENTICATED",
+                "send a valid API key as 'Authorization: Bearer <key>'",
+                **{"WWW-Authenticate": "Bearer"},
+            )
+        elif wait := self.limiter.retry_after(principal.key_id):
+            response = _graphql_error(
+                429,
+                "RATE_LIMITED",
+                f"too many requests; retry in {wait} s",
+                **{"Retry-After": str(wait)},
+            )
+        else:
+            scope.setdefault("state", {})["principal"] = principal
+            await self.graphql(scope, _replay(body), send)
+            return
+        await response(scope, receive, send)
+
+
+def _asks_for_the_ide(request: Request) -> bool:
+    """GraphiQL itself loads without a key; the user pastes one into it."""
+    accepts_html = "text/html" in request.headers.get("accept", "")
+    return request.method == "GET" and accepts_html and "query" not in request.query_params
+
+
+async def _principal(request: Request) -> Principal | None:
+    deps: Deps = request.app.state.deps
+    return await authenticate(deps.stores, bearer_key(request.headers.get("authorization")))
+
+
+async def _read_capped(receive: Receive, limit: int) -> bytes | None:
+    """The whole request body, or None as soon as it grows past ``limit`` bytes."""
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
 
 
 async def _healthz(request: Request) -> Response:
@@ -44,6 +139,18 @@ async def _healthz(request: Request) -> Response:
 async def _console(request: Request) -> Response:
     page = resources.files("cdp.console").joinpath("index.html").read_text(encoding="utf-8")
     return HTMLResponse(page)
+
+
+async def _prepare_keys(stores: Stores, settings: Settings) -> None:
+    if settings.bootstrap_admin_key:
+        await ensure_bootstrap_key(stores, settings.bootstrap_admin_key, utc_now())
+    made = await first_admin_key(stores, utc_now())
+    if made is not None:
+        print(
+            "cdp: no API keys existed, so a local admin key was created. It is shown only now:\n"
+            f"cdp:   Authorization: Bearer {made.key}",
+            flush=True,
+        )
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -68,17 +175,20 @@ def create_app(settings: Settings) -> Starlette:
         try:
             db = client[settings.db_name]
             await ensure_indexes(db)
-            app.state.deps = Deps(
-                stores=Stores.on(db), limits=limits, database_ready=lambda: ping(db)
-            )
+            stores = Stores.on(db)
+            await _prepare_keys(stores, settings)
+            app.state.deps = Deps(stores=stores, limits=limits, database_ready=lambda: ping(db))
             yield
         finally:
             await client.close()
             await asyncio.to_thread(database.close)
 
-    graphql = _GraphQLApp(build_schema())
+    graphql = _GraphQLApp(build_schema(settings.graphql_limits()))
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route(
+            "/graphql", _Guarded(graphql, limiter, settings.max_body_bytes), methods=["GET", "POST"]
+        ),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/", _console, methods=["GET"]),
     ]

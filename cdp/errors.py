@@ -33,3 +33,21 @@ class Conflict(CdpError):
     """The change would break a rule (an identity limit, say); the message names the rule."""
 
     code = "CONFLICT"
+
+
+class Unauthenticated(CdpError):
+    """No key, or a key that is unknown or revoked."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(CdpError):
+    """The key lacks a scope the operation needs; the message names it."""
+
+    code = "FORBIDDEN"
+
+
+class RateLimited(CdpError):
+    """The key sent more requests than its rate allows."""
+
+    code = "RATE_LIMITED"

@@ -99,6 +99,7 @@ async def _move(stores: Stores, tombstone: str, root: str) -> None:
         await _audit(stores, doc, root)
         await stores.persons.take_traits(doc, root)
     await stores.events.repoint(tombstone, root)
+    await stores.consents.repoint(tombstone, root)
     await stores.identifiers.repoint(tombstone, root)
     for child in await stores.persons.unsettled_children([tombstone]):
         await _move(stores, child, root)

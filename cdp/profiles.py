@@ -13,7 +13,7 @@ from typing import Any
 from cdp.errors import BadUserInput
 from cdp.store import Stores
 from cdp.store.database import Document
-from cdp.timeline import Page, TimelineQuery
+from cdp.timeline import Page, TimelineQuery, page_size
 from identity import InvalidIdentifier, normalise_identifier
 
 
@@ -44,6 +44,29 @@ async def find_person(stores: Stores, person_id: str) -> Profile | None:
         updated_at=doc["updated_at"],
         merged_from=tuple(absorbed),
     )
+
+
+async def page_of_persons(
+    stores: Stores, first: int, after: str | None
+) -> tuple[list[Profile], bool]:
+    """Live persons newest first, ``after`` being the last id of the previous page.
+
+    A page costs two queries (or one more per level of merges), whatever its size.
+    """
+    found = await stores.persons.page(page_size(first), after)
+    docs, has_next = found[:first], len(found) > first
+    absorbed = await stores.persons.absorbed_into_each([doc["_id"] for doc in docs])
+    profiles = [
+        Profile(
+            id=doc["_id"],
+            traits=doc.get("traits", {}),
+            created_at=doc["created_at"],
+            updated_at=doc["updated_at"],
+            merged_from=tuple(absorbed[doc["_id"]]),
+        )
+        for doc in docs
+    ]
+    return profiles, has_next
 
 
 async def find_by_identifier(

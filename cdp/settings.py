@@ -6,6 +6,7 @@ Nothing reads settings at import time: :func:`cdp.app.create_app` receives a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -13,6 +14,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdp.rules import RuleSetting, apply_settings
 from identity import IdentityRules
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLLimits:
+    """What one GraphQL document may ask for."""
+
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    introspection: bool = True
 
 
 class Settings(BaseSettings):
@@ -41,11 +52,31 @@ class Settings(BaseSettings):
     embedded_start_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to wait for the embedded server to answer."
     )
+    bootstrap_admin_key: str | None = Field(
+        default=None, description="When set, this key is an admin key (first set-up, tests)."
+    )
+    rate_limit_per_minute: int = Field(default=1200, ge=1, description="Requests per key.")
+    rate_limit_burst: int = Field(default=200, ge=1, description="Requests a key may burst.")
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1024, description="Largest GraphQL request body."
+    )
+    max_query_depth: int = Field(default=12, ge=2, description="Deepest GraphQL selection.")
+    max_aliases: int = Field(default=30, ge=1, description="Most aliases in one request.")
+    max_tokens: int = Field(default=5000, ge=100, description="Most tokens in one document.")
+    introspection: bool = Field(default=True, description="Whether the schema can be queried.")
     identity_rules: dict[str, RuleSetting] = Field(
         default_factory=dict,
         description="Per-type rule changes as JSON, for example "
         '{"email": {"limit": 3, "strength": "STRONG"}}.',
     )
+
+    def graphql_limits(self) -> GraphQLLimits:
+        return GraphQLLimits(
+            max_depth=self.max_query_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_tokens,
+            introspection=self.introspection,
+        )
 
     def identity(self) -> IdentityRules:
         """The default identity rules with this deployment's changes."""

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
 from strawberry.printer import print_schema
 from strawberry.tools import merge_types
 
+from cdp.settings import GraphQLLimits
+from resolvers.access import AccessControl
+from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.errors import CdpSchema
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.queries import ProfileQuery
 
-Query = merge_types("Query", (ProfileQuery, IdentityQuery))
-Mutation = merge_types("Mutation", (IngestMutation, IdentityMutation))
+Query = merge_types("Query", (ProfileQuery, IdentityQuery, AdminQuery))
+Mutation = merge_types("Mutation", (IngestMutation, IdentityMutation, AdminMutation))
 
 
-def build_schema() -> strawberry.Schema:
-    return CdpSchema(query=Query, mutation=Mutation)
+def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
+    """The schema, guarded: access control first, then limits on what a document may ask."""
+    limits = limits or GraphQLLimits()
+    extensions: list[Any] = [
+        AccessControl,
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
+    return CdpSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 
 schema = build_schema()

@@ -11,9 +11,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.config import ConfigStore
 from cdp.store.conflicts import ConflictStore
+from cdp.store.consents import ConsentStore
 from cdp.store.database import Document
+from cdp.store.erasures import ErasureStore
 from cdp.store.events import EventStore
 from cdp.store.identifiers import IdentifierStore, Owned, Sighting
+from cdp.store.keys import KeyStore
 from cdp.store.links import LinkProof, LinkStore
 from cdp.store.merges import MergeStore
 from cdp.store.persons import PersonStore
@@ -28,6 +31,9 @@ class Stores:
     merges: MergeStore
     conflicts: ConflictStore
     config: ConfigStore
+    keys: KeyStore
+    consents: ConsentStore
+    erasures: ErasureStore
 
     @classmethod
     def on(cls, db: AsyncDatabase[Document]) -> Stores:
@@ -39,6 +45,9 @@ class Stores:
             merges=MergeStore(db),
             conflicts=ConflictStore(db),
             config=ConfigStore(db),
+            keys=KeyStore(db),
+            consents=ConsentStore(db),
+            erasures=ErasureStore(db),
         )
 
 

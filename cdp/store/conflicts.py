@@ -28,5 +28,26 @@ class ConflictStore:
         cursor = self._collection.find(match).sort([("at", -1), ("_id", -1)]).limit(first + 1)
         return await cursor.to_list()
 
+    async def involving(self, person_ids: list[str], keys: list[str]) -> list[Document]:
+        match = {
+            "$or": [
+                {"person_id": {"$in": person_ids}},
+                {"other_id": {"$in": person_ids}},
+                {"key": {"$in": keys}},
+            ]
+        }
+        return await self._collection.find(match).to_list()
+
+    async def delete_involving(self, person_ids: list[str], keys: list[str]) -> None:
+        await self._collection.delete_many(
+            {
+                "$or": [
+                    {"person_id": {"$in": person_ids}},
+                    {"other_id": {"$in": person_ids}},
+                    {"key": {"$in": keys}},
+                ]
+            }
+        )
+
     async def count(self) -> int:
         return await self._collection.count_documents({})

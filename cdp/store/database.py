@@ -81,6 +81,9 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["merges"].create_index([("survivor", ASCENDING), ("at", DESCENDING)])
     await db["merges"].create_index([("absorbed", ASCENDING)])
     await db["conflicts"].create_index([("at", DESCENDING), ("_id", DESCENDING)])
+    await db["api_keys"].create_index([("hash", ASCENDING)], unique=True)
+    await db["consents"].create_index([("person_id", ASCENDING), ("at", ASCENDING)])
+    await db["events"].create_index([("identifiers", ASCENDING)])  # erasure scrubs by it
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -40,6 +40,22 @@ class EventStore:
                 {"_id": {"$in": chunk}}, {"$set": {"person_id": person_id}}
             )
 
+    async def of_persons(self, person_ids: Sequence[str]) -> list[Document]:
+        """Every event of these persons, oldest first (for a data export)."""
+        cursor = self._collection.find({"person_id": {"$in": list(person_ids)}})
+        return await cursor.sort([("timestamp", 1), ("_id", 1)]).to_list()
+
+    async def delete_of(self, person_ids: Iterable[str]) -> None:
+        for chunk in chunked(person_ids):
+            await self._collection.delete_many({"person_id": {"$in": chunk}})
+
+    async def scrub_identifiers(self, identifiers: list[Document]) -> None:
+        """Remove these identifiers from events of other persons that carried them too."""
+        for chunk in chunked(identifiers):
+            await self._collection.update_many(
+                {"identifiers": {"$in": chunk}}, {"$pull": {"identifiers": {"$in": chunk}}}
+            )
+
     async def repoint(self, from_person: str, to_person: str) -> None:
         await self._collection.update_many(
             {"person_id": from_person}, {"$set": {"person_id": to_person}}

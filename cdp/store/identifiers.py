@@ -123,6 +123,10 @@ class IdentifierStore:
                 {"_id": {"$in": chunk}}, {"$set": {"person_id": person_id}}
             )
 
+    async def delete_of(self, person_ids: Iterable[str]) -> None:
+        for chunk in chunked(person_ids):
+            await self._collection.delete_many({"person_id": {"$in": chunk}})
+
     async def holders(self, person_ids: Iterable[str]) -> set[str]:
         """The person ids among ``person_ids`` that own at least one identifier."""
         held: set[str] = set()

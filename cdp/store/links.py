@@ -67,4 +67,10 @@ class LinkStore:
         return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))
 
     async def remove_touching(self, key: str) -> None:
-        await self._collection.delete_many({"$or": [{"a": key}, {"b": key}]})
+        await self.remove_touching_any([key])
+
+    async def remove_touching_any(self, keys: Iterable[str]) -> None:
+        for chunk in chunked(keys):
+            await self._collection.delete_many(
+                {"$or": [{"a": {"$in": chunk}}, {"b": {"$in": chunk}}]}
+            )

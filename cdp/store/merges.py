@@ -26,6 +26,21 @@ class MergeStore:
         """Store a record whose ``_id`` says what it is about; a repeat changes nothing."""
         await insert_unless_present(self._collection, [record])
 
+    async def delete_involving(self, person_ids: list[str], keys: list[str]) -> None:
+        """Delete the records about these persons; scrub their identifiers from others."""
+        await self._collection.delete_many(
+            {
+                "$or": [
+                    {"survivor": {"$in": person_ids}},
+                    {"absorbed": {"$in": person_ids}},
+                    {"created": {"$in": person_ids}},
+                ]
+            }
+        )
+        await self._collection.update_many(
+            {"identifiers": {"$in": keys}}, {"$pull": {"identifiers": {"$in": keys}}}
+        )
+
     async def involving(self, person_ids: list[str]) -> list[Document]:
         cursor = self._collection.find(
             {"$or": [{"survivor": {"$in": person_ids}}, {"absorbed": {"$in": person_ids}}]}

@@ -73,6 +73,31 @@ class PersonStore:
             resolved[start] = node
         return resolved
 
+    async def page(self, first: int, before_id: str | None) -> list[Document]:
+        """Live persons, newest first (ids sort by creation), ``first + 1`` of them."""
+        match: Document = {"merged_into": None}
+        if before_id is not None:
+            match["_id"] = {"$lt": before_id}
+        return await self._collection.find(match).sort("_id", -1).limit(first + 1).to_list()
+
+    async def absorbed_into_each(self, roots: list[str]) -> dict[str, list[str]]:
+        """For many roots at once, everyone merged into each (one query per level)."""
+        root_of = {root: root for root in roots}
+        frontier = list(roots)
+        while frontier:
+            found = []
+            for chunk in chunked(frontier):
+                cursor = self._collection.find({"merged_into": {"$in": chunk}}, {"merged_into": 1})
+                found += [doc async for doc in cursor]
+            for doc in found:
+                root_of[doc["_id"]] = root_of[doc["merged_into"]]
+            frontier = [doc["_id"] for doc in found]
+        absorbed: dict[str, list[str]] = {root: [] for root in roots}
+        for person, root in root_of.items():
+            if person != root:
+                absorbed[root].append(person)
+        return {root: sorted(ids) for root, ids in absorbed.items()}
+
     async def absorbed_into(self, root: str) -> list[str]:
         """Every person merged, directly or through others, into ``root``, oldest first."""
         found: list[str] = []
@@ -144,6 +169,10 @@ class PersonStore:
         """Delete live persons that were just created and never received anything."""
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"_id": {"$in": chunk}, "merged_into": None})
+
+    async def delete(self, person_ids: Iterable[str]) -> None:
+        for chunk in chunked(person_ids):
+            await self._collection.delete_many({"_id": {"$in": chunk}})
 
     async def touch(self, person_ids: Iterable[str], now: datetime) -> None:
         for chunk in chunked(person_ids):

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from cdp.explain import IdentityGraph as DomainGraph
 from cdp.explain import PathStep
+from cdp.json_values import json_ready
 from identity import IdentityRules, Strength
 
 strawberry.enum(Strength, description="STRONG identifiers prove a person; WEAK ones are shared.")
@@ -112,7 +113,7 @@ class MergeRecord:
             event_id=doc.get("event_id"),
             agent=doc.get("agent"),
             reason=doc["reason"],
-            replaced_traits=JSON(_json_safe(doc.get("replaced_traits", {}))),
+            replaced_traits=JSON(json_ready(doc.get("replaced_traits", {}))),
         )
 
 
@@ -129,12 +130,3 @@ class IdentityRule:
             cls(type=t, limit=r.limit, strength=r.strength, rank=r.rank)
             for t, r in sorted(rules.types.items(), key=lambda item: -item[1].rank)
         ]
-
-
-def _json_safe(value: Any) -> Any:
-    """Datetimes inside JSON values become ISO strings."""
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    return value.isoformat() if isinstance(value, datetime) else value

@@ -7,10 +7,12 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from cdp.consent import consents_of, in_force
 from cdp.explain import identity_graph, merge_history
-from cdp.profiles import Profile, identifiers_of, timeline_page
+from cdp.profiles import Profile, timeline_page
 from cdp.timeline import build_query
 from resolvers.context import Info
+from resolvers.types.consent import ConsentType
 from resolvers.types.enums import Channel
 from resolvers.types.event import EventConnection
 from resolvers.types.identity import Identifier, IdentityGraph, MergeRecord
@@ -42,8 +44,13 @@ class Person:
 
     @strawberry.field(description="Every identifier this person owns, by key.")
     async def identifiers(self, info: Info) -> list[Identifier]:
-        docs = await identifiers_of(info.context.deps.stores, self.profile)
+        docs = await info.context.identifiers.load(tuple(self.profile.family))
         return [Identifier.from_document(doc) for doc in docs]
+
+    @strawberry.field(description="Consent in force, per purpose and channel (latest decision).")
+    async def consents(self, info: Info) -> list[ConsentType]:
+        decisions = await consents_of(info.context.deps.stores, self.profile.family)
+        return [ConsentType.of(c) for c in in_force(decisions)]
 
     @strawberry.field(description="The person's identifiers and the links that hold them together.")
     async def identity_graph(self, info: Info) -> IdentityGraph:

@@ -17,6 +17,8 @@ import httpx
 
 from tests.resolvers.graphql import operation
 
+ADMIN_KEY = "cdp_e2e-admin-key-for-tests-only"
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -32,7 +34,9 @@ def serving(
     (SIGTERM from a process manager, SIGINT from Ctrl-C) and expect a clean exit."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
-    environment.update(env, CDP_PORT=str(port), CDP_HOST="127.0.0.1")
+    environment.update(
+        {"CDP_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, **env}, CDP_PORT=str(port), CDP_HOST="127.0.0.1"
+    )
     cdp = Path(sys.executable).with_name("cdp")
     process = subprocess.Popen(
         [str(cdp), "serve"],
@@ -42,7 +46,11 @@ def serving(
         stderr=subprocess.STDOUT,
         text=True,
     )
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    client = httpx.Client(
+        base_url=f"http://127.0.0.1:{port}",
+        timeout=30,
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

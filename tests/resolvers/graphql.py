@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cdp.access import Principal, Scope
 from cdp.deps import Deps
 from resolvers import Context, schema
 
@@ -15,8 +16,14 @@ def operation(name: str) -> str:
     return (OPERATIONS / f"{name}.graphql").read_text()
 
 
-async def execute(deps: Deps, query: str, **variables: Any) -> tuple[Any, list[dict[str, Any]]]:
+ADMIN = Principal("test-admin", "test admin", frozenset({Scope.ADMIN}))
+
+
+async def execute(
+    deps: Deps, query: str, principal: Principal = ADMIN, **variables: Any
+) -> tuple[Any, list[dict[str, Any]]]:
     """Return ``(data, errors)`` with errors formatted as they go over the wire."""
-    result = await schema.execute(query, variable_values=variables, context_value=Context(deps))
+    context = Context(deps, principal)
+    result = await schema.execute(query, variable_values=variables, context_value=context)
     errors = [dict(error.formatted) for error in result.errors or []]
     return result.data, errors

@@ -1,0 +1,86 @@
+"""Consent: what a person agreed to, for which purpose and channel, when, and from where.
+
+Every decision is kept; the one in force for a purpose and channel is the latest. A
+decision for a specific channel outranks one for all channels, and without any decision
+there is no consent (marketing is opt-in).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cdp.errors import BadUserInput, NotFound
+from cdp.models import Channel
+from cdp.profiles import find_person
+from cdp.store import Stores
+
+_PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    purpose: str
+    channel: Channel | None
+    granted: bool
+    source: str
+    at: datetime
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Consent:
+        channel = Channel(doc["channel"]) if doc.get("channel") else None
+        return cls(doc["purpose"], channel, doc["granted"], doc["source"], doc["at"])
+
+
+def in_force(decisions: Sequence[Consent]) -> list[Consent]:
+    """The latest decision per purpose and channel (decisions given oldest first)."""
+    latest: dict[tuple[str, Channel | None], Consent] = {}
+    for decision in decisions:
+        latest[(decision.purpose, decision.channel)] = decision
+    return sorted(latest.values(), key=lambda c: (c.purpose, c.channel.value if c.channel else ""))
+
+
+def has_consent(decisions: Sequence[Consent], purpose: str, channel: Channel | None) -> bool:
+    """Whether the person agreed to ``purpose`` on ``channel`` (opt-in)."""
+    current = {(c.purpose, c.channel): c.granted for c in in_force(decisions)}
+    if channel is not None and (purpose, channel) in current:
+        return current[(purpose, channel)]
+    return current.get((purpose, None), False)
+
+
+async def set_consent(
+    stores: Stores,
+    person_id: str,
+    purpose: str,
+    channel: Channel | None,
+    granted: bool,
+    source: str,
+    now: datetime,
+) -> str:
+    if not _PURPOSE.match(purpose):
+        raise BadUserInput(
+            f"purpose: {purpose[:80]!r} must be a lower-case name such as marketing or analytics"
+        )
+    if not source.strip() or len(source) > 200:
+        raise BadUserInput("source: say where the decision came from, in 1 to 200 characters")
+    profile = await find_person(stores, person_id)
+    if profile is None:
+        raise NotFound(f"no person has the id {person_id}")
+    await stores.consents.record(
+        {
+            "person_id": profile.id,
+            "purpose": purpose,
+            "channel": channel.value if channel else None,
+            "granted": granted,
+            "source": source.strip(),
+            "at": now,
+        }
+    )
+    return profile.id
+
+
+async def consents_of(stores: Stores, family: Sequence[str]) -> list[Consent]:
+    return [Consent.from_document(doc) for doc in await stores.consents.of_persons(family)]

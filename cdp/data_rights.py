@@ -1,0 +1,92 @@
+"""A person's rights over their data: erasure and portability.
+
+Erasure removes the person, every person merged into them, their identifiers, the links
+and conflicts that name those identifiers, their events, consents and merge records, and
+scrubs their identifiers from other persons' events that carried them too (a refused link,
+a shared device). What remains is a tombstone with no personal data (the id, the reason,
+when), so the erasure can be proven. It is written first and finished last, so an erasure
+cut short is completed by asking again; an identifier seen again later starts a new person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cdp.consent import consents_of
+from cdp.errors import BadUserInput, NotFound
+from cdp.json_values import json_ready
+from cdp.merging import settle_all
+from cdp.profiles import find_person
+from cdp.store import Stores
+from cdp.store.database import Document
+
+
+async def erase_person(stores: Stores, person_id: str, reason: str, now: datetime) -> Document:
+    """Erase a person; returns the tombstone (also for a person erased before)."""
+    text = reason.strip()
+    if not text or len(text) > 500:
+        raise BadUserInput("reason: say why, in 1 to 500 characters")
+    profile = await find_person(stores, person_id)
+    if profile is None:
+        earlier = await stores.erasures.get(person_id)
+        if earlier is not None:
+            return earlier
+        raise NotFound(f"no person has the id {person_id}")
+    await stores.erasures.begin(profile.id, text, now)
+    await settle_all(stores, profile.family)
+    family = profile.family
+    docs = await stores.identifiers.of_persons(family)
+    keys = [doc["_id"] for doc in docs]
+    await stores.events.scrub_identifiers([{"type": d["type"], "value": d["value"]} for d in docs])
+    await stores.events.delete_of(family)
+    await stores.links.remove_touching_any(keys)
+    await stores.conflicts.delete_involving(family, keys)
+    await stores.merges.delete_involving(family, keys)
+    await stores.consents.delete_of(family)
+    await stores.identifiers.delete_of(family)
+    await stores.persons.delete(family)
+    return await stores.erasures.finish(profile.id, now)
+
+
+async def export_person(stores: Stores, person_id: str) -> dict[str, Any]:
+    """Everything held about a person, as one JSON-ready document."""
+    profile = await find_person(stores, person_id)
+    if profile is None:
+        raise NotFound(f"no person has the id {person_id}")
+    family = profile.family
+    identifiers = await stores.identifiers.of_persons(family)
+    keys = [doc["_id"] for doc in identifiers]
+    consents = await consents_of(stores, family)
+    exported: dict[str, Any] = json_ready(
+        {
+            "person": {
+                "id": profile.id,
+                "mergedFrom": list(profile.merged_from),
+                "traits": profile.traits,
+                "createdAt": profile.created_at,
+                "updatedAt": profile.updated_at,
+            },
+            "identifiers": [
+                {k: d[k] for k in ("type", "value", "first_seen", "last_seen")} for d in identifiers
+            ],
+            "events": [
+                {k: v for k, v in doc.items() if k != "person_id"}
+                for doc in await stores.events.of_persons(family)
+            ],
+            "consents": [
+                {
+                    "purpose": c.purpose,
+                    "channel": c.channel.value if c.channel else None,
+                    "granted": c.granted,
+                    "source": c.source,
+                    "at": c.at,
+                }
+                for c in consents
+            ],
+            "links": await stores.links.between(keys),
+            "mergeHistory": await stores.merges.involving(family),
+            "conflicts": await stores.conflicts.involving(family, keys),
+        }
+    )
+    return exported

@@ -1,0 +1,136 @@
+"""API keys, consent and data rights: the operations that guard people's data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from cdp.access import Scope
+from cdp.consent import set_consent
+from cdp.data_rights import erase_person, export_person
+from cdp.errors import BadUserInput
+from cdp.ingest import utc_now
+from cdp.keys import create_key, list_keys, revoke_key
+from cdp.profiles import find_person, page_of_persons
+from resolvers.context import Info
+from resolvers.types.enums import Channel
+from resolvers.types.event import PageInfo
+from resolvers.types.person import Person
+
+strawberry.enum(Scope, description="What an API key may do; ADMIN holds every other scope.")
+
+
+@strawberry.type(description="A key just created. `key` is shown only now: store it safely.")
+class NewApiKey:
+    id: strawberry.ID
+    key: str
+
+
+@strawberry.type
+class ApiKey:
+    id: strawberry.ID
+    name: str
+    scopes: list[Scope]
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> ApiKey:
+        return cls(
+            id=strawberry.ID(doc["_id"]),
+            name=doc["name"],
+            scopes=[Scope(s) for s in doc["scopes"]],
+            created_at=doc["created_at"],
+            revoked_at=doc.get("revoked_at"),
+        )
+
+
+@strawberry.type(description="Proof of an erasure: no personal data, only the id, reason and time.")
+class Erasure:
+    person_id: strawberry.ID
+    reason: str
+    erased_at: datetime | None
+
+
+@strawberry.type
+class PersonEdge:
+    cursor: str
+    node: Person
+
+
+@strawberry.type
+class PersonConnection:
+    edges: list[PersonEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class AdminQuery:
+    @strawberry.field(description="Every API key (never the keys themselves).")
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        return [ApiKey.from_document(d) for d in await list_keys(info.context.deps.stores)]
+
+    @strawberry.field(description="Everything held about a person, as one JSON document.")
+    async def export_person(self, info: Info, id: strawberry.ID) -> JSON:
+        return JSON(await export_person(info.context.deps.stores, str(id)))
+
+    @strawberry.field(description="Persons, newest first.")
+    async def persons(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> PersonConnection:
+        profiles, has_next = await page_of_persons(info.context.deps.stores, first, after)
+        edges = [PersonEdge(cursor=p.id, node=Person(profile=p)) for p in profiles]
+        end = edges[-1].cursor if edges else None
+        return PersonConnection(
+            edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=end)
+        )
+
+
+@strawberry.type
+class AdminMutation:
+    @strawberry.mutation(description="Create an API key with the given scopes.")
+    async def create_api_key(self, info: Info, name: str, scopes: list[Scope]) -> NewApiKey:
+        if not scopes:
+            raise BadUserInput("scopes: name at least one scope")
+        made = await create_key(info.context.deps.stores, name, frozenset(scopes), utc_now())
+        return NewApiKey(id=strawberry.ID(made.id), key=made.key)
+
+    @strawberry.mutation(description="Revoke a key; requests with it fail from now on.")
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> bool:
+        await revoke_key(info.context.deps.stores, str(id), utc_now())
+        return True
+
+    @strawberry.mutation(
+        description="Record a consent decision for a purpose, optionally per channel."
+    )
+    async def set_consent(
+        self,
+        info: Info,
+        person_id: strawberry.ID,
+        purpose: str,
+        granted: bool,
+        source: str,
+        channel: Channel | None = None,
+    ) -> Person:
+        stores = info.context.deps.stores
+        person = await set_consent(
+            stores, str(person_id), purpose, channel, granted, source, utc_now()
+        )
+        profile = await find_person(stores, person)
+        assert profile is not None
+        return Person(profile=profile)
+
+    @strawberry.mutation(
+        description="Erase a person and everything about them; a tombstone without personal "
+        "data remains as proof. An identifier seen again later starts a new person."
+    )
+    async def erase_person(self, info: Info, id: strawberry.ID, reason: str) -> Erasure:
+        doc = await erase_person(info.context.deps.stores, str(id), reason, utc_now())
+        return Erasure(
+            person_id=strawberry.ID(doc["_id"]),
+            reason=doc["reason"],
+            erased_at=doc.get("erased_at"),
+        )
