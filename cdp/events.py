@@ -22,6 +22,7 @@ from cdp.models import Channel, Event, RejectionCode
 from identity import Identifier, InvalidIdentifier, normalise_identifier
 
 MAX_IDENTIFIERS_PER_EVENT = 50
+MAX_DEPTH = 32  # MongoDB refuses documents nested deeper than 100 levels
 MAX_FUTURE_SKEW = timedelta(hours=24)
 EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
 # Trait names become field paths in updates, so they are strict; property keys only must
@@ -78,6 +79,7 @@ class _EventIn(BaseModel):
 
 def parse_event(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Event:
     """Validate and normalise one raw event, or raise :class:`EventRejected`."""
+    _check_shape(raw, "event", 0)
     try:
         shaped = _EventIn.model_validate(raw)
     except ValidationError as error:
@@ -149,6 +151,29 @@ def _check_timestamp(value: datetime | None, now: datetime) -> datetime:
         )
     # MongoDB keeps milliseconds; truncating here keeps cursors and equality exact.
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _check_shape(value: Any, path: str, depth: int) -> None:
+    """Refuse what MongoDB cannot store: nesting over ``MAX_DEPTH`` and text that is not
+    valid Unicode (a lone surrogate from a ``\\ud800`` escape), wherever it sits."""
+    if depth > MAX_DEPTH:
+        raise EventRejected(
+            RejectionCode.INVALID_EVENT, path, f"nested more than {MAX_DEPTH} levels deep"
+        )
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EventRejected(
+                RejectionCode.INVALID_EVENT, path, "contains text that is not valid Unicode"
+            ) from None
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            _check_shape(key, path, depth + 1)
+            _check_shape(child, f"{path}.{key}"[:160] if path != "event" else str(key), depth + 1)
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _check_shape(child, f"{path}[{index}]"[:160], depth + 1)
 
 
 def _check_keys(

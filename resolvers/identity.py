@@ -12,7 +12,7 @@ from cdp.errors import BadUserInput, NotFound
 from cdp.explain import conflicts_page, identity_path
 from cdp.ingest import utc_now
 from cdp.profiles import find_person
-from cdp.rules import RuleSetting, current_rules, set_rules
+from cdp.rules import current_rules, parse_settings, set_rules
 from cdp.timeline import Position, encode_cursor
 from identity import Strength
 from resolvers.context import Info
@@ -198,12 +198,9 @@ class IdentityMutation:
         self, info: Info, rules: list[IdentityRuleInput]
     ) -> list[IdentityRule]:
         deps = info.context.deps
-        changes = {
-            rule.type: RuleSetting.model_validate(
-                {"limit": rule.limit, "strength": rule.strength, "rank": rule.rank}
-            )
-            for rule in rules
-        }
+        changes = parse_settings(
+            {r.type: {"limit": r.limit, "strength": r.strength, "rank": r.rank} for r in rules}
+        )
         return IdentityRule.all_of(await set_rules(deps.stores, deps.limits.identity, changes))
 
 

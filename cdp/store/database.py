@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -54,7 +54,9 @@ async def insert_unless_present(
     return set()
 
 
-def connect(uri: str) -> AsyncMongoClient[Document]:
+def connect(
+    uri: str, event_listeners: Sequence[monitoring._EventListener] = ()
+) -> AsyncMongoClient[Document]:
     """Open a client that returns timezone-aware UTC datetimes.
 
     Call it on the running event loop (the app's lifespan does): PyMongo's async client
@@ -66,6 +68,7 @@ def connect(uri: str) -> AsyncMongoClient[Document]:
         tzinfo=UTC,
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=10_000,
+        event_listeners=list(event_listeners),
     )
 
 

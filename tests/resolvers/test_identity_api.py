@@ -7,7 +7,7 @@ from tests.resolvers.graphql import execute, operation
 from tests.stories import event, seed_story
 
 
-async def run(deps: Deps, name: str, **variables: Any) -> Any:
+async def run(deps: Deps, name: str, /, **variables: Any) -> Any:
     data, errors = await execute(deps, operation(name), **variables)
     assert errors == [], errors
     return data

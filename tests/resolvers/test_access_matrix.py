@@ -1,0 +1,63 @@
+"""Every query and mutation, called with every scope: allowed, or FORBIDDEN and nothing changed."""
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.access import Principal, Scope
+from cdp.deps import Deps
+from cdp.store.database import Document
+from resolvers import schema
+from resolvers.access import ROOT_FIELD_SCOPES
+from tests.resolvers.graphql import execute
+
+ID = '"000000000000000000000000"'
+CALLS = {
+    "track": 'mutation { track(events: [{type: "x", channel: WEB, identifiers: [{type: "cookie_id", value: "m1"}]}]) { accepted } }',
+    "identify": 'mutation { identify(identifiers: [{type: "cookie_id", value: "m2"}]) { id } }',
+    "setConsent": f'mutation {{ setConsent(personId: {ID}, purpose: "marketing", granted: true, source: "x") {{ id }} }}',
+    "person": f"{{ person(id: {ID}) {{ id }} }}",
+    "personByIdentifier": '{ personByIdentifier(type: "email", value: "a@b.co") { id } }',
+    "persons": "{ persons(first: 1) { edges { cursor } } }",
+    "identityPath": '{ identityPath(from: {type: "email", value: "a@b.co"}, to: {type: "email", value: "c@d.co"}) { linked } }',
+    "identityConflicts": "{ identityConflicts { totalCount } }",
+    "identityRules": "{ identityRules { type } }",
+    "exportPerson": f"{{ exportPerson(id: {ID}) }}",
+    "mergePersons": f'mutation {{ mergePersons(into: {ID}, from: {ID}, reason: "r") {{ id }} }}',
+    "unlinkIdentifier": f'mutation {{ unlinkIdentifier(personId: {ID}, identifier: {{type: "email", value: "a@b.co"}}, reason: "r") {{ persons {{ id }} }} }}',
+    "setIdentityRules": 'mutation { setIdentityRules(rules: [{type: "email", limit: 5, strength: STRONG}]) { type } }',
+    "erasePerson": f'mutation {{ erasePerson(id: {ID}, reason: "r") {{ personId }} }}',
+    "createApiKey": 'mutation { createApiKey(name: "n", scopes: [PROFILES_READ]) { id } }',
+    "revokeApiKey": 'mutation { revokeApiKey(id: "nope") }',
+    "apiKeys": "{ apiKeys { id } }",
+}
+
+
+def test_every_root_field_has_a_scope_rule_and_a_call_in_this_matrix() -> None:
+    graphql_schema = schema._schema
+    roots = [graphql_schema.query_type, graphql_schema.mutation_type]
+    fields = {name for root in roots if root for name in root.fields}
+    assert fields == set(ROOT_FIELD_SCOPES) == set(CALLS)
+
+
+async def counts(db: AsyncDatabase[Document]) -> dict[str, int]:
+    return {name: await db[name].count_documents({}) for name in await db.list_collection_names()}
+
+
+@pytest.mark.parametrize("scope", list(Scope), ids=lambda s: s.value)
+@pytest.mark.parametrize("field", sorted(CALLS))
+async def test_a_call_is_allowed_or_forbidden_by_its_scope(
+    deps: Deps, db: AsyncDatabase[Document], field: str, scope: Scope
+) -> None:
+    principal = Principal("k", "matrix", frozenset({scope}))
+    allowed = not principal.missing(ROOT_FIELD_SCOPES[field])
+    before = await counts(db)
+    _, errors = await execute(deps, CALLS[field], principal)
+    codes = [error["extensions"]["code"] for error in errors]
+    if allowed:
+        assert "FORBIDDEN" not in codes, errors
+        assert set(codes) <= {"NOT_FOUND"}, errors  # dummy ids may name no one
+    else:
+        missing = principal.missing(ROOT_FIELD_SCOPES[field])[0].value
+        assert codes == ["FORBIDDEN"]
+        assert errors[0]["message"] == f"this key lacks the {missing} scope, needed for {field}"
+        assert await counts(db) == before  # nothing changed
