@@ -1,8 +1,10 @@
-"""The ``cdp`` command: ``cdp serve`` runs the service; ``cdp schema`` prints the SDL."""
+"""The ``cdp`` command: ``serve`` runs the service, ``keys`` manages API keys, ``schema``
+prints the SDL."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import signal
 import sys
@@ -22,7 +24,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", help="bind address (default: CDP_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: CDP_PORT or 8000)")
     commands.add_parser("schema", help="print the GraphQL schema (SDL)")
+    keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    key_commands = keys.add_subparsers(dest="action", required=True)
+    create = key_commands.add_parser("create", help="create a key and print it once")
+    create.add_argument("--name", required=True, help="who or what uses the key")
+    create.add_argument("--scopes", required=True, help="e.g. events:write,profiles:read")
+    key_commands.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = key_commands.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("id")
     args = parser.parse_args(argv)
+
+    if args.command == "keys":
+        return _keys(args)
 
     if args.command == "schema":
         from resolvers.schema import sdl
@@ -60,6 +73,59 @@ def main(argv: Sequence[str] | None = None) -> int:
             uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     except EmbeddedServerError as error:
         print(f"cdp: cannot start the embedded database: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    """Manage keys directly in the database (the server must not hold the embedded one)."""
+    from cdp.access import parse_scopes
+    from cdp.errors import CdpError
+    from cdp.ingest import utc_now
+    from cdp.keys import create_key, list_keys, revoke_key
+    from cdp.store import Stores
+    from cdp.store.database import connect, ensure_indexes
+
+    settings = Settings()
+
+    async def run(uri: str) -> None:
+        client = connect(uri)
+        try:
+            db = client[settings.db_name]
+            await ensure_indexes(db)
+            stores = Stores.on(db)
+            if args.action == "create":
+                made = await create_key(stores, args.name, parse_scopes(args.scopes), utc_now())
+                print(f"id:  {made.id}\nkey: {made.key}\n(the key is shown only now)")
+            elif args.action == "list":
+                for doc in await list_keys(stores):
+                    state = (
+                        f"revoked {doc['revoked_at']:%Y-%m-%d}"
+                        if doc.get("revoked_at")
+                        else "active"
+                    )
+                    print(f"{doc['_id']}  {doc['name']:<24} {','.join(doc['scopes']):<40} {state}")
+            else:
+                await revoke_key(stores, args.id, utc_now())
+                print(f"revoked {args.id}")
+        finally:
+            await client.close()
+
+    try:
+        with database_uri(
+            settings.mongodb_uri, settings.data_dir, settings.embedded_start_timeout
+        ) as uri:
+            asyncio.run(run(uri))
+    except CdpError as error:
+        print(f"cdp keys: {error.message}", file=sys.stderr)
+        return 2
+    except EmbeddedServerError as error:
+        print(
+            f"cdp keys: cannot open the embedded database: {error}\n"
+            "While `cdp serve` runs, manage keys with the createApiKey, apiKeys and "
+            "revokeApiKey mutations instead.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

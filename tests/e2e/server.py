@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ import httpx
 from tests.resolvers.graphql import operation
 
 ADMIN_KEY = "cdp_e2e-admin-key-for-tests-only"
+CDP = Path(sys.executable).with_name("cdp")
+
+
+@dataclass
+class Service:
+    client: httpx.Client
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
 
 
 def free_port() -> int:
@@ -26,26 +37,29 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def environment(env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any CDP_ setting, plus ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
+    return {**clean, "CDP_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, **env}
+
+
 @contextmanager
 def serving(
     env: dict[str, str], cwd: Path, stop_with: signal.Signals = signal.SIGTERM
-) -> Iterator[httpx.Client]:
-    """Start ``cdp serve``, wait for /healthz, yield a client; stop it with ``stop_with``
-    (SIGTERM from a process manager, SIGINT from Ctrl-C) and expect a clean exit."""
+) -> Iterator[Service]:
+    """Start ``cdp serve``, wait for /healthz, yield it; stop it with ``stop_with``
+    (SIGTERM from a process manager, SIGINT from Ctrl-C) and expect a clean exit.
+    Its output goes to a file (an unread pipe would block a chatty server)."""
     port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
-    environment.update(
-        {"CDP_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, **env}, CDP_PORT=str(port), CDP_HOST="127.0.0.1"
-    )
-    cdp = Path(sys.executable).with_name("cdp")
-    process = subprocess.Popen(
-        [str(cdp), "serve"],
-        cwd=cwd,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = cwd / f"cdp-serve-{port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [str(CDP), "serve"],
+            cwd=cwd,
+            env={**environment(env), "CDP_PORT": str(port), "CDP_HOST": "127.0.0.1"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     client = httpx.Client(
         base_url=f"http://127.0.0.1:{port}",
         timeout=30,
@@ -55,7 +69,7 @@ def serving(
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"cdp serve exited early:\n{process.stdout.read()}")  # type: ignore[union-attr]
+                raise AssertionError(f"cdp serve exited early:\n{log.read_text()}")
             try:
                 if client.get("/healthz").status_code == 200:
                     break
@@ -64,7 +78,7 @@ def serving(
             if time.monotonic() > deadline:
                 raise AssertionError("cdp serve did not become healthy in time")
             time.sleep(0.1)
-        yield client
+        yield Service(client, log)
     finally:
         client.close()
         process.send_signal(stop_with)
@@ -74,10 +88,10 @@ def serving(
             process.kill()
             process.wait()
             raise AssertionError("cdp serve did not stop within 30 s") from None
-    assert returncode == 0, f"cdp serve exited with {returncode}"
+    assert returncode == 0, f"cdp serve exited with {returncode}:\n{log.read_text()}"
 
 
-def graphql(client: httpx.Client, name: str, **variables: Any) -> dict[str, Any]:
+def graphql(client: httpx.Client, name: str, /, **variables: Any) -> dict[str, Any]:
     """POST a documented operation; fail the test on any GraphQL error."""
     response = client.post("/graphql", json={"query": operation(name), "variables": variables})
     assert response.status_code == 200, response.text

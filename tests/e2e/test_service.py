@@ -1,5 +1,6 @@
 """The service as a user runs it: ``cdp serve`` over HTTP, on the embedded or a given server."""
 
+import re
 import signal
 from pathlib import Path
 
@@ -25,7 +26,8 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
         "CDP_DB_NAME": f"e2e_{tmp_path.name}"[:60],
         "CDP_DEFAULT_PHONE_REGION": "gb",
     }
-    with serving(env, tmp_path, stop_with=signal.SIGINT) as client:
+    with serving(env, tmp_path, stop_with=signal.SIGINT) as service:
+        client = service.client
         for raw in seed_story():  # four integrations, four calls
             result = graphql(client, "Track", events=[raw])["track"]
             assert result["accepted"] == 1, result
@@ -56,15 +58,23 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
 
 
 def test_without_a_uri_it_runs_the_embedded_server_keeps_data_and_stops_it(tmp_path: Path) -> None:
-    env = {"CDP_DATA_DIR": str(tmp_path / "data")}
-    with serving(env, tmp_path, stop_with=signal.SIGTERM) as client:
+    """A first start prints a local admin key once; the data and the key survive a restart."""
+    env = {"CDP_DATA_DIR": str(tmp_path / "data"), "CDP_BOOTSTRAP_ADMIN_KEY": ""}
+    with serving(env, tmp_path, stop_with=signal.SIGTERM) as service:
+        printed = re.search(r"Authorization: Bearer (cdp_\S+)", service.output())
+        assert printed is not None, service.output()
+        client = service.client
+        client.headers["Authorization"] = f"Bearer {printed.group(1)}"
         accepted = graphql(client, "Track", events=seed_story()[:2])["track"]["accepted"]
         assert accepted == 2
         children = _embedded_servers_under(tmp_path)
         assert len(children) == 1
     assert not any(child.is_running() for child in children)  # stopped with the service
 
-    with serving(env, tmp_path) as client:  # restarted on the same data
+    with serving(env, tmp_path) as service:  # restarted on the same data
+        assert "Authorization: Bearer" not in service.output()  # keys exist: none printed
+        client = service.client
+        client.headers["Authorization"] = f"Bearer {printed.group(1)}"
         found = graphql(client, "PersonByIdentifier", type="email", value="ana.silva@example.com")
         assert found["personByIdentifier"]["timeline"]["totalCount"] == 1
 
@@ -82,7 +92,8 @@ def test_health_turns_503_when_the_database_stops_answering(tmp_path: Path) -> N
     database = EmbeddedServer(None)
     env = {"CDP_MONGODB_URI": database.start()}
     try:
-        with serving(env, tmp_path) as client:
+        with serving(env, tmp_path) as service:
+            client = service.client
             assert client.get("/healthz").status_code == 200
             database.stop()
             response = client.get("/healthz")
