@@ -11,6 +11,7 @@ from datetime import datetime
 from cdp.errors import BadUserInput, Conflict, NotFound
 from cdp.merging import merge_persons, settle_all
 from cdp.profiles import Profile, find_person
+from cdp.reasons import reason_text
 from cdp.store import LinkProof, Stores
 from identity import IdentityRules, InvalidIdentifier, new_person_id, normalise_identifier
 from identity.graph import split
@@ -27,6 +28,7 @@ async def merge_manually(
     now: datetime,
 ) -> str:
     """Merge two persons at an agent's request; the older id is kept, both keep working."""
+    reason = reason_text(reason)
     first, second = await _person(stores, into), await _person(stores, other)
     if first.id == second.id:
         raise BadUserInput(f"{into} and {other} are already one person ({first.id})")
@@ -61,6 +63,7 @@ async def unlink_identifier(
     main part, the one holding the oldest identifier, which also keeps the traits and
     the merge history). Returns the persons that now exist, the main part first.
     """
+    reason = reason_text(reason)
     profile = await _person(stores, person_id)
     try:
         removed = normalise_identifier(identifier[0], identifier[1], region).key

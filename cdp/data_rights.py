@@ -14,19 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from cdp.consent import consents_of
-from cdp.errors import BadUserInput, NotFound
+from cdp.errors import NotFound
 from cdp.json_values import json_ready
 from cdp.merging import settle_all
 from cdp.profiles import find_person
+from cdp.reasons import reason_text
 from cdp.store import Stores
 from cdp.store.database import Document
 
 
 async def erase_person(stores: Stores, person_id: str, reason: str, now: datetime) -> Document:
     """Erase a person; returns the tombstone (also for a person erased before)."""
-    text = reason.strip()
-    if not text or len(text) > 500:
-        raise BadUserInput("reason: say why, in 1 to 500 characters")
+    text = reason_text(reason)
     profile = await find_person(stores, person_id)
     if profile is None:
         earlier = await stores.erasures.get(person_id)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from cdp.corrections import merge_manually, unlink_identifier
-from cdp.errors import BadUserInput, NotFound
+from cdp.errors import NotFound
 from cdp.explain import conflicts_page, identity_path
 from cdp.ingest import utc_now
 from cdp.profiles import find_person
@@ -160,7 +160,7 @@ class IdentityMutation:
             deps.stores,
             str(into),
             str(from_),
-            reason=_reason(reason),
+            reason=reason,
             agent=None,
             rules=await current_rules(deps.stores, deps.limits.identity),
             now=utc_now(),
@@ -182,7 +182,7 @@ class IdentityMutation:
             deps.stores,
             str(person_id),
             (identifier.type, identifier.value),
-            reason=_reason(reason),
+            reason=reason,
             agent=None,
             region=deps.default_phone_region,
             now=utc_now(),
@@ -202,10 +202,3 @@ class IdentityMutation:
             {r.type: {"limit": r.limit, "strength": r.strength, "rank": r.rank} for r in rules}
         )
         return IdentityRule.all_of(await set_rules(deps.stores, deps.limits.identity, changes))
-
-
-def _reason(reason: str) -> str:
-    text = reason.strip()
-    if not text or len(text) > 500:
-        raise BadUserInput("reason: say why, in 1 to 500 characters")
-    return text
