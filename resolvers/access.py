@@ -35,11 +35,13 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     "identityPath": (Scope.PROFILES_READ,),
     "identityConflicts": (Scope.PROFILES_READ,),
     "identityRules": (Scope.PROFILES_READ,),
+    "clvModel": (Scope.PROFILES_READ,),
     "exportPerson": (Scope.PROFILES_READ, Scope.PII_READ),
     # correcting identities, privacy and keys: administrators
     "mergePersons": (Scope.ADMIN,),
     "unlinkIdentifier": (Scope.ADMIN,),
     "setIdentityRules": (Scope.ADMIN,),
+    "fitClvModel": (Scope.ADMIN,),
     "erasePerson": (Scope.ADMIN,),
     "createApiKey": (Scope.ADMIN,),
     "revokeApiKey": (Scope.ADMIN,),

@@ -21,10 +21,13 @@ from resolvers.errors import CdpSchema
 from resolvers.hygiene import InputHygiene
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
+from resolvers.metrics import MetricsMutation, MetricsQuery
 from resolvers.queries import ProfileQuery
 
-Query = merge_types("Query", (ProfileQuery, IdentityQuery, AdminQuery))
-Mutation = merge_types("Mutation", (IngestMutation, IdentityMutation, AdminMutation))
+Query = merge_types("Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery))
+Mutation = merge_types(
+    "Mutation", (IngestMutation, IdentityMutation, AdminMutation, MetricsMutation)
+)
 
 
 def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:

@@ -19,6 +19,7 @@ from cdp.store.identifiers import IdentifierStore, Owned, Sighting
 from cdp.store.keys import KeyStore
 from cdp.store.links import LinkProof, LinkStore
 from cdp.store.merges import MergeStore
+from cdp.store.models import ModelStore
 from cdp.store.persons import PersonStore
 
 
@@ -34,6 +35,7 @@ class Stores:
     keys: KeyStore
     consents: ConsentStore
     erasures: ErasureStore
+    models: ModelStore
 
     @classmethod
     def on(cls, db: AsyncDatabase[Document]) -> Stores:
@@ -48,6 +50,7 @@ class Stores:
             keys=KeyStore(db),
             consents=ConsentStore(db),
             erasures=ErasureStore(db),
+            models=ModelStore(db),
         )
 
 

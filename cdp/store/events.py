@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -55,6 +56,26 @@ class EventStore:
             await self._collection.update_many(
                 {"identifiers": {"$in": chunk}}, {"$pull": {"identifiers": {"$in": chunk}}}
             )
+
+    async def purchase_days(self, before: datetime) -> list[tuple[str, str, float]]:
+        """(person, day, spend) for every day a person bought something before ``before``.
+
+        Runs next to the data: one row per purchase day, however many orders that day.
+        """
+        pipeline: list[Document] = [
+            {"$match": {"type": "purchase", "timestamp": {"$lt": before}}},
+            {
+                "$group": {
+                    "_id": {
+                        "p": "$person_id",
+                        "d": {"$dateToString": {"format": "%Y-%m-%d", "date": "$timestamp"}},
+                    },
+                    "spend": {"$sum": "$properties.total"},
+                }
+            },
+        ]
+        rows = await (await self._collection.aggregate(pipeline)).to_list()
+        return [(row["_id"]["p"], row["_id"]["d"], float(row["spend"])) for row in rows]
 
     async def repoint(self, from_person: str, to_person: str) -> None:
         await self._collection.update_many(

@@ -1,0 +1,62 @@
+"""Models fitted on the whole customer base: CLV."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from cdp.ingest import utc_now
+from cdp.metrics.clv import TimeUnit
+from cdp.metrics.fitting import clv_model, fit_clv_model
+from resolvers.context import Info
+
+strawberry.enum(TimeUnit, description="The unit the CLV model counts time in.")
+
+
+@strawberry.type(description="The fitted BG/NBD (r, alpha, a, b) and Gamma-Gamma (p, q, gamma).")
+class ClvModel:
+    r: float
+    alpha: float
+    a: float
+    b: float
+    p: float
+    q: float
+    gamma: float
+    time_unit: TimeUnit
+    as_of: datetime
+    customers: int
+    log_likelihood: float = strawberry.field(description="Of the BG/NBD fit.")
+    fitted_at: datetime
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> ClvModel:
+        fields = ("r", "alpha", "a", "b", "p", "q", "gamma", "customers", "log_likelihood")
+        return cls(
+            **{name: doc[name] for name in fields},
+            time_unit=TimeUnit[doc["time_unit"]],
+            as_of=doc["as_of"],
+            fitted_at=doc["fitted_at"],
+        )
+
+
+@strawberry.type
+class MetricsQuery:
+    @strawberry.field(description="The CLV model last fitted, so an analyst can check it.")
+    async def clv_model(self, info: Info) -> ClvModel | None:
+        doc = await clv_model(info.context.deps.stores)
+        return ClvModel.from_document(doc) if doc else None
+
+
+@strawberry.type
+class MetricsMutation:
+    @strawberry.mutation(
+        description="Fit the CLV models on every purchase up to asOf (default: now), counting "
+        "repeat purchases per day, in days or weeks."
+    )
+    async def fit_clv_model(
+        self, info: Info, as_of: datetime | None = None, time_unit: TimeUnit = TimeUnit.DAYS
+    ) -> ClvModel:
+        model = await fit_clv_model(info.context.deps.stores, as_of, time_unit, utc_now())
+        return ClvModel.from_document(model)
