@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cdp.errors import BadUserInput
-from cdp.metrics.clv import TimeUnit, fit_bg_nbd, fit_gamma_gamma, summarise
+from cdp.metrics.clv import ModelFitError, TimeUnit, fit_bg_nbd, fit_gamma_gamma, summarise
 from cdp.store import Stores
 
 CLV_MODEL = "clv"
@@ -32,7 +32,10 @@ async def fit_clv_model(
             f"asOf: {len(customers)} customers bought by {day}; fitting needs at least "
             f"{MIN_CUSTOMERS}"
         )
-    bg, gg = fit_bg_nbd(customers), fit_gamma_gamma(customers)
+    try:
+        bg, gg = fit_bg_nbd(customers), fit_gamma_gamma(customers)
+    except ModelFitError as error:
+        raise BadUserInput(f"asOf: cannot fit on the purchases up to {day}: {error}") from None
     model = {
         "r": bg.r,
         "alpha": bg.alpha,

@@ -9,6 +9,8 @@ from strawberry.scalars import JSON
 
 from cdp.consent import consents_of, in_force
 from cdp.explain import identity_graph, merge_history
+from cdp.ingest import utc_now
+from cdp.metrics.person import person_metrics
 from cdp.profiles import Profile, timeline_page
 from cdp.timeline import build_query
 from resolvers.context import Info
@@ -16,6 +18,7 @@ from resolvers.types.consent import ConsentType
 from resolvers.types.enums import Channel
 from resolvers.types.event import EventConnection
 from resolvers.types.identity import Identifier, IdentityGraph, MergeRecord
+from resolvers.types.metrics import PersonMetrics
 
 
 @strawberry.type(description="One real person, stitched from every identifier they used.")
@@ -46,6 +49,11 @@ class Person:
     async def identifiers(self, info: Info) -> list[Identifier]:
         docs = await info.context.identifiers.load(tuple(self.profile.family))
         return [Identifier.from_document(doc) for doc in docs]
+
+    @strawberry.field(description="Purchases, engagement and CLV predictions.")
+    async def metrics(self, info: Info) -> PersonMetrics:
+        computed = await person_metrics(info.context.deps.stores, self.profile, utc_now())
+        return PersonMetrics.of(computed)
 
     @strawberry.field(description="Consent in force, per purpose and channel (latest decision).")
     async def consents(self, info: Info) -> list[ConsentType]:
