@@ -1,10 +1,11 @@
 """Who may call what, and what they see: one mechanism for every field.
 
 ``AccessControl`` runs on every field resolution. A root field (a query or a mutation)
-runs only when the caller's key holds every scope ``ROOT_FIELD_SCOPES`` lists for it; a
-field missing from the table is refused (fail closed), and a test checks the table covers
-the schema. Without ``pii:read``, the fields in ``PII_FIELDS`` come back masked, wherever
-in the response they appear.
+runs only when the caller's key holds every scope ``ROOT_FIELD_SCOPES`` lists for it (a
+field missing from the table is refused: fail closed, and a test checks the table covers
+the schema) and its arguments hold only storable text (``resolvers.hygiene``). Without
+``pii:read``, the fields in ``PII_FIELDS`` come back masked, wherever in the response
+they appear.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cdp.access import Scope
 from cdp.errors import Forbidden
 from cdp.masking import mask_identifier, mask_json, mask_key
 from resolvers.context import Context
+from resolvers.hygiene import check_arguments
 
 ROOT_TYPES = frozenset({"Query", "Mutation"})
 
@@ -94,6 +96,7 @@ class AccessControl(SchemaExtension):
             missing = principal.missing(required)
             if missing:
                 raise Forbidden(f"this key lacks the {missing[0].value} scope, needed for {field}")
+            check_arguments(field, kwargs)
         result = _next(root, info, *args, **kwargs)
         mask = PII_FIELDS.get((parent, field))
         if mask is None or principal.allows(Scope.PII_READ):

@@ -18,7 +18,6 @@ from cdp.settings import GraphQLLimits
 from resolvers.access import AccessControl
 from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.errors import CdpSchema
-from resolvers.hygiene import InputHygiene
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.metrics import MetricsMutation, MetricsQuery
@@ -35,7 +34,6 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
     limits = limits or GraphQLLimits()
     extensions: list[Any] = [
         AccessControl,
-        InputHygiene,
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),

@@ -42,6 +42,14 @@ async def counted(
     await client.close()
 
 
+async def add_persons(stores: Stores, limits: IngestLimits, numbers: range) -> None:
+    for i in numbers:
+        raw = event(
+            "x", "WEB", [("email", f"p{i}@x.io"), ("cookie_id", f"c{i}")], at="2026-03-01T10:00:00Z"
+        )
+        await track(stores, [raw], limits)
+
+
 async def round_trips(deps: Deps, commands: Commands, persons: int) -> int:
     commands.names.clear()
     data, errors = await execute(deps, PAGE)
@@ -56,32 +64,8 @@ async def test_a_page_of_persons_with_identifiers_costs_the_same_at_5_and_at_50(
     counted: tuple[Deps, Commands], stores: Stores, limits: IngestLimits
 ) -> None:
     deps, commands = counted
-    for i in range(5):
-        await track(
-            stores,
-            [
-                event(
-                    "x",
-                    "WEB",
-                    [("email", f"p{i}@x.io"), ("cookie_id", f"c{i}")],
-                    at="2026-03-01T10:00:00Z",
-                )
-            ],
-            limits,
-        )
+    await add_persons(stores, limits, range(5))
     small = await round_trips(deps, commands, 5)
-    for i in range(5, 50):
-        await track(
-            stores,
-            [
-                event(
-                    "x",
-                    "WEB",
-                    [("email", f"p{i}@x.io"), ("cookie_id", f"c{i}")],
-                    at="2026-03-01T10:00:00Z",
-                )
-            ],
-            limits,
-        )
+    await add_persons(stores, limits, range(5, 50))
     large = await round_trips(deps, commands, 50)
     assert small == large <= 4, commands.names  # persons, merges, identifiers
