@@ -12,7 +12,6 @@ from typing import Any
 
 from cdp.errors import BadUserInput
 from cdp.store import Stores
-from cdp.store.database import Document
 from cdp.timeline import Page, TimelineQuery, page_size
 from identity import InvalidIdentifier, normalise_identifier
 
@@ -79,10 +78,6 @@ async def find_by_identifier(
         raise BadUserInput(error.message if error.field == "value" else str(error)) from None
     owned = (await stores.identifiers.owners([identifier.key])).get(identifier.key)
     return await find_person(stores, owned.person_id) if owned else None
-
-
-async def identifiers_of(stores: Stores, profile: Profile) -> list[Document]:
-    return await stores.identifiers.of_persons(profile.family)
 
 
 async def timeline_page(stores: Stores, profile: Profile, query: TimelineQuery) -> Page:

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cdp.errors import BadUserInput
 from cdp.ingest import IngestLimits, identify, track
 from cdp.models import EventStatus, RejectionCode
-from cdp.profiles import find_by_identifier, find_person, identifiers_of
+from cdp.profiles import find_by_identifier, find_person
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.stories import event, seed_story
@@ -44,7 +44,7 @@ async def test_the_seed_story_ends_as_one_person_with_one_cross_channel_timeline
     assert profile.id == facebook_person
     assert profile.merged_from == (form_person,)
     assert profile.traits == {"firstName": "Ana"}
-    assert {d["_id"] for d in await identifiers_of(stores, profile)} == {
+    assert {d["_id"] for d in await stores.identifiers.of_persons(profile.family)} == {
         "facebook:10158000000001",
         "email:ana.silva@example.com",
         "cookie_id:ck-7f3a",
