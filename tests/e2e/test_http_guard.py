@@ -17,7 +17,7 @@ def test_keys_body_size_and_rate_are_checked_with_clear_errors(
         "CDP_MONGODB_URI": mongodb_uri,
         "CDP_DB_NAME": f"guard_{tmp_path.name}"[:60],
         "CDP_MAX_BODY_BYTES": "4096",
-        "CDP_RATE_LIMIT_PER_MINUTE": "60",
+        "CDP_RATE_LIMIT_PER_MINUTE": "1",  # nothing refills while the test runs
         "CDP_RATE_LIMIT_BURST": "5",
     }
     with serving(env, tmp_path) as service:
