@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from cdp.store import Stores
+from cdp.store.database import Document
 from cdp.traits import replaced_values
 
 
@@ -74,36 +75,39 @@ async def settle_all(stores: Stores, person_ids: Iterable[str]) -> dict[str, str
     return roots
 
 
-async def _chain(stores: Stores, start: str, root: str) -> list[str]:
-    """The merged persons from ``start`` up to (not including) ``root``."""
-    chain: list[str] = []
+async def _chain(stores: Stores, start: str, root: str) -> list[Document]:
+    """The merged persons' documents from ``start`` up to (not including) ``root``."""
+    chain: list[Document] = []
     node = start
     while node != root:
-        chain.append(node)
         doc = await stores.persons.get(node)
-        if doc is None or not doc.get("merged_into"):
+        if doc is None:
+            break
+        chain.append(doc)
+        if not doc.get("merged_into"):
             break
         node = doc["merged_into"]
     return chain
 
 
-async def _move(stores: Stores, tombstone: str, root: str) -> None:
+async def _move(stores: Stores, tombstone: Document, root: str) -> None:
     """Move a merged person's traits, events and identifiers to ``root``, then flag it.
 
     Identifiers move last: while any still point at the tombstone, the next writer that
     meets them finishes the move. Unsettled persons merged into this one (a chain cut
     short) are moved too, and only then is the tombstone flagged settled.
     """
-    doc = await stores.persons.get(tombstone)
-    if doc is not None:
-        await _audit(stores, doc, root)
-        await stores.persons.take_traits(doc, root)
-    await stores.events.repoint(tombstone, root)
-    await stores.consents.repoint(tombstone, root)
-    await stores.identifiers.repoint(tombstone, root)
-    for child in await stores.persons.unsettled_children([tombstone]):
-        await _move(stores, child, root)
-    await stores.persons.mark_settled(tombstone)
+    person = tombstone["_id"]
+    await _audit(stores, tombstone, root)
+    await stores.persons.take_traits(tombstone, root)
+    await stores.events.repoint(person, root)
+    await stores.consents.repoint(person, root)
+    await stores.identifiers.repoint(person, root)
+    for child in await stores.persons.unsettled_children([person]):
+        doc = await stores.persons.get(child)
+        if doc is not None:
+            await _move(stores, doc, root)
+    await stores.persons.mark_settled(person)
 
 
 async def _audit(stores: Stores, tombstone: Mapping[str, Any], root: str) -> None:
