@@ -14,7 +14,7 @@ from cdp.data_rights import erase_person, export_person
 from cdp.errors import BadUserInput
 from cdp.ingest import utc_now
 from cdp.keys import create_key, list_keys, revoke_key
-from cdp.profiles import find_person, page_of_persons
+from cdp.profiles import page_of_persons
 from resolvers.context import Info
 from resolvers.types.enums import Channel
 from resolvers.types.event import PageInfo
@@ -119,9 +119,7 @@ class AdminMutation:
         person = await set_consent(
             stores, str(person_id), purpose, channel, granted, source, utc_now()
         )
-        profile = await find_person(stores, person)
-        assert profile is not None
-        return Person(profile=profile)
+        return await Person.written(info, person)
 
     @strawberry.mutation(
         description="Erase a person and everything about them; a tombstone without personal "

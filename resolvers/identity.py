@@ -8,10 +8,8 @@ from typing import Annotated, Any
 import strawberry
 
 from cdp.corrections import merge_manually, unlink_identifier
-from cdp.errors import NotFound
 from cdp.explain import conflicts_page, identity_path
 from cdp.ingest import utc_now
-from cdp.profiles import find_person
 from cdp.rules import current_rules, parse_settings, set_rules
 from cdp.timeline import Position, encode_cursor
 from identity import Strength
@@ -20,11 +18,6 @@ from resolvers.ingest import IdentifierInput
 from resolvers.types.event import PageInfo
 from resolvers.types.identity import IdentityEdge, IdentityRule
 from resolvers.types.person import Person
-
-
-async def _person(info: Info, person_id: str) -> Person | None:
-    profile = await find_person(info.context.deps.stores, person_id)
-    return Person(profile=profile) if profile else None
 
 
 @strawberry.type(description="Why two identifiers are one person: the links between them.")
@@ -36,7 +29,7 @@ class IdentityPath:
 
     @strawberry.field(description="The person holding both, when they are linked.")
     async def person(self, info: Info) -> Person | None:
-        return await _person(info, self.person_id) if self.person_id else None
+        return await Person.find(info, self.person_id) if self.person_id else None
 
 
 @strawberry.type(description="A link the identity rules refused, kept for review.")
@@ -51,11 +44,11 @@ class IdentityConflict:
 
     @strawberry.field(description="The person the event was stored on.")
     async def person(self, info: Info) -> Person | None:
-        return await _person(info, self.person_id)
+        return await Person.find(info, self.person_id)
 
     @strawberry.field(description="The person the rule kept the identifier with.")
     async def other(self, info: Info) -> Person | None:
-        return await _person(info, self.other_id)
+        return await Person.find(info, self.other_id)
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> IdentityConflict:
@@ -165,10 +158,7 @@ class IdentityMutation:
             rules=await current_rules(deps.stores, deps.limits.identity),
             now=utc_now(),
         )
-        person = await _person(info, survivor)
-        if person is None:
-            raise NotFound(f"person {survivor} no longer exists")
-        return person
+        return await Person.written(info, survivor)
 
     @strawberry.mutation(
         description="Remove an identifier and its links from a person. If that disconnects the "
@@ -187,7 +177,7 @@ class IdentityMutation:
             region=deps.default_phone_region,
             now=utc_now(),
         )
-        found = [await _person(info, p) for p in persons]
+        found = [await Person.find(info, p) for p in persons]
         return UnlinkResult(persons=[p for p in found if p is not None])
 
     @strawberry.mutation(

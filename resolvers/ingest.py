@@ -9,9 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import ingest
-from cdp.errors import NotFound
 from cdp.models import TrackResult
-from cdp.profiles import find_person
 from resolvers.context import Info
 from resolvers.types.enums import Channel, EventStatus, RejectionCode
 from resolvers.types.person import Person
@@ -122,7 +120,4 @@ class IngestMutation:
             deps.limits,
             channel=channel.value,
         )
-        profile = await find_person(deps.stores, person_id)
-        if profile is None:  # erased between the write and the read
-            raise NotFound(f"person {person_id} no longer exists")
-        return Person(profile=profile)
+        return await Person.written(info, person_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from cdp.profiles import find_by_identifier, find_person
+from cdp.profiles import find_by_identifier
 from resolvers.context import Info
 from resolvers.types.person import Person
 
@@ -13,8 +13,7 @@ from resolvers.types.person import Person
 class ProfileQuery:
     @strawberry.field(description="A person by id; an id absorbed by a merge finds the survivor.")
     async def person(self, info: Info, id: strawberry.ID) -> Person | None:
-        profile = await find_person(info.context.deps.stores, str(id))
-        return Person(profile=profile) if profile else None
+        return await Person.find(info, str(id))
 
     @strawberry.field(
         description="The person owning an identifier; the value is normalised as on the way in "

@@ -8,10 +8,11 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp.consent import consents_of, in_force
+from cdp.errors import NotFound
 from cdp.explain import identity_graph, merge_history
 from cdp.ingest import utc_now
 from cdp.metrics.person import person_metrics
-from cdp.profiles import Profile, timeline_page
+from cdp.profiles import Profile, find_person, timeline_page
 from cdp.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.consent import ConsentType
@@ -24,6 +25,20 @@ from resolvers.types.metrics import PersonMetrics
 @strawberry.type(description="One real person, stitched from every identifier they used.")
 class Person:
     profile: strawberry.Private[Profile]
+
+    @classmethod
+    async def find(cls, info: Info, person_id: str) -> Person | None:
+        """The person behind an id (an absorbed id finds the survivor), or None."""
+        profile = await find_person(info.context.deps.stores, person_id)
+        return cls(profile=profile) if profile else None
+
+    @classmethod
+    async def written(cls, info: Info, person_id: str) -> Person:
+        """The person a mutation just wrote, or NOT_FOUND if erased in between."""
+        person = await cls.find(info, person_id)
+        if person is None:
+            raise NotFound(f"person {person_id} no longer exists")
+        return person
 
     @strawberry.field
     def id(self) -> strawberry.ID:
