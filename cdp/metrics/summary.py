@@ -1,0 +1,118 @@
+"""The metrics document kept on a profile: one pure function over one person's facts.
+
+The per-event refresh and the bulk recompute both call :func:`summarise_person`, so the
+two paths cannot disagree. What is fitted on the whole base (RFM boundaries, the CLV
+model, CLV tier boundaries) comes in as :class:`BaseModels`, read once per batch.
+Metrics that depend on the clock (days since, purchases in the last 30 days, interest
+weights) are true as of ``computed_at``; the next event or ``recomputeSegments`` moves
+them on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from cdp.metrics.clv import BgNbd, GammaGamma, TimeUnit, summarise
+from cdp.metrics.interests import MIN_WEIGHT, interests
+from cdp.metrics.profile import Interaction, engagement_metrics, purchase_metrics
+from cdp.metrics.rfm import Boundaries, score
+from cdp.metrics.technographic import demographic, shopping, technographic
+
+CLV_TIERS = ("high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class ClvTiers:
+    """Cut points of expected 12-month value: the top fifth is ``high``, the next three
+    tenths ``medium``, the rest ``low``."""
+
+    high: float
+    medium: float
+
+    def tier(self, value: float) -> str:
+        return "high" if value >= self.high else "medium" if value >= self.medium else "low"
+
+
+@dataclass(frozen=True, slots=True)
+class BaseModels:
+    rfm: Boundaries | None = None
+    clv: Mapping[str, Any] | None = None
+    clv_tiers: ClvTiers | None = None
+
+
+def summarise_person(
+    history: Sequence[Interaction],
+    traits: Mapping[str, Any],
+    consented_channels: frozenset[str],
+    models: BaseModels,
+    now: datetime,
+) -> dict[str, Any]:
+    """Every metric of the catalogue (and a few display-only ones) as one flat document."""
+    purchases = purchase_metrics(history, now)
+    engagement = engagement_metrics(history, consented_channels)
+    doc: dict[str, Any] = {**asdict(purchases), **asdict(engagement)}
+    doc["days_since_last_engagement"] = (
+        (now - engagement.last_engaged_at).days if engagement.last_engaged_at else None
+    )
+    doc.update(
+        rfm_fields(purchases.days_since_last_order, purchases.orders, purchases.revenue, models)
+    )
+    clv = predict_clv(history, models.clv, now) if models.clv else None
+    doc.update(
+        clv or dict.fromkeys(("expected_purchases_90d", "probability_alive", "expected_value_12m"))
+    )
+    doc["clv_tier"] = (
+        models.clv_tiers.tier(clv["expected_value_12m"]) if clv and models.clv_tiers else None
+    )
+    found = interests(history, now)
+    doc["interests"] = [asdict(interest) for interest in found]
+    doc["interest_topics"] = [i.topic for i in found if i.weight >= MIN_WEIGHT]
+    doc.update(asdict(technographic(history)))
+    cart = shopping(history, now)
+    doc.update(cart_abandoned=cart.cart_abandoned, wishlist=cart.wishlist)
+    doc["wishlist_size"] = len(cart.wishlist)
+    doc.update(asdict(demographic(traits, now.date())))
+    doc["computed_at"] = now
+    return doc
+
+
+def rfm_fields(
+    days_since_last_order: int | None, orders: int, revenue: float, models: BaseModels
+) -> dict[str, Any]:
+    """RFM scores from the stored boundaries; empty for someone who never bought."""
+    if models.rfm is None or days_since_last_order is None:
+        return dict.fromkeys(
+            ("rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_code", "rfm_segment")
+        )
+    rfm = score(days_since_last_order, orders, revenue, models.rfm)
+    return {
+        "rfm_recency": rfm.recency,
+        "rfm_frequency": rfm.frequency,
+        "rfm_monetary": rfm.monetary,
+        "rfm_code": rfm.code,
+        "rfm_segment": rfm.segment,
+    }
+
+
+def predict_clv(
+    history: Sequence[Interaction], model: Mapping[str, Any], now: datetime
+) -> dict[str, float] | None:
+    """BG/NBD and Gamma-Gamma predictions for one customer; None for a person who never
+    bought."""
+    unit = TimeUnit[model["time_unit"]]
+    purchases = [(e.timestamp, e.total) for e in history if e.type == "purchase"]
+    customer = summarise(purchases, now.date(), unit)
+    if customer is None:
+        return None
+    bg = BgNbd(model["r"], model["alpha"], model["a"], model["b"], model["log_likelihood"])
+    gg = GammaGamma(model["p"], model["q"], model["gamma"], 0.0)
+    return {
+        "expected_purchases_90d": round(bg.expected_purchases(customer, 90 / unit.value), 4),
+        "probability_alive": round(bg.probability_alive(customer), 4),
+        "expected_value_12m": round(
+            bg.expected_purchases(customer, 365 / unit.value) * gg.expected_spend(customer), 2
+        ),
+    }

@@ -1,0 +1,1 @@
+"""Segments: rules over a profile, evaluated per person and compiled for the whole base."""

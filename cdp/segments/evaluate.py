@@ -1,0 +1,117 @@
+"""Evaluating a rule on one person, in Python, with MongoDB's query semantics.
+
+This is the per-event path: the refresh already holds the person's traits, fresh
+metrics, identifier types and events, so membership costs no query. The property test
+in ``tests/cdp/segments`` checks it against the compiled query on the same data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cdp.segments.rules import All, AnyOf, Compare, EventCount, HasIdentifier, Not, Op, Rule
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacts:
+    type: str
+    timestamp: datetime
+    properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a rule can see of one person."""
+
+    traits: Mapping[str, Any]
+    metrics: Mapping[str, Any]
+    identifier_types: frozenset[str]
+    events: Sequence[EventFacts]
+
+
+def matches(rule: Rule, subject: Subject, now: datetime) -> bool:
+    match rule:
+        case All(parts):
+            return all(matches(part, subject, now) for part in parts)
+        case AnyOf(parts):
+            return any(matches(part, subject, now) for part in parts)
+        case Not(part):
+            return not matches(part, subject, now)
+        case HasIdentifier(kind):
+            return kind in subject.identifier_types
+        case Compare(scope, name, op, value):
+            source = subject.traits if scope == "trait" else subject.metrics
+            return compare(name in source, source.get(name), op, value)
+        case EventCount():
+            return _count_fits(rule, _count(rule, subject.events, now))
+    raise TypeError(f"not a rule: {rule!r}")
+
+
+def compare(present: bool, stored: Any, op: Op, value: Any) -> bool:
+    """One comparison as MongoDB's ``find`` would make it on ``{field: stored}``."""
+    if op is Op.EXISTS:
+        return present is value
+    if op is Op.NE:
+        return not compare(present, stored, Op.EQ, value)
+    if not present:
+        return False
+    if op is Op.IN:
+        return any(compare(present, stored, Op.EQ, item) for item in value)
+    candidates = [stored, *stored] if isinstance(stored, list) else [stored]
+    return any(_scalar_fits(candidate, op, value) for candidate in candidates)
+
+
+def _scalar_fits(stored: Any, op: Op, value: Any) -> bool:
+    if not _same_kind(stored, value):
+        return False
+    if op is Op.EQ:
+        return bool(stored == value)
+    if op is Op.GT:
+        return bool(stored > value)
+    if op is Op.GTE:
+        return bool(stored >= value)
+    if op is Op.LT:
+        return bool(stored < value)
+    return bool(stored <= value)  # LTE
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    """MongoDB compares values of one type bracket only: numbers with numbers (int and
+    float alike), text with text, booleans with booleans."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool)
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return True
+    return isinstance(a, str) and isinstance(b, str)
+
+
+def _count(rule: EventCount, events: Sequence[EventFacts], now: datetime) -> int:
+    since = rule.since(now)
+    return sum(
+        1
+        for event in events
+        if event.type == rule.type
+        and (since is None or event.timestamp >= since)
+        and all(path_equals(event.properties, path.split("."), value) for path, value in rule.where)
+    )
+
+
+def _count_fits(rule: EventCount, count: int) -> bool:
+    return (rule.at_least is None or count >= rule.at_least) and (
+        rule.at_most is None or count <= rule.at_most
+    )
+
+
+def path_equals(value: Any, path: list[str], target: Any) -> bool:
+    """``{"a.b": target}`` in a MongoDB query: a list on the way is searched element by
+    element, and a list at the end matches when it holds the target."""
+    if not path:
+        return compare(True, value, Op.EQ, target)
+    if isinstance(value, Mapping):
+        return path[0] in value and path_equals(value[path[0]], path[1:], target)
+    if isinstance(value, list):
+        return any(isinstance(item, Mapping) and path_equals(item, path, target) for item in value)
+    return False
