@@ -79,6 +79,10 @@ async def set_consent(
             "at": now,
         }
     )
+    # Imported here: the refresh reads consents through this module's pure functions.
+    from cdp.segments.refresh import refresh_persons
+
+    await refresh_persons(stores, [profile.id], now)  # preferred channel follows consent
     return profile.id
 
 

@@ -12,6 +12,7 @@ from cdp.errors import BadUserInput, Conflict, NotFound
 from cdp.merging import merge_persons, settle_all
 from cdp.profiles import Profile, find_person
 from cdp.reasons import reason_text
+from cdp.segments.refresh import refresh_persons
 from cdp.store import LinkProof, Stores
 from identity import IdentityRules, InvalidIdentifier, new_person_id, normalise_identifier
 from identity.graph import split
@@ -43,6 +44,7 @@ async def merge_manually(
     if anchors[0] and anchors[1]:
         source = f"manual:{agent}" if agent else "manual"
         await stores.links.record([LinkProof(anchors[0], anchors[1], None, source, now)])
+    await refresh_persons(stores, [first.id, second.id], now)
     return survivor
 
 
@@ -107,6 +109,7 @@ async def unlink_identifier(
             "at": now,
         }
     )
+    await refresh_persons(stores, [profile.id, *new_ids], now)
     return [profile.id, *new_ids]
 
 

@@ -43,6 +43,7 @@ async def erase_person(stores: Stores, person_id: str, reason: str, now: datetim
     await stores.conflicts.delete_involving(family, keys)
     await stores.merges.delete_involving(family, keys)
     await stores.consents.delete_of(family)
+    await stores.memberships.delete_of_persons(family)
     await stores.identifiers.delete_of(family)
     await stores.persons.delete(family)
     return await stores.erasures.finish(profile.id, now)

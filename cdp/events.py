@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from cdp.models import Channel, Event, RejectionCode
+from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from identity import Identifier, InvalidIdentifier, normalise_identifier
 
 MAX_IDENTIFIERS_PER_EVENT = 50
@@ -84,6 +85,12 @@ def parse_event(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Eve
         shaped = _EventIn.model_validate(raw)
     except ValidationError as error:
         raise _rejection_from(error) from None
+    if shaped.type in SEGMENT_EVENT_TYPES:
+        raise EventRejected(
+            RejectionCode.INVALID_EVENT,
+            "type",
+            f"{shaped.type} is reserved for the segment changes the platform records",
+        )
     identifiers = _normalise_identifiers(shaped.identifiers, rules.default_phone_region)
     timestamp = _check_timestamp(shaped.timestamp, now)
     properties = shaped.properties or {}

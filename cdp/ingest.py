@@ -19,6 +19,7 @@ from cdp.events import EventRejected, EventRules, parse_event
 from cdp.merging import settle_all
 from cdp.models import Event, EventResult, EventStatus, TrackResult
 from cdp.rules import current_rules
+from cdp.segments.refresh import refresh_persons
 from cdp.stitching import resolve_persons
 from cdp.store import LinkProof, Stores
 from identity import Conflict, IdentityRules
@@ -63,6 +64,8 @@ async def track(
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
     landed = await _store(stores, fresh, rules, now)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
+    if unique:  # a retried batch repairs a refresh cut short, duplicates or not
+        await refresh_persons(stores, {*persons, *persons.values()}, now)
 
     results: list[EventResult] = []
     first_sent: set[str] = set()

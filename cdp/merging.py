@@ -91,7 +91,8 @@ async def _chain(stores: Stores, start: str, root: str) -> list[Document]:
 
 
 async def _move(stores: Stores, tombstone: Document, root: str) -> None:
-    """Move a merged person's traits, events and identifiers to ``root``, then flag it.
+    """Move a merged person's traits, events and identifiers to ``root`` (dropping its
+    segment memberships), then flag it.
 
     Identifiers move last: while any still point at the tombstone, the next writer that
     meets them finishes the move. Unsettled persons merged into this one (a chain cut
@@ -102,6 +103,7 @@ async def _move(stores: Stores, tombstone: Document, root: str) -> None:
     await stores.persons.take_traits(tombstone, root)
     await stores.events.repoint(person, root)
     await stores.consents.repoint(person, root)
+    await stores.memberships.delete_of_persons([person])  # the survivor's are re-evaluated
     await stores.identifiers.repoint(person, root)
     for child in await stores.persons.unsettled_children([person]):
         doc = await stores.persons.get(child)

@@ -32,6 +32,7 @@ MAX_LIST = 100
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}(\.[A-Za-z_][A-Za-z0-9_\-]{0,63}){0,7}$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_EVENT_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.:\-]{0,63}$")  # as ``track`` accepts them
 
 
 class RuleError(ValueError):
@@ -221,7 +222,7 @@ def _scalar(value: object, path: str, kind: Kind | None, name: str) -> None:
 
 def _event_count(body: Mapping[str, Any], path: str) -> EventCount:
     event_type = _text(
-        body.get("type"), f"{path}.type", _TYPE, "a lower-case event type such as page_view"
+        body.get("type"), f"{path}.type", _EVENT_TYPE, "an event type such as page_view"
     )
     where: list[tuple[str, Scalar]] = []
     for i, match in enumerate(body.get("where") or []):

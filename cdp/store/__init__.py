@@ -18,9 +18,11 @@ from cdp.store.events import EventStore
 from cdp.store.identifiers import IdentifierStore, Owned, Sighting
 from cdp.store.keys import KeyStore
 from cdp.store.links import LinkProof, LinkStore
+from cdp.store.memberships import MembershipStore
 from cdp.store.merges import MergeStore
 from cdp.store.models import ModelStore
 from cdp.store.persons import PersonStore
+from cdp.store.segments import SegmentStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,8 @@ class Stores:
     consents: ConsentStore
     erasures: ErasureStore
     models: ModelStore
+    segments: SegmentStore
+    memberships: MembershipStore
 
     @classmethod
     def on(cls, db: AsyncDatabase[Document]) -> Stores:
@@ -51,6 +55,8 @@ class Stores:
             consents=ConsentStore(db),
             erasures=ErasureStore(db),
             models=ModelStore(db),
+            segments=SegmentStore(db),
+            memberships=MembershipStore(db),
         )
 
 

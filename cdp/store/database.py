@@ -87,6 +87,10 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["api_keys"].create_index([("hash", ASCENDING)], unique=True)
     await db["consents"].create_index([("person_id", ASCENDING), ("at", ASCENDING)])
     await db["events"].create_index([("identifiers", ASCENDING)])  # erasure scrubs by it
+    await db["events"].create_index([("type", ASCENDING), ("timestamp", DESCENDING)])
+    await db["memberships"].create_index([("segment_id", ASCENDING), ("person_id", ASCENDING)])
+    await db["memberships"].create_index([("person_id", ASCENDING)])
+    await db["segments"].create_index([("name_key", ASCENDING)], unique=True, sparse=True)
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -179,3 +179,52 @@ class PersonStore:
             await self._collection.update_many(
                 {"_id": {"$in": chunk}}, {"$max": {"updated_at": now}}
             )
+
+    async def get_many(self, person_ids: Iterable[str]) -> dict[str, Document]:
+        found: dict[str, Document] = {}
+        for chunk in chunked(person_ids):
+            async for doc in self._collection.find({"_id": {"$in": chunk}}):
+                found[doc["_id"]] = doc
+        return found
+
+    async def live_after(self, after: str | None, limit: int) -> list[Document]:
+        """Live persons in id order after ``after``: the bulk recompute walks the base so."""
+        match: Document = {"merged_into": None}
+        if after is not None:
+            match["_id"] = {"$gt": after}
+        projection = {"traits": 1, "metrics": 1}
+        return await self._collection.find(match, projection).sort("_id", 1).limit(limit).to_list()
+
+    async def live_count(self) -> int:
+        return await self._collection.count_documents({"merged_into": None})
+
+    async def set_metrics(self, metrics: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace each person's metrics document (live persons only)."""
+        operations = [
+            UpdateOne({"_id": pid, "merged_into": None}, {"$set": {"metrics": dict(values)}})
+            for pid, values in metrics.items()
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=False)
+
+    async def set_metric_fields(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
+        """Set some metrics of each person, leaving the others as they are."""
+        operations = [
+            UpdateOne(
+                {"_id": pid, "merged_into": None},
+                {"$set": {f"metrics.{name}": value for name, value in values.items()}},
+            )
+            for pid, values in fields.items()
+            if values
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=False)
+
+    async def matching(self, pipeline: list[Document]) -> set[str]:
+        """The ids an aggregation over ``persons`` yields (a compiled segment rule)."""
+        cursor = await self._collection.aggregate(pipeline)
+        return {doc["_id"] async for doc in cursor}
+
+    async def distinct_metric(self, name: str) -> list[Any]:
+        """Every value a metric takes across live persons (elements of list metrics)."""
+        return list(await self._collection.distinct(f"metrics.{name}", {"merged_into": None}))

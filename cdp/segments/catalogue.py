@@ -1,0 +1,34 @@
+"""Every segment in force: the built-in ones from code, the stored user and interest ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cdp.segments.definitions import BUILT_IN, BUILT_IN_BY_ID, SegmentDefinition, SegmentKind
+from cdp.segments.rules import parse_rule
+from cdp.store import Stores
+
+
+def from_document(doc: Mapping[str, Any]) -> SegmentDefinition:
+    return SegmentDefinition(
+        id=doc["_id"],
+        name=doc["name"],
+        description=doc.get("description", ""),
+        kind=SegmentKind(doc["kind"]),
+        rule=parse_rule(doc["rule"]),
+        created_at=doc.get("created_at"),
+        updated_at=doc.get("updated_at"),
+    )
+
+
+async def all_segments(stores: Stores) -> list[SegmentDefinition]:
+    """Built-in ones first (in their documented order), then stored ones by id."""
+    return [*BUILT_IN, *(from_document(doc) for doc in await stores.segments.all())]
+
+
+async def find_segment(stores: Stores, segment_id: str) -> SegmentDefinition | None:
+    if segment_id in BUILT_IN_BY_ID:
+        return BUILT_IN_BY_ID[segment_id]
+    doc = await stores.segments.get(segment_id)
+    return from_document(doc) if doc else None

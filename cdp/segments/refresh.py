@@ -1,0 +1,176 @@
+"""The segment of one: after events land, each touched person's metrics are recomputed
+from their own history and their memberships re-evaluated, in Python, in one pass.
+
+Cost follows the touched persons' histories, never the base: a handful of reads for the
+whole batch (profiles, histories, consents, identifier types, base models, definitions,
+current memberships), then one write per collection. Persons merged away lose their
+memberships quietly (they did not leave; they became part of someone else).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from cdp.consent import Consent, has_consent
+from cdp.metrics.base import load_base_models
+from cdp.metrics.profile import Interaction
+from cdp.metrics.summary import BaseModels, summarise_person
+from cdp.models import Channel
+from cdp.segments.catalogue import all_segments
+from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event
+from cdp.segments.definitions import (
+    INTEREST_PREFIX,
+    SegmentDefinition,
+    SegmentKind,
+    interest_segment,
+)
+from cdp.segments.evaluate import EventFacts, Subject, matches
+from cdp.segments.rules import rule_to_data
+from cdp.store import Stores
+from cdp.store.database import Document
+from cdp.store.memberships import Held
+
+MARKETING = "marketing"
+
+
+async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
+    asked = set(person_ids)
+    if not asked:
+        return
+    roots = await stores.persons.roots(asked)
+    absorbed = {pid for pid, root in roots.items() if pid != root}
+    if absorbed:
+        await stores.memberships.delete_of_persons(absorbed)
+    docs = await stores.persons.get_many(set(roots.values()))
+    live = {pid: doc for pid, doc in docs.items() if not doc.get("merged_into")}
+    if not live:
+        return
+    families = await stores.persons.absorbed_into_each(sorted(live))
+    root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
+    histories = await stores.events.histories(root_of)
+    decisions = await stores.consents.of_persons(root_of)
+    types = await stores.identifiers.counts(root_of)
+    models = await load_base_models(stores)
+    segments = [s for s in await all_segments(stores) if s.kind is not SegmentKind.INTEREST]
+    held = await stores.memberships.of_persons(live)
+
+    by_root: dict[str, list[Document]] = defaultdict(list)
+    for member, events in histories.items():
+        by_root[root_of[member]] += events
+    consents: dict[str, list[Consent]] = defaultdict(list)
+    for decision in decisions:
+        consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
+    held_types: dict[str, set[str]] = defaultdict(set)
+    for member, counts in types.items():
+        held_types[root_of[member]].update(counts)
+
+    metrics: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, set[str]] = {}
+    for root, doc in live.items():
+        metrics[root], wanted[root] = evaluate_person(
+            doc.get("traits", {}),
+            sorted(by_root[root], key=lambda e: (e["timestamp"], e["_id"])),
+            consents[root],
+            frozenset(held_types[root]),
+            models,
+            segments,
+            now,
+        )
+    await stores.persons.set_metrics(metrics)
+    await record_changes(stores, {root: held.get(root, {}) for root in live}, wanted, segments, now)
+    # A person merged away while this ran must not keep what was just written: the
+    # merging call cleans up after its own mark, this check covers a write landing later.
+    merged_meanwhile = [
+        pid for pid, root in (await stores.persons.roots(live)).items() if pid != root
+    ]
+    if merged_meanwhile:
+        await stores.memberships.delete_of_persons(merged_meanwhile)
+
+
+def evaluate_person(
+    traits: Mapping[str, Any],
+    events: Sequence[Document],
+    consents: Sequence[Consent],
+    identifier_types: frozenset[str],
+    models: BaseModels,
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+) -> tuple[dict[str, Any], set[str]]:
+    """A person's metrics and the segments they belong in (pure; the bulk path uses it)."""
+    own = [e for e in events if e["type"] not in SEGMENT_EVENT_TYPES]
+    history = [
+        Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {}) for e in own
+    ]
+    consented = frozenset(c.value for c in Channel if has_consent(consents, MARKETING, c))
+    metrics = summarise_person(history, traits, consented, models, now)
+    subject = Subject(
+        traits=traits,
+        metrics=metrics,
+        identifier_types=identifier_types,
+        events=[EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events],
+    )
+    inside = {segment.id for segment in segments if matches(segment.rule, subject, now)}
+    inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics["interest_topics"])
+    return metrics, inside
+
+
+async def record_changes(
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+) -> tuple[int, int]:
+    """Write memberships that began or ended, each with its timeline entry; returns
+    (entered, left) as counted by this writer.
+
+    Order makes it safe to cut anywhere and run again: a membership is inserted
+    unrecorded, its entry written (id from the time it began, so a repeat is one entry),
+    then it is flagged recorded; a leaving is written to the timeline before the
+    membership is deleted.
+    """
+    names = {segment.id: segment.name for segment in segments}
+    entering: list[tuple[str, str]] = []
+    unrecorded: list[tuple[str, str, datetime]] = []
+    leaving: list[tuple[str, str, datetime]] = []
+    for person, segments_now in after.items():
+        held = before.get(person, {})
+        entering += [(s, person) for s in sorted(segments_now - held.keys())]
+        unrecorded += [(s, person, h.entered_at) for s, h in sorted(held.items()) if not h.recorded]
+        leaving += [
+            (s, person, h.entered_at) for s, h in sorted(held.items()) if s not in segments_now
+        ]
+    topics = {s[len(INTEREST_PREFIX) :] for s, _ in entering if s.startswith(INTEREST_PREFIX)}
+    if topics:
+        await stores.segments.add_interests(interest_document(t, now) for t in sorted(topics))
+    added = await stores.memberships.enter(entering, now)
+    unrecorded += [(s, p, now) for s, p in added]
+
+    def name(segment: str) -> str:
+        return names.get(segment) or interest_segment(segment[len(INTEREST_PREFIX) :]).name
+
+    await stores.events.insert(
+        [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in unrecorded]
+    )
+    await stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded)
+    await stores.events.insert(
+        [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
+    )
+    await stores.memberships.leave((s, p) for s, p, _ in leaving)
+    return len(added), len(leaving)
+
+
+def interest_document(topic: str, now: datetime) -> Document:
+    segment = interest_segment(topic)
+    return {
+        "_id": segment.id,
+        "name": segment.name,
+        "description": segment.description,
+        "kind": segment.kind.value,
+        "rule": rule_to_data(segment.rule),
+        "created_at": now,
+        "updated_at": now,
+    }

@@ -1,0 +1,89 @@
+"""The ``memberships`` collection: one document per person in a segment, with when they
+entered. ``_id`` is ``<segment>|<person>``, so entering twice is one membership however
+many writers try. ``recorded`` turns true once the entry is on the timeline: a writer cut
+short between the two leaves it false, and the next refresh of that person finishes it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document, chunked, insert_unless_present
+
+
+def membership_id(segment_id: str, person_id: str) -> str:
+    return f"{segment_id}|{person_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    entered_at: datetime
+    recorded: bool
+
+
+class MembershipStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db["memberships"]
+
+    async def of_persons(self, person_ids: Iterable[str]) -> dict[str, dict[str, Held]]:
+        """For each person, the segments they are in, since when, and whether recorded."""
+        held: dict[str, dict[str, Held]] = {}
+        for chunk in chunked(person_ids):
+            async for doc in self._collection.find({"person_id": {"$in": chunk}}):
+                held.setdefault(doc["person_id"], {})[doc["segment_id"]] = _held(doc)
+        return held
+
+    async def of_segment(self, segment_id: str) -> dict[str, Held]:
+        cursor = self._collection.find({"segment_id": segment_id})
+        return {doc["person_id"]: _held(doc) async for doc in cursor}
+
+    async def enter(self, pairs: Iterable[tuple[str, str]], at: datetime) -> list[tuple[str, str]]:
+        """Add (segment, person) memberships, not yet recorded; returns those this call added."""
+        wanted = list(pairs)
+        documents = [
+            {
+                "_id": membership_id(s, p),
+                "segment_id": s,
+                "person_id": p,
+                "entered_at": at,
+                "recorded": False,
+            }
+            for s, p in wanted
+        ]
+        taken = await insert_unless_present(self._collection, documents)
+        return [(s, p) for s, p in wanted if membership_id(s, p) not in taken]
+
+    async def mark_recorded(self, pairs: Iterable[tuple[str, str]]) -> None:
+        for chunk in chunked(membership_id(s, p) for s, p in pairs):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$set": {"recorded": True}}
+            )
+
+    async def leave(self, pairs: Iterable[tuple[str, str]]) -> None:
+        for chunk in chunked(membership_id(s, p) for s, p in pairs):
+            await self._collection.delete_many({"_id": {"$in": chunk}})
+
+    async def count(self, segment_id: str) -> int:
+        return await self._collection.count_documents({"segment_id": segment_id})
+
+    async def page(self, segment_id: str, first: int, after: str | None) -> list[Document]:
+        """Members by person id, ``first + 1`` of them after the ``after`` person."""
+        match: Document = {"segment_id": segment_id}
+        if after is not None:
+            match["person_id"] = {"$gt": after}
+        cursor = self._collection.find(match).sort("person_id", 1).limit(first + 1)
+        return await cursor.to_list()
+
+    async def delete_of_persons(self, person_ids: Iterable[str]) -> None:
+        for chunk in chunked(person_ids):
+            await self._collection.delete_many({"person_id": {"$in": chunk}})
+
+    async def delete_segment(self, segment_id: str) -> None:
+        await self._collection.delete_many({"segment_id": segment_id})
+
+
+def _held(doc: Document) -> Held:
+    return Held(doc["entered_at"], bool(doc.get("recorded")))

@@ -1,0 +1,45 @@
+"""The ``segments`` collection: user-defined segments and the interest segments found so
+far (built-in ones live in code). A user segment's name is unique, case-insensitively."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from cdp.store.database import Document, insert_unless_present
+
+
+class SegmentStore:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._collection = db["segments"]
+
+    async def all(self) -> list[Document]:
+        return await self._collection.find().sort("_id", 1).to_list()
+
+    async def get(self, segment_id: str) -> Document | None:
+        return await self._collection.find_one({"_id": segment_id})
+
+    async def insert(self, document: Document) -> bool:
+        """False when another segment already has this name."""
+        try:
+            await self._collection.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def replace(self, document: Document) -> bool | None:
+        """None when the segment is gone, False when the new name is taken."""
+        try:
+            result = await self._collection.replace_one({"_id": document["_id"]}, document)
+        except DuplicateKeyError:
+            return False
+        return None if result.matched_count == 0 else True
+
+    async def delete(self, segment_id: str) -> bool:
+        return (await self._collection.delete_one({"_id": segment_id})).deleted_count == 1
+
+    async def add_interests(self, documents: Iterable[Document]) -> None:
+        """Record interest segments the first time a topic is seen."""
+        await insert_unless_present(self._collection, list(documents))
