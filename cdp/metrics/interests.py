@@ -25,7 +25,7 @@ SIGNAL_WEIGHTS = {
 }
 HALF_LIFE_DAYS = 30.0
 TOP = 10  # interests kept on the profile
-MIN_WEIGHT = 1.0  # an interest segment needs about one fresh view's worth
+MIN_WEIGHT = 0.5  # one view in the last 30 days is enough for an interest segment
 
 
 @dataclass(frozen=True, slots=True)
