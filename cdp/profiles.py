@@ -23,6 +23,7 @@ class Profile:
     created_at: datetime
     updated_at: datetime
     merged_from: tuple[str, ...]
+    metrics: dict[str, Any] | None = None  # kept current by each event (cdp.segments.refresh)
 
     @property
     def family(self) -> list[str]:
@@ -42,6 +43,7 @@ async def find_person(stores: Stores, person_id: str) -> Profile | None:
         created_at=doc["created_at"],
         updated_at=doc["updated_at"],
         merged_from=tuple(absorbed),
+        metrics=doc.get("metrics"),
     )
 
 
@@ -54,18 +56,30 @@ async def page_of_persons(
     """
     found = await stores.persons.page(page_size(first), after)
     docs, has_next = found[:first], len(found) > first
+    return await _profiles(stores, docs), has_next
+
+
+async def profiles_of(stores: Stores, person_ids: list[str]) -> list[Profile]:
+    """Live persons by id, in the order asked (ids merged or erased since are skipped);
+    a handful of queries whatever the number."""
+    found = await stores.persons.get_many(person_ids)
+    docs = [found[p] for p in person_ids if p in found and not found[p].get("merged_into")]
+    return await _profiles(stores, docs)
+
+
+async def _profiles(stores: Stores, docs: list[dict[str, Any]]) -> list[Profile]:
     absorbed = await stores.persons.absorbed_into_each([doc["_id"] for doc in docs])
-    profiles = [
+    return [
         Profile(
             id=doc["_id"],
             traits=doc.get("traits", {}),
             created_at=doc["created_at"],
             updated_at=doc["updated_at"],
             merged_from=tuple(absorbed[doc["_id"]]),
+            metrics=doc.get("metrics"),
         )
         for doc in docs
     ]
-    return profiles, has_next
 
 
 async def find_by_identifier(

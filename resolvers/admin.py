@@ -18,7 +18,7 @@ from cdp.profiles import page_of_persons
 from resolvers.context import Info
 from resolvers.types.enums import Channel
 from resolvers.types.event import PageInfo
-from resolvers.types.person import Person
+from resolvers.types.person import Person, PersonConnection, PersonEdge
 
 strawberry.enum(Scope, description="What an API key may do; ADMIN holds every other scope.")
 
@@ -53,18 +53,6 @@ class Erasure:
     person_id: strawberry.ID
     reason: str
     erased_at: datetime | None
-
-
-@strawberry.type
-class PersonEdge:
-    cursor: str
-    node: Person
-
-
-@strawberry.type
-class PersonConnection:
-    edges: list[PersonEdge]
-    page_info: PageInfo
 
 
 @strawberry.type

@@ -22,10 +22,12 @@ from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.metrics import MetricsMutation, MetricsQuery
 from resolvers.queries import ProfileQuery
+from resolvers.segments import SegmentMutation, SegmentQuery
 
-Query = merge_types("Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery))
+Query = merge_types("Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery, SegmentQuery))
 Mutation = merge_types(
-    "Mutation", (IngestMutation, IdentityMutation, AdminMutation, MetricsMutation)
+    "Mutation",
+    (IngestMutation, IdentityMutation, AdminMutation, MetricsMutation, SegmentMutation),
 )
 
 

@@ -37,9 +37,7 @@ def significance(members: int, base: int) -> Significance:
             False, f"{members} members of {base:,} persons: nobody to act on", None, None, None
         )
     share = members / base
-    interval = binomtest(members, base).proportion_ci(
-        confidence_level=CONFIDENCE, method="wilson"
-    )
+    interval = binomtest(members, base).proportion_ci(confidence_level=CONFIDENCE, method="wilson")
     low, high = float(interval.low), float(interval.high)
     shown = f"{members:,} of {base:,} persons ({share:.1%}, 95% interval {low:.1%} to {high:.1%})"
     if members < MIN_MEMBERS:

@@ -1,14 +1,34 @@
-"""A person's computed metrics."""
+"""A person's computed metrics, read from the profile where each event keeps them."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import dataclasses
+import enum
 from datetime import datetime
+from typing import Any, TypeVar, cast
 
 import strawberry
 
-from cdp.metrics.person import ClvPrediction as DomainClv
-from cdp.metrics.person import PersonMetrics as DomainMetrics
+from cdp.metrics.catalogue import METRICS
+from cdp.segments.rules import Op
+
+T = TypeVar("T")
+
+MetricField = strawberry.enum(
+    cast(type[enum.Enum], enum.Enum("MetricField", {n.upper(): n.upper() for n in METRICS})),
+    description="A metric segment rules can compare (its stored name, upper-cased).",
+)
+strawberry.enum(
+    Op,
+    name="ComparisonOp",
+    description="How a rule compares: MongoDB semantics (a list matches when one element "
+    "does; values of different kinds never compare; NE also matches a missing value).",
+)
+
+
+def _pick(cls: type[T], doc: dict[str, Any]) -> T:
+    """Build a metrics type from the stored document's fields of the same names."""
+    return cls(**{f.name: doc.get(f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -33,8 +53,20 @@ class EngagementMetrics:
     open_rate: float | None
     click_rate: float | None
     last_engaged_at: datetime | None
+    days_since_last_engagement: int | None
     most_active_hour: int | None = strawberry.field(description="Hour of day (UTC), 0-23.")
-    preferred_channel: str | None
+    preferred_channel: str | None = strawberry.field(
+        description="The channel with most interactions among those consented for marketing."
+    )
+
+
+@strawberry.type(description="Scores 1-5 against the stored quintile boundaries of the base.")
+class RfmScore:
+    recency: int
+    frequency: int
+    monetary: int
+    code: str = strawberry.field(description='Recency, frequency, monetary, e.g. "545".')
+    segment: str = strawberry.field(description="The named RFM segment (see the README map).")
 
 
 @strawberry.type(description="From the CLV model fitted on the whole base (fitClvModel).")
@@ -42,21 +74,81 @@ class ClvPrediction:
     expected_purchases_90d: float
     probability_alive: float
     expected_value_12m: float
+    tier: str | None = strawberry.field(
+        description="high (top 20% of customers), medium (next 30%), low; null before a "
+        "recompute has cut the tiers."
+    )
 
 
 @strawberry.type
+class Interest:
+    topic: str
+    weight: float = strawberry.field(description="Recency-weighted signal strength.")
+
+
+@strawberry.type
+class Technographic:
+    devices: list[str]
+    operating_systems: list[str]
+    channels: list[str]
+    mobile_share: float | None
+
+
+@strawberry.type
+class ShoppingState:
+    cart_abandoned: bool
+    wishlist: list[str] = strawberry.field(description="Skus wished for, not removed or bought.")
+
+
+@strawberry.type
+class Demographic:
+    age: int | None
+    days_to_birthday: int | None
+
+
+@strawberry.type(description="Kept on the profile as each event lands; true as of computedAt.")
 class PersonMetrics:
+    computed_at: datetime
     purchases: PurchaseMetrics
     engagement: EngagementMetrics
+    rfm: RfmScore | None = strawberry.field(
+        description="Null for a person who never bought, or before the first recompute."
+    )
     clv: ClvPrediction | None = strawberry.field(
         description="Null until a CLV model is fitted, or for a person who never bought."
     )
+    interests: list[Interest]
+    technographic: Technographic
+    shopping: ShoppingState
+    demographic: Demographic
 
     @classmethod
-    def of(cls, metrics: DomainMetrics) -> PersonMetrics:
-        clv: DomainClv | None = metrics.clv
+    def from_document(cls, doc: dict[str, Any]) -> PersonMetrics:
+        rfm = None
+        if doc.get("rfm_code"):
+            rfm = RfmScore(
+                recency=doc["rfm_recency"],
+                frequency=doc["rfm_frequency"],
+                monetary=doc["rfm_monetary"],
+                code=doc["rfm_code"],
+                segment=doc["rfm_segment"],
+            )
+        clv = None
+        if doc.get("expected_value_12m") is not None:
+            clv = ClvPrediction(
+                expected_purchases_90d=doc["expected_purchases_90d"],
+                probability_alive=doc["probability_alive"],
+                expected_value_12m=doc["expected_value_12m"],
+                tier=doc.get("clv_tier"),
+            )
         return cls(
-            purchases=PurchaseMetrics(**asdict(metrics.purchases)),
-            engagement=EngagementMetrics(**asdict(metrics.engagement)),
-            clv=ClvPrediction(**asdict(clv)) if clv else None,
+            computed_at=doc["computed_at"],
+            purchases=_pick(PurchaseMetrics, doc),
+            engagement=_pick(EngagementMetrics, doc),
+            rfm=rfm,
+            clv=clv,
+            interests=[Interest(topic=i["topic"], weight=i["weight"]) for i in doc["interests"]],
+            technographic=_pick(Technographic, doc),
+            shopping=_pick(ShoppingState, doc),
+            demographic=_pick(Demographic, doc),
         )

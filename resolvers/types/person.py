@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -10,16 +11,18 @@ from strawberry.scalars import JSON
 from cdp.consent import consents_of, in_force
 from cdp.errors import NotFound
 from cdp.explain import identity_graph, merge_history
-from cdp.ingest import utc_now
-from cdp.metrics.person import person_metrics
 from cdp.profiles import Profile, find_person, timeline_page
+from cdp.segments.catalogue import all_segments
 from cdp.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.consent import ConsentType
 from resolvers.types.enums import Channel
-from resolvers.types.event import EventConnection
+from resolvers.types.event import EventConnection, PageInfo
 from resolvers.types.identity import Identifier, IdentityGraph, MergeRecord
 from resolvers.types.metrics import PersonMetrics
+
+if TYPE_CHECKING:
+    from resolvers.types.segment import SegmentMembership
 
 
 @strawberry.type(description="One real person, stitched from every identifier they used.")
@@ -65,10 +68,28 @@ class Person:
         docs = await info.context.identifiers.load(tuple(self.profile.family))
         return [Identifier.from_document(doc) for doc in docs]
 
-    @strawberry.field(description="Purchases, engagement and CLV predictions.")
-    async def metrics(self, info: Info) -> PersonMetrics:
-        computed = await person_metrics(info.context.deps.stores, self.profile, utc_now())
-        return PersonMetrics.of(computed)
+    @strawberry.field(
+        description="Purchases, RFM, CLV, engagement, interests, technographic and "
+        "demographic facts, kept current as each event lands (null before the first)."
+    )
+    def metrics(self) -> PersonMetrics | None:
+        doc = self.profile.metrics
+        return PersonMetrics.from_document(doc) if doc else None
+
+    @strawberry.field(description="The segments this person is in now, and since when.")
+    async def segments(
+        self, info: Info
+    ) -> list[Annotated[SegmentMembership, strawberry.lazy("resolvers.types.segment")]]:
+        from resolvers.types.segment import Segment, SegmentMembership
+
+        stores = info.context.deps.stores
+        held = (await stores.memberships.of_persons([self.profile.id])).get(self.profile.id, {})
+        definitions = {s.id: s for s in await all_segments(stores)}
+        return [
+            SegmentMembership(segment=Segment.of(definitions[s]), entered_at=h.entered_at)
+            for s, h in sorted(held.items())
+            if s in definitions
+        ]
 
     @strawberry.field(description="Consent in force, per purpose and channel (latest decision).")
     async def consents(self, info: Info) -> list[ConsentType]:
@@ -106,3 +127,15 @@ class Person:
         )
         page = await timeline_page(info.context.deps.stores, self.profile, query)
         return EventConnection.of(page, self.profile, query)
+
+
+@strawberry.type
+class PersonEdge:
+    cursor: str
+    node: Person
+
+
+@strawberry.type
+class PersonConnection:
+    edges: list[PersonEdge]
+    page_info: PageInfo

@@ -31,6 +31,12 @@ CALLS = {
     "apiKeys": "{ apiKeys { id } }",
     "clvModel": "{ clvModel { r } }",
     "fitClvModel": "mutation { fitClvModel { r } }",
+    "segments": "{ segments { id size } }",
+    "segment": '{ segment(id: "high_aov") { id size significant } }',
+    "createSegment": 'mutation { createSegment(input: {name: "n", rule: {identifier: {type: "twitter"}}}) { id } }',
+    "updateSegment": 'mutation { updateSegment(id: "seg_missing", input: {name: "n", rule: {identifier: {type: "x"}}}) { id } }',
+    "deleteSegment": 'mutation { deleteSegment(id: "seg_missing") }',
+    "recomputeSegments": "mutation { recomputeSegments { persons } }",
 }
 
 # On an empty database a fit has no customers to fit on.

@@ -1,4 +1,5 @@
-"""Person.metrics over GraphQL: purchases, engagement, and CLV once a model is fitted."""
+"""Person.metrics over GraphQL: purchases and engagement at once, RFM and CLV once a model
+is fitted and the base recomputed."""
 
 import random
 from datetime import UTC, datetime, timedelta
@@ -59,7 +60,17 @@ async def test_metrics_of_a_customer_before_and_after_a_clv_fit(deps: Deps) -> N
 
     _, errors = await execute(deps, operation("FitClvModel"), timeUnit="DAYS")
     assert errors == []
-    clv = (await metrics_of(deps, "C99"))["clv"]
+    assert (await metrics_of(deps, "C99"))["clv"] is None  # profiles move on in bulk:
+    report, errors = await execute(deps, operation("RecomputeSegments"))
+    assert errors == []
+    assert report["recomputeSegments"]["customers"] == 26
+    after = await metrics_of(deps, "C99")
+    assert (
+        after["rfm"]["code"]
+        == f"{after['rfm']['recency']}{after['rfm']['frequency']}{after['rfm']['monetary']}"
+    )
+    assert after["clv"]["tier"] in {"high", "medium", "low"}
+    clv = after["clv"]
     assert 0 < clv["probabilityAlive"] <= 1
     assert clv["expectedPurchases90d"] > 0
     assert clv["expectedValue12m"] > 0

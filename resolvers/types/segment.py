@@ -1,0 +1,123 @@
+"""Segments as served: definition, size, share, significance, members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from cdp.profiles import profiles_of
+from cdp.segments.definitions import SegmentDefinition, SegmentKind
+from cdp.segments.rules import rule_to_data
+from cdp.segments.significance import significance
+from cdp.timeline import page_size
+from resolvers.context import Info
+from resolvers.types.event import PageInfo
+from resolvers.types.person import Person, PersonConnection, PersonEdge
+
+strawberry.enum(
+    SegmentKind, description="BUILT_IN (documented rules), INTEREST (one per topic), USER."
+)
+
+
+@strawberry.type(description="Whether a segment is big enough to act on, and why.")
+class Significance:
+    significant: bool
+    reason: str
+    share: float | None
+    confidence_low: float | None = strawberry.field(description="95% Wilson interval.")
+    confidence_high: float | None
+
+
+@strawberry.type
+class Segment:
+    definition: strawberry.Private[SegmentDefinition]
+    counted: strawberry.Private[dict[str, int]]
+
+    @classmethod
+    def of(cls, definition: SegmentDefinition) -> Segment:
+        return cls(definition=definition, counted={})
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.definition.id)
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.definition.name
+
+    @strawberry.field
+    def description(self) -> str:
+        return self.definition.description
+
+    @strawberry.field
+    def kind(self) -> SegmentKind:
+        return self.definition.kind
+
+    @strawberry.field(description="The rule, in the form createSegment takes it.")
+    def rule(self) -> JSON:
+        return JSON(rule_to_data(self.definition.rule))
+
+    @strawberry.field
+    def created_at(self) -> datetime | None:
+        return self.definition.created_at
+
+    @strawberry.field
+    def updated_at(self) -> datetime | None:
+        return self.definition.updated_at
+
+    @strawberry.field(description="Members now.")
+    async def size(self, info: Info) -> int:
+        counts = await self._counts(info)
+        return counts["size"]
+
+    @strawberry.field(description="Members as a share of all live persons.")
+    async def share(self, info: Info) -> float | None:
+        counts = await self._counts(info)
+        return counts["size"] / counts["base"] if counts["base"] else None
+
+    @strawberry.field(description="At least 100 members (see significance for the reason).")
+    async def significant(self, info: Info) -> bool:
+        counts = await self._counts(info)
+        return significance(counts["size"], counts["base"]).significant
+
+    @strawberry.field
+    async def significance(self, info: Info) -> Significance:
+        counts = await self._counts(info)
+        found = significance(counts["size"], counts["base"])
+        return Significance(
+            significant=found.significant,
+            reason=found.reason,
+            share=found.share,
+            confidence_low=found.low,
+            confidence_high=found.high,
+        )
+
+    @strawberry.field(description="Members by person id.")
+    async def members(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> PersonConnection:
+        stores = info.context.deps.stores
+        size = page_size(first)
+        docs = await stores.memberships.page(self.definition.id, size, after)
+        shown = [doc["person_id"] for doc in docs[:size]]
+        profiles = await profiles_of(stores, shown)
+        edges = [PersonEdge(cursor=p.id, node=Person(profile=p)) for p in profiles]
+        end = shown[-1] if shown else None
+        return PersonConnection(
+            edges=edges, page_info=PageInfo(has_next_page=len(docs) > size, end_cursor=end)
+        )
+
+    async def _counts(self, info: Info) -> dict[str, int]:
+        if not self.counted:
+            stores = info.context.deps.stores
+            self.counted["size"] = await stores.memberships.count(self.definition.id)
+            self.counted["base"] = await stores.persons.live_count()
+        return self.counted
+
+
+@strawberry.type
+class SegmentMembership:
+    segment: Segment
+    entered_at: datetime
