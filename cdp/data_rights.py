@@ -1,7 +1,8 @@
 """A person's rights over their data: erasure and portability.
 
 Erasure removes the person, every person merged into them, their identifiers, the links
-and conflicts that name those identifiers, their events, consents and merge records, and
+and conflicts that name those identifiers, their events (segment changes included),
+consents, segment memberships and merge records, and
 scrubs their identifiers from other persons' events that carried them too (a refused link,
 a shared device). What remains is a tombstone with no personal data (the id, the reason,
 when), so the erasure can be proven. It is written first and finished last, so an erasure
@@ -83,6 +84,13 @@ async def export_person(stores: Stores, person_id: str) -> dict[str, Any]:
                     "at": c.at,
                 }
                 for c in consents
+            ],
+            "metrics": profile.metrics,
+            "segments": [
+                {"segment": segment, "enteredAt": held.entered_at}
+                for segment, held in sorted(
+                    (await stores.memberships.of_persons([profile.id])).get(profile.id, {}).items()
+                )
             ],
             "links": await stores.links.between(keys),
             "mergeHistory": await stores.merges.involving(family),

@@ -9,6 +9,7 @@ from cdp.consent import set_consent
 from cdp.data_rights import erase_person, export_person
 from cdp.ingest import IngestLimits, track
 from cdp.models import Channel
+from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.oracles import owner
@@ -67,10 +68,14 @@ async def test_after_erasure_no_collection_holds_the_persons_identifiers_or_even
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
     ana = await load_ana_and_bo(stores, limits)
+    await create_segment(stores, "Facebook fans", "", {"identifier": {"type": "facebook"}}, NOW)
     before = await everything(db)
     assert all(value in before for value in ANA_VALUES)
+    assert await db["memberships"].count_documents({"person_id": ana}) == 1
 
     tombstone = await erase_person(stores, ana, "GDPR request #881", NOW)
+    assert await db["memberships"].count_documents({}) == 0
+    assert await db["events"].count_documents({"person_id": ana}) == 0  # segment changes too
 
     after = await everything(db)
     for value in [*ANA_VALUES, *ANA_EVENTS, "ana-visit", "Ana", "web form"]:
@@ -108,6 +113,8 @@ async def test_an_export_holds_everything_about_the_person_as_json(
     exported = await export_person(stores, ana)
     json.dumps(exported)  # plain JSON, no datetimes or ids left as objects
     assert exported["person"]["id"] == ana
+    assert exported["metrics"]["channels"] == ["FACEBOOK", "MOBILE_APP", "PHONE", "WEB"]
+    assert isinstance(exported["segments"], list)
     assert exported["person"]["traits"] == {"firstName": "Ana"}
     assert sorted(i["value"] for i in exported["identifiers"]) == sorted(ANA_VALUES)
     assert sorted(e["_id"] for e in exported["events"]) == sorted([*ANA_EVENTS, "ana-visit"])
