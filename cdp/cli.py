@@ -1,5 +1,5 @@
-"""The ``cdp`` command: ``serve`` runs the service, ``keys`` manages API keys, ``schema``
-prints the SDL."""
+"""The ``cdp`` command: ``serve`` runs the service, ``keys`` manages API keys,
+``recompute`` recomputes metrics and segments in bulk, ``schema`` prints the SDL."""
 
 from __future__ import annotations
 
@@ -8,13 +8,17 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from pydantic import ValidationError
 
 from cdp.settings import Settings
 from cdp.store.embedded import EmbeddedServerError, database_uri
+
+if TYPE_CHECKING:
+    from cdp.store import Stores
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,10 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     key_commands.add_parser("list", help="list keys (never the keys themselves)")
     revoke = key_commands.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
+    commands.add_parser(
+        "recompute", help="recompute every metric and segment membership, with progress"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "keys":
         return _keys(args)
+    if args.command == "recompute":
+        return _recompute()
 
     if args.command == "schema":
         from resolvers.schema import sdl
@@ -80,9 +89,57 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _keys(args: argparse.Namespace) -> int:
     """Manage keys directly in the database (the server must not hold the embedded one)."""
     from cdp.access import parse_scopes
-    from cdp.errors import CdpError
     from cdp.ingest import utc_now
     from cdp.keys import create_key, list_keys, revoke_key
+
+    async def run(stores: Stores) -> None:
+        if args.action == "create":
+            made = await create_key(stores, args.name, parse_scopes(args.scopes), utc_now())
+            print(f"id:  {made.id}\nkey: {made.key}\n(the key is shown only now)")
+        elif args.action == "list":
+            for doc in await list_keys(stores):
+                state = (
+                    f"revoked {doc['revoked_at']:%Y-%m-%d}" if doc.get("revoked_at") else "active"
+                )
+                print(f"{doc['_id']}  {doc['name']:<24} {','.join(doc['scopes']):<40} {state}")
+        else:
+            await revoke_key(stores, args.id, utc_now())
+            print(f"revoked {args.id}")
+
+    return _offline(
+        "keys", run, "manage keys with the createApiKey, apiKeys and revokeApiKey mutations"
+    )
+
+
+def _recompute() -> int:
+    """Recompute every metric and membership, with a progress bar per stage."""
+    from tqdm import tqdm
+
+    from cdp.ingest import utc_now
+    from cdp.segments.recompute import recompute_all
+
+    bars: dict[str, tqdm[Any]] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, unit=" items")
+        bars[stage].update(done - bars[stage].n)
+
+    async def run(stores: Stores) -> None:
+        report = await recompute_all(stores, utc_now(), progress)
+        for bar in bars.values():
+            bar.close()
+        print(
+            f"{report.persons} persons ({report.customers} customers), {report.segments} "
+            f"segments: {report.entered} entered, {report.left} left, in {report.seconds} s"
+        )
+
+    return _offline("recompute", run, "use the recomputeSegments mutation")
+
+
+def _offline(command: str, work: Callable[[Stores], Awaitable[None]], instead: str) -> int:
+    """Run ``work`` on the database directly, starting the embedded one if configured so."""
+    from cdp.errors import CdpError
     from cdp.store import Stores
     from cdp.store.database import connect, ensure_indexes
 
@@ -93,21 +150,7 @@ def _keys(args: argparse.Namespace) -> int:
         try:
             db = client[settings.db_name]
             await ensure_indexes(db)
-            stores = Stores.on(db)
-            if args.action == "create":
-                made = await create_key(stores, args.name, parse_scopes(args.scopes), utc_now())
-                print(f"id:  {made.id}\nkey: {made.key}\n(the key is shown only now)")
-            elif args.action == "list":
-                for doc in await list_keys(stores):
-                    state = (
-                        f"revoked {doc['revoked_at']:%Y-%m-%d}"
-                        if doc.get("revoked_at")
-                        else "active"
-                    )
-                    print(f"{doc['_id']}  {doc['name']:<24} {','.join(doc['scopes']):<40} {state}")
-            else:
-                await revoke_key(stores, args.id, utc_now())
-                print(f"revoked {args.id}")
+            await work(Stores.on(db))
         finally:
             await client.close()
 
@@ -117,13 +160,12 @@ def _keys(args: argparse.Namespace) -> int:
         ) as uri:
             asyncio.run(run(uri))
     except CdpError as error:
-        print(f"cdp keys: {error.message}", file=sys.stderr)
+        print(f"cdp {command}: {error.message}", file=sys.stderr)
         return 2
     except EmbeddedServerError as error:
         print(
-            f"cdp keys: cannot open the embedded database: {error}\n"
-            "While `cdp serve` runs, manage keys with the createApiKey, apiKeys and "
-            "revokeApiKey mutations instead.",
+            f"cdp {command}: cannot open the embedded database: {error}\n"
+            f"While `cdp serve` runs, {instead} instead.",
             file=sys.stderr,
         )
         return 1
