@@ -52,6 +52,11 @@ class EmbeddedServer:
             raise EmbeddedServerError("the embedded server is not running")
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs (benchmarks read its memory)."""
+        return self._process.pid if self._process else None
+
     def start(self) -> str:
         """Start the server and return its URI once it answers a ping."""
         executable = _find_executable()
