@@ -3,7 +3,9 @@
 Devices and operating systems are read from ``properties.device`` and ``properties.os``
 of any event (lower-cased); an event on the ``MOBILE_APP`` channel counts as mobile even
 without a device. Age and the days to the next birthday come from the ``birthday`` trait
-(``YYYY-MM-DD``); a value that does not parse is ignored rather than guessed.
+(``YYYY-MM-DD``); a value that does not parse is ignored rather than guessed. Geography
+and the other demographics are the traits as given (``city``, ``country``, ``gender``,
+``incomeBand``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ class Shopping:
 class Demographic:
     age: int | None
     days_to_birthday: int | None
+    gender: str | None = None
+    city: str | None = None
+    country: str | None = None
+    income_band: str | None = None
 
 
 def technographic(history: Sequence[Interaction]) -> Technographic:
@@ -81,11 +87,21 @@ def shopping(history: Sequence[Interaction], now: datetime) -> Shopping:
 
 
 def demographic(traits: Mapping[str, Any], today: date) -> Demographic:
+    """Age from ``birthday``; gender, city, country and income band as the traits say."""
+    said = {
+        name: _text(traits.get(trait))
+        for name, trait in (
+            ("gender", "gender"),
+            ("city", "city"),
+            ("country", "country"),
+            ("income_band", "incomeBand"),
+        )
+    }
     birthday = _date(traits.get("birthday"))
     if birthday is None or birthday > today:
-        return Demographic(None, None)
+        return Demographic(None, None, **said)
     age = today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
-    return Demographic(age, _days_to_anniversary(birthday, today))
+    return Demographic(age, _days_to_anniversary(birthday, today), **said)
 
 
 def _days_to_anniversary(birthday: date, today: date) -> int:
@@ -108,6 +124,10 @@ def _bought_skus(properties: Mapping[str, Any]) -> list[str]:
 
 def _sku(value: object) -> str | None:
     return value.strip()[:128] if isinstance(value, str) and value.strip() else None
+
+
+def _text(value: object) -> str | None:
+    return value.strip()[:100] if isinstance(value, str) and value.strip() else None
 
 
 def _name(value: object) -> str | None:

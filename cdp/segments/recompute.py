@@ -1,6 +1,7 @@
 """Recomputing every metric and membership in bulk (``recomputeSegments``, ``cdp recompute``).
 
-Three passes, memory bounded by one page of profiles plus five numbers per customer:
+Three passes, memory bounded by one page of profiles plus the ids of the base and five
+numbers per customer:
 
 1. walk the live persons in id order, a page at a time: metrics from each person's own
    history with the same pure function the per-event path uses, written back per page;
@@ -66,14 +67,19 @@ async def recompute_all(
 ) -> RecomputeReport:
     started = time.perf_counter()
     models = await load_base_models(stores)
-    total = await stores.persons.live_count()
+    everyone = await stores.persons.live_ids()
     customers: list[_Customer] = []
-    done, after = 0, None
-    while page := await stores.persons.live_after(after, PAGE):
+    done = 0
+    for start in range(0, len(everyone), PAGE):
+        found = await stores.persons.get_many(everyone[start : start + PAGE])
+        page = [doc for doc in found.values() if not doc.get("merged_into")]
         customers += await _metrics_of_page(stores, page, models, now)
         done += len(page)
-        after = page[-1]["_id"]
-        progress("metrics", done, total)
+        progress(
+            "metrics",
+            start + PAGE if start + PAGE < len(everyone) else len(everyone),
+            len(everyone),
+        )
 
     rescored = await _refit_base(stores, customers, models)
     for start in range(0, len(customers), PAGE):

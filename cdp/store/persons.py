@@ -187,13 +187,15 @@ class PersonStore:
                 found[doc["_id"]] = doc
         return found
 
-    async def live_after(self, after: str | None, limit: int) -> list[Document]:
-        """Live persons in id order after ``after``: the bulk recompute walks the base so."""
-        match: Document = {"merged_into": None}
-        if after is not None:
-            match["_id"] = {"$gt": after}
-        projection = {"traits": 1, "metrics": 1}
-        return await self._collection.find(match, projection).sort("_id", 1).limit(limit).to_list()
+    async def live_ids(self) -> list[str]:
+        """Every live person's id, in id order, in one pass over the collection.
+
+        The bulk recompute takes the ids once and loads profiles by id a page at a time:
+        paging with ``_id > last`` and a sort costs a scan of the whole collection per
+        page on the embedded server (measured: 1 s per page at 50,000 persons).
+        """
+        cursor = self._collection.find({"merged_into": None}, {"_id": 1})
+        return sorted([doc["_id"] async for doc in cursor])
 
     async def live_count(self) -> int:
         return await self._collection.count_documents({"merged_into": None})

@@ -100,10 +100,14 @@ class ShoppingState:
     wishlist: list[str] = strawberry.field(description="Skus wished for, not removed or bought.")
 
 
-@strawberry.type
+@strawberry.type(description="From traits: birthday (age), gender, city, country, incomeBand.")
 class Demographic:
     age: int | None
     days_to_birthday: int | None
+    gender: str | None
+    city: str | None
+    country: str | None
+    income_band: str | None
 
 
 @strawberry.type(description="Kept on the profile as each event lands; true as of computedAt.")

@@ -45,8 +45,9 @@ def test_the_wishlist_forgets_what_was_removed_or_bought() -> None:
 
 def test_age_and_days_to_birthday_from_the_birthday_trait() -> None:
     today = date(2026, 6, 30)
-    found = demographic({"birthday": "1990-07-04"}, today)
+    found = demographic({"birthday": "1990-07-04", "city": " Lyon ", "incomeBand": "high"}, today)
     assert (found.age, found.days_to_birthday) == (35, 4)
+    assert (found.city, found.country, found.income_band) == ("Lyon", None, "high")
     leap = demographic({"birthday": "2000-02-29"}, date(2027, 2, 27))
     assert (leap.age, leap.days_to_birthday) == (26, 2)  # celebrated on 1 March
     assert demographic({"birthday": "not a date"}, today).age is None
