@@ -177,7 +177,12 @@ def create_app(settings: Settings) -> Starlette:
             await ensure_indexes(db)
             stores = Stores.on(db)
             await _prepare_keys(stores, settings)
-            app.state.deps = Deps(stores=stores, limits=limits, database_ready=lambda: ping(db))
+            app.state.deps = Deps(
+                stores=stores,
+                limits=limits,
+                database_ready=lambda: ping(db),
+                offers=settings.offer_policy(),
+            )
             yield
         finally:
             await client.close()

@@ -126,7 +126,7 @@ def _recompute() -> int:
         bars[stage].update(done - bars[stage].n)
 
     async def run(stores: Stores) -> None:
-        report = await recompute_all(stores, utc_now(), progress)
+        report = await recompute_all(stores, utc_now(), progress, Settings().offer_policy())
         for bar in bars.values():
             bar.close()
         print(

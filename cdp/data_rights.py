@@ -2,7 +2,7 @@
 
 Erasure removes the person, every person merged into them, their identifiers, the links
 and conflicts that name those identifiers, their events (segment changes included),
-consents, segment memberships and merge records, and
+consents, segment memberships, offer responses and merge records, and
 scrubs their identifiers from other persons' events that carried them too (a refused link,
 a shared device). What remains is a tombstone with no personal data (the id, the reason,
 when), so the erasure can be proven. It is written first and finished last, so an erasure
@@ -45,6 +45,7 @@ async def erase_person(stores: Stores, person_id: str, reason: str, now: datetim
     await stores.merges.delete_involving(family, keys)
     await stores.consents.delete_of(family)
     await stores.memberships.delete_of_persons(family)
+    await stores.offers.delete_responses_of(family)
     await stores.identifiers.delete_of(family)
     await stores.persons.delete(family)
     return await stores.erasures.finish(profile.id, now)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cdp.ingest import IngestLimits
+from cdp.offers.policy import OfferPolicy
 from cdp.store import Stores
 
 
@@ -14,6 +15,7 @@ class Deps:
     stores: Stores
     limits: IngestLimits
     database_ready: Callable[[], Awaitable[bool]]
+    offers: OfferPolicy = field(default_factory=OfferPolicy)
 
     @property
     def default_phone_region(self) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cdp.offers.policy import OfferPolicy
 from cdp.rules import RuleSetting, apply_settings
 from identity import IdentityRules
 
@@ -64,11 +65,39 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=1, description="Most aliases in one request.")
     max_tokens: int = Field(default=5000, ge=100, description="Most tokens in one document.")
     introspection: bool = Field(default=True, description="Whether the schema can be queried.")
+    offer_min_support_count: int = Field(
+        default=20, ge=1, description="Baskets a co-purchase rule needs, at least."
+    )
+    offer_min_confidence: float = Field(
+        default=0.1, gt=0, le=1, description="Confidence a co-purchase rule needs, at least."
+    )
+    offer_exploration: float = Field(
+        default=0.05, ge=0, le=1, description="Share of answers with one offer off the top."
+    )
+    offer_exploration_seed: int | None = Field(
+        default=None, description="Seed for repeatable exploration (tests, demos)."
+    )
+    offer_decline_days: int = Field(
+        default=30, ge=0, description="Days a declined offer is not shown to that person."
+    )
+    offer_low_stock: int = Field(
+        default=5, ge=0, description="Stock below which a wishlist item triggers an alert."
+    )
     identity_rules: dict[str, RuleSetting] = Field(
         default_factory=dict,
         description="Per-type rule changes as JSON, for example "
         '{"email": {"limit": 3, "strength": "STRONG"}}.',
     )
+
+    def offer_policy(self) -> OfferPolicy:
+        return OfferPolicy(
+            min_support_count=self.offer_min_support_count,
+            min_confidence=self.offer_min_confidence,
+            exploration=self.offer_exploration,
+            exploration_seed=self.offer_exploration_seed,
+            decline_days=self.offer_decline_days,
+            low_stock=self.offer_low_stock,
+        )
 
     def graphql_limits(self) -> GraphQLLimits:
         return GraphQLLimits(

@@ -40,6 +40,14 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     "clvModel": (Scope.PROFILES_READ,),
     "segments": (Scope.PROFILES_READ,),
     "segment": (Scope.PROFILES_READ,),
+    "offers": (Scope.PROFILES_READ,),
+    "coPurchaseRules": (Scope.PROFILES_READ,),
+    # catalogue and offers
+    "upsertProducts": (Scope.OFFERS_WRITE,),
+    "createOffer": (Scope.OFFERS_WRITE,),
+    "updateOffer": (Scope.OFFERS_WRITE,),
+    "archiveOffer": (Scope.OFFERS_WRITE,),
+    "recordOfferResponse": (Scope.EVENTS_WRITE,),
     "exportPerson": (Scope.PROFILES_READ, Scope.PII_READ),
     # defining segments
     "createSegment": (Scope.SEGMENTS_WRITE,),
@@ -51,6 +59,7 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     "setIdentityRules": (Scope.ADMIN,),
     "fitClvModel": (Scope.ADMIN,),
     "recomputeSegments": (Scope.ADMIN,),
+    "rebuildOfferModels": (Scope.ADMIN,),
     "erasePerson": (Scope.ADMIN,),
     "createApiKey": (Scope.ADMIN,),
     "revokeApiKey": (Scope.ADMIN,),

@@ -21,13 +21,23 @@ from resolvers.errors import CdpSchema
 from resolvers.identity import IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.metrics import MetricsMutation, MetricsQuery
+from resolvers.offers import OfferMutation, OfferQuery
 from resolvers.queries import ProfileQuery
 from resolvers.segments import SegmentMutation, SegmentQuery
 
-Query = merge_types("Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery, SegmentQuery))
+Query = merge_types(
+    "Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery, SegmentQuery, OfferQuery)
+)
 Mutation = merge_types(
     "Mutation",
-    (IngestMutation, IdentityMutation, AdminMutation, MetricsMutation, SegmentMutation),
+    (
+        IngestMutation,
+        IdentityMutation,
+        AdminMutation,
+        MetricsMutation,
+        SegmentMutation,
+        OfferMutation,
+    ),
 )
 
 

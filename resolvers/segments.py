@@ -167,7 +167,8 @@ class SegmentMutation:
         "every membership, in bulk. Long on a big base: `cdp recompute` shows progress."
     )
     async def recompute_segments(self, info: Info) -> RecomputeReport:
-        report = await recompute_all(info.context.deps.stores, utc_now())
+        deps = info.context.deps
+        report = await recompute_all(deps.stores, utc_now(), offers=deps.offers)
         return RecomputeReport(
             persons=report.persons,
             customers=report.customers,

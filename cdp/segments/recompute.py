@@ -28,6 +28,8 @@ from cdp.consent import Consent
 from cdp.metrics.base import CLV_TIERS_MODEL, RFM_MODEL, load_base_models
 from cdp.metrics.rfm import Boundaries, boundaries
 from cdp.metrics.summary import BaseModels, ClvTiers, rfm_fields
+from cdp.offers.mining import rebuild_offer_models
+from cdp.offers.policy import OfferPolicy
 from cdp.segments.catalogue import all_segments
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentKind, interest_segment
 from cdp.segments.manage import evaluate_on_base
@@ -63,8 +65,9 @@ def _quiet(stage: str, done: int, total: int) -> None:
 
 
 async def recompute_all(
-    stores: Stores, now: datetime, progress: Progress = _quiet
+    stores: Stores, now: datetime, progress: Progress = _quiet, offers: OfferPolicy | None = None
 ) -> RecomputeReport:
+    """Recompute everything; with ``offers``, rebuild the co-purchase rules too."""
     started = time.perf_counter()
     models = await load_base_models(stores)
     everyone = await stores.persons.live_ids()
@@ -100,6 +103,9 @@ async def recompute_all(
         came, went = await evaluate_on_base(stores, segment, now)
         entered, left = entered + came, left + went
         progress("segments", number, len(every))
+    if offers is not None:
+        await rebuild_offer_models(stores, offers.min_support_count, offers.min_confidence, now)
+        progress("co-purchase rules", 1, 1)
     return RecomputeReport(
         persons=done,
         customers=len(customers),

@@ -21,7 +21,9 @@ from cdp.store.links import LinkProof, LinkStore
 from cdp.store.memberships import MembershipStore
 from cdp.store.merges import MergeStore
 from cdp.store.models import ModelStore
+from cdp.store.offers import OfferStore
 from cdp.store.persons import PersonStore
+from cdp.store.products import ProductStore
 from cdp.store.segments import SegmentStore
 
 
@@ -40,6 +42,8 @@ class Stores:
     models: ModelStore
     segments: SegmentStore
     memberships: MembershipStore
+    products: ProductStore
+    offers: OfferStore
 
     @classmethod
     def on(cls, db: AsyncDatabase[Document]) -> Stores:
@@ -57,6 +61,8 @@ class Stores:
             models=ModelStore(db),
             segments=SegmentStore(db),
             memberships=MembershipStore(db),
+            products=ProductStore(db),
+            offers=OfferStore(db),
         )
 
 

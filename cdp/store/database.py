@@ -90,6 +90,10 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["events"].create_index([("type", ASCENDING), ("timestamp", DESCENDING)])
     await db["memberships"].create_index([("segment_id", ASCENDING), ("person_id", ASCENDING)])
     await db["memberships"].create_index([("person_id", ASCENDING)])
+    await db["offer_rules"].create_index([("antecedent", ASCENDING)])
+    await db["offer_responses"].create_index([("person_id", ASCENDING), ("at", DESCENDING)])
+    await db["offer_rules"].create_index([("rank", ASCENDING)])
+    await db["products"].create_index([("category", ASCENDING)])
     await db["segments"].create_index([("name_key", ASCENDING)], unique=True, sparse=True)
 
 

@@ -57,6 +57,27 @@ class EventStore:
             docs.sort(key=lambda doc: (doc["timestamp"], doc["_id"]))
         return found
 
+    async def baskets(self) -> list[list[str]]:
+        """The skus of every purchase's items, one list per purchase (the mining input).
+
+        Items are projected whole and their skus read here: the embedded server does not
+        resolve ``$properties.items.sku`` through the array.
+        """
+        pipeline: list[Document] = [
+            {"$match": {"type": "purchase", "properties.items.sku": {"$exists": True}}},
+            {"$project": {"_id": 0, "items": "$properties.items"}},
+        ]
+        rows = await (await self._collection.aggregate(pipeline)).to_list()
+        return [
+            [
+                i["sku"]
+                for i in row["items"]
+                if isinstance(i, dict) and isinstance(i.get("sku"), str)
+            ]
+            for row in rows
+            if isinstance(row.get("items"), list)
+        ]
+
     async def delete_of(self, person_ids: Iterable[str]) -> None:
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"person_id": {"$in": chunk}})

@@ -9,8 +9,10 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp.consent import consents_of, in_force
-from cdp.errors import NotFound
+from cdp.errors import BadUserInput, NotFound
 from cdp.explain import identity_graph, merge_history
+from cdp.ingest import utc_now
+from cdp.offers.next_best import next_best_offers
 from cdp.profiles import Profile, find_person, timeline_page
 from cdp.segments.catalogue import all_segments
 from cdp.timeline import build_query
@@ -22,6 +24,7 @@ from resolvers.types.identity import Identifier, IdentityGraph, MergeRecord
 from resolvers.types.metrics import PersonMetrics
 
 if TYPE_CHECKING:
+    from resolvers.types.offer import OfferRecommendation
     from resolvers.types.segment import SegmentMembership
 
 
@@ -75,6 +78,34 @@ class Person:
     def metrics(self) -> PersonMetrics | None:
         doc = self.profile.metrics
         return PersonMetrics.from_document(doc) if doc else None
+
+    @strawberry.field(
+        description="The offers worth making now, ranked, each with its reason, channel and "
+        "send time. With explain: true the candidates left out follow, each with `suppressed`."
+    )
+    async def next_best_offers(
+        self,
+        info: Info,
+        limit: int = 3,
+        channel: Channel | None = None,
+        explain: bool = False,
+    ) -> list[Annotated[OfferRecommendation, strawberry.lazy("resolvers.types.offer")]]:
+        from resolvers.types.offer import OfferRecommendation
+
+        if not 1 <= limit <= 50:
+            raise BadUserInput("limit: 1 to 50 offers")
+        answer = await next_best_offers(
+            info.context.deps.stores,
+            self.profile.id,
+            limit=limit,
+            channel=channel,
+            policy=info.context.deps.offers,
+            now=utc_now(),
+        )
+        shown = [OfferRecommendation.of(r) for r in answer.recommendations]
+        if explain:
+            shown += [OfferRecommendation.left_out(s) for s in answer.suppressed]
+        return shown
 
     @strawberry.field(description="The segments this person is in now, and since when.")
     async def segments(

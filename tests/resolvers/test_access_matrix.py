@@ -37,6 +37,14 @@ CALLS = {
     "updateSegment": 'mutation { updateSegment(id: "seg_missing", input: {name: "n", rule: {identifier: {type: "x"}}}) { id } }',
     "deleteSegment": 'mutation { deleteSegment(id: "seg_missing") }',
     "recomputeSegments": "mutation { recomputeSegments { persons } }",
+    "offers": "{ offers { id } }",
+    "coPurchaseRules": "{ coPurchaseRules { edges { cursor } } }",
+    "upsertProducts": 'mutation { upsertProducts(products: [{sku: "S1", name: "Mug", price: 9.5}]) { sku } }',
+    "createOffer": 'mutation { createOffer(input: {name: "Tea club", kind: SERVICE, value: 5}) { id } }',
+    "updateOffer": 'mutation { updateOffer(id: "nope", input: {name: "n", kind: SERVICE, value: 1}) { id } }',
+    "archiveOffer": 'mutation { archiveOffer(id: "nope") }',
+    "recordOfferResponse": f'mutation {{ recordOfferResponse(personId: {ID}, offerId: "nope", response: SHOWN) }}',
+    "rebuildOfferModels": "mutation { rebuildOfferModels { rules } }",
 }
 
 # On an empty database a fit has no customers to fit on.

@@ -1,0 +1,1 @@
+"""Next-best-offer: co-purchase rules, candidates, eligibility, ranking with reasons."""

@@ -1,0 +1,81 @@
+"""Offers: explicit ones an admin defines, implicit product offers (every catalogue
+product, its price as value) and the lifecycle offers built in from the seeds."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cdp.segments.rules import Rule, parse_rule
+
+
+class OfferKind(enum.Enum):
+    PRODUCT = "PRODUCT"
+    DISCOUNT = "DISCOUNT"
+    CONTENT = "CONTENT"
+    SERVICE = "SERVICE"
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: str
+    name: str
+    kind: OfferKind
+    value: float  # to the business, per acceptance
+    description: str = ""
+    channels: frozenset[str] = frozenset()  # empty: any channel
+    segments: tuple[str, ...] = ()  # eligible when in any of them (empty: everyone)
+    rule: Rule | None = None  # and matching this rule
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    cap_per_person: int | None = None  # showings per person per cap period
+    cap_period_days: int = 30
+    fallback: bool = False  # shown only when nothing else is eligible
+    sku: str | None = None  # the product a PRODUCT offer is about
+    archived: bool = False
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> Offer:
+        return cls(
+            id=doc["_id"],
+            name=doc["name"],
+            kind=OfferKind(doc["kind"]),
+            value=doc["value"],
+            description=doc.get("description", ""),
+            channels=frozenset(doc.get("channels", [])),
+            segments=tuple(doc.get("segments", [])),
+            rule=parse_rule(doc["rule"]) if doc.get("rule") else None,
+            valid_from=doc.get("valid_from"),
+            valid_until=doc.get("valid_until"),
+            cap_per_person=doc.get("cap_per_person"),
+            cap_period_days=doc.get("cap_period_days", 30),
+            fallback=doc.get("fallback", False),
+            sku=doc.get("sku"),
+            archived=doc.get("archived", False),
+        )
+
+
+def product_offer(sku: str, name: str, price: float) -> Offer:
+    """The implicit offer of a catalogue product."""
+    return Offer(f"product:{sku}", name, OfferKind.PRODUCT, price, sku=sku)
+
+
+LIFECYCLE = {
+    "win_back": ("Win-back discount", OfferKind.DISCOUNT),
+    "loyalty": ("Loyalty reward", OfferKind.SERVICE),
+    "birthday": ("Birthday voucher", OfferKind.DISCOUNT),
+    "low_stock": ("Low stock on a wishlist item", OfferKind.PRODUCT),
+    "cart_reminder": ("Still in your cart", OfferKind.PRODUCT),
+    "compare_upsell": ("Help choosing", OfferKind.PRODUCT),
+    "exclusive_discount": ("Exclusive discount", OfferKind.DISCOUNT),
+}
+
+
+def lifecycle_offer(name: str, value: float, sku: str | None = None) -> Offer:
+    title, kind = LIFECYCLE[name]
+    suffix = f":{sku}" if sku else ""
+    return Offer(f"lifecycle:{name}{suffix}", title, kind, value, sku=sku)

@@ -1,0 +1,312 @@
+"""Next-best-offer for one person: gather what is known, make candidates, rank them.
+
+Reads only this person's facts plus the rules and products they touch: the profile (kept
+current by each event), their events, segments, consents and responses, the co-purchase
+rules whose left side holds something they bought, and the products involved.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cdp.consent import consents_of, has_consent
+from cdp.errors import NotFound
+from cdp.models import Channel
+from cdp.offers.copurchase import CoPurchaseRule, offers_for
+from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
+from cdp.offers.policy import OfferPolicy
+from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
+from cdp.profiles import Profile, find_person
+from cdp.segments.evaluate import EventFacts, Subject, matches
+from cdp.store import Stores
+from cdp.store.database import Document
+
+INTEREST_PRODUCTS = 20  # catalogue products considered per answer from the person's interests
+COMPARE_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class OfferAnswer:
+    recommendations: list[Recommendation]
+    suppressed: list[Suppressed]
+
+
+async def next_best_offers(
+    stores: Stores,
+    person_id: str,
+    *,
+    limit: int,
+    channel: Channel | None,
+    policy: OfferPolicy,
+    now: datetime,
+) -> OfferAnswer:
+    profile = await find_person(stores, person_id)
+    if profile is None:
+        raise NotFound(f"no person has the id {person_id}")
+    metrics = profile.metrics or {}
+    events = [e for docs in (await stores.events.histories(profile.family)).values() for e in docs]
+    bought = _bought(events)
+    held = (await stores.memberships.of_persons([profile.id])).get(profile.id, {})
+    decisions = await consents_of(stores, profile.family)
+    consented = frozenset(c.value for c in Channel if has_consent(decisions, "marketing", c))
+    responses = await stores.offers.responses_of(
+        profile.family, now - timedelta(days=max(policy.decline_days, 3650))
+    )
+    candidates = await _candidates(stores, profile, metrics, events, bought, set(held), policy, now)
+    subject = Subject(
+        profile.traits,
+        metrics,
+        frozenset((await stores.identifiers.counts([profile.id])).get(profile.id, {})),
+        [EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events],
+    )
+    shown: dict[str, list[datetime]] = defaultdict(list)
+    declined: dict[str, datetime] = {}
+    for response in responses:
+        if response["response"] == "SHOWN":
+            shown[response["offer_id"]].append(response["at"])
+        elif response["response"] == "DECLINED":
+            declined[response["offer_id"]] = max(
+                response["at"], declined.get(response["offer_id"], response["at"])
+            )
+    facts = Facts(
+        segments=frozenset(held),
+        bought=frozenset(bought),
+        consented_channels=consented,
+        preferred_channel=metrics.get("preferred_channel"),
+        most_active_hour=metrics.get("most_active_hour"),
+        shown=shown,
+        declined=declined,
+        rule_matches={
+            c.offer.id: matches(c.offer.rule, subject, now) for c in candidates if c.offer.rule
+        },
+    )
+    segment_key = metrics.get("rfm_segment") or "none"
+    keys = {f"{c.offer.id}|{k}" for c in candidates for k in (segment_key, "*")}
+    stats = await stores.offers.stats(keys)
+    seed = policy.exploration_seed
+    rng = (
+        random.Random(f"{seed}:{profile.id}:{now.date()}") if seed is not None else random.Random()
+    )
+    chosen, suppressed = rank(
+        candidates,
+        facts,
+        stats,
+        segment_key,
+        policy,
+        limit,
+        channel.value if channel else None,
+        rng,
+        now,
+    )
+    return OfferAnswer(chosen, suppressed)
+
+
+async def _candidates(
+    stores: Stores,
+    profile: Profile,
+    metrics: Mapping[str, Any],
+    events: Sequence[Document],
+    bought: set[str],
+    segments: set[str],
+    policy: OfferPolicy,
+    now: datetime,
+) -> list[Candidate]:
+    found: list[Candidate] = []
+    rules = offers_for([_rule(doc) for doc in await stores.products.rules_from(bought)], bought)
+    wished = list(metrics.get("wishlist") or [])
+    carted = _last_sku(events, "add_to_cart", now - timedelta(days=30))
+    compared = _compared(events, bought, now)
+    interests = [i["topic"] for i in metrics.get("interests") or []][:5]
+    by_interest = await stores.products.in_categories(interests, INTEREST_PRODUCTS)
+    skus = (
+        set(rules)
+        | set(wished)
+        | {s for s in (carted, compared) if s}
+        | {p["_id"] for p in by_interest}
+    )
+    products = await stores.products.get_many(skus)
+
+    for sku, rule in rules.items():
+        if sku in products:
+            p = products[sku]
+            found.append(
+                Candidate(
+                    product_offer(sku, p["name"], p["price"]),
+                    f"{rule.sentence()}.",
+                    {"source": "co-purchase", **_rule_evidence(rule)},
+                    p["name"],
+                )
+            )
+    for p in by_interest:
+        if p["_id"] not in rules:
+            found.append(
+                Candidate(
+                    product_offer(p["_id"], p["name"], p["price"]),
+                    f"Shows interest in {p['category']}.",
+                    {"source": "interest", "category": p["category"]},
+                    p["name"],
+                )
+            )
+    found += [
+        Candidate(
+            Offer.from_document(doc), doc.get("description") or doc["name"], {"source": "offer"}
+        )
+        for doc in await stores.offers.active()
+    ]
+    found += _lifecycle(metrics, segments, products, wished, carted, compared, policy)
+    return found
+
+
+def _lifecycle(
+    metrics: Mapping[str, Any],
+    segments: set[str],
+    products: Mapping[str, Document],
+    wished: list[str],
+    carted: str | None,
+    compared: str | None,
+    policy: OfferPolicy,
+) -> list[Candidate]:
+    """The lifecycle offers from the seeds, each with the condition that triggered it."""
+    basket = metrics.get("average_order_value") or policy.lifecycle_value
+    found = []
+    if "lapsed_90d" in segments:
+        days = metrics.get("days_since_last_order")
+        found.append(
+            Candidate(
+                lifecycle_offer("win_back", basket),
+                f"No order for {days} days: a win-back discount may bring them back.",
+                {"source": "lifecycle", "segment": "lapsed_90d", "daysSinceLastOrder": days},
+            )
+        )
+    if "rfm_champions" in segments:
+        found.append(
+            Candidate(
+                lifecycle_offer("loyalty", basket),
+                "One of the best customers (RFM Champions): thank them with a loyalty reward.",
+                {"source": "lifecycle", "segment": "rfm_champions", "rfm": metrics.get("rfm_code")},
+            )
+        )
+    days = metrics.get("days_to_birthday")
+    if days is not None and days <= 7:
+        found.append(
+            Candidate(
+                lifecycle_offer("birthday", basket),
+                f"Birthday in {days} days: send a birthday voucher.",
+                {"source": "lifecycle", "daysToBirthday": days},
+            )
+        )
+    for sku in wished:
+        product = products.get(sku)
+        stock = product.get("stock") if product else None
+        if product and stock is not None and stock < policy.low_stock:
+            found.append(
+                Candidate(
+                    lifecycle_offer("low_stock", product["price"], sku),
+                    f"{product['name']} on their wishlist has only {stock} left.",
+                    {"source": "lifecycle", "sku": sku, "stock": stock},
+                    product["name"],
+                )
+            )
+    if carted and metrics.get("cart_abandoned") and carted in products:
+        product = products[carted]
+        found.append(
+            Candidate(
+                lifecycle_offer("cart_reminder", product["price"], carted),
+                f"Left {product['name']} in the cart without buying.",
+                {"source": "lifecycle", "sku": carted},
+                product["name"],
+            )
+        )
+    if compared and compared in products:
+        product = products[compared]
+        found.append(
+            Candidate(
+                lifecycle_offer("compare_upsell", product["price"], compared),
+                f"Comparing several {product.get('category')} products; "
+                f"{product['name']} is the one they looked at most.",
+                {"source": "lifecycle", "sku": compared, "category": product.get("category")},
+                product["name"],
+            )
+        )
+    if "discount_seekers" in segments:
+        found.append(
+            Candidate(
+                lifecycle_offer("exclusive_discount", basket),
+                f"Used a discount code on {metrics.get('discount_share', 0):.0%} of orders: "
+                "an exclusive discount suits them.",
+                {"source": "lifecycle", "segment": "discount_seekers"},
+            )
+        )
+    return found
+
+
+def _bought(events: Sequence[Document]) -> set[str]:
+    skus: set[str] = set()
+    for event in events:
+        if event["type"] != "purchase":
+            continue
+        items = (event.get("properties") or {}).get("items")
+        if isinstance(items, list):
+            skus.update(
+                i["sku"] for i in items if isinstance(i, dict) and isinstance(i.get("sku"), str)
+            )
+    return skus
+
+
+def _last_sku(events: Sequence[Document], kind: str, since: datetime) -> str | None:
+    found = [
+        (e["timestamp"], e["properties"]["sku"])
+        for e in events
+        if e["type"] == kind
+        and e["timestamp"] >= since
+        and isinstance((e.get("properties") or {}).get("sku"), str)
+    ]
+    return max(found)[1] if found else None
+
+
+def _compared(events: Sequence[Document], bought: set[str], now: datetime) -> str | None:
+    """The most viewed sku of a category in which 3 or more products were viewed in the
+    last 14 days, when nothing of that category was bought since."""
+    since = now - timedelta(days=COMPARE_DAYS)
+    views: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in events:
+        props = e.get("properties") or {}
+        if (
+            e["type"] == "product_view"
+            and e["timestamp"] >= since
+            and isinstance(props.get("sku"), str)
+        ):
+            views[str(props.get("category") or "")][props["sku"]] += 1
+    for category, seen in sorted(views.items(), key=lambda kv: -sum(kv[1].values())):
+        if category and len(seen) >= 3 and not set(seen) & bought:
+            return min(seen, key=lambda sku: (-seen[sku], sku))
+    return None
+
+
+def _rule(doc: Mapping[str, Any]) -> CoPurchaseRule:
+    return CoPurchaseRule(
+        tuple(doc["antecedent"]),
+        doc["consequent"],
+        doc["count"],
+        doc["antecedent_count"],
+        doc["support"],
+        doc["confidence"],
+        doc["lift"],
+    )
+
+
+def _rule_evidence(rule: CoPurchaseRule) -> dict[str, Any]:
+    return {
+        "antecedent": list(rule.antecedent),
+        "consequent": rule.consequent,
+        "count": rule.count,
+        "antecedentCount": rule.antecedent_count,
+        "support": rule.support,
+        "confidence": rule.confidence,
+        "lift": rule.lift,
+    }

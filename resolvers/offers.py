@@ -1,0 +1,220 @@
+"""Next-best-offer over GraphQL: catalogue, offers, mined rules, responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from cdp.errors import BadUserInput
+from cdp.ingest import utc_now
+from cdp.offers.definitions import Offer, OfferKind
+from cdp.offers.manage import archive_offer, create_offer, update_offer
+from cdp.offers.mining import rebuild_offer_models
+from cdp.offers.products import upsert_products
+from cdp.offers.responses import OfferResponse, record_response
+from cdp.timeline import page_size
+from resolvers.context import Info
+from resolvers.segments import SegmentRuleInput, rule_data
+from resolvers.types.enums import Channel
+from resolvers.types.event import PageInfo
+from resolvers.types.offer import CoPurchaseRule, OfferType, Product
+
+
+@strawberry.input
+class ProductInput:
+    sku: str
+    name: str
+    price: float
+    category: str | None = None
+    stock: int | None = strawberry.field(default=None, description="Null: not tracked.")
+    tags: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input(description="Who may get an offer: in any of `segments`, and matching `rule`.")
+class EligibilityInput:
+    segments: list[strawberry.ID] = strawberry.field(default_factory=list)
+    rule: SegmentRuleInput | None = None
+
+
+@strawberry.input
+class OfferInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None, description="Lower-case id; generated when left out."
+    )
+    name: str
+    kind: OfferKind
+    value: float = strawberry.field(description="Value to the business per acceptance.")
+    description: str = ""
+    eligibility: EligibilityInput | None = None
+    channels: list[Channel] = strawberry.field(
+        default_factory=list, description="Channels it may go out on (empty: any)."
+    )
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    cap_per_person: int | None = strawberry.field(
+        default=None, description="Showings per person per capPeriodDays."
+    )
+    cap_period_days: int = 30
+    fallback: bool = strawberry.field(
+        default=False, description="Shown only when nothing else is eligible."
+    )
+    sku: str | None = strawberry.field(default=None, description="For PRODUCT offers.")
+
+
+@strawberry.type
+class CoPurchaseRuleEdge:
+    cursor: str
+    node: CoPurchaseRule
+
+
+@strawberry.type
+class CoPurchaseRuleConnection:
+    edges: list[CoPurchaseRuleEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="What a rebuild of the co-purchase rules did.")
+class OfferModelReport:
+    baskets: int
+    rules: int
+    min_support_count: int
+    min_confidence: float
+    seconds: float
+
+
+def offer_data(input: OfferInput) -> dict[str, Any]:
+    eligibility = input.eligibility or EligibilityInput()
+    return {
+        "id": str(input.id) if input.id else None,
+        "name": input.name,
+        "kind": input.kind,
+        "value": input.value,
+        "description": input.description,
+        "segments": [str(s) for s in eligibility.segments],
+        "rule": rule_data(eligibility.rule) if eligibility.rule else None,
+        "channels": input.channels,
+        "valid_from": input.valid_from,
+        "valid_until": input.valid_until,
+        "cap_per_person": input.cap_per_person,
+        "cap_period_days": input.cap_period_days,
+        "fallback": input.fallback,
+        "sku": input.sku,
+    }
+
+
+@strawberry.type
+class OfferQuery:
+    @strawberry.field(description="Offers not archived.")
+    async def offers(self, info: Info) -> list[OfferType]:
+        docs = await info.context.deps.stores.offers.active()
+        return [OfferType.of(Offer.from_document(doc)) for doc in docs]
+
+    @strawberry.field(
+        description="The mined rules, strongest lift first, with their counts; the cursor is "
+        "the position."
+    )
+    async def co_purchase_rules(
+        self, info: Info, first: int = 50, after: str | None = None, min_lift: float = 0.0
+    ) -> CoPurchaseRuleConnection:
+        size = page_size(first)
+        try:
+            start = int(after) if after else 0
+        except ValueError:
+            raise BadUserInput("after: not a cursor from this list") from None
+        docs = await info.context.deps.stores.products.rules_page(min_lift, start, size)
+        edges = [
+            CoPurchaseRuleEdge(cursor=str(start + i + 1), node=CoPurchaseRule.from_document(d))
+            for i, d in enumerate(docs[:size])
+        ]
+        return CoPurchaseRuleConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=len(docs) > size, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+
+@strawberry.type
+class OfferMutation:
+    @strawberry.mutation(description="Add or replace products by sku (all checked first).")
+    async def upsert_products(self, info: Info, products: list[ProductInput]) -> list[Product]:
+        raw = [
+            {
+                "sku": p.sku,
+                "name": p.name,
+                "price": p.price,
+                "category": p.category,
+                "stock": p.stock,
+                "tags": p.tags,
+            }
+            for p in products
+        ]
+        stored = await upsert_products(info.context.deps.stores, raw, utc_now())
+        return [
+            Product(
+                sku=p.sku,
+                name=p.name,
+                category=p.category,
+                price=p.price,
+                stock=p.stock,
+                tags=list(p.tags),
+            )
+            for p in stored
+        ]
+
+    @strawberry.mutation
+    async def create_offer(self, info: Info, input: OfferInput) -> OfferType:
+        made = await create_offer(info.context.deps.stores, offer_data(input), utc_now())
+        return OfferType.of(made)
+
+    @strawberry.mutation
+    async def update_offer(self, info: Info, id: strawberry.ID, input: OfferInput) -> OfferType:
+        changed = await update_offer(
+            info.context.deps.stores, str(id), offer_data(input), utc_now()
+        )
+        return OfferType.of(changed)
+
+    @strawberry.mutation(description="Stop offering it; its responses are kept.")
+    async def archive_offer(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+        await archive_offer(info.context.deps.stores, str(id), utc_now())
+        return id
+
+    @strawberry.mutation(description="What the person did with an offer; returns the person id.")
+    async def record_offer_response(
+        self,
+        info: Info,
+        person_id: strawberry.ID,
+        offer_id: strawberry.ID,
+        response: OfferResponse,
+        channel: Channel | None = None,
+    ) -> strawberry.ID:
+        person = await record_response(
+            info.context.deps.stores, str(person_id), str(offer_id), response, channel, utc_now()
+        )
+        return strawberry.ID(person)
+
+    @strawberry.mutation(
+        description="Mine the co-purchase rules from every basket (defaults from settings)."
+    )
+    async def rebuild_offer_models(
+        self,
+        info: Info,
+        min_support_count: int | None = None,
+        min_confidence: float | None = None,
+    ) -> OfferModelReport:
+        policy = info.context.deps.offers
+        report = await rebuild_offer_models(
+            info.context.deps.stores,
+            policy.min_support_count if min_support_count is None else min_support_count,
+            policy.min_confidence if min_confidence is None else min_confidence,
+            utc_now(),
+        )
+        return OfferModelReport(
+            baskets=report.baskets,
+            rules=report.rules,
+            min_support_count=report.min_support_count,
+            min_confidence=report.min_confidence,
+            seconds=report.seconds,
+        )

@@ -1,0 +1,101 @@
+"""Ranking: eligibility before score, every suppression with its reason, learning from
+responses, and exploration that is repeatable with a seed."""
+
+import random
+from datetime import UTC, datetime, timedelta
+
+from cdp.offers.definitions import Offer, OfferKind, product_offer
+from cdp.offers.policy import OfferPolicy
+from cdp.offers.ranking import Candidate, Facts, probability, rank, send_time
+
+NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
+POLICY = OfferPolicy(exploration=0.0)
+
+
+def facts(**changes: object) -> Facts:
+    base: dict[str, object] = {
+        "segments": frozenset({"lapsed_90d"}),
+        "bought": frozenset({"TENT-1"}),
+        "consented_channels": frozenset({"EMAIL", "SMS"}),
+        "preferred_channel": "SMS",
+        "most_active_hour": 19,
+    }
+    base.update(changes)
+    return Facts(**base)  # type: ignore[arg-type]
+
+
+def candidate(offer: Offer) -> Candidate:
+    return Candidate(offer, f"because {offer.id}", {})
+
+
+def test_score_is_probability_times_value_and_the_channel_is_the_preferred_consented_one() -> None:
+    stove = candidate(product_offer("STOVE-2", "Camping stove", 60.0))
+    mug = candidate(product_offer("MUG-1", "Mug", 8.0))
+    chosen, _ = rank([mug, stove], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    assert [c.candidate.offer.id for c in chosen] == ["product:STOVE-2", "product:MUG-1"]
+    assert chosen[0].score == round(0.05 * 60.0, 4)  # the prior: 1 in 20
+    assert chosen[0].channel == "SMS"
+    assert chosen[0].send_at == NOW.replace(hour=19, minute=0)
+
+
+def test_every_left_out_candidate_says_why() -> None:
+    candidates = [
+        candidate(product_offer("TENT-1", "Tent", 200.0)),
+        candidate(Offer("vip", "VIP", OfferKind.SERVICE, 10.0, segments=("rfm_champions",))),
+        candidate(
+            Offer("old", "Old", OfferKind.DISCOUNT, 10.0, valid_until=NOW - timedelta(days=1))
+        ),
+        candidate(
+            Offer("app", "App only", OfferKind.CONTENT, 10.0, channels=frozenset({"MOBILE_APP"}))
+        ),
+        candidate(
+            Offer("capped", "Capped", OfferKind.DISCOUNT, 10.0, cap_per_person=2, cap_period_days=7)
+        ),
+        candidate(Offer("nope", "Declined", OfferKind.DISCOUNT, 10.0)),
+    ]
+    seen = facts(
+        shown={"capped": [NOW - timedelta(days=1), NOW - timedelta(days=2)]},
+        declined={"nope": NOW - timedelta(days=3)},
+    )
+    chosen, suppressed = rank(candidates, seen, {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    assert chosen == []
+    reasons = {s.candidate.offer.id: s.why for s in suppressed}
+    assert reasons == {
+        "product:TENT-1": "already bought TENT-1",
+        "vip": "not in any of the offer's segments (rfm_champions)",
+        "old": "the offer ended on 2026-06-29",
+        "app": "no channel that the person consented to and the offer may use",
+        "capped": "shown 2 times in 7 days (cap 2)",
+        "nope": "declined on 2026-06-27; not shown again for 30 days",
+    }
+
+
+def test_responses_sharpen_the_estimate() -> None:
+    assert probability(None, POLICY) == 0.05
+    assert probability({"shown": 80, "accepted": 39}, POLICY) == 0.4
+    assert probability({"accepted": 3, "declined": 1}, POLICY) == 4 / 24  # shown implied
+
+
+def test_a_fallback_is_offered_only_when_nothing_else_is() -> None:
+    fallback = candidate(Offer("newsletter", "Newsletter", OfferKind.CONTENT, 1.0, fallback=True))
+    stove = candidate(product_offer("STOVE-2", "Camping stove", 60.0))
+    chosen, _ = rank([fallback, stove], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    assert [c.candidate.offer.id for c in chosen] == ["product:STOVE-2"]
+    chosen, _ = rank([fallback], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    assert [c.candidate.offer.id for c in chosen] == ["newsletter"]
+
+
+def test_exploration_sometimes_takes_the_last_place_and_is_repeatable() -> None:
+    many = [candidate(product_offer(f"S{i}", f"Item {i}", 100.0 - i)) for i in range(10)]
+    always = OfferPolicy(exploration=1.0)
+    first, _ = rank(many, facts(), {}, "none", always, 3, None, random.Random("seed"), NOW)
+    again, _ = rank(many, facts(), {}, "none", always, 3, None, random.Random("seed"), NOW)
+    assert [c.candidate.offer.id for c in first] == [c.candidate.offer.id for c in again]
+    assert [c.candidate.offer.id for c in first[:2]] == ["product:S0", "product:S1"]
+    assert first[2].explored
+    assert first[2].candidate.offer.id not in {"product:S0", "product:S1", "product:S2"}
+
+
+def test_the_send_time_is_the_next_most_active_hour() -> None:
+    assert send_time(9, NOW) == (NOW + timedelta(days=1)).replace(hour=9, minute=0)
+    assert send_time(None, NOW) == NOW

@@ -1,0 +1,200 @@
+"""Next-best-offer over GraphQL, from catalogue and baskets to a reason read aloud."""
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from cdp.deps import Deps
+from cdp.ingest import track
+from cdp.offers.policy import OfferPolicy
+from tests.resolvers.graphql import execute, operation
+
+NOW = datetime.now(UTC)
+CATALOGUE = [
+    {
+        "sku": "TENT-2P",
+        "name": "Two-person tent",
+        "category": "camping",
+        "price": 180.0,
+        "stock": 40,
+    },
+    {"sku": "MAT-1", "name": "Sleeping mat", "category": "camping", "price": 35.0, "stock": 80},
+    {"sku": "STOVE-1", "name": "Camping stove", "category": "camping", "price": 60.0, "stock": 25},
+    {"sku": "LAMP-1", "name": "Head lamp", "category": "camping", "price": 25.0, "stock": 2},
+    {"sku": "TEA-1", "name": "Green tea", "category": "tea", "price": 6.0},
+]
+
+
+def order(customer: str, skus: list[str], days_ago: int, n: int) -> dict[str, Any]:
+    return {
+        "messageId": f"{customer}-o{n}",
+        "type": "purchase",
+        "channel": "WEB",
+        "identifiers": [{"type": "email", "value": f"{customer}@example.com"}],
+        "timestamp": (NOW - timedelta(days=days_ago)).isoformat(),
+        "properties": {
+            "orderId": f"{customer}-o{n}",
+            "total": 50.0,
+            "items": [
+                {"sku": s, "category": "camping", "price": 10.0, "quantity": 1} for s in skus
+            ],
+        },
+    }
+
+
+@pytest.fixture
+def quiet(deps: Deps) -> Deps:
+    """No exploration, so every answer is the top of the ranking."""
+    return dataclasses.replace(deps, offers=OfferPolicy(exploration=0.0, min_support_count=5))
+
+
+async def lea_after_baskets(deps: Deps) -> str:
+    _, errors = await execute(deps, operation("UpsertProducts"), products=CATALOGUE)
+    assert errors == []
+    baskets = [order(f"c{i}", ["TENT-2P", "MAT-1", "STOVE-1"], 20 + i, 0) for i in range(16)]
+    baskets += [order(f"d{i}", ["TENT-2P", "MAT-1"], 30 + i, 0) for i in range(4)]
+    baskets += [order(f"t{i}", ["TEA-1"], 5, 0) for i in range(10)]
+    baskets.append(order("lea", ["TENT-2P", "MAT-1"], 3, 1))
+    results = await track(deps.stores, baskets, deps.limits)
+    lea = results.results[-1].person_id
+    assert lea is not None
+    _, errors = await execute(
+        deps,
+        operation("SetConsent"),
+        personId=lea,
+        purpose="marketing",
+        channel="EMAIL",
+        granted=True,
+        source="checkout",
+    )
+    assert errors == []
+    report, errors = await execute(
+        deps, operation("RebuildOfferModels"), minSupportCount=5, minConfidence=0.5
+    )
+    assert errors == []
+    assert report["rebuildOfferModels"]["baskets"] == 31
+    return lea
+
+
+async def offers_for(deps: Deps, person: str, **variables: Any) -> list[dict[str, Any]]:
+    data, errors = await execute(deps, operation("NextBestOffers"), id=person, **variables)
+    assert errors == []
+    return data["person"]["nextBestOffers"]
+
+
+async def test_people_who_bought_tent_and_mat_are_offered_the_stove_with_the_numbers(
+    quiet: Deps,
+) -> None:
+    lea = await lea_after_baskets(quiet)
+    [first, *_] = await offers_for(quiet, lea)
+    assert first["offer"] == {"id": "product:STOVE-1", "name": "Camping stove", "kind": "PRODUCT"}
+    assert first["product"] == {"sku": "STOVE-1", "name": "Camping stove"}
+    assert first["reason"] == "76% of the 21 orders with MAT-1 and TENT-2P also had STOVE-1."  # 16 of 21, hers included
+    assert first["evidence"]["count"] == 16
+    assert first["channel"] == "EMAIL"  # the only consented channel
+    assert first["score"] == pytest.approx(0.05 * 60.0)
+
+    rules, errors = await execute(quiet, operation("CoPurchaseRules"), first=2, minLift=1.0)
+    assert errors == []
+    assert len(rules["coPurchaseRules"]["edges"]) == 2
+    assert rules["coPurchaseRules"]["pageInfo"]["hasNextPage"] is True
+
+
+async def test_explain_lists_what_was_left_out_and_a_decline_rests_the_offer(quiet: Deps) -> None:
+    lea = await lea_after_baskets(quiet)
+    explained = await offers_for(quiet, lea, explain=True, limit=5)
+    left_out = {o["offer"]["id"]: o["suppressed"] for o in explained if o["suppressed"]}
+    assert left_out["product:TENT-2P"] == "already bought TENT-2P"
+
+    _, errors = await execute(
+        quiet,
+        operation("RecordOfferResponse"),
+        personId=lea,
+        offerId="product:STOVE-1",
+        response="DECLINED",
+        channel="EMAIL",
+    )
+    assert errors == []
+    again = await offers_for(quiet, lea, explain=True, limit=5)
+    assert "product:STOVE-1" not in [o["offer"]["id"] for o in again if not o["suppressed"]]
+    stove = next(o for o in again if o["offer"]["id"] == "product:STOVE-1")
+    assert stove["suppressed"].startswith("declined on")
+
+
+async def test_a_wishlist_item_running_low_triggers_an_alert(quiet: Deps) -> None:
+    lea = await lea_after_baskets(quiet)
+    wish = {
+        "type": "wishlist_add",
+        "channel": "WEB",
+        "identifiers": [{"type": "email", "value": "lea@example.com"}],
+        "properties": {"sku": "LAMP-1", "category": "camping"},
+    }
+    await track(quiet.stores, [wish], quiet.limits)
+    offered = await offers_for(quiet, lea, limit=10)
+    alert = next(o for o in offered if o["offer"]["id"] == "lifecycle:low_stock:LAMP-1")
+    assert alert["reason"] == "Head lamp on their wishlist has only 2 left."
+    assert alert["evidence"] == {"source": "lifecycle", "sku": "LAMP-1", "stock": 2}
+
+
+async def test_an_explicit_offer_with_a_rule_and_a_cap(quiet: Deps) -> None:
+    lea = await lea_after_baskets(quiet)
+    made, errors = await execute(
+        quiet,
+        operation("CreateOffer"),
+        input={
+            "id": "camp-club",
+            "name": "Camping club",
+            "kind": "SERVICE",
+            "value": 500.0,
+            "eligibility": {"rule": {"metric": {"metric": "ORDERS", "op": "GTE", "value": 1}}},
+            "channels": ["EMAIL"],
+            "capPerPerson": 1,
+            "capPeriodDays": 7,
+        },
+    )
+    assert errors == []
+    assert made["createOffer"]["rule"] == {"metric": {"metric": "ORDERS", "op": "GTE", "value": 1}}
+    [first, *_] = await offers_for(quiet, lea)
+    assert first["offer"]["id"] == "camp-club"  # 5% of 500 beats 5% of 60
+
+    await execute(
+        quiet, operation("RecordOfferResponse"), personId=lea, offerId="camp-club", response="SHOWN"
+    )
+    capped = await offers_for(quiet, lea, explain=True, limit=5)
+    club = next(o for o in capped if o["offer"]["id"] == "camp-club")
+    assert club["suppressed"] == "shown 1 times in 7 days (cap 1)"
+
+    _, errors = await execute(
+        quiet,
+        operation("UpdateOffer"),
+        id="camp-club",
+        input={"name": "Camping club", "kind": "SERVICE", "value": 400.0},
+    )
+    assert errors == []
+    listed, _ = await execute(quiet, operation("Offers"))
+    assert [o["value"] for o in listed["offers"]] == [400.0]
+    await execute(quiet, operation("ArchiveOffer"), id="camp-club")
+    listed, _ = await execute(quiet, operation("Offers"))
+    assert listed["offers"] == []
+
+
+async def test_bad_catalogue_and_offer_input_is_refused_with_the_field(quiet: Deps) -> None:
+    bad = [*CATALOGUE[:2], {"sku": "X-1", "name": "Broken", "price": -3.0}]
+    _, errors = await execute(quiet, operation("UpsertProducts"), products=bad)
+    assert errors[0]["message"] == "products[2].price: must be a number of 0 or more"
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    listed, _ = await execute(quiet, operation("CoPurchaseRules"))
+    assert listed["coPurchaseRules"]["edges"] == []
+    _, errors = await execute(
+        quiet,
+        operation("CreateOffer"),
+        input={
+            "name": "Ghost",
+            "kind": "DISCOUNT",
+            "value": 5.0,
+            "eligibility": {"segments": ["no_such_segment"]},
+        },
+    )
+    assert errors[0]["message"] == "segments[0]: no segment has the id no_such_segment"
