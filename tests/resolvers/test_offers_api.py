@@ -81,7 +81,8 @@ async def lea_after_baskets(deps: Deps) -> str:
 async def offers_for(deps: Deps, person: str, **variables: Any) -> list[dict[str, Any]]:
     data, errors = await execute(deps, operation("NextBestOffers"), id=person, **variables)
     assert errors == []
-    return data["person"]["nextBestOffers"]
+    offers: list[dict[str, Any]] = data["person"]["nextBestOffers"]
+    return offers
 
 
 async def test_people_who_bought_tent_and_mat_are_offered_the_stove_with_the_numbers(
@@ -91,7 +92,9 @@ async def test_people_who_bought_tent_and_mat_are_offered_the_stove_with_the_num
     [first, *_] = await offers_for(quiet, lea)
     assert first["offer"] == {"id": "product:STOVE-1", "name": "Camping stove", "kind": "PRODUCT"}
     assert first["product"] == {"sku": "STOVE-1", "name": "Camping stove"}
-    assert first["reason"] == "76% of the 21 orders with MAT-1 and TENT-2P also had STOVE-1."  # 16 of 21, hers included
+    assert (
+        first["reason"] == "76% of the 21 orders with MAT-1 and TENT-2P also had STOVE-1."
+    )  # 16 of 21, hers included
     assert first["evidence"]["count"] == 16
     assert first["channel"] == "EMAIL"  # the only consented channel
     assert first["score"] == pytest.approx(0.05 * 60.0)
