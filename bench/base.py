@@ -15,6 +15,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from cdp.segments.manage import create_segment
+from cdp.store import Stores
 from cdp.store.database import Document
 from identity import new_person_id
 
@@ -94,3 +96,17 @@ async def seed_base(db: Any, persons: int, seed: int = 11, chunk: int = 5_000) -
             await db["events"].insert_many(events, ordered=False)
             bar.update(len(people))
     return ids
+
+
+async def define_user_segments(stores: Stores) -> None:
+    """Two user segments: one counting events (a $unionWith when compiled), one on a trait."""
+    await create_segment(
+        stores,
+        "Tent browsers",
+        "",
+        {"events": {"type": "product_view", "where": [{"path": "category", "value": "tents"}]}},
+        NOW,
+    )
+    await create_segment(
+        stores, "French", "", {"trait": {"name": "country", "op": "EQ", "value": "FR"}}, NOW
+    )

@@ -18,8 +18,7 @@ from collections import defaultdict
 
 import psutil
 
-from bench.base import NOW, seed_base
-from cdp.segments.manage import create_segment
+from bench.base import NOW, define_user_segments, seed_base
 from cdp.segments.recompute import recompute_all
 from cdp.store import Stores
 from cdp.store.database import connect, ensure_indexes
@@ -38,16 +37,7 @@ async def main(persons: int) -> None:
         await seed_base(db, persons)
         events = await db["events"].count_documents({})
         stores = Stores.on(db)
-        await create_segment(
-            stores,
-            "Tent browsers",
-            "",
-            {"events": {"type": "product_view", "where": [{"path": "category", "value": "tents"}]}},
-            NOW,
-        )
-        await create_segment(
-            stores, "French", "", {"trait": {"name": "country", "op": "EQ", "value": "FR"}}, NOW
-        )
+        await define_user_segments(stores)
         process = psutil.Process()
         stage_started: dict[str, float] = {}
         stage_seconds: dict[str, float] = defaultdict(float)

@@ -19,10 +19,9 @@ import random
 import statistics
 import time
 
-from bench.base import NOW, seed_base
+from bench.base import NOW, define_user_segments, seed_base
 from cdp.events import EventRules
 from cdp.ingest import IngestLimits, track
-from cdp.segments.manage import create_segment
 from cdp.segments.recompute import recompute_all
 from cdp.segments.refresh import refresh_persons
 from cdp.store import Stores
@@ -40,16 +39,7 @@ async def measure(uri: str, persons: int) -> dict[str, float]:
         await ensure_indexes(db)
         ids = await seed_base(db, persons)
         stores = Stores.on(db)
-        await create_segment(
-            stores,
-            "Tent browsers",
-            "",
-            {"events": {"type": "product_view", "where": [{"path": "category", "value": "tents"}]}},
-            NOW,
-        )
-        await create_segment(
-            stores, "French", "", {"trait": {"name": "country", "op": "EQ", "value": "FR"}}, NOW
-        )
+        await define_user_segments(stores)
         await recompute_all(stores, NOW)
         limits = IngestLimits(EventRules("GB", 64 * 1024), max_batch_size=1000)
         rng = random.Random(5)

@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp.offers.definitions import Offer, OfferKind
-from cdp.offers.ranking import Recommendation, Suppressed
+from cdp.offers.ranking import Candidate, Recommendation, Suppressed
 from cdp.offers.responses import OfferResponse
 from cdp.segments.rules import rule_to_data
 
@@ -50,9 +50,7 @@ class OfferRecommendation:
         c = chosen.candidate
         return cls(
             offer=_ref(c.offer),
-            product=ProductRef(sku=c.offer.sku, name=c.product_name)
-            if c.offer.sku and c.product_name
-            else None,
+            product=_product(c),
             score=chosen.score,
             probability=chosen.probability,
             reason=c.reason,
@@ -68,9 +66,7 @@ class OfferRecommendation:
         c = item.candidate
         return cls(
             offer=_ref(c.offer),
-            product=ProductRef(sku=c.offer.sku, name=c.product_name)
-            if c.offer.sku and c.product_name
-            else None,
+            product=_product(c),
             score=0.0,
             probability=0.0,
             reason=c.reason,
@@ -80,6 +76,11 @@ class OfferRecommendation:
             explored=False,
             suppressed=item.why,
         )
+
+
+def _product(candidate: Candidate) -> ProductRef | None:
+    offer, name = candidate.offer, candidate.product_name
+    return ProductRef(sku=offer.sku, name=name) if offer.sku and name else None
 
 
 def _ref(offer: Offer) -> OfferRef:
