@@ -201,3 +201,18 @@ async def test_bad_catalogue_and_offer_input_is_refused_with_the_field(quiet: De
         },
     )
     assert errors[0]["message"] == "segments[0]: no segment has the id no_such_segment"
+
+
+async def test_erasing_a_person_removes_their_offer_responses(quiet: Deps) -> None:
+    lea = await lea_after_baskets(quiet)
+    await execute(
+        quiet,
+        operation("RecordOfferResponse"),
+        personId=lea,
+        offerId="product:STOVE-1",
+        response="SHOWN",
+    )
+    assert await quiet.stores.offers.responses_of([lea], NOW - timedelta(days=1)) != []
+    _, errors = await execute(quiet, operation("ErasePerson"), id=lea, reason="GDPR request")
+    assert errors == []
+    assert await quiet.stores.offers.responses_of([lea], NOW - timedelta(days=1)) == []
