@@ -79,6 +79,8 @@ class CoPurchaseRuleConnection:
 class OfferModelReport:
     baskets: int
     rules: int
+    viewers: int = strawberry.field(description="Persons who viewed a product.")
+    view_rules: int = strawberry.field(description="View-similarity rules mined from them.")
     min_support_count: int
     min_confidence: float
     seconds: float
@@ -214,6 +216,8 @@ class OfferMutation:
         return OfferModelReport(
             baskets=report.baskets,
             rules=report.rules,
+            viewers=report.viewers,
+            view_rules=report.view_rules,
             min_support_count=report.min_support_count,
             min_confidence=report.min_confidence,
             seconds=report.seconds,

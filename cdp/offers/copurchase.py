@@ -32,12 +32,18 @@ class CoPurchaseRule:
     support: float
     confidence: float
     lift: float
+    source: str = "purchase"  # "purchase": baskets; "view": the products each person viewed
 
     def sentence(self) -> str:
         """What a support agent can read aloud."""
-        bought = " and ".join(self.antecedent)
+        left = " and ".join(self.antecedent)
+        if self.source == "view":
+            return (
+                f"{self.confidence:.0%} of the {self.antecedent_count:,} people who viewed "
+                f"{left} also viewed {self.consequent}"
+            )
         return (
-            f"{self.confidence:.0%} of the {self.antecedent_count:,} orders with {bought} "
+            f"{self.confidence:.0%} of the {self.antecedent_count:,} orders with {left} "
             f"also had {self.consequent}"
         )
 
@@ -47,6 +53,7 @@ def mine_rules(
     min_support_count: int,
     min_confidence: float,
     max_antecedent: int = MAX_ANTECEDENT,
+    source: str = "purchase",
 ) -> list[CoPurchaseRule]:
     """Rules with one consequent, strongest (lift, then confidence, then count) first."""
     rows = [sorted(set(basket)) for basket in baskets]
@@ -71,6 +78,7 @@ def mine_rules(
         num_itemsets=total,
         metric="confidence",
         min_threshold=min_confidence,
+        return_metrics=["support", "confidence", "lift"],  # the rest are not used
     )
     rules = []
     for row in found.itertuples():
@@ -90,6 +98,7 @@ def mine_rules(
                 support=round(together / total, 6),
                 confidence=round(together / alone, 6),
                 lift=round(together * total / (alone * consequent_alone), 6),
+                source=source,
             )
         )
     rules = [r for r in rules if r.confidence >= min_confidence]

@@ -1,4 +1,6 @@
-"""Rebuilding the co-purchase rules from every basket (``rebuildOfferModels``)."""
+"""Rebuilding the co-purchase rules from every basket, and the view-similarity rules from
+the products each person viewed (``rebuildOfferModels``): the second kind covers people
+who have not bought yet."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cdp.errors import BadUserInput
-from cdp.offers.copurchase import mine_rules
+from cdp.offers.copurchase import CoPurchaseRule, mine_rules
 from cdp.store import Stores
 
 RULES_MODEL = "offer_rules"
@@ -17,6 +19,8 @@ RULES_MODEL = "offer_rules"
 class MiningReport:
     baskets: int
     rules: int
+    viewers: int
+    view_rules: int
     min_support_count: int
     min_confidence: float
     seconds: float
@@ -30,13 +34,45 @@ async def rebuild_offer_models(
     if not 0 < min_confidence <= 1:
         raise BadUserInput("minConfidence: a share above 0 and at most 1")
     started = time.perf_counter()
+    generation = now.strftime("%Y%m%d%H%M%S%f")
     baskets = await stores.events.baskets()
     rules = mine_rules(baskets, min_support_count, min_confidence)
-    generation = now.strftime("%Y%m%d%H%M%S%f")
+    await _store(stores, "purchase", generation, rules)
+    viewers = await stores.events.view_sets()
+    view_rules = mine_rules(viewers, min_support_count, min_confidence, source="view")
+    await _store(stores, "view", generation, view_rules)
+    report = MiningReport(
+        len(baskets),
+        len(rules),
+        len(viewers),
+        len(view_rules),
+        min_support_count,
+        min_confidence,
+        round(time.perf_counter() - started, 3),
+    )
+    await stores.models.save(
+        RULES_MODEL,
+        {
+            "baskets": report.baskets,
+            "rules": report.rules,
+            "viewers": report.viewers,
+            "view_rules": report.view_rules,
+            "min_support_count": min_support_count,
+            "min_confidence": min_confidence,
+            "built_at": now,
+        },
+    )
+    return report
+
+
+async def _store(stores: Stores, source: str, generation: str, rules: list[CoPurchaseRule]) -> None:
     await stores.products.replace_rules(
+        source,
+        generation,
         [
             {
-                "_id": f"{generation}:{rank}",
+                "_id": f"{source}:{generation}:{rank}",
+                "source": source,
                 "generation": generation,
                 "rank": rank,
                 "antecedent": list(rule.antecedent),
@@ -48,23 +84,5 @@ async def rebuild_offer_models(
                 "lift": rule.lift,
             }
             for rank, rule in enumerate(rules)
-        ]
+        ],
     )
-    report = MiningReport(
-        len(baskets),
-        len(rules),
-        min_support_count,
-        min_confidence,
-        round(time.perf_counter() - started, 3),
-    )
-    await stores.models.save(
-        RULES_MODEL,
-        {
-            "baskets": report.baskets,
-            "rules": report.rules,
-            "min_support_count": min_support_count,
-            "min_confidence": min_confidence,
-            "built_at": now,
-        },
-    )
-    return report

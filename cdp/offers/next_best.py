@@ -117,7 +117,14 @@ async def _candidates(
     now: datetime,
 ) -> list[Candidate]:
     found: list[Candidate] = []
-    rules = offers_for([_rule(doc) for doc in await stores.products.rules_from(bought)], bought)
+    rules = offers_for(
+        [_rule(doc) for doc in await stores.products.rules_from(bought, "purchase")], bought
+    )
+    viewed = _viewed(events)
+    similar = offers_for(
+        [_rule(doc) for doc in await stores.products.rules_from(viewed, "view")], viewed | bought
+    )
+    similar = {sku: rule for sku, rule in similar.items() if sku not in rules}
     wished = list(metrics.get("wishlist") or [])
     carted = _last_sku(events, "add_to_cart", now - timedelta(days=30))
     compared = _compared(events, bought, now)
@@ -125,6 +132,7 @@ async def _candidates(
     by_interest = await stores.products.in_categories(interests, INTEREST_PRODUCTS)
     skus = (
         set(rules)
+        | set(similar)
         | set(wished)
         | {s for s in (carted, compared) if s}
         | {p["_id"] for p in by_interest}
@@ -142,8 +150,19 @@ async def _candidates(
                     p["name"],
                 )
             )
+    for sku, rule in similar.items():
+        if sku in products:
+            p = products[sku]
+            found.append(
+                Candidate(
+                    product_offer(sku, p["name"], p["price"]),
+                    f"{rule.sentence()}.",
+                    {"source": "view-similarity", **_rule_evidence(rule)},
+                    p["name"],
+                )
+            )
     for p in by_interest:
-        if p["_id"] not in rules:
+        if p["_id"] not in rules and p["_id"] not in similar:
             found.append(
                 Candidate(
                     product_offer(p["_id"], p["name"], p["price"]),
@@ -258,6 +277,14 @@ def _bought(events: Sequence[Document]) -> set[str]:
     return skus
 
 
+def _viewed(events: Sequence[Document]) -> set[str]:
+    return {
+        e["properties"]["sku"]
+        for e in events
+        if e["type"] == "product_view" and isinstance((e.get("properties") or {}).get("sku"), str)
+    }
+
+
 def _last_sku(events: Sequence[Document], kind: str, since: datetime) -> str | None:
     found = [
         (e["timestamp"], e["properties"]["sku"])
@@ -297,6 +324,7 @@ def _rule(doc: Mapping[str, Any]) -> CoPurchaseRule:
         doc["support"],
         doc["confidence"],
         doc["lift"],
+        doc.get("source", "purchase"),
     )
 
 

@@ -78,6 +78,15 @@ class EventStore:
             if isinstance(row.get("items"), list)
         ]
 
+    async def view_sets(self) -> list[list[str]]:
+        """For each person, the skus they viewed (the input of view similarity)."""
+        pipeline: list[Document] = [
+            {"$match": {"type": "product_view", "properties.sku": {"$type": "string"}}},
+            {"$group": {"_id": "$person_id", "skus": {"$addToSet": "$properties.sku"}}},
+        ]
+        rows = await (await self._collection.aggregate(pipeline)).to_list()
+        return [list(row["skus"]) for row in rows]
+
     async def delete_of(self, person_ids: Iterable[str]) -> None:
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"person_id": {"$in": chunk}})

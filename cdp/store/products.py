@@ -35,24 +35,24 @@ class ProductStore:
         cursor = self._collection.find({"category": {"$in": wanted[:50]}}).limit(limit)
         return await cursor.to_list()
 
-    async def replace_rules(self, rules: Sequence[Document]) -> None:
-        """Swap the mined rules for new ones (old ones removed once the new are in)."""
-        generation = rules[0]["generation"] if rules else None
-        if rules:
-            for start in range(0, len(rules), 1000):
-                await self._rules.insert_many(list(rules[start : start + 1000]), ordered=False)
-        await self._rules.delete_many({"generation": {"$ne": generation}})
+    async def replace_rules(self, source: str, generation: str, rules: Sequence[Document]) -> None:
+        """Swap one source's mined rules for new ones (old ones removed once the new are in)."""
+        for start in range(0, len(rules), 1000):
+            await self._rules.insert_many(list(rules[start : start + 1000]), ordered=False)
+        await self._rules.delete_many({"source": source, "generation": {"$ne": generation}})
 
-    async def rules_from(self, skus: Iterable[str]) -> list[Document]:
+    async def rules_from(self, skus: Iterable[str], source: str) -> list[Document]:
         """Rules whose left side holds one of these skus (the caller checks the rest)."""
         found: list[Document] = []
         for chunk in chunked(skus):
-            found += await self._rules.find({"antecedent": {"$in": chunk}}).to_list()
+            query = {"antecedent": {"$in": chunk}, "source": source}
+            found += await self._rules.find(query).to_list()
         return found
 
     async def rules_page(self, min_lift: float, after: int, first: int) -> list[Document]:
+        """Purchase rules by rank (strongest lift first)."""
         cursor = (
-            self._rules.find({"lift": {"$gte": min_lift}})
+            self._rules.find({"lift": {"$gte": min_lift}, "source": "purchase"})
             .sort([("rank", 1)])
             .skip(after)
             .limit(first + 1)

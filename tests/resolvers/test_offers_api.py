@@ -216,3 +216,44 @@ async def test_erasing_a_person_removes_their_offer_responses(quiet: Deps) -> No
     _, errors = await execute(quiet, operation("ErasePerson"), id=lea, reason="GDPR request")
     assert errors == []
     assert await quiet.stores.offers.responses_of([lea], NOW - timedelta(days=1)) == []
+
+
+async def test_someone_who_only_browsed_gets_what_similar_viewers_also_viewed(quiet: Deps) -> None:
+    await execute(quiet, operation("UpsertProducts"), products=CATALOGUE)
+
+    def view(person: str, sku: str) -> dict[str, Any]:
+        return {
+            "type": "product_view",
+            "channel": "MOBILE_APP",
+            "identifiers": [{"type": "cookie_id", "value": person}],
+            "properties": {"sku": sku, "category": "camping"},
+        }
+
+    views = [view(f"v{i}", sku) for i in range(8) for sku in ("TENT-2P", "LAMP-1")]
+    views += [view(f"w{i}", "TENT-2P") for i in range(2)]
+    views.append(view("newcomer", "TENT-2P"))
+    result = await track(quiet.stores, views, quiet.limits)
+    newcomer = result.results[-1].person_id
+    assert newcomer is not None
+    await execute(
+        quiet,
+        operation("SetConsent"),
+        personId=newcomer,
+        purpose="marketing",
+        granted=True,
+        source="app",
+    )
+    report, errors = await execute(
+        quiet, operation("RebuildOfferModels"), minSupportCount=5, minConfidence=0.5
+    )
+    assert errors == []
+    assert (report["rebuildOfferModels"]["viewers"], report["rebuildOfferModels"]["viewRules"]) == (
+        11,
+        2,
+    )
+    offered = await offers_for(quiet, newcomer, limit=10)
+    lamp = next(o for o in offered if o["offer"]["id"] == "product:LAMP-1")
+    assert (
+        lamp["reason"] == "73% of the 11 people who viewed TENT-2P also viewed LAMP-1."
+    )  # 8 of 10
+    assert lamp["evidence"]["source"] == "view-similarity"

@@ -33,3 +33,9 @@ def test_a_person_gets_what_their_purchases_point_to_not_what_they_have() -> Non
 def test_no_baskets_no_rules() -> None:
     assert mine_rules([], 1, 0.5) == []
     assert mine_rules([["only"]] * 5, 1, 0.5) == []
+
+
+def test_view_rules_speak_of_people_who_viewed() -> None:
+    viewers = [["boot-a", "boot-b"]] * 6 + [["boot-a"]] * 2
+    [rule] = [r for r in mine_rules(viewers, 3, 0.5, source="view") if r.consequent == "boot-b"]
+    assert rule.sentence() == "75% of the 8 people who viewed boot-a also viewed boot-b"
