@@ -30,6 +30,9 @@ class ProductInput:
     category: str | None = None
     stock: int | None = strawberry.field(default=None, description="Null: not tracked.")
     tags: list[str] = strawberry.field(default_factory=list)
+    offerable: bool = strawberry.field(
+        default=True, description="False: never offered on its own (gift cards, samples)."
+    )
 
 
 @strawberry.input(description="Who may get an offer: in any of `segments`, and matching `rule`.")
@@ -150,6 +153,7 @@ class OfferMutation:
                 "category": p.category,
                 "stock": p.stock,
                 "tags": p.tags,
+                "offerable": p.offerable,
             }
             for p in products
         ]
@@ -162,6 +166,7 @@ class OfferMutation:
                 price=p.price,
                 stock=p.stock,
                 tags=list(p.tags),
+                offerable=p.offerable,
             )
             for p in stored
         ]

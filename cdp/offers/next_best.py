@@ -137,7 +137,11 @@ async def _candidates(
         | {s for s in (carted, compared) if s}
         | {p["_id"] for p in by_interest}
     )
-    products = await stores.products.get_many(skus)
+    products = {
+        sku: doc
+        for sku, doc in (await stores.products.get_many(skus)).items()
+        if doc.get("offerable", True)
+    }
 
     for sku, rule in rules.items():
         if sku in products:
@@ -162,7 +166,7 @@ async def _candidates(
                 )
             )
     for p in by_interest:
-        if p["_id"] not in rules and p["_id"] not in similar:
+        if p["_id"] in products and p["_id"] not in rules and p["_id"] not in similar:
             found.append(
                 Candidate(
                     product_offer(p["_id"], p["name"], p["price"]),

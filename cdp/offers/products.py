@@ -24,6 +24,7 @@ class Product:
     price: float
     stock: int | None  # None: not tracked
     tags: tuple[str, ...]
+    offerable: bool = True  # False: never an implicit product offer (gift cards, samples)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Product:
@@ -34,6 +35,7 @@ class Product:
             doc["price"],
             doc.get("stock"),
             tuple(doc.get("tags", [])),
+            doc.get("offerable", True),
         )
 
 
@@ -85,6 +87,7 @@ def check_products(raw: Sequence[Mapping[str, Any]]) -> list[Product]:
                 float(price),
                 stock,
                 tuple(tags),
+                item.get("offerable") is not False,
             )
         )
     return products
@@ -103,6 +106,7 @@ async def upsert_products(
                 "price": p.price,
                 "stock": p.stock,
                 "tags": list(p.tags),
+                "offerable": p.offerable,
                 "updated_at": now,
             }
             for p in products

@@ -134,6 +134,7 @@ class Product:
     price: float
     stock: int | None
     tags: list[str]
+    offerable: bool
 
 
 @strawberry.type(description="People who bought the antecedent also bought the consequent.")

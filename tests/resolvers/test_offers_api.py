@@ -257,3 +257,20 @@ async def test_someone_who_only_browsed_gets_what_similar_viewers_also_viewed(qu
         lamp["reason"] == "73% of the 11 people who viewed TENT-2P also viewed LAMP-1."
     )  # 8 of 10
     assert lamp["evidence"]["source"] == "view-similarity"
+
+
+async def test_a_product_marked_not_offerable_is_never_offered(quiet: Deps) -> None:
+    lea = await lea_after_baskets(quiet)
+    gift = {
+        "sku": "GIFT-50",
+        "name": "Gift card",
+        "category": "camping",
+        "price": 50.0,
+        "offerable": False,
+    }
+    stored, errors = await execute(quiet, operation("UpsertProducts"), products=[gift])
+    assert errors == []
+    assert stored["upsertProducts"][0]["offerable"] is False
+    offered = await offers_for(quiet, lea, limit=20, explain=True)
+    assert "product:GIFT-50" not in {o["offer"]["id"] for o in offered}
+    assert "product:LAMP-1" in {o["offer"]["id"] for o in offered}  # same category, offerable
