@@ -1,6 +1,6 @@
 """How long one person's next-best-offers take, against one GraphQL round trip.
 
-A catalogue of 2,000 products in 40 categories, 20,000 synthetic customers with a few
+A catalogue of 2,000 products in 40 categories, 10,000 synthetic customers with a few
 baskets each (bundles of related products, so rules exist), the co-purchase rules mined,
 consent given. Then for 200 customers picked at random: the offer computation alone
 (``next_best_offers``), the whole ``NextBestOffers`` GraphQL operation, and the simplest
@@ -95,7 +95,7 @@ async def main() -> None:
         rng = random.Random(9)
         for start in range(0, 2000, 1000):
             await upsert_products(stores, catalogue()[start : start + 1000], NOW)
-        events = orders(20_000, rng)
+        events = orders(10_000, rng)
         people: dict[str, str] = {}
         for start in tqdm(range(0, len(events), 1000), desc="tracking baskets"):
             batch = events[start : start + 1000]

@@ -32,10 +32,12 @@ class Profile:
 
 async def find_person(stores: Stores, person_id: str) -> Profile | None:
     """The live person behind ``person_id``, following merges; None when it never existed."""
-    root = (await stores.persons.roots([person_id]))[person_id]
-    doc = await stores.persons.get(root)
+    doc = await stores.persons.get(person_id)
+    if doc is not None and doc.get("merged_into"):  # an absorbed id: find the survivor
+        doc = await stores.persons.get((await stores.persons.roots([person_id]))[person_id])
     if doc is None:
         return None
+    root = doc["_id"]
     absorbed = await stores.persons.absorbed_into(root)
     return Profile(
         id=root,

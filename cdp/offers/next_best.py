@@ -1,4 +1,4 @@
-"""Next-best-offer for one person: gather what is known, make candidates, rank them.
+"""Next-best-offer for one person: read what is known, make candidates, rank them.
 
 Reads only this person's facts plus the rules and products they touch: the profile (kept
 current by each event), their events, segments, consents and responses, the co-purchase
@@ -21,8 +21,9 @@ from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
-from cdp.profiles import Profile, find_person
+from cdp.profiles import find_person
 from cdp.segments.evaluate import EventFacts, Subject, matches
+from cdp.segments.rules import HasIdentifier, conditions
 from cdp.store import Stores
 from cdp.store.database import Document
 
@@ -49,45 +50,74 @@ async def next_best_offers(
     if profile is None:
         raise NotFound(f"no person has the id {person_id}")
     metrics = profile.metrics or {}
-    events = [e for docs in (await stores.events.histories(profile.family)).values() for e in docs]
-    bought = _bought(events)
-    held = (await stores.memberships.of_persons([profile.id])).get(profile.id, {})
+    interests = [i["topic"] for i in metrics.get("interests") or []][:5]
+    histories = await stores.events.histories(profile.family)
+    memberships = await stores.memberships.of_persons([profile.id])
     decisions = await consents_of(stores, profile.family)
-    consented = frozenset(c.value for c in Channel if has_consent(decisions, "marketing", c))
     responses = await stores.offers.responses_of(
         profile.family, now - timedelta(days=max(policy.decline_days, 3650))
     )
-    candidates = await _candidates(stores, profile, metrics, events, bought, set(held), policy, now)
+    explicit = await stores.offers.active()
+    events = [e for docs in histories.values() for e in docs]
+    bought, viewed = _bought(events), _viewed(events)
+    held = set(memberships.get(profile.id, {}))
+    purchase_rules = await stores.products.rules_from(bought, "purchase")
+    view_rules = await stores.products.rules_from(viewed, "view")
+    by_interest = await stores.products.in_categories(interests, INTEREST_PRODUCTS)
+    rules = offers_for([_rule(doc) for doc in purchase_rules], bought)
+    similar = {
+        sku: rule
+        for sku, rule in offers_for([_rule(doc) for doc in view_rules], viewed | bought).items()
+        if sku not in rules
+    }
+    wished = list(metrics.get("wishlist") or [])
+    carted = _last_sku(events, "add_to_cart", now - timedelta(days=30))
+    compared = _compared(events, bought, now)
+    skus = (
+        set(rules)
+        | set(similar)
+        | set(wished)
+        | {s for s in (carted, compared) if s}
+        | {p["_id"] for p in by_interest}
+    )
+    found = await stores.products.get_many(skus)
+    products = {sku: doc for sku, doc in found.items() if doc.get("offerable", True)}
+    candidates = _product_candidates(rules, similar, by_interest, products)
+    candidates += [
+        Candidate(
+            Offer.from_document(doc), doc.get("description") or doc["name"], {"source": "offer"}
+        )
+        for doc in explicit
+    ]
+    candidates += _lifecycle(metrics, held, products, wished, carted, compared, policy)
+    segment_key = metrics.get("rfm_segment") or "none"
+    stats = await stores.offers.stats(
+        f"{c.offer.id}|{k}" for c in candidates for k in (segment_key, "*")
+    )
+
+    rules_used = [c.offer.rule for c in candidates if c.offer.rule is not None]
+    types: frozenset[str] = frozenset()  # read only when a rule asks about identifiers
+    if any(isinstance(leaf, HasIdentifier) for rule in rules_used for leaf in conditions(rule)):
+        types = frozenset((await stores.identifiers.counts([profile.id])).get(profile.id, {}))
     subject = Subject(
         profile.traits,
         metrics,
-        frozenset((await stores.identifiers.counts([profile.id])).get(profile.id, {})),
+        types,
         [EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events],
     )
-    shown: dict[str, list[datetime]] = defaultdict(list)
-    declined: dict[str, datetime] = {}
-    for response in responses:
-        if response["response"] == "SHOWN":
-            shown[response["offer_id"]].append(response["at"])
-        elif response["response"] == "DECLINED":
-            declined[response["offer_id"]] = max(
-                response["at"], declined.get(response["offer_id"], response["at"])
-            )
+    consented = frozenset(c.value for c in Channel if has_consent(decisions, "marketing", c))
     facts = Facts(
         segments=frozenset(held),
         bought=frozenset(bought),
         consented_channels=consented,
         preferred_channel=metrics.get("preferred_channel"),
         most_active_hour=metrics.get("most_active_hour"),
-        shown=shown,
-        declined=declined,
+        shown=_shown(responses),
+        declined=_declined(responses),
         rule_matches={
             c.offer.id: matches(c.offer.rule, subject, now) for c in candidates if c.offer.rule
         },
     )
-    segment_key = metrics.get("rfm_segment") or "none"
-    keys = {f"{c.offer.id}|{k}" for c in candidates for k in (segment_key, "*")}
-    stats = await stores.offers.stats(keys)
     seed = policy.exploration_seed
     rng = (
         random.Random(f"{seed}:{profile.id}:{now.date()}") if seed is not None else random.Random()
@@ -106,65 +136,42 @@ async def next_best_offers(
     return OfferAnswer(chosen, suppressed)
 
 
-async def _candidates(
-    stores: Stores,
-    profile: Profile,
-    metrics: Mapping[str, Any],
-    events: Sequence[Document],
-    bought: set[str],
-    segments: set[str],
-    policy: OfferPolicy,
-    now: datetime,
+def _shown(responses: Sequence[Document]) -> dict[str, list[datetime]]:
+    shown: dict[str, list[datetime]] = defaultdict(list)
+    for response in responses:
+        if response["response"] == "SHOWN":
+            shown[response["offer_id"]].append(response["at"])
+    return shown
+
+
+def _declined(responses: Sequence[Document]) -> dict[str, datetime]:
+    declined: dict[str, datetime] = {}
+    for response in responses:
+        if response["response"] == "DECLINED":
+            offer = response["offer_id"]
+            declined[offer] = max(response["at"], declined.get(offer, response["at"]))
+    return declined
+
+
+def _product_candidates(
+    rules: Mapping[str, CoPurchaseRule],
+    similar: Mapping[str, CoPurchaseRule],
+    by_interest: Sequence[Document],
+    products: Mapping[str, Document],
 ) -> list[Candidate]:
     found: list[Candidate] = []
-    rules = offers_for(
-        [_rule(doc) for doc in await stores.products.rules_from(bought, "purchase")], bought
-    )
-    viewed = _viewed(events)
-    similar = offers_for(
-        [_rule(doc) for doc in await stores.products.rules_from(viewed, "view")], viewed | bought
-    )
-    similar = {sku: rule for sku, rule in similar.items() if sku not in rules}
-    wished = list(metrics.get("wishlist") or [])
-    carted = _last_sku(events, "add_to_cart", now - timedelta(days=30))
-    compared = _compared(events, bought, now)
-    interests = [i["topic"] for i in metrics.get("interests") or []][:5]
-    by_interest = await stores.products.in_categories(interests, INTEREST_PRODUCTS)
-    skus = (
-        set(rules)
-        | set(similar)
-        | set(wished)
-        | {s for s in (carted, compared) if s}
-        | {p["_id"] for p in by_interest}
-    )
-    products = {
-        sku: doc
-        for sku, doc in (await stores.products.get_many(skus)).items()
-        if doc.get("offerable", True)
-    }
-
-    for sku, rule in rules.items():
-        if sku in products:
-            p = products[sku]
-            found.append(
-                Candidate(
-                    product_offer(sku, p["name"], p["price"]),
-                    f"{rule.sentence()}.",
-                    {"source": "co-purchase", **_rule_evidence(rule)},
-                    p["name"],
+    for source, triggered in (("co-purchase", rules), ("view-similarity", similar)):
+        for sku, rule in triggered.items():
+            if sku in products:
+                p = products[sku]
+                found.append(
+                    Candidate(
+                        product_offer(sku, p["name"], p["price"]),
+                        f"{rule.sentence()}.",
+                        {"source": source, **_rule_evidence(rule)},
+                        p["name"],
+                    )
                 )
-            )
-    for sku, rule in similar.items():
-        if sku in products:
-            p = products[sku]
-            found.append(
-                Candidate(
-                    product_offer(sku, p["name"], p["price"]),
-                    f"{rule.sentence()}.",
-                    {"source": "view-similarity", **_rule_evidence(rule)},
-                    p["name"],
-                )
-            )
     for p in by_interest:
         if p["_id"] in products and p["_id"] not in rules and p["_id"] not in similar:
             found.append(
@@ -175,13 +182,6 @@ async def _candidates(
                     p["name"],
                 )
             )
-    found += [
-        Candidate(
-            Offer.from_document(doc), doc.get("description") or doc["name"], {"source": "offer"}
-        )
-        for doc in await stores.offers.active()
-    ]
-    found += _lifecycle(metrics, segments, products, wished, carted, compared, policy)
     return found
 
 
