@@ -25,9 +25,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# All benchmarks take about 45 minutes; run one with `.venv/bin/python -m bench.<name>`.
 bench: $(STAMP)
 	$(BIN)/python -m bench.track_throughput
 	$(BIN)/python -m bench.bulk_stitching
+	$(BIN)/python -m bench.offer_evaluation
+	$(BIN)/python -m bench.offer_latency
+	$(BIN)/python -m bench.segment_refresh
+	$(BIN)/python -m bench.bulk_recompute
 
 schema: $(STAMP)
 	$(BIN)/cdp schema > schema/schema.graphql
