@@ -28,7 +28,7 @@ from cdp.segments.definitions import (
     interest_segment,
 )
 from cdp.segments.evaluate import EventFacts, Subject, matches
-from cdp.segments.rules import rule_to_data
+from cdp.segments.rules import HasIdentifier, conditions, rule_to_data
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
@@ -52,9 +52,11 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
     histories = await stores.events.histories(root_of)
     decisions = await stores.consents.of_persons(root_of)
-    types = await stores.identifiers.counts(root_of)
     models = await load_base_models(stores)
     segments = [s for s in await all_segments(stores) if s.kind is not SegmentKind.INTEREST]
+    # Identifier types are read only when some rule asks about them (none built in does).
+    asks = any(isinstance(c, HasIdentifier) for s in segments for c in conditions(s.rule))
+    types = await stores.identifiers.counts(root_of) if asks else {}
     held = await stores.memberships.of_persons(live)
 
     by_root: dict[str, list[Document]] = defaultdict(list)

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.corrections import merge_manually, unlink_identifier
 from cdp.ingest import IngestLimits, track
+from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
 from identity import IdentityRules
@@ -182,3 +183,15 @@ async def test_manual_merge_and_unlink_recompute_every_part(
         assert doc is not None
         orders[pid] = doc["metrics"]["orders"]
     assert sum(orders.values()) == 2  # the store order went with its own part, or stayed
+
+
+async def test_a_rule_on_identifier_types_is_kept_current_by_events(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    segment = await create_segment(
+        stores, "On Twitter", "", {"identifier": {"type": "twitter"}}, NOW
+    )
+    follow = event("social_follow", "TWITTER", [*MAYA, ("twitter", "maya_ok")], at=at(1))
+    await track(stores, [follow], limits, now=NOW)
+    maya = await person(db, "maya.okafor@example.com")
+    assert segment.id in await segments_of(db, maya["_id"])
