@@ -21,7 +21,7 @@ from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
-from cdp.profiles import find_person
+from cdp.profiles import Profile, find_person
 from cdp.segments.evaluate import EventFacts, Subject, matches
 from cdp.segments.rules import HasIdentifier, conditions
 from cdp.store import Stores
@@ -39,16 +39,17 @@ class OfferAnswer:
 
 async def next_best_offers(
     stores: Stores,
-    person_id: str,
+    person: str | Profile,
     *,
     limit: int,
     channel: Channel | None,
     policy: OfferPolicy,
     now: datetime,
 ) -> OfferAnswer:
-    profile = await find_person(stores, person_id)
+    """Offers for a person given by id, or already loaded (the GraphQL field has it)."""
+    profile = person if isinstance(person, Profile) else await find_person(stores, person)
     if profile is None:
-        raise NotFound(f"no person has the id {person_id}")
+        raise NotFound(f"no person has the id {person}")
     metrics = profile.metrics or {}
     interests = [i["topic"] for i in metrics.get("interests") or []][:5]
     histories = await stores.events.histories(profile.family)
@@ -61,8 +62,9 @@ async def next_best_offers(
     events = [e for docs in histories.values() for e in docs]
     bought, viewed = _bought(events), _viewed(events)
     held = set(memberships.get(profile.id, {}))
-    purchase_rules = await stores.products.rules_from(bought, "purchase")
-    view_rules = await stores.products.rules_from(viewed, "view")
+    touched = await stores.products.rules_from(bought | viewed)  # both kinds in one read
+    purchase_rules = [d for d in touched if d.get("source", "purchase") == "purchase"]
+    view_rules = [d for d in touched if d.get("source") == "view"]
     by_interest = await stores.products.in_categories(interests, INTEREST_PRODUCTS)
     rules = offers_for([_rule(doc) for doc in purchase_rules], bought)
     similar = {

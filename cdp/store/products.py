@@ -41,13 +41,14 @@ class ProductStore:
             await self._rules.insert_many(list(rules[start : start + 1000]), ordered=False)
         await self._rules.delete_many({"source": source, "generation": {"$ne": generation}})
 
-    async def rules_from(self, skus: Iterable[str], source: str) -> list[Document]:
-        """Rules whose left side holds one of these skus (the caller checks the rest)."""
-        found: list[Document] = []
+    async def rules_from(self, skus: Iterable[str]) -> list[Document]:
+        """Rules of both kinds whose left side holds one of these skus (the caller checks
+        the rest and tells the kinds apart by ``source``)."""
+        found: dict[str, Document] = {}
         for chunk in chunked(skus):
-            query = {"antecedent": {"$in": chunk}, "source": source}
-            found += await self._rules.find(query).to_list()
-        return found
+            async for doc in self._rules.find({"antecedent": {"$in": chunk}}):
+                found[doc["_id"]] = doc
+        return list(found.values())
 
     async def rules_page(self, min_lift: float, after: int, first: int) -> list[Document]:
         """Purchase rules by rank (strongest lift first)."""

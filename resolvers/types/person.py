@@ -96,7 +96,7 @@ class Person:
             raise BadUserInput("limit: 1 to 50 offers")
         answer = await next_best_offers(
             info.context.deps.stores,
-            self.profile.id,
+            self.profile,
             limit=limit,
             channel=channel,
             policy=info.context.deps.offers,
