@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from cdp.consent import Consent
 from cdp.metrics.base import CLV_TIERS_MODEL, RFM_MODEL, load_base_models
 from cdp.metrics.rfm import Boundaries, boundaries
 from cdp.metrics.summary import BaseModels, ClvTiers, rfm_fields
@@ -33,7 +31,7 @@ from cdp.offers.policy import OfferPolicy
 from cdp.segments.catalogue import all_segments
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentKind, interest_segment
 from cdp.segments.manage import evaluate_on_base
-from cdp.segments.refresh import evaluate_person, interest_document
+from cdp.segments.refresh import evaluate_person, family_facts, interest_document
 from cdp.store import Stores
 from cdp.store.database import Document
 
@@ -91,8 +89,9 @@ async def recompute_all(
         progress("rfm and clv tiers", start + len(chunk), len(customers))
 
     entered = left = 0
-    segments = [s for s in await all_segments(stores) if s.kind is not SegmentKind.INTEREST]
-    known_topics = {s.id for s in await all_segments(stores) if s.kind is SegmentKind.INTEREST}
+    defined = await all_segments(stores)
+    segments = [s for s in defined if s.kind is not SegmentKind.INTEREST]
+    known_topics = {s.id for s in defined if s.kind is SegmentKind.INTEREST}
     topics = sorted(str(t) for t in await stores.persons.distinct_metric("interest_topics"))
     await stores.segments.add_interests(interest_document(t, now) for t in topics)
     every = segments + [
@@ -119,22 +118,19 @@ async def recompute_all(
 async def _metrics_of_page(
     stores: Stores, page: list[Document], models: BaseModels, now: datetime
 ) -> list[_Customer]:
-    ids = [doc["_id"] for doc in page]
-    families = await stores.persons.absorbed_into_each(ids)
-    root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
-    events: dict[str, list[Document]] = defaultdict(list)
-    for member, docs in (await stores.events.histories(root_of)).items():
-        events[root_of[member]] += docs
-    consents: dict[str, list[Consent]] = defaultdict(list)
-    for decision in await stores.consents.of_persons(root_of):
-        consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
+    facts = await family_facts(stores, [doc["_id"] for doc in page], with_types=False)
     metrics: dict[str, dict[str, Any]] = {}
     found: list[_Customer] = []
     for doc in page:
         pid = doc["_id"]
-        history = sorted(events[pid], key=lambda e: (e["timestamp"], e["_id"]))
         values, _ = evaluate_person(
-            doc.get("traits", {}), history, consents[pid], frozenset(), models, [], now
+            doc.get("traits", {}),
+            facts.events[pid],
+            facts.consents[pid],
+            frozenset(),
+            models,
+            [],
+            now,
         )
         metrics[pid] = values
         if values["days_since_last_order"] is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,35 +49,21 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     live = {pid: doc for pid, doc in docs.items() if not doc.get("merged_into")}
     if not live:
         return
-    families = await stores.persons.absorbed_into_each(sorted(live))
-    root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
-    histories = await stores.events.histories(root_of)
-    decisions = await stores.consents.of_persons(root_of)
     models = await load_base_models(stores)
     segments = [s for s in await all_segments(stores) if s.kind is not SegmentKind.INTEREST]
     # Identifier types are read only when some rule asks about them (none built in does).
     asks = any(isinstance(c, HasIdentifier) for s in segments for c in conditions(s.rule))
-    types = await stores.identifiers.counts(root_of) if asks else {}
+    facts = await family_facts(stores, live, with_types=asks)
     held = await stores.memberships.of_persons(live)
-
-    by_root: dict[str, list[Document]] = defaultdict(list)
-    for member, events in histories.items():
-        by_root[root_of[member]] += events
-    consents: dict[str, list[Consent]] = defaultdict(list)
-    for decision in decisions:
-        consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
-    held_types: dict[str, set[str]] = defaultdict(set)
-    for member, counts in types.items():
-        held_types[root_of[member]].update(counts)
 
     metrics: dict[str, dict[str, Any]] = {}
     wanted: dict[str, set[str]] = {}
     for root, doc in live.items():
         metrics[root], wanted[root] = evaluate_person(
             doc.get("traits", {}),
-            sorted(by_root[root], key=lambda e: (e["timestamp"], e["_id"])),
-            consents[root],
-            frozenset(held_types[root]),
+            facts.events[root],
+            facts.consents[root],
+            frozenset(facts.types[root]),
             models,
             segments,
             now,
@@ -90,6 +77,35 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     ]
     if merged_meanwhile:
         await stores.memberships.delete_of_persons(merged_meanwhile)
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyFacts:
+    """What the metrics and rules read of each live person, their whole family merged."""
+
+    events: dict[str, list[Document]]  # oldest first
+    consents: dict[str, list[Consent]]
+    types: dict[str, set[str]]  # empty unless asked for
+
+
+async def family_facts(stores: Stores, roots: Iterable[str], *, with_types: bool) -> FamilyFacts:
+    """Events, consent decisions and (when asked) identifier types of live persons and
+    everyone merged into them, a few reads for all of them at once."""
+    families = await stores.persons.absorbed_into_each(sorted(roots))
+    root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
+    events: dict[str, list[Document]] = defaultdict(list)
+    for member, docs in (await stores.events.histories(root_of)).items():
+        events[root_of[member]] += docs
+    for docs in events.values():
+        docs.sort(key=lambda e: (e["timestamp"], e["_id"]))
+    consents: dict[str, list[Consent]] = defaultdict(list)
+    for decision in await stores.consents.of_persons(root_of):
+        consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
+    types: dict[str, set[str]] = defaultdict(set)
+    if with_types:
+        for member, counts in (await stores.identifiers.counts(root_of)).items():
+            types[root_of[member]].update(counts)
+    return FamilyFacts(events, consents, types)
 
 
 def evaluate_person(
