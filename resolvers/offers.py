@@ -19,6 +19,7 @@ from resolvers.context import Info
 from resolvers.segments import SegmentRuleInput, rule_data
 from resolvers.types.enums import Channel
 from resolvers.types.event import PageInfo
+from resolvers.types.fields import pick
 from resolvers.types.offer import CoPurchaseRule, OfferType, Product
 
 
@@ -158,18 +159,7 @@ class OfferMutation:
             for p in products
         ]
         stored = await upsert_products(info.context.deps.stores, raw, utc_now())
-        return [
-            Product(
-                sku=p.sku,
-                name=p.name,
-                category=p.category,
-                price=p.price,
-                stock=p.stock,
-                tags=list(p.tags),
-                offerable=p.offerable,
-            )
-            for p in stored
-        ]
+        return [pick(Product, p) for p in stored]
 
     @strawberry.mutation
     async def create_offer(self, info: Info, input: OfferInput) -> OfferType:
@@ -218,12 +208,4 @@ class OfferMutation:
             policy.min_confidence if min_confidence is None else min_confidence,
             utc_now(),
         )
-        return OfferModelReport(
-            baskets=report.baskets,
-            rules=report.rules,
-            viewers=report.viewers,
-            view_rules=report.view_rules,
-            min_support_count=report.min_support_count,
-            min_confidence=report.min_confidence,
-            seconds=report.seconds,
-        )
+        return pick(OfferModelReport, report)

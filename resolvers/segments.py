@@ -14,6 +14,7 @@ from cdp.segments.manage import create_segment, delete_segment, update_segment
 from cdp.segments.recompute import recompute_all
 from cdp.segments.rules import Op
 from resolvers.context import Info
+from resolvers.types.fields import pick
 from resolvers.types.metrics import MetricField
 from resolvers.types.segment import Segment
 
@@ -169,11 +170,4 @@ class SegmentMutation:
     async def recompute_segments(self, info: Info) -> RecomputeReport:
         deps = info.context.deps
         report = await recompute_all(deps.stores, utc_now(), offers=deps.offers)
-        return RecomputeReport(
-            persons=report.persons,
-            customers=report.customers,
-            segments=report.segments,
-            entered=report.entered,
-            left=report.left,
-            seconds=report.seconds,
-        )
+        return pick(RecomputeReport, report)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import strawberry
 
 from cdp.metrics.catalogue import METRICS
 from cdp.segments.rules import Op
-
-T = TypeVar("T")
+from resolvers.types.fields import pick
 
 MetricField = strawberry.enum(
     cast(type[enum.Enum], enum.Enum("MetricField", {n.upper(): n.upper() for n in METRICS})),
@@ -24,11 +22,6 @@ strawberry.enum(
     description="How a rule compares: MongoDB semantics (a list matches when one element "
     "does; values of different kinds never compare; NE also matches a missing value).",
 )
-
-
-def _pick(cls: type[T], doc: dict[str, Any]) -> T:
-    """Build a metrics type from the stored document's fields of the same names."""
-    return cls(**{f.name: doc.get(f.name) for f in dataclasses.fields(cls)})  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -147,12 +140,12 @@ class PersonMetrics:
             )
         return cls(
             computed_at=doc["computed_at"],
-            purchases=_pick(PurchaseMetrics, doc),
-            engagement=_pick(EngagementMetrics, doc),
+            purchases=pick(PurchaseMetrics, doc),
+            engagement=pick(EngagementMetrics, doc),
             rfm=rfm,
             clv=clv,
             interests=[Interest(topic=i["topic"], weight=i["weight"]) for i in doc["interests"]],
-            technographic=_pick(Technographic, doc),
-            shopping=_pick(ShoppingState, doc),
-            demographic=_pick(Demographic, doc),
+            technographic=pick(Technographic, doc),
+            shopping=pick(ShoppingState, doc),
+            demographic=pick(Demographic, doc),
         )

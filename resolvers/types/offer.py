@@ -12,6 +12,7 @@ from cdp.offers.definitions import Offer, OfferKind
 from cdp.offers.ranking import Candidate, Recommendation, Suppressed
 from cdp.offers.responses import OfferResponse
 from cdp.segments.rules import rule_to_data
+from resolvers.types.fields import pick
 
 strawberry.enum(OfferKind, description="What is offered.")
 strawberry.enum(OfferResponse, description="What the person did with an offer.")
@@ -149,12 +150,4 @@ class CoPurchaseRule:
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> CoPurchaseRule:
-        return cls(
-            antecedent=doc["antecedent"],
-            consequent=doc["consequent"],
-            count=doc["count"],
-            antecedent_count=doc["antecedent_count"],
-            support=doc["support"],
-            confidence=doc["confidence"],
-            lift=doc["lift"],
-        )
+        return pick(cls, doc)
