@@ -20,6 +20,7 @@ from cdp.metrics.interests import MIN_WEIGHT, interests
 from cdp.metrics.profile import Interaction, engagement_metrics, purchase_metrics
 from cdp.metrics.rfm import Boundaries, score
 from cdp.metrics.technographic import demographic, shopping, technographic
+from cdp.metrics.trail import trail
 
 CLV_TIERS = ("high", "medium", "low")
 
@@ -74,6 +75,8 @@ def summarise_person(
     cart = shopping(history, now)
     doc.update(cart_abandoned=cart.cart_abandoned, wishlist=cart.wishlist)
     doc["wishlist_size"] = len(cart.wishlist)
+    doc["trail"] = trail(history, now).to_document()
+    doc["marketing_channels"] = sorted(consented_channels)
     doc.update(asdict(demographic(traits, now.date())))
     doc["computed_at"] = now
     return doc

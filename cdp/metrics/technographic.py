@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cdp.metrics.profile import Interaction
+from cdp.metrics.trail import bought_skus, clean_sku
 
 MOBILE_DEVICES = frozenset({"mobile", "phone", "smartphone", "tablet"})
 CART_GRACE = timedelta(hours=24)  # a cart left this long without a purchase is abandoned
@@ -76,12 +77,12 @@ def shopping(history: Sequence[Interaction], now: datetime) -> Shopping:
     )
     wished: dict[str, datetime] = {}
     for event in sorted(history, key=lambda e: e.timestamp):
-        if event.type == "wishlist_add" and (sku := _sku(event.properties.get("sku"))):
+        if event.type == "wishlist_add" and (sku := clean_sku(event.properties.get("sku"))):
             wished[sku] = event.timestamp
-        elif event.type == "wishlist_remove" and (sku := _sku(event.properties.get("sku"))):
+        elif event.type == "wishlist_remove" and (sku := clean_sku(event.properties.get("sku"))):
             wished.pop(sku, None)
         elif event.type == "purchase":
-            for sku in _bought_skus(event.properties):
+            for sku in bought_skus(event.properties):
                 wished.pop(sku, None)
     return Shopping(cart_abandoned=abandoned, wishlist=sorted(wished))
 
@@ -113,17 +114,6 @@ def _days_to_anniversary(birthday: date, today: date) -> int:
         if next_one >= today:
             return (next_one - today).days
     raise AssertionError("unreachable: next year always has the anniversary")
-
-
-def _bought_skus(properties: Mapping[str, Any]) -> list[str]:
-    items = properties.get("items")
-    if not isinstance(items, list):
-        return []
-    return [sku for item in items if isinstance(item, dict) and (sku := _sku(item.get("sku")))]
-
-
-def _sku(value: object) -> str | None:
-    return value.strip()[:128] if isinstance(value, str) and value.strip() else None
 
 
 def _text(value: object) -> str | None:
