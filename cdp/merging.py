@@ -103,6 +103,7 @@ async def _move(stores: Stores, tombstone: Document, root: str) -> None:
     await stores.persons.take_traits(tombstone, root)
     await stores.events.repoint(person, root)
     await stores.consents.repoint(person, root)
+    await stores.persons.remember_offer_responses(root, tombstone.get("offer_history") or [])
     await stores.memberships.delete_of_persons([person])  # the survivor's are re-evaluated
     await stores.identifiers.repoint(person, root)
     for child in await stores.persons.unsettled_children([person]):

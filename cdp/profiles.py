@@ -24,6 +24,10 @@ class Profile:
     updated_at: datetime
     merged_from: tuple[str, ...]
     metrics: dict[str, Any] | None = None  # kept current by each event (cdp.segments.refresh)
+    # Segments as of the last evaluation and recent offer responses, kept on the profile
+    # so next-best-offer needs no other read (None: not yet written for this person).
+    segment_ids: tuple[str, ...] | None = None
+    offer_history: tuple[dict[str, Any], ...] | None = None
 
     @property
     def family(self) -> list[str]:
@@ -37,16 +41,7 @@ async def find_person(stores: Stores, person_id: str) -> Profile | None:
         doc = await stores.persons.get((await stores.persons.roots([person_id]))[person_id])
     if doc is None:
         return None
-    root = doc["_id"]
-    absorbed = await stores.persons.absorbed_into(root)
-    return Profile(
-        id=root,
-        traits=doc.get("traits", {}),
-        created_at=doc["created_at"],
-        updated_at=doc["updated_at"],
-        merged_from=tuple(absorbed),
-        metrics=doc.get("metrics"),
-    )
+    return _profile(doc, await stores.persons.absorbed_into(doc["_id"]))
 
 
 async def page_of_persons(
@@ -71,17 +66,21 @@ async def profiles_of(stores: Stores, person_ids: list[str]) -> list[Profile]:
 
 async def _profiles(stores: Stores, docs: list[dict[str, Any]]) -> list[Profile]:
     absorbed = await stores.persons.absorbed_into_each([doc["_id"] for doc in docs])
-    return [
-        Profile(
-            id=doc["_id"],
-            traits=doc.get("traits", {}),
-            created_at=doc["created_at"],
-            updated_at=doc["updated_at"],
-            merged_from=tuple(absorbed[doc["_id"]]),
-            metrics=doc.get("metrics"),
-        )
-        for doc in docs
-    ]
+    return [_profile(doc, absorbed[doc["_id"]]) for doc in docs]
+
+
+def _profile(doc: dict[str, Any], absorbed: list[str]) -> Profile:
+    segments, history = doc.get("segment_ids"), doc.get("offer_history")
+    return Profile(
+        id=doc["_id"],
+        traits=doc.get("traits", {}),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        merged_from=tuple(absorbed),
+        metrics=doc.get("metrics"),
+        segment_ids=tuple(segments) if segments is not None else None,
+        offer_history=tuple(history) if history is not None else None,
+    )
 
 
 async def find_by_identifier(

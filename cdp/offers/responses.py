@@ -4,12 +4,13 @@ and what caps and the decline rule read."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from cdp.errors import NotFound
 from cdp.models import Channel
 from cdp.offers.definitions import LIFECYCLE
-from cdp.profiles import find_person
+from cdp.profiles import Profile, find_person
 from cdp.store import Stores
 
 
@@ -20,6 +21,9 @@ class OfferResponse(enum.Enum):
     DECLINED = "DECLINED"
 
 
+REMEMBERED = frozenset({OfferResponse.SHOWN, OfferResponse.DECLINED})
+
+
 async def record_response(
     stores: Stores,
     person_id: str,
@@ -28,13 +32,19 @@ async def record_response(
     channel: Channel | None,
     now: datetime,
 ) -> str:
-    """Store the response against the live person; returns its id."""
+    """Store the response against the live person; returns its id.
+
+    The log and the counts come first, then the profile's copy: a call cut in between
+    leaves the copy one response short, which the caller's retry makes up for (a shown
+    offer counted twice against its cap errs on the side of contacting less).
+    """
     profile = await find_person(stores, person_id)
     if profile is None:
         raise NotFound(f"no person has the id {person_id}")
     if not await _offer_exists(stores, offer_id):
         raise NotFound(f"offerId: no offer has the id {offer_id}")
     segment = (profile.metrics or {}).get("rfm_segment") or "none"
+    earlier = [] if profile.offer_history is not None else await _logged(stores, profile)
     await stores.offers.record_response(
         {
             "person_id": profile.id,
@@ -45,7 +55,21 @@ async def record_response(
         },
         segment,
     )
+    if response in REMEMBERED:  # what caps and the decline rule read, kept on the profile
+        entry = {"offer_id": offer_id, "response": response.value, "at": now}
+        await stores.persons.remember_offer_responses(profile.id, [*earlier, entry])
     return profile.id
+
+
+async def _logged(stores: Stores, profile: Profile) -> list[dict[str, Any]]:
+    """A profile from before the copy existed starts it from the log (read before this
+    response is logged, so it is not counted twice)."""
+    logged = await stores.offers.responses_of(profile.family, datetime.min.replace(tzinfo=UTC))
+    return [
+        {"offer_id": doc["offer_id"], "response": doc["response"], "at": doc["at"]}
+        for doc in sorted(logged, key=lambda doc: doc["at"])
+        if doc["response"] in {r.value for r in REMEMBERED}
+    ]
 
 
 async def _offer_exists(stores: Stores, offer_id: str) -> bool:

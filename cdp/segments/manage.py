@@ -56,6 +56,7 @@ async def delete_segment(stores: Stores, segment_id: str) -> None:
     await _user_segment(stores, segment_id)
     await stores.segments.delete(segment_id)
     await stores.memberships.delete_segment(segment_id)
+    await stores.persons.leave_segment(segment_id, None)
 
 
 async def evaluate_on_base(
@@ -65,13 +66,17 @@ async def evaluate_on_base(
     members = await stores.persons.matching(member_pipeline(segment.rule, now))
     before = await stores.memberships.of_segment(segment.id)
     people = members | before.keys()
-    return await record_changes(
+    changed = await record_changes(
         stores,
         {p: {segment.id: before[p]} for p in people if p in before},
         {p: ({segment.id} if p in members else set()) for p in people},
         [segment],
         now,
     )
+    # The copy on each profile (what next-best-offer reads) follows the memberships.
+    await stores.persons.join_segment(segment.id, sorted(members - before.keys()))
+    await stores.persons.leave_segment(segment.id, sorted(before.keys() - members))
+    return changed
 
 
 async def _user_segment(stores: Stores, segment_id: str) -> SegmentDefinition:

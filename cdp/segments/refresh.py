@@ -68,7 +68,7 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
             segments,
             now,
         )
-    await stores.persons.set_metrics(metrics)
+    await stores.persons.set_metrics(metrics, wanted)  # segments as decided, for the offers
     await record_changes(stores, {root: held.get(root, {}) for root in live}, wanted, segments, now)
     # A person merged away while this ran must not keep what was just written: the
     # merging call cleans up after its own mark, this check covers a write landing later.

@@ -8,7 +8,7 @@ recent value, so late events and merges cannot overwrite newer facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,8 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document, chunked
+
+OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
 
 
 def _latest_wins(
@@ -42,9 +44,20 @@ class PersonStore:
         self._collection = db["persons"]
 
     async def create(self, person_ids: Iterable[str], now: datetime) -> None:
-        """Insert new persons; their ids are fresh, so a plain insert cannot collide."""
+        """Insert new persons; their ids are fresh, so a plain insert cannot collide.
+
+        ``offer_history`` starts empty: a profile without it predates the copy, and its
+        readers go to ``offer_responses`` instead.
+        """
         documents = [
-            {"_id": pid, "created_at": now, "updated_at": now, "traits": {}, "trait_times": {}}
+            {
+                "_id": pid,
+                "created_at": now,
+                "updated_at": now,
+                "traits": {},
+                "trait_times": {},
+                "offer_history": [],
+            }
             for pid in person_ids
         ]
         if documents:
@@ -200,10 +213,22 @@ class PersonStore:
     async def live_count(self) -> int:
         return await self._collection.count_documents({"merged_into": None})
 
-    async def set_metrics(self, metrics: Mapping[str, Mapping[str, Any]]) -> None:
-        """Replace each person's metrics document (live persons only)."""
+    async def set_metrics(
+        self,
+        metrics: Mapping[str, Mapping[str, Any]],
+        segments: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """Replace each person's metrics document and, when given, the segments they are
+        in (live persons only)."""
+        segments = segments or {}
         operations = [
-            UpdateOne({"_id": pid, "merged_into": None}, {"$set": {"metrics": dict(values)}})
+            UpdateOne(
+                {"_id": pid, "merged_into": None},
+                {
+                    "$set": {"metrics": dict(values)}
+                    | ({"segment_ids": sorted(segments[pid])} if pid in segments else {})
+                },
+            )
             for pid, values in metrics.items()
         ]
         if operations:
@@ -221,6 +246,33 @@ class PersonStore:
         ]
         if operations:
             await self._collection.bulk_write(operations, ordered=False)
+
+    async def join_segment(self, segment_id: str, person_ids: Iterable[str]) -> None:
+        for chunk in chunked(person_ids):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$addToSet": {"segment_ids": segment_id}}
+            )
+
+    async def leave_segment(self, segment_id: str, person_ids: Iterable[str] | None) -> None:
+        """Take the segment off these persons' lists (``None``: off everyone's)."""
+        if person_ids is None:
+            await self._collection.update_many(
+                {"segment_ids": segment_id}, {"$pull": {"segment_ids": segment_id}}
+            )
+            return
+        for chunk in chunked(person_ids):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$pull": {"segment_ids": segment_id}}
+            )
+
+    async def remember_offer_responses(self, person_id: str, entries: Sequence[Document]) -> None:
+        """Append to the person's recent offer responses (the last :data:`OFFER_HISTORY`
+        are kept; the whole log is the ``offer_responses`` collection)."""
+        if entries:
+            await self._collection.update_one(
+                {"_id": person_id},
+                {"$push": {"offer_history": {"$each": list(entries), "$slice": -OFFER_HISTORY}}},
+            )
 
     async def matching(self, pipeline: list[Document]) -> set[str]:
         """The ids an aggregation over ``persons`` yields (a compiled segment rule)."""

@@ -128,3 +128,35 @@ async def test_deleting_a_segment_removes_its_memberships(
     await delete_segment(stores, segment.id)
     assert await db["memberships"].count_documents({"segment_id": segment.id}) == 0
     assert await stores.segments.get(segment.id) is None
+
+
+async def on_profiles(db: AsyncDatabase[Document], segment_id: str) -> set[str]:
+    """Persons whose profile lists the segment (what next-best-offer reads), by identifier."""
+    found = set()
+    async for doc in db["persons"].find({"segment_ids": segment_id}):
+        query = {"person_id": doc["_id"], "type": {"$in": ["email", "twitter"]}}
+        owner = await db["identifiers"].find_one(query)
+        assert owner is not None
+        found.add(owner["_id"])
+    return found
+
+
+async def test_each_profiles_list_of_segments_follows_the_memberships(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    await seed(stores, limits)
+    segment = await create_segment(stores, "Pricing shoppers", "", PRICING_TWICE, NOW)
+    assert await on_profiles(db, segment.id) == {"email:lena.berg@example.com"}
+
+    on_twitter = {"identifier": {"type": "twitter"}}
+    await update_segment(stores, segment.id, "Pricing shoppers", "", on_twitter, NOW)
+    assert await on_profiles(db, segment.id) == {"twitter:omar_k"}
+
+    await update_segment(stores, segment.id, "Pricing shoppers", "", PRICING_TWICE, NOW)
+    again = view([("twitter", "omar_k")], "/pricing", "2026-06-30T09:00:00Z", "v5")
+    await track(stores, [again], limits, now=NOW)  # the refresh writes the list too
+    both = {"email:lena.berg@example.com", "twitter:omar_k"}
+    assert await on_profiles(db, segment.id) == both == await members(db, segment.id)
+
+    await delete_segment(stores, segment.id)
+    assert await on_profiles(db, segment.id) == set()
