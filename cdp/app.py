@@ -175,7 +175,11 @@ def create_app(settings: Settings) -> Starlette:
         try:
             db = client[settings.db_name]
             await ensure_indexes(db)
-            stores = Stores.on(db)
+            stores = Stores.on(
+                db,
+                catalogue_check_seconds=settings.offer_cache_seconds,
+                stats_seconds=settings.offer_stats_seconds,
+            )
             await _prepare_keys(stores, settings)
             app.state.deps = Deps(
                 stores=stores,

@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     offer_low_stock: int = Field(
         default=5, ge=0, description="Stock below which a wishlist item triggers an alert."
     )
+    offer_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often an instance checks whether another one changed products, "
+        "rules or offers (its own changes are seen at once).",
+    )
+    offer_stats_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long response counts read for offer ranking are reused.",
+    )
     identity_rules: dict[str, RuleSetting] = Field(
         default_factory=dict,
         description="Per-type rule changes as JSON, for example "

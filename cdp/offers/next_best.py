@@ -1,8 +1,12 @@
 """Next-best-offer for one person: read what is known, make candidates, rank them.
 
-Reads only this person's facts plus the rules and products they touch: the profile (kept
-current by each event), their events, segments, consents and responses, the co-purchase
-rules whose left side holds something they bought, and the products involved.
+Made to answer in well under one GraphQL round trip, so it reads almost nothing: the
+person's bought, viewed and carted products, consented channels, segments and recent
+offer responses are on the profile (kept there by each event, segment evaluation and
+response), and the catalogue (products, rules, offers, response counts) comes through
+the in-memory cache of :mod:`cdp.store.catalogue`. The person's events are read only
+when an explicit offer's rule counts events, and identifier types only when one asks
+about them. A profile written before these fields existed is read the long way.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 
 from cdp.consent import consents_of, has_consent
 from cdp.errors import NotFound
+from cdp.metrics.profile import Interaction
+from cdp.metrics.trail import RECENT_VIEW_DAYS, Trail, trail
 from cdp.models import Channel
 from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
@@ -23,18 +29,30 @@ from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
 from cdp.profiles import Profile, find_person
 from cdp.segments.evaluate import EventFacts, Subject, matches
-from cdp.segments.rules import HasIdentifier, conditions
+from cdp.segments.rules import EventCount, HasIdentifier, Rule, conditions
 from cdp.store import Stores
 from cdp.store.database import Document
 
 INTEREST_PRODUCTS = 20  # catalogue products considered per answer from the person's interests
-COMPARE_DAYS = 14
+TOP_INTERESTS = 5
+CART_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
 class OfferAnswer:
     recommendations: list[Recommendation]
     suppressed: list[Suppressed]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """What the offers read of the person, from the profile or, for an old profile,
+    from the collections behind it."""
+
+    trail: Trail
+    consented: frozenset[str]
+    segments: frozenset[str]
+    responses: list[Mapping[str, Any]]
 
 
 async def next_best_offers(
@@ -51,21 +69,16 @@ async def next_best_offers(
     if profile is None:
         raise NotFound(f"no person has the id {person}")
     metrics = profile.metrics or {}
-    interests = [i["topic"] for i in metrics.get("interests") or []][:5]
-    histories = await stores.events.histories(profile.family)
-    memberships = await stores.memberships.of_persons([profile.id])
-    decisions = await consents_of(stores, profile.family)
-    responses = await stores.offers.responses_of(
-        profile.family, now - timedelta(days=max(policy.decline_days, 3650))
-    )
-    explicit = await stores.offers.active()
-    events = [e for docs in histories.values() for e in docs]
-    bought, viewed = _bought(events), _viewed(events)
-    held = set(memberships.get(profile.id, {}))
-    touched = await stores.products.rules_from(bought | viewed)  # both kinds in one read
+    known = await person_facts(stores, profile, policy, now)
+    catalogue = stores.catalogue
+    explicit = await catalogue.active_offers()
+    bought, viewed = set(known.trail.bought), set(known.trail.viewed)
+    touched = await catalogue.rules_from(bought | viewed)  # both kinds in one read
     purchase_rules = [d for d in touched if d.get("source", "purchase") == "purchase"]
     view_rules = [d for d in touched if d.get("source") == "view"]
-    by_interest = await stores.products.in_categories(interests, INTEREST_PRODUCTS)
+    interests = [i["topic"] for i in metrics.get("interests") or []][:TOP_INTERESTS]
+    per_interest = -(-INTEREST_PRODUCTS // len(interests)) if interests else 0
+    by_interest = await catalogue.in_categories(interests, per_interest)
     rules = offers_for([_rule(doc) for doc in purchase_rules], bought)
     similar = {
         sku: rule
@@ -73,8 +86,8 @@ async def next_best_offers(
         if sku not in rules
     }
     wished = list(metrics.get("wishlist") or [])
-    carted = _last_sku(events, "add_to_cart", now - timedelta(days=30))
-    compared = _compared(events, bought, now)
+    carted = _carted(known.trail, now)
+    compared = _compared(known.trail, bought, now)
     skus = (
         set(rules)
         | set(similar)
@@ -82,7 +95,7 @@ async def next_best_offers(
         | {s for s in (carted, compared) if s}
         | {p["_id"] for p in by_interest}
     )
-    found = await stores.products.get_many(skus)
+    found = await catalogue.products(skus)
     products = {sku: doc for sku, doc in found.items() if doc.get("offerable", True)}
     candidates = _product_candidates(rules, similar, by_interest, products)
     candidates += [
@@ -91,34 +104,20 @@ async def next_best_offers(
         )
         for doc in explicit
     ]
-    candidates += _lifecycle(metrics, held, products, wished, carted, compared, policy)
+    candidates += _lifecycle(metrics, known.segments, products, wished, carted, compared, policy)
     segment_key = metrics.get("rfm_segment") or "none"
-    stats = await stores.offers.stats(
+    stats = await catalogue.stats(
         f"{c.offer.id}|{k}" for c in candidates for k in (segment_key, "*")
     )
-
-    rules_used = [c.offer.rule for c in candidates if c.offer.rule is not None]
-    types: frozenset[str] = frozenset()  # read only when a rule asks about identifiers
-    if any(isinstance(leaf, HasIdentifier) for rule in rules_used for leaf in conditions(rule)):
-        types = frozenset((await stores.identifiers.counts([profile.id])).get(profile.id, {}))
-    subject = Subject(
-        profile.traits,
-        metrics,
-        types,
-        [EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events],
-    )
-    consented = frozenset(c.value for c in Channel if has_consent(decisions, "marketing", c))
     facts = Facts(
-        segments=frozenset(held),
+        segments=known.segments,
         bought=frozenset(bought),
-        consented_channels=consented,
+        consented_channels=known.consented,
         preferred_channel=metrics.get("preferred_channel"),
         most_active_hour=metrics.get("most_active_hour"),
-        shown=_shown(responses),
-        declined=_declined(responses),
-        rule_matches={
-            c.offer.id: matches(c.offer.rule, subject, now) for c in candidates if c.offer.rule
-        },
+        shown=_shown(known.responses),
+        declined=_declined(known.responses),
+        rule_matches=await _rule_matches(stores, profile, candidates, now),
     )
     seed = policy.exploration_seed
     rng = (
@@ -138,7 +137,65 @@ async def next_best_offers(
     return OfferAnswer(chosen, suppressed)
 
 
-def _shown(responses: Sequence[Document]) -> dict[str, list[datetime]]:
+async def person_facts(
+    stores: Stores, profile: Profile, policy: OfferPolicy, now: datetime
+) -> PersonFacts:
+    """The person's side of the answer: no read for a profile the refresh has written."""
+    metrics = profile.metrics or {}
+    if "trail" in metrics and "marketing_channels" in metrics:
+        found = Trail.from_document(metrics["trail"])
+        consented = frozenset(metrics["marketing_channels"])
+    else:
+        events = await _own_events(stores, profile)
+        history = [
+            Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {})
+            for e in events
+        ]
+        found = trail(history, now)
+        decisions = await consents_of(stores, profile.family)
+        consented = frozenset(c.value for c in Channel if has_consent(decisions, "marketing", c))
+    if profile.segment_ids is not None:
+        segments = frozenset(profile.segment_ids)
+    else:
+        segments = frozenset(
+            (await stores.memberships.of_persons([profile.id])).get(profile.id, {})
+        )
+    if profile.offer_history is not None:
+        responses: list[Mapping[str, Any]] = list(profile.offer_history)
+    else:
+        since = now - timedelta(days=max(policy.decline_days, 3650))
+        responses = list(await stores.offers.responses_of(profile.family, since))
+    return PersonFacts(found, consented, segments, responses)
+
+
+async def _rule_matches(
+    stores: Stores, profile: Profile, candidates: Sequence[Candidate], now: datetime
+) -> dict[str, bool]:
+    """Whether each explicit offer's eligibility rule holds; events and identifier types
+    are read only when a rule asks about them."""
+    rules: dict[str, Rule] = {c.offer.id: c.offer.rule for c in candidates if c.offer.rule}
+    if not rules:
+        return {}
+    leaves = [leaf for rule in rules.values() for leaf in conditions(rule)]
+    types: frozenset[str] = frozenset()
+    if any(isinstance(leaf, HasIdentifier) for leaf in leaves):
+        types = frozenset((await stores.identifiers.counts([profile.id])).get(profile.id, {}))
+    events: list[EventFacts] = []
+    if any(isinstance(leaf, EventCount) for leaf in leaves):
+        events = [
+            EventFacts(e["type"], e["timestamp"], e.get("properties") or {})
+            for e in await _own_events(stores, profile)
+        ]
+    subject = Subject(profile.traits, profile.metrics or {}, types, events)
+    return {offer: matches(rule, subject, now) for offer, rule in rules.items()}
+
+
+async def _own_events(stores: Stores, profile: Profile) -> list[Document]:
+    histories = await stores.events.histories(profile.family)
+    return [e for docs in histories.values() for e in docs]
+
+
+def _shown(responses: Sequence[Mapping[str, Any]]) -> dict[str, list[datetime]]:
     shown: dict[str, list[datetime]] = defaultdict(list)
     for response in responses:
         if response["response"] == "SHOWN":
@@ -146,7 +203,7 @@ def _shown(responses: Sequence[Document]) -> dict[str, list[datetime]]:
     return shown
 
 
-def _declined(responses: Sequence[Document]) -> dict[str, datetime]:
+def _declined(responses: Sequence[Mapping[str, Any]]) -> dict[str, datetime]:
     declined: dict[str, datetime] = {}
     for response in responses:
         if response["response"] == "DECLINED":
@@ -189,7 +246,7 @@ def _product_candidates(
 
 def _lifecycle(
     metrics: Mapping[str, Any],
-    segments: set[str],
+    segments: frozenset[str],
     products: Mapping[str, Document],
     wished: list[str],
     carted: str | None,
@@ -270,51 +327,20 @@ def _lifecycle(
     return found
 
 
-def _bought(events: Sequence[Document]) -> set[str]:
-    skus: set[str] = set()
-    for event in events:
-        if event["type"] != "purchase":
-            continue
-        items = (event.get("properties") or {}).get("items")
-        if isinstance(items, list):
-            skus.update(
-                i["sku"] for i in items if isinstance(i, dict) and isinstance(i.get("sku"), str)
-            )
-    return skus
+def _carted(found: Trail, now: datetime) -> str | None:
+    """The last sku put in a cart in the last 30 days."""
+    at = found.last_cart_at
+    return found.last_cart_sku if at is not None and at >= now - timedelta(days=CART_DAYS) else None
 
 
-def _viewed(events: Sequence[Document]) -> set[str]:
-    return {
-        e["properties"]["sku"]
-        for e in events
-        if e["type"] == "product_view" and isinstance((e.get("properties") or {}).get("sku"), str)
-    }
-
-
-def _last_sku(events: Sequence[Document], kind: str, since: datetime) -> str | None:
-    found = [
-        (e["timestamp"], e["properties"]["sku"])
-        for e in events
-        if e["type"] == kind
-        and e["timestamp"] >= since
-        and isinstance((e.get("properties") or {}).get("sku"), str)
-    ]
-    return max(found)[1] if found else None
-
-
-def _compared(events: Sequence[Document], bought: set[str], now: datetime) -> str | None:
+def _compared(found: Trail, bought: set[str], now: datetime) -> str | None:
     """The most viewed sku of a category in which 3 or more products were viewed in the
     last 14 days, when nothing of that category was bought since."""
-    since = now - timedelta(days=COMPARE_DAYS)
+    since = now - timedelta(days=RECENT_VIEW_DAYS)
     views: dict[str, Counter[str]] = defaultdict(Counter)
-    for e in events:
-        props = e.get("properties") or {}
-        if (
-            e["type"] == "product_view"
-            and e["timestamp"] >= since
-            and isinstance(props.get("sku"), str)
-        ):
-            views[str(props.get("category") or "")][props["sku"]] += 1
+    for view in found.recent_views:
+        if view.at >= since:
+            views[view.category or ""][view.sku] += 1
     for category, seen in sorted(views.items(), key=lambda kv: -sum(kv[1].values())):
         if category and len(seen) >= 3 and not set(seen) & bought:
             return min(seen, key=lambda sku: (-seen[sku], sku))

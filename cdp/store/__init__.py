@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.store.catalogue import CachedCatalogue, CatalogueVersion
 from cdp.store.config import ConfigStore
 from cdp.store.conflicts import ConflictStore
 from cdp.store.consents import ConsentStore
@@ -44,9 +45,20 @@ class Stores:
     memberships: MembershipStore
     products: ProductStore
     offers: OfferStore
+    catalogue: CachedCatalogue
 
     @classmethod
-    def on(cls, db: AsyncDatabase[Document]) -> Stores:
+    def on(
+        cls,
+        db: AsyncDatabase[Document],
+        *,
+        catalogue_check_seconds: float = 1.0,
+        stats_seconds: float = 30.0,
+    ) -> Stores:
+        """The stores of one database; the catalogue cache freshness is explained in
+        :mod:`cdp.store.catalogue`."""
+        version = CatalogueVersion(db, catalogue_check_seconds)
+        catalogue = CachedCatalogue(db, version, stats_seconds)
         return cls(
             persons=PersonStore(db),
             identifiers=IdentifierStore(db),
@@ -61,8 +73,9 @@ class Stores:
             models=ModelStore(db),
             segments=SegmentStore(db),
             memberships=MembershipStore(db),
-            products=ProductStore(db),
-            offers=OfferStore(db),
+            products=ProductStore(db, version),
+            offers=OfferStore(db, version, catalogue),
+            catalogue=catalogue,
         )
 
 

@@ -11,11 +11,16 @@ from datetime import datetime
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.store.catalogue import CachedCatalogue, CatalogueVersion
 from cdp.store.database import Document, chunked
 
 
 class OfferStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], version: CatalogueVersion, catalogue: CachedCatalogue
+    ) -> None:
+        self._version = version  # bumped after each write to offers, for the cache
+        self._catalogue = catalogue  # drops the counts a response changes
         self._offers = db["offers"]
         self._responses = db["offer_responses"]
         self._stats = db["offer_stats"]
@@ -31,29 +36,31 @@ class OfferStore:
         if existing is not None:
             return False
         await self._offers.insert_one(document)
+        await self._version.bump()
         return True
 
     async def replace(self, document: Document) -> bool:
         result = await self._offers.replace_one({"_id": document["_id"]}, document)
+        await self._version.bump()
         return result.matched_count == 1
 
     async def archive(self, offer_id: str, now: datetime) -> bool:
         result = await self._offers.update_one(
             {"_id": offer_id}, {"$set": {"archived": True, "updated_at": now}}
         )
+        await self._version.bump()
         return result.matched_count == 1
 
     async def record_response(self, response: Document, segment: str) -> None:
         """Store the response, then count it (a retry after a cut counts at most once more)."""
         await self._responses.insert_one({"_id": uuid.uuid4().hex, **response})
         counts = {response["response"].lower(): 1}
+        keys = [f"{response['offer_id']}|{key}" for key in (segment, "*")]
         await self._stats.bulk_write(
-            [
-                UpdateOne({"_id": f"{response['offer_id']}|{key}"}, {"$inc": counts}, upsert=True)
-                for key in (segment, "*")
-            ],
+            [UpdateOne({"_id": key}, {"$inc": counts}, upsert=True) for key in keys],
             ordered=False,
         )
+        self._catalogue.forget_stats(keys)
 
     async def responses_of(self, person_ids: Iterable[str], since: datetime) -> list[Document]:
         found: list[Document] = []
@@ -61,13 +68,6 @@ class OfferStore:
             found += await self._responses.find(
                 {"person_id": {"$in": chunk}, "at": {"$gte": since}}
             ).to_list()
-        return found
-
-    async def stats(self, keys: Iterable[str]) -> dict[str, Document]:
-        found: dict[str, Document] = {}
-        for chunk in chunked(keys):
-            async for doc in self._stats.find({"_id": {"$in": chunk}}):
-                found[doc["_id"]] = doc
         return found
 
     async def delete_responses_of(self, person_ids: Iterable[str]) -> None:

@@ -3,31 +3,17 @@
 from collections.abc import AsyncIterator
 
 import pytest
-from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.deps import Deps
 from cdp.ingest import IngestLimits, track
 from cdp.store import Stores
 from cdp.store.database import Document, connect, ping
+from tests.commands import Commands
 from tests.resolvers.graphql import execute
 from tests.stories import event
 
 PAGE = "{ persons(first: 100) { edges { node { id mergedFrom identifiers { type value } } } } }"
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @pytest.fixture
