@@ -16,12 +16,14 @@ itself costs. These change rarely, so one process keeps what it has read:
 
 An answer that started under one generation never stores what it read into a newer
 one, so a slow reader cannot put back what a writer just replaced. Each part holds at
-most :data:`MAX_ENTRIES` keys, least recently used first out.
+most :data:`MAX_ENTRIES` keys, least recently used first out, except the mined rules,
+which are held whole (see :meth:`CachedCatalogue.rules_from`).
 """
 
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import TypeVar
 
@@ -84,7 +86,7 @@ class CachedCatalogue:
         self._version = version
         self._generation: tuple[int, int | None] | None = None
         self._products: LRUCache[str, Document | None] = LRUCache(MAX_ENTRIES)
-        self._rules: LRUCache[str, list[Document]] = LRUCache(MAX_ENTRIES)
+        self._rules: dict[str, list[Document]] | None = None
         self._categories: LRUCache[tuple[str, int], list[Document]] = LRUCache(MAX_ENTRIES)
         self._offers: list[Document] | None = None
         self._stats: TTLCache[str, Document | None] = TTLCache(
@@ -95,7 +97,7 @@ class CachedCatalogue:
         generation = await self._version.current()
         if generation != self._generation:
             self._products.clear()
-            self._rules.clear()
+            self._rules = None
             self._categories.clear()
             self._offers = None
             self._generation = generation
@@ -114,18 +116,22 @@ class CachedCatalogue:
         return {sku: doc for sku, doc in (known | found).items() if doc is not None}
 
     async def rules_from(self, skus: Iterable[str]) -> list[Document]:
-        """Mined rules of both kinds whose left side holds one of these skus."""
+        """Mined rules of both kinds whose left side holds one of these skus.
+
+        The rules are a model built in bulk, bounded by the mining thresholds (thousands,
+        not millions), so they are loaded whole, indexed by each item of their left side,
+        once per catalogue version: a person's answer then never misses.
+        """
         generation = await self._sync()
-        known, missing = _split(self._rules, skus)
-        found: dict[str, list[Document]] = {sku: [] for sku in missing}
-        for chunk in chunked(sorted(missing)):
-            async for doc in self._rules_collection.find({"antecedent": {"$in": chunk}}):
+        by_item = self._rules
+        if by_item is None:
+            by_item = defaultdict(list)
+            async for doc in self._rules_collection.find({}):
                 for sku in doc["antecedent"]:
-                    if sku in found:
-                        found[sku].append(doc)
-        if generation == self._generation:
-            self._rules.update(found)
-        rules = {doc["_id"]: doc for docs in (known | found).values() for doc in docs}
+                    by_item[sku].append(doc)
+            if generation == self._generation:
+                self._rules = by_item
+        rules = {doc["_id"]: doc for sku in set(skus) for doc in by_item.get(sku, [])}
         return [rules[key] for key in sorted(rules)]
 
     async def in_categories(self, categories: Iterable[str], per_category: int) -> list[Document]:
