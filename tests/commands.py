@@ -6,9 +6,12 @@ from pymongo import monitoring
 class Commands(monitoring.CommandListener):
     def __init__(self) -> None:
         self.names: list[str] = []
+        self.targets: list[str] = []  # "<command> <collection>", for finding out what read
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         self.names.append(event.command_name)
+        target = event.command.get(event.command_name)
+        self.targets.append(f"{event.command_name} {target}")
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
