@@ -9,6 +9,8 @@ left it; it stopped existing). Built-in and interest segments cannot be changed.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,24 +61,45 @@ async def delete_segment(stores: Stores, segment_id: str) -> None:
     await stores.persons.leave_segment(segment_id, None)
 
 
+@dataclass(frozen=True, slots=True)
+class BaseChange:
+    entered: int
+    left: int
+    moved: set[str]  # persons who entered or left
+
+
 async def evaluate_on_base(
-    stores: Stores, segment: SegmentDefinition, now: datetime
-) -> tuple[int, int]:
-    """Bring one segment's memberships in line with its compiled query; (entered, left)."""
+    stores: Stores, segment: SegmentDefinition, now: datetime, *, sync_profiles: bool = True
+) -> BaseChange:
+    """Bring one segment's memberships in line with its compiled query.
+
+    The copy on each profile (what next-best-offer reads) follows, unless the caller
+    evaluates many segments and syncs the moved persons once at the end
+    (:func:`sync_profile_segments`): one write per person instead of one per membership.
+    """
     members = await stores.persons.matching(member_pipeline(segment.rule, now))
     before = await stores.memberships.of_segment(segment.id)
     people = members | before.keys()
-    changed = await record_changes(
+    entered, left = await record_changes(
         stores,
         {p: {segment.id: before[p]} for p in people if p in before},
         {p: ({segment.id} if p in members else set()) for p in people},
         [segment],
         now,
     )
-    # The copy on each profile (what next-best-offer reads) follows the memberships.
-    await stores.persons.join_segment(segment.id, sorted(members - before.keys()))
-    await stores.persons.leave_segment(segment.id, sorted(before.keys() - members))
-    return changed
+    joined, gone = members - before.keys(), before.keys() - members
+    if sync_profiles:
+        await stores.persons.join_segment(segment.id, sorted(joined))
+        await stores.persons.leave_segment(segment.id, sorted(gone))
+    return BaseChange(entered, left, joined | gone)
+
+
+async def sync_profile_segments(stores: Stores, person_ids: Iterable[str]) -> None:
+    """Rewrite these persons' lists of segments from their memberships (a page at a time
+    is the caller's business: this reads and writes them all at once)."""
+    wanted = sorted(person_ids)
+    held = await stores.memberships.of_persons(wanted)
+    await stores.persons.set_segment_ids({p: sorted(held.get(p, {})) for p in wanted})
 
 
 async def _user_segment(stores: Stores, segment_id: str) -> SegmentDefinition:

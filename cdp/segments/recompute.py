@@ -8,7 +8,8 @@ numbers per customer:
 2. refit what depends on the whole base (RFM quintile boundaries, CLV tier cut points),
    store it, and rescore every customer with it;
 3. evaluate every segment with its compiled query next to the data and write who entered
-   and who left, with timeline entries.
+   and who left, with timeline entries; then rewrite the list of segments on the profile
+   of everyone who moved, once per person (what next-best-offer reads).
 
 The CLV model itself is refitted only by ``fitClvModel`` (an analyst chooses its date and
 time unit); this recompute predicts with the stored one.
@@ -30,7 +31,7 @@ from cdp.offers.mining import rebuild_offer_models
 from cdp.offers.policy import OfferPolicy
 from cdp.segments.catalogue import all_segments
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentKind, interest_segment
-from cdp.segments.manage import evaluate_on_base
+from cdp.segments.manage import evaluate_on_base, sync_profile_segments
 from cdp.segments.refresh import evaluate_person, family_facts, interest_document
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -98,10 +99,18 @@ async def recompute_all(
         interest_segment(segment_id[len(INTEREST_PREFIX) :])
         for segment_id in sorted(known_topics | {f"{INTEREST_PREFIX}{t}" for t in topics})
     ]
+    moved: set[str] = set()
     for number, segment in enumerate(every, start=1):
-        came, went = await evaluate_on_base(stores, segment, now)
-        entered, left = entered + came, left + went
+        change = await evaluate_on_base(stores, segment, now, sync_profiles=False)
+        entered, left = entered + change.entered, left + change.left
+        moved |= change.moved
         progress("segments", number, len(every))
+    moved_in_order = sorted(moved)
+    for start in range(0, len(moved_in_order), PAGE):
+        await sync_profile_segments(stores, moved_in_order[start : start + PAGE])
+        progress("segment lists", min(start + PAGE, len(moved_in_order)), len(moved_in_order))
+    if not moved_in_order:
+        progress("segment lists", 0, 0)
     if offers is not None:
         await rebuild_offer_models(stores, offers.min_support_count, offers.min_confidence, now)
         progress("co-purchase rules", 1, 1)

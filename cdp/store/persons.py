@@ -247,6 +247,15 @@ class PersonStore:
         if operations:
             await self._collection.bulk_write(operations, ordered=False)
 
+    async def set_segment_ids(self, segments: Mapping[str, Sequence[str]]) -> None:
+        """Replace each live person's list of segments."""
+        operations = [
+            UpdateOne({"_id": pid, "merged_into": None}, {"$set": {"segment_ids": list(ids)}})
+            for pid, ids in segments.items()
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=False)
+
     async def join_segment(self, segment_id: str, person_ids: Iterable[str]) -> None:
         for chunk in chunked(person_ids):
             await self._collection.update_many(

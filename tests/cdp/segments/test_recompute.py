@@ -62,7 +62,7 @@ async def test_recompute_scores_every_customer_against_fresh_boundaries(
     report = await recompute_all(stores, NOW, lambda stage, done, total: stages.add(stage))
 
     assert (report.persons, report.customers) == (40, 40)
-    assert stages == {"metrics", "rfm and clv tiers", "segments"}
+    assert stages == {"metrics", "rfm and clv tiers", "segments", "segment lists"}
     models = await load_base_models(stores)
     assert models.rfm is not None
     assert models.clv_tiers is not None
@@ -111,3 +111,31 @@ async def test_a_second_recompute_changes_nothing(
     second = await recompute_all(stores, NOW)
     assert first.entered > 0
     assert (second.entered, second.left) == (0, 0)
+
+
+async def lists_and_memberships(
+    db: AsyncDatabase[Document],
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each live person's list of segments on the profile, and from the memberships."""
+    lists = {
+        p["_id"]: sorted(p.get("segment_ids", []))
+        async for p in db["persons"].find({"merged_into": None})
+    }
+    held: dict[str, list[str]] = {person: [] for person in lists}
+    async for doc in db["memberships"].find({}).sort("segment_id", 1):
+        held[doc["person_id"]].append(doc["segment_id"])
+    return lists, held
+
+
+async def test_the_segment_list_on_each_profile_agrees_with_the_memberships_on_both_paths(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    await seed_base(stores, limits, customers=25)
+    lists, held = await lists_and_memberships(db)
+    assert lists == held  # the per-event path
+    await fit_clv_model(stores, NOW, TimeUnit.DAYS, NOW)
+    report = await recompute_all(stores, NOW)
+    assert report.entered > 0  # CLV tiers appeared: the bulk path moved people
+    lists, held = await lists_and_memberships(db)
+    assert lists == held
+    assert sum(len(ids) for ids in lists.values()) > 25
