@@ -43,15 +43,21 @@ async def seed(stores: Stores, limits: IngestLimits) -> None:
     )
 
 
-async def members(db: AsyncDatabase[Document], segment_id: str) -> set[str]:
-    """Members named by their email or twitter identifier."""
+async def named(db: AsyncDatabase[Document], person_ids: list[str]) -> set[str]:
+    """Persons named by their email or twitter identifier."""
     found = set()
-    async for doc in db["memberships"].find({"segment_id": segment_id}):
-        query = {"person_id": doc["person_id"], "type": {"$in": ["email", "twitter"]}}
+    for person in person_ids:
+        query = {"person_id": person, "type": {"$in": ["email", "twitter"]}}
         owner = await db["identifiers"].find_one(query)
         assert owner is not None
         found.add(owner["_id"])
     return found
+
+
+async def members(db: AsyncDatabase[Document], segment_id: str) -> set[str]:
+    """Members, by identifier."""
+    cursor = db["memberships"].find({"segment_id": segment_id})
+    return await named(db, [doc["person_id"] async for doc in cursor])
 
 
 async def test_a_new_segment_has_its_members_before_the_call_returns(
@@ -132,13 +138,9 @@ async def test_deleting_a_segment_removes_its_memberships(
 
 async def on_profiles(db: AsyncDatabase[Document], segment_id: str) -> set[str]:
     """Persons whose profile lists the segment (what next-best-offer reads), by identifier."""
-    found = set()
-    async for doc in db["persons"].find({"segment_ids": segment_id}):
-        query = {"person_id": doc["_id"], "type": {"$in": ["email", "twitter"]}}
-        owner = await db["identifiers"].find_one(query)
-        assert owner is not None
-        found.add(owner["_id"])
-    return found
+    return await named(
+        db, [doc["_id"] async for doc in db["persons"].find({"segment_ids": segment_id})]
+    )
 
 
 async def test_each_profiles_list_of_segments_follows_the_memberships(
