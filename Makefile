@@ -25,7 +25,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# All benchmarks take about 45 minutes; run one with `.venv/bin/python -m bench.<name>`.
+# All benchmarks take about 50 minutes; run one with `.venv/bin/python -m bench.<name>`.
 bench: $(STAMP)
 	$(BIN)/python -m bench.track_throughput
 	$(BIN)/python -m bench.bulk_stitching
