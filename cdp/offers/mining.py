@@ -1,10 +1,12 @@
 """Rebuilding the co-purchase rules from every basket, and the view-similarity rules from
 the products each person viewed (``rebuildOfferModels``): the second kind covers people
-who have not bought yet."""
+who have not bought yet. Each product's number of baskets is stored with it too, so the
+products offered from a person's interest categories are the best sellers."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +39,7 @@ async def rebuild_offer_models(
     generation = now.strftime("%Y%m%d%H%M%S%f")
     baskets = await stores.events.baskets()
     rules = mine_rules(baskets, min_support_count, min_confidence)
+    await stores.products.set_sales(Counter(sku for basket in baskets for sku in set(basket)))
     await _store(stores, "purchase", generation, rules)
     viewers = await stores.events.view_sets()
     view_rules = mine_rules(viewers, min_support_count, min_confidence, source="view")

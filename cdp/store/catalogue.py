@@ -135,14 +135,16 @@ class CachedCatalogue:
         return [rules[key] for key in sorted(rules)]
 
     async def in_categories(self, categories: Iterable[str], per_category: int) -> list[Document]:
-        """Up to ``per_category`` products of each category (by sku), in the order asked."""
+        """Up to ``per_category`` products of each category, best sellers first (baskets at
+        the last mining, then sku), categories in the order asked."""
         generation = await self._sync()
         keys = [(category, per_category) for category in dict.fromkeys(categories)]
         known, missing = _split(self._categories, keys)
         found: dict[tuple[str, int], list[Document]] = {}
         for key in missing:
             cursor = self._products_collection.find({"category": key[0]})
-            found[key] = await cursor.sort("_id", 1).limit(per_category).to_list()
+            best_first = cursor.sort([("baskets", -1), ("_id", 1)])
+            found[key] = await best_first.limit(per_category).to_list()
         if generation == self._generation:
             self._categories.update(found)
         every = known | found

@@ -93,7 +93,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["offer_rules"].create_index([("antecedent", ASCENDING)])
     await db["offer_responses"].create_index([("person_id", ASCENDING), ("at", DESCENDING)])
     await db["offer_rules"].create_index([("rank", ASCENDING)])
-    await db["products"].create_index([("category", ASCENDING)])
+    await db["products"].create_index([("category", ASCENDING), ("baskets", DESCENDING)])
     await db["segments"].create_index([("name_key", ASCENDING)], unique=True, sparse=True)
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from pymongo import ReplaceOne
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.catalogue import CatalogueVersion
@@ -18,9 +18,14 @@ class ProductStore:
         self._version = version  # bumped after each write, for the catalogue cache
 
     async def upsert(self, documents: Sequence[Document]) -> None:
+        """Add or update products field by field (what mining adds, ``baskets``, stays)."""
         if documents:
             await self._collection.bulk_write(
-                [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in documents], ordered=False
+                [
+                    UpdateOne({"_id": d["_id"]}, {"$set": _without_id(d)}, upsert=True)
+                    for d in documents
+                ],
+                ordered=False,
             )
             await self._version.bump()
 
@@ -30,6 +35,17 @@ class ProductStore:
             async for doc in self._collection.find({"_id": {"$in": chunk}}):
                 found[doc["_id"]] = doc
         return found
+
+    async def set_sales(self, baskets: Mapping[str, int]) -> None:
+        """Record in how many baskets each product was at the last mining (0 for the rest),
+        the order of best sellers within a category."""
+        await self._collection.update_many({}, {"$set": {"baskets": 0}})
+        operations = [
+            UpdateOne({"_id": sku}, {"$set": {"baskets": n}}) for sku, n in baskets.items()
+        ]
+        for start in range(0, len(operations), 1000):
+            await self._collection.bulk_write(operations[start : start + 1000], ordered=False)
+        await self._version.bump()
 
     async def replace_rules(self, source: str, generation: str, rules: Sequence[Document]) -> None:
         """Swap one source's mined rules for new ones (old ones removed once the new are in)."""
@@ -47,3 +63,7 @@ class ProductStore:
             .limit(first + 1)
         )
         return await cursor.to_list()
+
+
+def _without_id(document: Document) -> Document:
+    return {key: value for key, value in document.items() if key != "_id"}

@@ -274,3 +274,13 @@ async def test_a_product_marked_not_offerable_is_never_offered(quiet: Deps) -> N
     offered = await offers_for(quiet, lea, limit=20, explain=True)
     assert "product:GIFT-50" not in {o["offer"]["id"] for o in offered}
     assert "product:LAMP-1" in {o["offer"]["id"] for o in offered}  # same category, offerable
+
+
+async def test_rebuilding_the_models_counts_each_products_baskets(quiet: Deps) -> None:
+    await lea_after_baskets(quiet)
+    found = await quiet.stores.catalogue.products(["TENT-2P", "TEA-1", "LAMP-1"])
+    assert {sku: p["baskets"] for sku, p in found.items()} == {
+        "TENT-2P": 21,  # 16 + 4 + Lea's
+        "TEA-1": 10,
+        "LAMP-1": 0,  # never bought
+    }

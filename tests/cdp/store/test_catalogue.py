@@ -99,3 +99,20 @@ async def test_a_response_recorded_here_moves_the_counts_at_once_others_within_t
     assert (await here.catalogue.stats(keys))["spring|*"]["shown"] == 1  # still reused
     clock.now += 30.0
     assert (await here.catalogue.stats(keys))["spring|*"]["shown"] == 2
+
+
+async def test_a_categorys_best_sellers_come_first_and_a_catalogue_update_keeps_the_count(
+    db: AsyncDatabase[Document],
+) -> None:
+    here = instance(db, Clock())
+    await here.products.upsert(
+        [{"_id": f"C{n:02d}", "name": f"Camping {n}", "category": "camping"} for n in range(5)]
+    )
+    await here.products.set_sales({"C03": 40, "C01": 7, "GONE": 3})
+    await here.products.upsert(
+        [{"_id": "C03", "name": "Camping 3, renamed", "category": "camping"}]
+    )
+    found = await here.catalogue.in_categories(["camping"], per_category=3)
+    assert [(p["_id"], p["baskets"]) for p in found] == [("C03", 40), ("C01", 7), ("C00", 0)]
+    assert found[0]["name"] == "Camping 3, renamed"
+    assert "GONE" not in await here.catalogue.products(["GONE"])  # sales never make a product
