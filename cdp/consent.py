@@ -18,6 +18,7 @@ from cdp.models import Channel
 from cdp.profiles import find_person
 from cdp.store import Stores
 
+MARKETING = "marketing"
 _PURPOSE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -49,6 +50,11 @@ def has_consent(decisions: Sequence[Consent], purpose: str, channel: Channel | N
     if channel is not None and (purpose, channel) in current:
         return current[(purpose, channel)]
     return current.get((purpose, None), False)
+
+
+def marketing_channels(decisions: Sequence[Consent]) -> frozenset[str]:
+    """The channels the person agreed to be marketed on (what offers may use)."""
+    return frozenset(c.value for c in Channel if has_consent(decisions, MARKETING, c))
 
 
 async def set_consent(

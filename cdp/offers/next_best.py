@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.consent import consents_of, has_consent
+from cdp.consent import consents_of, marketing_channels
 from cdp.errors import NotFound
-from cdp.metrics.profile import Interaction
 from cdp.metrics.trail import RECENT_VIEW_DAYS, Trail, trail
 from cdp.models import Channel
 from cdp.offers.copurchase import CoPurchaseRule, offers_for
@@ -29,6 +28,7 @@ from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
 from cdp.profiles import Profile, find_person
 from cdp.segments.evaluate import EventFacts, Subject, matches
+from cdp.segments.refresh import interactions
 from cdp.segments.rules import EventCount, HasIdentifier, Rule, conditions
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -146,14 +146,8 @@ async def person_facts(
         found = Trail.from_document(metrics["trail"])
         consented = frozenset(metrics["marketing_channels"])
     else:
-        events = await _own_events(stores, profile)
-        history = [
-            Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {})
-            for e in events
-        ]
-        found = trail(history, now)
-        decisions = await consents_of(stores, profile.family)
-        consented = frozenset(c.value for c in Channel if has_consent(decisions, "marketing", c))
+        found = trail(interactions(await _own_events(stores, profile)), now)
+        consented = marketing_channels(await consents_of(stores, profile.family))
     if profile.segment_ids is not None:
         segments = frozenset(profile.segment_ids)
     else:

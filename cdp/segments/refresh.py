@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cdp.consent import Consent, has_consent
+from cdp.consent import Consent, marketing_channels
 from cdp.metrics.base import load_base_models
 from cdp.metrics.profile import Interaction
 from cdp.metrics.summary import BaseModels, summarise_person
-from cdp.models import Channel
 from cdp.segments.catalogue import all_segments
 from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event
 from cdp.segments.definitions import (
@@ -33,8 +32,6 @@ from cdp.segments.rules import HasIdentifier, conditions, rule_to_data
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
-
-MARKETING = "marketing"
 
 
 async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
@@ -118,12 +115,9 @@ def evaluate_person(
     now: datetime,
 ) -> tuple[dict[str, Any], set[str]]:
     """A person's metrics and the segments they belong in (pure; the bulk path uses it)."""
-    own = [e for e in events if e["type"] not in SEGMENT_EVENT_TYPES]
-    history = [
-        Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {}) for e in own
-    ]
-    consented = frozenset(c.value for c in Channel if has_consent(consents, MARKETING, c))
-    metrics = summarise_person(history, traits, consented, models, now)
+    metrics = summarise_person(
+        interactions(events), traits, marketing_channels(consents), models, now
+    )
     subject = Subject(
         traits=traits,
         metrics=metrics,
@@ -133,6 +127,16 @@ def evaluate_person(
     inside = {segment.id for segment in segments if matches(segment.rule, subject, now)}
     inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics["interest_topics"])
     return metrics, inside
+
+
+def interactions(events: Sequence[Document]) -> list[Interaction]:
+    """What the metrics read of a person's events (their segment entries and exits left
+    out: those are about the person, not things they did)."""
+    return [
+        Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {})
+        for e in events
+        if e["type"] not in SEGMENT_EVENT_TYPES
+    ]
 
 
 async def record_changes(
