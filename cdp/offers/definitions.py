@@ -4,12 +4,23 @@ product, its price as value) and the lifecycle offers built in from the seeds.""
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from cdp.segments.rules import Rule, parse_rule
+
+
+def is_amount(value: object) -> TypeGuard[int | float]:
+    """A price or an offer's value: a finite number of 0 or more (``True`` is not one)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value >= 0
+    )
 
 
 class OfferKind(enum.Enum):

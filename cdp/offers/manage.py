@@ -3,7 +3,6 @@ responses recorded against an offer keep their meaning)."""
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 from collections.abc import Mapping
@@ -12,7 +11,7 @@ from typing import Any
 
 from cdp.errors import BadUserInput, Conflict, NotFound
 from cdp.models import Channel
-from cdp.offers.definitions import Offer, OfferKind
+from cdp.offers.definitions import Offer, OfferKind, is_amount
 from cdp.segments.catalogue import find_segment
 from cdp.segments.rules import RuleError, parse_rule, rule_to_data
 from cdp.store import Stores
@@ -57,12 +56,7 @@ async def _document(
     if not isinstance(kind, OfferKind):
         raise BadUserInput(f"kind: one of {', '.join(k.value for k in OfferKind)}")
     value = data.get("value")
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    if not is_amount(value):
         raise BadUserInput("value: the offer's value to the business, a number of 0 or more")
     channels = [c.value if isinstance(c, Channel) else str(c) for c in data.get("channels") or []]
     segments = list(data.get("segments") or [])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from cdp.errors import BadUserInput
+from cdp.offers.definitions import is_amount
 from cdp.store import Stores
 
 MAX_PRODUCTS = 1000
@@ -59,12 +59,7 @@ def check_products(raw: Sequence[Mapping[str, Any]]) -> list[Product]:
         if not 1 <= len(name) <= 200:
             raise BadUserInput(f"{where}.name: give a name of 1 to 200 characters")
         price = item.get("price")
-        if (
-            not isinstance(price, int | float)
-            or isinstance(price, bool)
-            or not math.isfinite(price)
-            or price < 0
-        ):
+        if not is_amount(price):
             raise BadUserInput(f"{where}.price: must be a number of 0 or more")
         stock = item.get("stock")
         if stock is not None and (
