@@ -36,6 +36,20 @@ def purchase(order: str, days_ago: float, total: float, **extra: Any) -> dict[st
     )
 
 
+def till_purchase(
+    order: str, identifier: tuple[str, str], days_ago: float, total: float
+) -> dict[str, Any]:
+    """A purchase at the shop's till, known only by one identifier (no items)."""
+    return event(
+        "purchase",
+        "STORE",
+        [identifier],
+        at=at(days_ago),
+        message_id=order,
+        properties={"orderId": order, "total": total},
+    )
+
+
 async def person(db: AsyncDatabase[Document], email: str) -> Document:
     owner = await db["identifiers"].find_one({"_id": f"email:{email}"})
     assert owner is not None
@@ -112,14 +126,7 @@ async def test_a_merge_leaves_the_survivor_with_the_metrics_of_both_and_the_abso
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
     web = purchase("o-1", 10, 60.0)
-    shop = event(
-        "purchase",
-        "STORE",
-        [("phone", "+44 7911 123456")],
-        at=at(5),
-        message_id="o-2",
-        properties={"orderId": "o-2", "total": 40.0},
-    )
+    shop = till_purchase("o-2", ("phone", "+44 7911 123456"), 5, 40.0)
     await track(stores, [web, shop], limits, now=NOW)
     maya = await person(db, "maya.okafor@example.com")
     phone_owner = await db["identifiers"].find_one({"_id": "phone:+447911123456"})
@@ -140,14 +147,7 @@ async def test_manual_merge_and_unlink_recompute_every_part(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
     await track(stores, [purchase("o-1", 10, 60.0)], limits, now=NOW)
-    other = event(
-        "purchase",
-        "STORE",
-        [("customer_id", "C-774")],
-        at=at(200),
-        message_id="o-2",
-        properties={"orderId": "o-2", "total": 300.0},
-    )
+    other = till_purchase("o-2", ("customer_id", "C-774"), 200, 300.0)
     await track(stores, [other], limits, now=NOW)
     maya = await person(db, "maya.okafor@example.com")
     store_owner = await db["identifiers"].find_one({"_id": "customer_id:C-774"})
