@@ -24,6 +24,7 @@ from cdp.store import Stores
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 1000
+SYNC_PAGE = 500
 
 
 async def create_segment(
@@ -34,7 +35,8 @@ async def create_segment(
     if not await stores.segments.insert(doc):
         raise Conflict(f"name: a segment named {clean_name!r} already exists")
     segment = from_document(doc)
-    await evaluate_on_base(stores, segment, now)
+    change = await evaluate_on_base(stores, segment, now)
+    await sync_profile_segments(stores, change.moved)
     return segment
 
 
@@ -50,7 +52,8 @@ async def update_segment(
     if not replaced:
         raise Conflict(f"name: a segment named {clean_name!r} already exists")
     segment = from_document(doc)
-    await evaluate_on_base(stores, segment, now)
+    change = await evaluate_on_base(stores, segment, now)
+    await sync_profile_segments(stores, change.moved)
     return segment
 
 
@@ -58,7 +61,7 @@ async def delete_segment(stores: Stores, segment_id: str) -> None:
     await _user_segment(stores, segment_id)
     await stores.segments.delete(segment_id)
     await stores.memberships.delete_segment(segment_id)
-    await stores.persons.leave_segment(segment_id, None)
+    await stores.persons.drop_segment(segment_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +71,10 @@ class BaseChange:
     moved: set[str]  # persons who entered or left
 
 
-async def evaluate_on_base(
-    stores: Stores, segment: SegmentDefinition, now: datetime, *, sync_profiles: bool = True
-) -> BaseChange:
-    """Bring one segment's memberships in line with its compiled query.
-
-    The copy on each profile (what next-best-offer reads) follows, unless the caller
-    evaluates many segments and syncs the moved persons once at the end
-    (:func:`sync_profile_segments`): one write per person instead of one per membership.
-    """
+async def evaluate_on_base(stores: Stores, segment: SegmentDefinition, now: datetime) -> BaseChange:
+    """Bring one segment's memberships in line with its compiled query. The lists on the
+    moved persons' profiles are the caller's to rewrite (:func:`sync_profile_segments`),
+    so a caller evaluating many segments writes each person once, not once per segment."""
     members = await stores.persons.matching(member_pipeline(segment.rule, now))
     before = await stores.memberships.of_segment(segment.id)
     people = members | before.keys()
@@ -87,19 +85,19 @@ async def evaluate_on_base(
         [segment],
         now,
     )
-    joined, gone = members - before.keys(), before.keys() - members
-    if sync_profiles:
-        await stores.persons.join_segment(segment.id, sorted(joined))
-        await stores.persons.leave_segment(segment.id, sorted(gone))
-    return BaseChange(entered, left, joined | gone)
+    return BaseChange(entered, left, members ^ before.keys())
 
 
-async def sync_profile_segments(stores: Stores, person_ids: Iterable[str]) -> None:
-    """Rewrite these persons' lists of segments from their memberships (a page at a time
-    is the caller's business: this reads and writes them all at once)."""
+async def sync_profile_segments(
+    stores: Stores, person_ids: Iterable[str], page: int = SYNC_PAGE
+) -> None:
+    """Rewrite these persons' lists of segments (what next-best-offer reads) from their
+    memberships, a page at a time."""
     wanted = sorted(person_ids)
-    held = await stores.memberships.of_persons(wanted)
-    await stores.persons.set_segment_ids({p: sorted(held.get(p, {})) for p in wanted})
+    for start in range(0, len(wanted), page):
+        chunk = wanted[start : start + page]
+        held = await stores.memberships.of_persons(chunk)
+        await stores.persons.set_segment_ids({p: sorted(held.get(p, {})) for p in chunk})
 
 
 async def _user_segment(stores: Stores, segment_id: str) -> SegmentDefinition:

@@ -101,7 +101,7 @@ async def recompute_all(
     ]
     moved: set[str] = set()
     for number, segment in enumerate(every, start=1):
-        change = await evaluate_on_base(stores, segment, now, sync_profiles=False)
+        change = await evaluate_on_base(stores, segment, now)
         entered, left = entered + change.entered, left + change.left
         moved |= change.moved
         progress("segments", number, len(every))

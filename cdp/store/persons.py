@@ -256,23 +256,11 @@ class PersonStore:
         if operations:
             await self._collection.bulk_write(operations, ordered=False)
 
-    async def join_segment(self, segment_id: str, person_ids: Iterable[str]) -> None:
-        for chunk in chunked(person_ids):
-            await self._collection.update_many(
-                {"_id": {"$in": chunk}}, {"$addToSet": {"segment_ids": segment_id}}
-            )
-
-    async def leave_segment(self, segment_id: str, person_ids: Iterable[str] | None) -> None:
-        """Take the segment off these persons' lists (``None``: off everyone's)."""
-        if person_ids is None:
-            await self._collection.update_many(
-                {"segment_ids": segment_id}, {"$pull": {"segment_ids": segment_id}}
-            )
-            return
-        for chunk in chunked(person_ids):
-            await self._collection.update_many(
-                {"_id": {"$in": chunk}}, {"$pull": {"segment_ids": segment_id}}
-            )
+    async def drop_segment(self, segment_id: str) -> None:
+        """Take a deleted segment off every profile's list."""
+        await self._collection.update_many(
+            {"segment_ids": segment_id}, {"$pull": {"segment_ids": segment_id}}
+        )
 
     async def remember_offer_responses(self, person_id: str, entries: Sequence[Document]) -> None:
         """Append to the person's recent offer responses (the last :data:`OFFER_HISTORY`
