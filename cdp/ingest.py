@@ -8,6 +8,7 @@ collection, plus one round per merge.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,7 +133,7 @@ async def _store(
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:
     return {
-        "_id": f"{event.message_id}|{conflict.key}",
+        "_id": conflict_id(event.message_id, conflict.key),
         "person_id": conflict.person,
         "other_id": conflict.other,
         "key": conflict.key,
@@ -140,6 +141,12 @@ def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[
         "event_id": event.message_id,
         "at": now,
     }
+
+
+def conflict_id(message_id: str, key: str) -> str:
+    """A conflict's id: the same for a replay of its event (so it is recorded once), and
+    opaque, because ids and cursors reach keys that may not read the identifier."""
+    return hashlib.sha256(f"{message_id}|{key}".encode()).hexdigest()[:32]
 
 
 def _event_document(event: Event, person_id: str, now: datetime) -> dict[str, Any]:

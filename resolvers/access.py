@@ -1,29 +1,37 @@
 """Who may call what, and what they see: one mechanism for every field.
 
-``AccessControl`` runs on every field resolution. A root field (a query or a mutation)
-runs only when the caller's key holds every scope ``ROOT_FIELD_SCOPES`` lists for it (a
-field missing from the table is refused: fail closed, and a test checks the table covers
-the schema) and its arguments hold only storable text (``resolvers.hygiene``). Without
-``pii:read``, the fields in ``PII_FIELDS`` come back masked, wherever in the response
-they appear.
+Before a document runs, ``AccessControl`` checks every field it selects
+(``resolvers.reach``): a root field (a query or a mutation) needs every scope
+``ROOT_FIELD_SCOPES`` lists for it (a field missing from the table is refused: fail
+closed, and a test checks the table covers the schema); any other field needs
+``profiles:read`` unless its type is in ``PUBLIC_TYPES`` or the field in
+``OPEN_FIELDS``. So a key that may write events or define segments gets ids back from
+its mutations, never the profiles behind them, whichever root field reached them; and a
+new type is personal until someone says it is not. A refused document runs not at all.
+
+While fields resolve, a root field's arguments must hold only storable text
+(``resolvers.hygiene``), and without ``pii:read`` the fields in ``PII_FIELDS`` come back
+masked, wherever in the response they appear.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from cachetools import LRUCache
+from graphql import ExecutionResult, GraphQLError, GraphQLResolveInfo
 from strawberry.extensions import SchemaExtension
 
-from cdp.access import Scope
+from cdp.access import Principal, Scope
 from cdp.errors import Forbidden
 from cdp.masking import mask_identifier, mask_json, mask_key
 from resolvers.context import Context
 from resolvers.hygiene import check_arguments
+from resolvers.reach import Selected, selected_fields
 
-ROOT_TYPES = frozenset({"Query", "Mutation"})
+ROOT_TYPES = frozenset({"Query", "Mutation", "Subscription"})
 
 ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     # writing events and traits
@@ -67,6 +75,69 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
 }
 
 
+# Types that hold nothing about a person: definitions, catalogue, reports, keys, and the
+# connection scaffolding whose nodes are checked on their own. Every other type's fields
+# need profiles:read.
+PUBLIC_TYPES = frozenset(
+    {
+        "ApiKey",
+        "NewApiKey",
+        "ClvModel",
+        "CoPurchaseRule",
+        "CoPurchaseRuleConnection",
+        "CoPurchaseRuleEdge",
+        "Erasure",
+        "EventConnection",
+        "EventEdge",
+        "EventResult",
+        "IdentityConflictConnection",
+        "IdentityConflictEdge",
+        "IdentityRule",
+        "OfferModelReport",
+        "OfferRef",
+        "OfferType",
+        "PageInfo",
+        "PersonConnection",
+        "PersonEdge",
+        "Product",
+        "ProductRef",
+        "RecomputeReport",
+        "Segment",
+        "Significance",
+        "TrackResult",
+        "UnlinkResult",
+    }
+)
+# Fields of personal types that only name the thing: a mutation answers with these.
+OPEN_FIELDS: frozenset[Selected] = frozenset({("Person", "id")})
+
+
+def required_scopes(type_name: str, field: str) -> tuple[Scope, ...] | None:
+    """The scopes a field needs; None for a root field no key may call."""
+    if type_name in ROOT_TYPES:
+        return ROOT_FIELD_SCOPES.get(field)
+    if type_name in PUBLIC_TYPES or (type_name, field) in OPEN_FIELDS:
+        return ()
+    return (Scope.PROFILES_READ,)
+
+
+def refusal(selected: list[Selected], principal: Principal) -> Forbidden | None:
+    """Why this key may not run a document selecting these fields, or None."""
+    for type_name, field in selected:
+        required = required_scopes(type_name, field)
+        if required is None:
+            return Forbidden(f"{field} is not open to API keys")
+        missing = principal.missing(required)
+        if not missing:
+            continue
+        where = field if type_name in ROOT_TYPES else f"{type_name}.{field}"
+        return Forbidden(f"this key lacks the {missing[0].value} scope, needed for {where}")
+    return None
+
+
+_SELECTIONS: LRUCache[tuple[str, str | None], list[Selected]] = LRUCache(maxsize=1024)
+
+
 def _identifier_value(value: Any, parent: Any) -> Any:
     return mask_identifier(parent.type, value) if isinstance(value, str) else value
 
@@ -81,6 +152,18 @@ def _json(value: Any, parent: Any) -> Any:
     return mask_json(value)
 
 
+def _replaced_traits(value: Any, parent: Any) -> Any:
+    """``{trait: {value, set_at, person_id}}``: each value masked as its trait would be."""
+    if not isinstance(value, dict):
+        return mask_json(value)
+    return {
+        name: {**entry, "value": mask_json(entry.get("value"), name)}
+        if isinstance(entry, dict)
+        else mask_json(entry, name)
+        for name, entry in value.items()
+    }
+
+
 PII_FIELDS: dict[tuple[str, str], Callable[[Any, Any], Any]] = {
     ("Identifier", "value"): _identifier_value,
     ("EventIdentifier", "value"): _identifier_value,
@@ -88,13 +171,30 @@ PII_FIELDS: dict[tuple[str, str], Callable[[Any, Any], Any]] = {
     ("IdentityEdge", "to"): _keys,
     ("IdentityConflict", "identifier"): _keys,
     ("MergeRecord", "identifiers"): _keys,
-    ("MergeRecord", "replacedTraits"): _json,
+    ("MergeRecord", "replacedTraits"): _replaced_traits,
     ("Person", "traits"): _json,
     ("Event", "properties"): _json,
 }
 
 
 class AccessControl(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        """Refuse, before anything runs, a document that selects a field the key may not read."""
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None:
+            key = (context.query, context.operation_name) if context.query else None
+            selected = _SELECTIONS.get(key) if key else None
+            if selected is None:
+                selected = selected_fields(context.schema._schema, document, context.operation_name)
+                if key:
+                    _SELECTIONS[key] = selected
+            refused = refusal(selected, context.context.principal)
+            if refused is not None:
+                error = GraphQLError(refused.message, original_error=refused)
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
     def resolve(
         self,
         _next: Callable[..., Any],
@@ -106,12 +206,6 @@ class AccessControl(SchemaExtension):
         principal = info.context.principal
         parent, field = info.parent_type.name, info.field_name
         if parent in ROOT_TYPES and not field.startswith("__"):
-            required = ROOT_FIELD_SCOPES.get(field)
-            if required is None:
-                raise Forbidden(f"{field} is not open to API keys")
-            missing = principal.missing(required)
-            if missing:
-                raise Forbidden(f"this key lacks the {missing[0].value} scope, needed for {field}")
             check_arguments(field, kwargs)
         result = _next(root, info, *args, **kwargs)
         mask = PII_FIELDS.get((parent, field))

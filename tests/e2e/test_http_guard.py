@@ -1,6 +1,7 @@
 """What guards /graphql before GraphQL runs: the key (401), the body size (413), the rate (429)."""
 
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -15,7 +16,7 @@ def test_keys_body_size_and_rate_are_checked_with_clear_errors(
 ) -> None:
     env = {
         "CDP_MONGODB_URI": mongodb_uri,
-        "CDP_DB_NAME": f"guard_{tmp_path.name}"[:60],
+        "CDP_DB_NAME": f"guard_{uuid.uuid4().hex[:12]}",
         "CDP_MAX_BODY_BYTES": "4096",
         "CDP_RATE_LIMIT_PER_MINUTE": "1",  # nothing refills while the test runs
         "CDP_RATE_LIMIT_BURST": "5",
@@ -49,7 +50,7 @@ def test_keys_body_size_and_rate_are_checked_with_clear_errors(
 
 
 def test_a_key_made_with_the_cli_works_within_its_scopes(mongodb_uri: str, tmp_path: Path) -> None:
-    env = {"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": f"cli_{tmp_path.name}"[:60]}
+    env = {"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": f"cli_{uuid.uuid4().hex[:12]}"}
     made = subprocess.run(
         [str(CDP), "keys", "create", "--name", "crm sync", "--scopes", "events:write"],
         env=environment(env),

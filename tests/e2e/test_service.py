@@ -2,6 +2,7 @@
 
 import re
 import signal
+import uuid
 from pathlib import Path
 
 import psutil
@@ -23,7 +24,7 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
 ) -> None:
     env = {
         "CDP_MONGODB_URI": mongodb_uri,
-        "CDP_DB_NAME": f"e2e_{tmp_path.name}"[:60],
+        "CDP_DB_NAME": f"e2e_{uuid.uuid4().hex[:12]}",
         "CDP_DEFAULT_PHONE_REGION": "gb",
     }
     with serving(env, tmp_path, stop_with=signal.SIGINT) as service:

@@ -1,12 +1,13 @@
 """Without pii:read, emails, phones and names are masked wherever they appear."""
 
+import base64
 import json
 from typing import Any
 
 from cdp.access import Principal, Scope
 from cdp.deps import Deps
 from tests.resolvers.graphql import execute, operation
-from tests.stories import seed_story
+from tests.stories import event, seed_story
 
 READER = Principal("r", "frontend", frozenset({Scope.PROFILES_READ}))
 PII_READER = Principal("p", "support", frozenset({Scope.PROFILES_READ, Scope.PII_READ}))
@@ -49,3 +50,50 @@ async def test_a_key_with_pii_read_sees_the_values(deps: Deps) -> None:
     seen = await ana_as_seen_by(deps, PII_READER)
     for clear in CLEAR:
         assert clear in seen, clear
+
+
+async def test_conflict_ids_and_cursors_do_not_carry_the_identifier(deps: Deps) -> None:
+    _, errors = await execute(
+        deps,
+        operation("SetIdentityRules"),
+        rules=[{"type": "email", "limit": 1, "strength": "STRONG"}],
+    )
+    assert errors == []
+    await execute(deps, operation("Track"), events=seed_story())  # the call joins two emails
+    await execute(
+        deps,
+        operation("Track"),
+        events=[
+            event(
+                "call_received",
+                "PHONE",
+                [("phone", "+44 20 7946 0958"), ("email", "ana.work@example.com")],
+                at="2026-03-03T10:00:00Z",
+            )
+        ],
+    )
+    data, errors = await execute(deps, operation("IdentityConflicts"), READER)
+    assert errors == []
+    [edge] = data["identityConflicts"]["edges"]
+    seen = json.dumps(data) + base64.urlsafe_b64decode(edge["cursor"] + "==").decode()
+    assert "ana.work@example.com" not in seen
+    assert "+442079460958" not in seen
+    assert edge["node"]["identifier"] in ("email:a***@example.com", "phone:+44*******958")
+
+
+async def test_traits_a_merge_replaced_are_masked_by_their_name(deps: Deps) -> None:
+    story = seed_story()
+    story[0]["traits"] = {"firstName": "Anna", "phone": "+44 7911 123456"}  # facebook first
+    story[1]["traits"] = {"firstName": "Ana", "phone": "+44 7911 654321"}
+    for raw in story:  # one call each: the login merges two persons that already exist
+        await execute(deps, operation("Track"), events=[raw])
+    data, errors = await execute(
+        deps, operation("IdentityGraph"), READER, type="email", value="ana.silva@example.com"
+    )
+    assert errors == []
+    [merge] = data["personByIdentifier"]["mergeHistory"]
+    replaced = merge["replacedTraits"]
+    assert set(replaced) == {"firstName", "phone"}
+    assert "Ana" not in json.dumps(replaced)
+    assert "7911" not in json.dumps(replaced)
+    assert replaced["firstName"]["value"] in ("A**", "A***")
