@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from importlib import resources
 
+from cross_web import HTTPException  # what strawberry raises for a refused request
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -22,16 +23,19 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
 
 from cdp.access import ANONYMOUS, Principal, bearer_key
+from cdp.availability import RETRY_AFTER_SECONDS, as_unavailable
 from cdp.deps import Deps
 from cdp.events import EventRules
+from cdp.graphql_request import Refusal, check_get, check_post
 from cdp.ingest import IngestLimits, utc_now
 from cdp.keys import authenticate, ensure_bootstrap_key, first_admin_key
 from cdp.ratelimit import RateLimiter
 from cdp.settings import Settings
 from cdp.store import Stores
-from cdp.store.database import connect, ensure_indexes, ping
+from cdp.store.database import connect, ensure_indexes, ping, server_version
 from cdp.store.embedded import database_uri
 from resolvers import Context, build_schema
 
@@ -44,8 +48,33 @@ def _graphql_error(status: int, code: str, message: str, **headers: str) -> JSON
 
 
 class _GraphQLApp(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """As strawberry's, but its refusals (a GET mutation, say) are GraphQL-shaped
+        JSON with a code, like every other error, instead of plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            response = _graphql_error(error.status_code, "BAD_USER_INPUT", error.reason)
+        await response(scope, receive, send)
+
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
         return Context(deps=request.app.state.deps, principal=request.state.principal)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        """A 503 with ``Retry-After`` when the database was away, so clients and load
+        balancers retry; 200 otherwise, as GraphQL over HTTP has it."""
+        response = super().create_response(response_data, sub_response)
+        answers = response_data if isinstance(response_data, list) else [response_data]
+        codes = {_code(error) for answer in answers for error in answer.get("errors") or []}
+        if "SERVICE_UNAVAILABLE" in codes:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
 
 class _Guarded:
@@ -69,7 +98,18 @@ class _Guarded:
             )
             await response(scope, receive, send)
             return
-        principal = await _principal(request)
+        try:
+            principal = await _principal(request)
+        except Exception as error:
+            away = as_unavailable(error)
+            if away is None:
+                raise
+            response = _graphql_error(
+                503, away.code, away.message, **{"Retry-After": str(RETRY_AFTER_SECONDS)}
+            )
+            await response(scope, receive, send)
+            return
+        refused = _malformed(request, body)
         if principal is None:
             response = _graphql_error(
                 401,
@@ -77,6 +117,8 @@ class _Guarded:
                 "send a valid API key as 'Authorization: Bearer <key>'",
                 **{"WWW-Authenticate": "Bearer"},
             )
+        elif refused is not None:
+            response = _graphql_error(refused.status, "BAD_USER_INPUT", refused.message)
         elif wait := self.limiter.retry_after(principal.key_id):
             response = _graphql_error(
                 429,
@@ -89,6 +131,17 @@ class _Guarded:
             await self.graphql(scope, _replay(body), send)
             return
         await response(scope, receive, send)
+
+
+def _malformed(request: Request, body: bytes) -> Refusal | None:
+    if request.method == "POST":
+        return check_post(request.headers.get("content-type", ""), body)
+    return check_get(request.query_params)
+
+
+def _code(error: object) -> object:
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return extensions.get("code") if isinstance(extensions, dict) else None
 
 
 def _asks_for_the_ide(request: Request) -> bool:
@@ -131,9 +184,12 @@ def _replay(body: bytes) -> Receive:
 
 async def _healthz(request: Request) -> Response:
     deps: Deps | None = getattr(request.app.state, "deps", None)
+    engine = getattr(request.app.state, "engine", None)
     if deps is not None and await deps.database_ready():
-        return JSONResponse({"status": "ok", "database": "up"})
-    return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up", "engine": engine})
+    return JSONResponse(
+        {"status": "unavailable", "database": "down", "engine": engine}, status_code=503
+    )
 
 
 async def _console(request: Request) -> Response:
@@ -153,8 +209,12 @@ async def _prepare_keys(stores: Stores, settings: Settings) -> None:
         )
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the service; nothing touches the database until the lifespan starts."""
+def create_app(settings: Settings, engine: str | None = None) -> Starlette:
+    """Build the service; nothing touches the database until the lifespan starts.
+
+    ``engine`` names the database when the caller started it (``cdp serve`` starts the
+    embedded one itself); otherwise the lifespan starts it or asks the server.
+    """
     limits = IngestLimits(
         rules=EventRules(
             default_phone_region=settings.default_phone_region,
@@ -167,14 +227,25 @@ def create_app(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database = ExitStack()  # the embedded server, when there is no URI
-        uri = await asyncio.to_thread(
+        running = await asyncio.to_thread(
             database.enter_context,
-            database_uri(settings.mongodb_uri, settings.data_dir, settings.embedded_start_timeout),
+            database_uri(
+                settings.mongodb_uri,
+                settings.data_dir,
+                settings.embedded_start_timeout,
+                settings.embedded_engine,
+            ),
         )
-        client = connect(uri)
+        client = connect(running.uri)
         try:
             db = client[settings.db_name]
             await ensure_indexes(db)
+            app.state.engine = engine or (
+                running.engine
+                if running.engine != "external"
+                else f"MongoDB {await server_version(db)} (external)"
+            )
+            log.info("database: %s", app.state.engine)
             stores = Stores.on(
                 db,
                 catalogue_check_seconds=settings.offer_cache_seconds,

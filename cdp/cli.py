@@ -73,11 +73,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Started here rather than in the app's lifespan so that a failure is one clear
         # message and exit code 1, not a server traceback.
         with database_uri(
-            settings.mongodb_uri, settings.data_dir, settings.embedded_start_timeout
-        ) as uri:
+            settings.mongodb_uri,
+            settings.data_dir,
+            settings.embedded_start_timeout,
+            settings.embedded_engine,
+        ) as database:
             if settings.mongodb_uri is None:
-                print(f"cdp: embedded database running, data in {settings.data_dir.resolve()}")
-            app = create_app(settings.model_copy(update={"mongodb_uri": uri}))
+                print(
+                    f"cdp: embedded database running ({database.engine}), "
+                    f"data in {settings.data_dir.resolve()}"
+                )
+            app = create_app(
+                settings.model_copy(update={"mongodb_uri": database.uri}),
+                engine=database.engine if settings.mongodb_uri is None else None,
+            )
             print(f"cdp: serving on http://{settings.host}:{settings.port} (GraphQL at /graphql)")
             uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     except EmbeddedServerError as error:
@@ -156,9 +165,12 @@ def _offline(command: str, work: Callable[[Stores], Awaitable[None]], instead: s
 
     try:
         with database_uri(
-            settings.mongodb_uri, settings.data_dir, settings.embedded_start_timeout
-        ) as uri:
-            asyncio.run(run(uri))
+            settings.mongodb_uri,
+            settings.data_dir,
+            settings.embedded_start_timeout,
+            settings.embedded_engine,
+        ) as database:
+            asyncio.run(run(database.uri))
     except CdpError as error:
         print(f"cdp {command}: {error.message}", file=sys.stderr)
         return 2

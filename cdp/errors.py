@@ -51,3 +51,9 @@ class RateLimited(CdpError):
     """The key sent more requests than its rate allows."""
 
     code = "RATE_LIMITED"
+
+
+class ServiceUnavailable(CdpError):
+    """The database is away (restarting, unreachable); retrying later will work."""
+
+    code = "SERVICE_UNAVAILABLE"

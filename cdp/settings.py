@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdp.offers.policy import OfferPolicy
 from cdp.rules import RuleSetting, apply_settings
+from cdp.store.embedded import Engine
 from identity import IdentityRules
 
 
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(default=1000, ge=1, description="Most events one track call takes.")
     max_properties_bytes: int = Field(
         default=64 * 1024, ge=1, description="Largest JSON size of one event's properties."
+    )
+    embedded_engine: Engine = Field(
+        default=Engine.RUST,
+        description="Which embedded server runs: rust (fast, the default) or python (the "
+        "reference server, for a platform where the Rust binary does not run).",
     )
     embedded_start_timeout: float = Field(
         default=30.0, gt=0, description="Seconds to wait for the embedded server to answer."

@@ -1,8 +1,9 @@
 """One place that gives every GraphQL error a stable ``extensions.code``.
 
 Resolvers raise the domain's :class:`cdp.errors.CdpError`; parse and validation errors
-come from graphql-core. Anything else is a bug: the caller gets a generic message and a
-code, never a stack trace, and the details go to the log.
+come from graphql-core; a database that is away gives ``SERVICE_UNAVAILABLE``. Anything
+else is a bug: the caller gets a generic message and a code, never a stack trace, and
+the details go to the log.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
+from cdp.availability import as_unavailable
 from cdp.errors import CdpError
 
 log = logging.getLogger("cdp.graphql")
@@ -22,7 +24,12 @@ def classify(error: GraphQLError) -> str:
     """Set ``extensions.code`` (and hide internals) on one error, in place; return the code."""
     original = error.original_error
     extensions: dict[str, Any] = dict(error.extensions or {})
-    if isinstance(original, CdpError):
+    away = as_unavailable(original)
+    if away is not None:
+        log.warning("database unavailable in %s: %s", error.path, original)
+        error.message = away.message
+        extensions["code"] = away.code
+    elif isinstance(original, CdpError):
         extensions["code"] = original.code
     elif original is None or error.path is None:
         # No path: the request itself was refused (syntax, validation, variable coercion)

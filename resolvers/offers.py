@@ -128,7 +128,9 @@ class OfferQuery:
         try:
             start = int(after) if after else 0
         except ValueError:
-            raise BadUserInput("after: not a cursor from this list") from None
+            start = -1
+        if not 0 <= start < 2**31:  # a position in the list; MongoDB's skip takes no more
+            raise BadUserInput("after: not a cursor from this list; pass a pageInfo.endCursor")
         docs = await info.context.deps.stores.products.rules_page(min_lift, start, size)
         edges = [
             CoPurchaseRuleEdge(cursor=str(start + i + 1), node=CoPurchaseRule.from_document(d))

@@ -1,8 +1,9 @@
 """Shared fixtures: a real MongoDB-compatible server over the wire, never a mock.
 
-One embedded server (in memory, test commands on for fault injection) serves the whole
-session; ``CDP_TEST_MONGODB_URI`` points the suite at any other MongoDB instead. Every
-test gets its own database, dropped afterwards, so tests cannot see each other's data.
+One embedded server (the default engine, on a throwaway folder; fault injection needs no
+flag) serves the whole session; ``CDP_TEST_MONGODB_URI`` points the suite at any other
+MongoDB instead. Every test gets its own database, dropped afterwards, so tests cannot
+see each other's data.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def mongodb_uri() -> Iterator[str]:
     if external:
         yield external
         return
-    server = EmbeddedServer(None, enable_test_commands=True)
+    server = EmbeddedServer(None)
     uri = server.start()
     try:
         yield uri

@@ -59,8 +59,8 @@ def mine_rules(
     rows = [sorted(set(basket)) for basket in baskets]
     rows = [row for row in rows if row]
     total = len(rows)
-    if total == 0 or min_support_count < 1:
-        return []
+    if total < min_support_count or min_support_count < 1:
+        return []  # fewer baskets than a rule needs: nothing can be frequent
     encoder = TransactionEncoder()
     matrix = encoder.fit(rows).transform(rows, sparse=True)
     frame = pd.DataFrame.sparse.from_spmatrix(matrix, columns=encoder.columns_)

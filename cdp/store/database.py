@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 Document = dict[str, Any]
 DUPLICATE_KEY = 11000  # MongoDB's error code for a unique index violation
@@ -54,6 +54,18 @@ async def insert_unless_present(
     return set()
 
 
+# Server answers that mean "shutting down or restarting; try again", not a bad request.
+_SHUTTING_DOWN = frozenset({91, 189, 11600, 11602})
+
+
+def unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` says the database is away (down, restarting, unreachable): the
+    caller should retry later, nothing is wrong with the request or the code."""
+    if isinstance(error, ConnectionFailure):
+        return True
+    return isinstance(error, OperationFailure) and error.code in _SHUTTING_DOWN
+
+
 def connect(
     uri: str, event_listeners: Sequence[monitoring._EventListener] = ()
 ) -> AsyncMongoClient[Document]:
@@ -68,6 +80,7 @@ def connect(
         tzinfo=UTC,
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=10_000,
+        heartbeatFrequencyMS=1_000,  # notice a restarted database within a second
         event_listeners=list(event_listeners),
     )
 
@@ -95,6 +108,15 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["offer_rules"].create_index([("rank", ASCENDING)])
     await db["products"].create_index([("category", ASCENDING), ("baskets", DESCENDING)])
     await db["segments"].create_index([("name_key", ASCENDING)], unique=True, sparse=True)
+
+
+async def server_version(db: AsyncDatabase[Document]) -> str:
+    """The server's version as it reports it (``buildInfo``), or "unknown"."""
+    try:
+        info = await db.command("buildInfo")
+    except PyMongoError:
+        return "unknown"
+    return str(info.get("version", "unknown"))
 
 
 async def ping(db: AsyncDatabase[Document]) -> bool:

@@ -43,12 +43,16 @@ def environment(env: dict[str, str]) -> dict[str, str]:
     return {**clean, "CDP_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY, **env}
 
 
-@contextmanager
-def serving(
-    env: dict[str, str], cwd: Path, stop_with: signal.Signals = signal.SIGTERM
-) -> Iterator[Service]:
-    """Start ``cdp serve``, wait for /healthz, yield it; stop it with ``stop_with``
-    (SIGTERM from a process manager, SIGINT from Ctrl-C) and expect a clean exit.
+@dataclass
+class Started:
+    """A ``cdp serve`` process that answered /healthz, and a client for it."""
+
+    process: subprocess.Popen[bytes]
+    service: Service
+
+
+def start_service(env: dict[str, str], cwd: Path) -> Started:
+    """Start ``cdp serve`` and wait until /healthz answers 200 (or fail the test).
     Its output goes to a file (an unread pipe would block a chatty server)."""
     port = free_port()
     log = cwd / f"cdp-serve-{port}.log"
@@ -65,22 +69,35 @@ def serving(
         timeout=30,
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
     )
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            client.close()
+            raise AssertionError(f"cdp serve exited early:\n{log.read_text()}")
+        try:
+            if client.get("/healthz").status_code == 200:
+                return Started(process, Service(client, log))
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            client.close()
+            raise AssertionError(f"cdp serve did not become healthy in time:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def serving(
+    env: dict[str, str], cwd: Path, stop_with: signal.Signals = signal.SIGTERM
+) -> Iterator[Service]:
+    """Start ``cdp serve``, wait for /healthz, yield it; stop it with ``stop_with``
+    (SIGTERM from a process manager, SIGINT from Ctrl-C) and expect a clean exit."""
+    started = start_service(env, cwd)
+    process, log = started.process, started.service.log
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"cdp serve exited early:\n{log.read_text()}")
-            try:
-                if client.get("/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("cdp serve did not become healthy in time")
-            time.sleep(0.1)
-        yield Service(client, log)
+        yield started.service
     finally:
-        client.close()
+        started.service.client.close()
         process.send_signal(stop_with)
         try:
             returncode = process.wait(timeout=30)

@@ -284,3 +284,16 @@ async def test_rebuilding_the_models_counts_each_products_baskets(quiet: Deps) -
         "TEA-1": 10,
         "LAMP-1": 0,  # never bought
     }
+
+
+async def test_a_base_with_a_single_basket_rebuilds_and_recomputes_to_empty_results(
+    deps: Deps,
+) -> None:
+    await track(deps.stores, [order("ana", ["TENT-2P", "MAT-1"], 3, 1)], deps.limits)
+    data, errors = await execute(
+        deps,
+        "mutation { rebuildOfferModels { baskets rules } recomputeSegments { persons customers } }",
+    )
+    assert errors == []
+    assert data["rebuildOfferModels"] == {"baskets": 1, "rules": 0}
+    assert data["recomputeSegments"] == {"persons": 1, "customers": 1}

@@ -35,6 +35,11 @@ def test_no_baskets_no_rules() -> None:
     assert mine_rules([["only"]] * 5, 1, 0.5) == []
 
 
+def test_fewer_baskets_than_a_rule_needs_give_no_rules() -> None:
+    assert mine_rules([["mug", "tea"]], 20, 0.1) == []  # one basket, support count 20
+    assert mine_rules([["mug", "tea"]] * 19, 20, 0.1) == []
+
+
 def test_view_rules_speak_of_people_who_viewed() -> None:
     viewers = [["boot-a", "boot-b"]] * 6 + [["boot-a"]] * 2
     [rule] = [r for r in mine_rules(viewers, 3, 0.5, source="view") if r.consequent == "boot-b"]
