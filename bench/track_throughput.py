@@ -1,10 +1,11 @@
-"""Events per second through ``track`` (GraphQL, batches of 500) against raw ``insert_many``.
+"""Events per second through ``track`` over HTTP (batches of 500) against raw ``insert_many``.
 
-Both run in one process against one embedded server, on the same events: first through
-the ``Track`` operation of ``schema/operations`` (GraphQL parsing and validation,
-event validation, identifier normalisation, stitching, merges, links, traits), then the
-very documents ``track`` stored, inserted again with ``insert_many`` into a fresh
-collection. The ratio is the price of everything ``track`` does beyond storing.
+Both run against one embedded server in one run, on the same events: first ``cdp serve``
+in its own process takes them through the ``Track`` operation of ``schema/operations``
+over HTTP (GraphQL, event validation, identifier normalisation, stitching, merges,
+links, traits, the per-person refresh), then this process inserts the very documents
+``track`` stored with ``insert_many`` into a fresh collection with the same indexes. The
+share is what ``track`` keeps of the raw driver's rate.
 
 Run: ``make bench`` (or ``python -m bench.track_throughput --events 20000``).
 """
@@ -13,28 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from cdp.access import Principal, Scope
-from cdp.deps import Deps
-from cdp.events import EventRules
-from cdp.ingest import IngestLimits
-from cdp.store import Stores
-from cdp.store.database import connect, ensure_indexes, ping
-from cdp.store.embedded import EmbeddedServer
-from resolvers import Context, schema
+from bench.service import graphql, machine, operation, serving, today
+from cdp.store.database import ensure_indexes
 
-TRACK = (
-    Path(__file__).resolve().parents[1] / "schema" / "operations" / "Track.graphql"
-).read_text()
-WRITER = Principal("bench", "bench", frozenset({Scope.EVENTS_WRITE}))
+TRACK = operation("Track")
 CHANNELS = ["WEB", "MOBILE_APP", "EMAIL", "PHONE", "FACEBOOK", "WHATSAPP", "STORE"]
 
 
@@ -66,48 +56,40 @@ def synthetic_events(count: int, people: int, seed: int = 7) -> list[dict[str, A
     return events
 
 
-async def run(count: int, people: int, batch: int) -> dict[str, float]:
-    server = EmbeddedServer(None)
-    uri = server.start()
-    client = connect(uri)
-    try:
-        tracked_db, raw_db = client["bench_track"], client["bench_raw"]
-        await ensure_indexes(tracked_db)
-        await ensure_indexes(raw_db)
-        limits = IngestLimits(EventRules("GB", 64 * 1024), max_batch_size=1000)
-        deps = Deps(Stores.on(tracked_db), limits, lambda: ping(tracked_db))
+async def run(count: int, people: int, batch: int) -> dict[str, Any]:
+    async with serving() as running:
         events = synthetic_events(count, people)
         batches = [events[i : i + batch] for i in range(0, count, batch)]
-
         started = time.perf_counter()
-        for chunk in tqdm(batches, desc="track (GraphQL)", unit="batch"):
-            result = await schema.execute(
-                TRACK, {"events": chunk}, context_value=Context(deps, WRITER)
-            )
-            assert not result.errors, result.errors
-            assert result.data is not None
-            assert result.data["track"]["accepted"] == len(chunk)
+        for chunk in tqdm(batches, desc="track over HTTP", unit="batch"):
+            result = await graphql(running.http, TRACK, events=chunk)
+            assert result["track"]["accepted"] == len(chunk), result["track"]
         track_seconds = time.perf_counter() - started
 
-        stored = await tracked_db["events"].find().sort("_id", 1).to_list()
+        client = running.db.client
+        raw_db = client[f"{running.db.name}_raw"]
+        await ensure_indexes(raw_db)  # the same indexes as the service's events
+        stored = await running.db["events"].find().sort("_id", 1).to_list()
         documents = [stored[i : i + batch] for i in range(0, len(stored), batch)]
         started = time.perf_counter()
         for chunk in tqdm(documents, desc="insert_many", unit="batch"):
             await raw_db["events"].insert_many(chunk, ordered=False)
         raw_seconds = time.perf_counter() - started
+        await client.drop_database(raw_db.name)
 
-        persons = await tracked_db["persons"].count_documents({"merged_into": None})
-        merges = await tracked_db["merges"].count_documents({})
-    finally:
-        await client.close()
-        server.stop()
+        persons = await running.db["persons"].count_documents({"merged_into": None})
+        merges = await running.db["merges"].count_documents({})
+        engine = running.engine
+    track_rate, raw_rate = count / track_seconds, len(stored) / raw_seconds
     return {
+        "engine": engine,
         "events": count,
+        "stored": len(stored),
         "persons": persons,
         "merges": merges,
-        "track_per_second": count / track_seconds,
-        "raw_per_second": len(stored) / raw_seconds,
-        "ratio": (len(stored) / raw_seconds) / (count / track_seconds),
+        "track_per_second": track_rate,
+        "raw_per_second": raw_rate,
+        "share": track_rate / raw_rate,
     }
 
 
@@ -118,14 +100,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     args = parser.parse_args()
     figures = asyncio.run(run(args.events, args.people, args.batch))
-    machine = (
-        f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
-    )
     print(
-        f"\n| {datetime.now(UTC):%Y-%m-%d} | {machine} | {figures['events']:,} events, "
-        f"{args.batch} per batch, {figures['persons']:,} persons, {figures['merges']:,} merges | "
-        f"{figures['track_per_second']:,.0f}/s | {figures['raw_per_second']:,.0f}/s | "
-        f"{figures['ratio']:.1f}x |"
+        f"\n| {today()} | {machine(figures['engine'])} | {figures['events']:,} events over HTTP, "
+        f"{args.batch} per batch, {figures['persons']:,} persons, {figures['merges']:,} merges "
+        f"| {figures['track_per_second']:,.0f}/s | {figures['raw_per_second']:,.0f}/s "
+        f"({figures['stored']:,} documents) | {figures['share']:.0%} |"
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cdp.merging import merge_persons, settle
+from cdp.merging import MergeRequest, merge_many, settle_all
 from cdp.models import Event
 from cdp.store import Sighting, Stores
 from identity import Conflict, IdentityRules, Link, new_person_id, plan_batch
@@ -43,9 +43,10 @@ async def resolve_persons(
         keys = {key for index in pending for key in events[index].keys}
         known = await stores.identifiers.owners(keys)
         roots = await stores.persons.roots({owned.person_id for owned in known.values()})
-        for person in sorted({p for p, root in roots.items() if p != root}):
+        cut_short = {p for p, root in roots.items() if p != root}
+        if cut_short:
             # A merged person that still owns identifiers is a merge cut short: finish it.
-            roots[person] = await settle(stores, person)
+            roots.update(await settle_all(stores, cut_short))
         owners = {key: roots[owned.person_id] for key, owned in known.items()}
         counts = await stores.identifiers.counts(set(owners.values()))
         plan = plan_batch(
@@ -55,15 +56,19 @@ async def resolve_persons(
         created.update(plan.new_persons)
         lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
-        for merge in plan.merges:
-            await merge_persons(
-                stores,
-                merge.absorbed,
-                merge.survivor,
-                event_id=events[pending[merge.event_index]].message_id,
-                reason="an event carried identifiers of both persons",
-                now=now,
-            )
+        await merge_many(
+            stores,
+            [
+                MergeRequest(
+                    merge.absorbed,
+                    merge.survivor,
+                    event_id=events[pending[merge.event_index]].message_id,
+                    reason="an event carried identifiers of both persons",
+                )
+                for merge in plan.merges
+            ],
+            now,
+        )
         for position, index in enumerate(pending):
             resolution.persons[index] = plan.person_of_event[position]
             resolution.links[index] = [link for link in plan.links if link.event_index == position]

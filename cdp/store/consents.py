@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked
+from cdp.store.database import Document, chunked, repoint
 
 
 class ConsentStore:
@@ -28,7 +28,5 @@ class ConsentStore:
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"person_id": {"$in": chunk}})
 
-    async def repoint(self, from_person: str, to_person: str) -> None:
-        await self._collection.update_many(
-            {"person_id": from_person}, {"$set": {"person_id": to_person}}
-        )
+    async def repoint_many(self, moves: Mapping[str, str]) -> None:
+        await repoint(self._collection, moves)

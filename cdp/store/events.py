@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_unless_present
+from cdp.store.database import Document, chunked, insert_unless_present, repoint
 from cdp.timeline import TimelineQuery
 
 
@@ -118,10 +118,9 @@ class EventStore:
         rows = await (await self._collection.aggregate(pipeline)).to_list()
         return [(row["_id"]["p"], row["_id"]["d"], float(row["spend"])) for row in rows]
 
-    async def repoint(self, from_person: str, to_person: str) -> None:
-        await self._collection.update_many(
-            {"person_id": from_person}, {"$set": {"person_id": to_person}}
-        )
+    async def repoint_many(self, moves: Mapping[str, str]) -> None:
+        """Give every event of each merged person to the person it was merged into."""
+        await repoint(self._collection, moves)
 
     async def page(self, person_ids: Sequence[str], query: TimelineQuery) -> list[Document]:
         """One page, newest first, plus one extra event when there is a next page."""

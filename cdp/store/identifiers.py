@@ -13,7 +13,12 @@ from datetime import datetime
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_unless_present
+from cdp.store.database import (
+    Document,
+    chunked,
+    insert_unless_present,
+    repoint,
+)
 from identity import Identifier
 
 
@@ -134,7 +139,5 @@ class IdentifierStore:
             held.update(await self._collection.distinct("person_id", {"person_id": {"$in": chunk}}))
         return held
 
-    async def repoint(self, from_person: str, to_person: str) -> None:
-        await self._collection.update_many(
-            {"person_id": from_person}, {"$set": {"person_id": to_person}}
-        )
+    async def repoint_many(self, moves: Mapping[str, str]) -> None:
+        await repoint(self._collection, moves)

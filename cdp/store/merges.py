@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, insert_unless_present
+from cdp.store.database import Document, chunked, insert_unless_present
 
 
 class MergeStore:
@@ -19,12 +20,17 @@ class MergeStore:
         await self._collection.insert_one({"_id": record_id, **record})
         return record_id
 
-    async def exists(self, record_id: str) -> bool:
-        return await self._collection.count_documents({"_id": record_id}, limit=1) > 0
+    async def existing(self, record_ids: Iterable[str]) -> set[str]:
+        """The ids among ``record_ids`` that have a record."""
+        found: set[str] = set()
+        for chunk in chunked(record_ids):
+            cursor = self._collection.find({"_id": {"$in": chunk}}, {"_id": 1})
+            found.update([doc["_id"] async for doc in cursor])
+        return found
 
-    async def record_once(self, record: Document) -> None:
-        """Store a record whose ``_id`` says what it is about; a repeat changes nothing."""
-        await insert_unless_present(self._collection, [record])
+    async def record_many(self, records: Sequence[Document]) -> None:
+        """Store records whose ``_id`` says what they are about; a repeat changes nothing."""
+        await insert_unless_present(self._collection, list(records))
 
     async def delete_involving(self, person_ids: list[str], keys: list[str]) -> None:
         """Delete the records about these persons; scrub their identifiers from others."""

@@ -68,6 +68,18 @@ class PersonStore:
 
     async def roots(self, person_ids: Iterable[str]) -> dict[str, str]:
         """Follow ``merged_into`` from each id to the live person it ended in."""
+        parent = await self.parents(person_ids)
+        resolved: dict[str, str] = {}
+        for start in parent:
+            node = start
+            while parent[node] != node:
+                node = parent[node]
+            resolved[start] = node
+        return resolved
+
+    async def parents(self, person_ids: Iterable[str]) -> dict[str, str]:
+        """Each id and every person on its way up ``merged_into``, mapped to the person it
+        was merged into (itself when live or unknown); one read per level of merges."""
         parent: dict[str, str] = {}
         frontier = set(person_ids)
         while frontier:
@@ -78,13 +90,7 @@ class PersonStore:
             for unknown in frontier - parent.keys():
                 parent[unknown] = unknown
             frontier = {target for target in parent.values() if target not in parent}
-        resolved: dict[str, str] = {}
-        for start in parent:
-            node = start
-            while parent[node] != node:
-                node = parent[node]
-            resolved[start] = node
-        return resolved
+        return parent
 
     async def page(self, first: int, before_id: str | None) -> list[Document]:
         """Live persons, newest first (ids sort by creation), ``first + 1`` of them."""
@@ -121,39 +127,59 @@ class PersonStore:
             found.extend(frontier)
         return sorted(found)
 
-    async def mark_merged(
-        self, absorbed: str, survivor: str, now: datetime, cause: Mapping[str, Any]
-    ) -> bool:
-        """Point ``absorbed`` at ``survivor``; False when it was already merged elsewhere.
+    async def mark_merged_many(
+        self, marks: Mapping[str, tuple[str, Mapping[str, Any]]], now: datetime
+    ) -> set[str]:
+        """Point each absorbed person at its survivor; return those now pointing there.
 
-        This single-document update is the moment the merge happens; ``cause`` (event,
-        agent, reason) is stored with it so the audit record can always be rebuilt.
+        Each single-document update is the moment that merge happens (it applies only to
+        a person not merged yet, so two merges cannot both absorb it); the cause (event,
+        agent, reason) is stored with it so the audit record can always be rebuilt. A
+        person that another writer merged elsewhere first is left out of the answer.
         """
-        result = await self._collection.update_one(
-            {"_id": absorbed, "merged_into": None},
-            {
-                "$set": {
-                    "merged_into": survivor,
-                    "merged_at": now,
-                    "updated_at": now,
-                    "merge_cause": dict(cause),
-                }
-            },
+        if not marks:
+            return set()
+        await self._collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": absorbed, "merged_into": None},
+                    {
+                        "$set": {
+                            "merged_into": survivor,
+                            "merged_at": now,
+                            "updated_at": now,
+                            "merge_cause": dict(cause),
+                        }
+                    },
+                )
+                for absorbed, (survivor, cause) in marks.items()
+            ],
         )
-        return result.modified_count == 1
+        found = await self.get_many(marks)
+        return {
+            absorbed
+            for absorbed, (survivor, _) in marks.items()
+            if found.get(absorbed, {}).get("merged_into") == survivor
+        }
 
-    async def unsettled_children(self, person_ids: Iterable[str]) -> list[str]:
-        """Persons merged into one of ``person_ids`` whose move has not finished."""
-        found: list[str] = []
+    async def unsettled_children_of(self, person_ids: Iterable[str]) -> dict[str, str]:
+        """Persons merged into one of ``person_ids`` whose move has not finished, each
+        with the person it was merged into."""
+        found: dict[str, str] = {}
         for chunk in chunked(person_ids):
+            # ``settled`` is read, not matched: with it in the filter the embedded server
+            # scans the whole collection instead of using the merged_into index.
             cursor = self._collection.find(
-                {"merged_into": {"$in": chunk}, "settled": {"$ne": True}}, {"_id": 1}
+                {"merged_into": {"$in": chunk}}, {"settled": 1, "merged_into": 1}
             )
-            found += [doc["_id"] async for doc in cursor]
-        return sorted(found)
+            async for doc in cursor:
+                if not doc.get("settled"):
+                    found[doc["_id"]] = doc["merged_into"]
+        return found
 
-    async def mark_settled(self, person_id: str) -> None:
-        await self._collection.update_one({"_id": person_id}, {"$set": {"settled": True}})
+    async def mark_settled(self, person_ids: Iterable[str]) -> None:
+        for chunk in chunked(person_ids):
+            await self._collection.update_many({"_id": {"$in": chunk}}, {"$set": {"settled": True}})
 
     async def set_traits(self, updates: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> None:
         """Apply ``(person, traits, set_at)`` updates, the newest value of each trait winning."""
@@ -165,13 +191,14 @@ class PersonStore:
         if operations:
             await self._collection.bulk_write(operations, ordered=True)
 
-    async def take_traits(self, source: Document, target: str) -> None:
-        """Fold ``source``'s traits into ``target``, trait by trait by recency."""
-        times: Mapping[str, datetime] = source.get("trait_times", {})
+    async def take_traits_many(self, moves: Sequence[tuple[Document, str]]) -> None:
+        """Fold each source's traits into its target, trait by trait by recency."""
         operations = [
             UpdateOne(
                 {"_id": target}, _latest_wins({name: value}, times[name], replace_on_tie=False)
             )
+            for source, target in moves
+            for times in [source.get("trait_times", {})]
             for name, value in source.get("traits", {}).items()
             if name in times
         ]
@@ -265,11 +292,21 @@ class PersonStore:
     async def remember_offer_responses(self, person_id: str, entries: Sequence[Document]) -> None:
         """Append to the person's recent offer responses (the last :data:`OFFER_HISTORY`
         are kept; the whole log is the ``offer_responses`` collection)."""
-        if entries:
-            await self._collection.update_one(
+        await self.remember_offer_responses_many([(person_id, entries)])
+
+    async def remember_offer_responses_many(
+        self, entries: Sequence[tuple[str, Sequence[Document]]]
+    ) -> None:
+        operations = [
+            UpdateOne(
                 {"_id": person_id},
-                {"$push": {"offer_history": {"$each": list(entries), "$slice": -OFFER_HISTORY}}},
+                {"$push": {"offer_history": {"$each": list(items), "$slice": -OFFER_HISTORY}}},
             )
+            for person_id, items in entries
+            if items
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=True)
 
     async def matching(self, pipeline: list[Document]) -> set[str]:
         """The ids an aggregation over ``persons`` yields (a compiled segment rule)."""

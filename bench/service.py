@@ -1,0 +1,143 @@
+"""The service as users get it, for benchmarks: ``cdp serve`` over HTTP, side by side with
+the raw driver on the same database server.
+
+:func:`serving` starts one embedded server (the default engine, a throwaway folder), then
+``cdp serve`` in its own process pointed at it (``CDP_MONGODB_URI``), and yields both the
+HTTP client and a driver connection to the very database the service writes to, so every
+ratio compares the two on one server in one run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document, connect
+from cdp.store.embedded import EmbeddedServer
+
+ADMIN_KEY = "cdp_bench-admin-key-not-for-production"
+CDP = Path(sys.executable).with_name("cdp")
+OPERATIONS = Path(__file__).resolve().parents[1] / "schema" / "operations"
+
+
+def operation(name: str) -> str:
+    return (OPERATIONS / f"{name}.graphql").read_text()
+
+
+@dataclass
+class Running:
+    """A service under test: its HTTP client, the database it writes, and the engine."""
+
+    http: httpx.AsyncClient
+    db: AsyncDatabase[Document]
+    engine: str
+    server: EmbeddedServer
+    service_pid: int
+
+
+def machine(engine: str) -> str:
+    """The machine column of a BENCHMARKS.md row."""
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, CPython {platform.python_version()}, "
+        f"{engine}"
+    )
+
+
+def today() -> str:
+    return f"{datetime.now(UTC):%Y-%m-%d}"
+
+
+@asynccontextmanager
+async def serving(env: dict[str, str] | None = None) -> AsyncIterator[Running]:
+    server = EmbeddedServer(None)
+    uri = server.start()
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    port = _free_port()
+    log = Path(tempfile.gettempdir()) / f"cdp-bench-{port}.log"
+    settings = {
+        "CDP_MONGODB_URI": uri,
+        "CDP_DB_NAME": name,
+        "CDP_PORT": str(port),
+        "CDP_BOOTSTRAP_ADMIN_KEY": ADMIN_KEY,
+        "CDP_RATE_LIMIT_PER_MINUTE": "10000000",
+        "CDP_RATE_LIMIT_BURST": "1000000",
+        "CDP_DEMO": "0",
+        **(env or {}),
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: ASYNC220 - once, before anything is measured
+            [str(CDP), "serve"],
+            env={**clean, **settings},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    client = connect(uri)
+    http = httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}",
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        timeout=httpx.Timeout(600.0),
+        limits=httpx.Limits(max_connections=300, max_keepalive_connections=300),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"cdp serve exited:\n{log.read_text()}")
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"cdp serve did not start:\n{log.read_text()}")
+            await asyncio.sleep(0.1)
+        yield Running(http, client[name], server.label, server, process.pid)
+    finally:
+        await http.aclose()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        await client.drop_database(name)
+        await client.close()
+        server.stop()
+
+
+async def graphql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    """POST a document; fail loudly on any error (a benchmark of errors measures nothing)."""
+    response = await http.post("/graphql", json={"query": query, "variables": variables})
+    body: dict[str, Any] = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"HTTP {response.status_code}: {str(body)[:500]}")
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
