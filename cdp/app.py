@@ -33,6 +33,8 @@ from cdp.graphql_request import Refusal, check_get, check_post
 from cdp.ingest import IngestLimits, utc_now
 from cdp.keys import authenticate, ensure_bootstrap_key, first_admin_key
 from cdp.ratelimit import RateLimiter
+from cdp.refresher import Refresher
+from cdp.segments.refresh import refresh_persons
 from cdp.settings import Settings
 from cdp.store import Stores
 from cdp.store.database import connect, ensure_indexes, ping, server_version
@@ -252,13 +254,24 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
                 stats_seconds=settings.offer_stats_seconds,
             )
             await _prepare_keys(stores, settings)
+            refresher = Refresher(
+                lambda persons, now: refresh_persons(stores, persons, now),
+                stores.persons.pending,
+                utc_now,
+                settings.refresh_policy(),
+            )
+            refresher.start()
             app.state.deps = Deps(
                 stores=stores,
                 limits=limits,
                 database_ready=lambda: ping(db),
                 offers=settings.offer_policy(),
+                refresher=refresher,
             )
-            yield
+            try:
+                yield
+            finally:
+                await refresher.stop()
         finally:
             await client.close()
             await asyncio.to_thread(database.close)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from cdp.ingest import IngestLimits
 from cdp.offers.policy import OfferPolicy
+from cdp.refresher import Refresher
 from cdp.store import Stores
 
 
@@ -16,6 +17,7 @@ class Deps:
     limits: IngestLimits
     database_ready: Callable[[], Awaitable[bool]]
     offers: OfferPolicy = field(default_factory=OfferPolicy)
+    refresher: Refresher | None = None  # None: every call refreshes before it answers
 
     @property
     def default_phone_region(self) -> str:

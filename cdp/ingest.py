@@ -19,6 +19,7 @@ from cdp.errors import BadUserInput
 from cdp.events import EventRejected, EventRules, parse_event
 from cdp.merging import settle_all
 from cdp.models import Event, EventResult, EventStatus, TrackResult
+from cdp.refresher import Refresher, refresh_now
 from cdp.rules import current_rules
 from cdp.segments.refresh import refresh_persons
 from cdp.stitching import resolve_persons
@@ -43,11 +44,15 @@ async def track(
     raw_events: Sequence[Mapping[str, Any]],
     limits: IngestLimits,
     now: datetime | None = None,
+    refresher: Refresher | None = None,
 ) -> TrackResult:
     """Ingest a batch; every event gets a result, in the order sent.
 
     A duplicate (stored by an earlier call, sent twice in this batch, or stored by a
     concurrent call a moment before) is answered with the live person its event is on.
+    The persons touched are marked pending, then refreshed before the call answers when
+    they are few (or there is no ``refresher``), else by the refresher just after
+    (:mod:`cdp.refresher`).
     """
     if len(raw_events) > limits.max_batch_size:
         raise BadUserInput(
@@ -66,7 +71,12 @@ async def track(
     landed = await _store(stores, fresh, rules, now)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
-        await refresh_persons(stores, {*persons, *persons.values()}, now)
+        touched = set(persons.values())
+        await stores.persons.mark_pending(touched, now)
+        if refresher is None or refresh_now(touched, refresher.policy):
+            await refresh_persons(stores, {*persons, *touched}, now)
+        else:
+            refresher.submit(touched)
 
     results: list[EventResult] = []
     first_sent: set[str] = set()

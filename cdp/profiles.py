@@ -28,6 +28,8 @@ class Profile:
     # so next-best-offer needs no other read (None: not yet written for this person).
     segment_ids: tuple[str, ...] | None = None
     offer_history: tuple[dict[str, Any], ...] | None = None
+    # Events have landed that metrics and segments do not include yet (cdp.refresher).
+    pending_since: datetime | None = None
 
     @property
     def family(self) -> list[str]:
@@ -80,6 +82,7 @@ def _profile(doc: dict[str, Any], absorbed: list[str]) -> Profile:
         metrics=doc.get("metrics"),
         segment_ids=tuple(segments) if segments is not None else None,
         offer_history=tuple(history) if history is not None else None,
+        pending_since=doc.get("pending_since"),
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdp.offers.policy import OfferPolicy
+from cdp.refresher import RefreshPolicy
 from cdp.rules import RuleSetting, apply_settings
 from cdp.store.embedded import Engine
 from identity import IdentityRules
@@ -100,6 +101,19 @@ class Settings(BaseSettings):
         ge=0,
         description="How long response counts read for offer ranking are reused.",
     )
+    refresh_inline_persons: int = Field(
+        default=20,
+        ge=0,
+        description="A track call touching at most this many persons refreshes their "
+        "metrics and segments before it answers; a bigger batch leaves it to the "
+        "background refresher, a moment later.",
+    )
+    refresh_stale_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Persons pending longer than this are refreshed by the sweep (after a "
+        "crash, or from an instance that stopped).",
+    )
     identity_rules: dict[str, RuleSetting] = Field(
         default_factory=dict,
         description="Per-type rule changes as JSON, for example "
@@ -114,6 +128,12 @@ class Settings(BaseSettings):
             exploration_seed=self.offer_exploration_seed,
             decline_days=self.offer_decline_days,
             low_stock=self.offer_low_stock,
+        )
+
+    def refresh_policy(self) -> RefreshPolicy:
+        return RefreshPolicy(
+            inline_persons=self.refresh_inline_persons,
+            stale_after_seconds=self.refresh_stale_seconds,
         )
 
     def graphql_limits(self) -> GraphQLLimits:

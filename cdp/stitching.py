@@ -8,6 +8,7 @@ the lost identifiers now have owners.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -69,10 +70,15 @@ async def resolve_persons(
             ],
             now,
         )
+        links_of, conflicts_of = defaultdict(list), defaultdict(list)
+        for link in plan.links:
+            links_of[link.event_index].append(link)
+        for conflict in plan.conflicts:
+            conflicts_of[conflict.event_index].append(conflict)
         for position, index in enumerate(pending):
             resolution.persons[index] = plan.person_of_event[position]
-            resolution.links[index] = [link for link in plan.links if link.event_index == position]
-            resolution.conflicts[index] = [c for c in plan.conflicts if c.event_index == position]
+            resolution.links[index] = links_of[position]
+            resolution.conflicts[index] = conflicts_of[position]
         pending = [index for index in pending if lost.intersection(events[index].keys)]
         if not pending:
             used = set(resolution.persons) | {

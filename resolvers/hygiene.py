@@ -2,12 +2,13 @@
 
 A JSON string may carry a lone surrogate (``"\\ud800"``) that no database can store. Caught
 when writing, it could stop an operation half-way; caught here, on the arguments of every
-query and mutation (``AccessControl`` calls this for root fields), the operation never
+query and mutation (a field extension on every root field), the operation never
 starts and the caller is told which argument.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,3 +38,6 @@ def _check(value: Any, path: str) -> None:
     elif isinstance(value, list):
         for index, child in enumerate(value):
             _check(child, f"{path}[{index}]")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):  # an input object, as strawberry builds it
+            _check(getattr(value, field.name), f"{path}.{field.name}")

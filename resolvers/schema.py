@@ -15,15 +15,18 @@ from strawberry.printer import print_schema
 from strawberry.tools import merge_types
 
 from cdp.settings import GraphQLLimits
-from resolvers.access import AccessControl
+from resolvers.access import AccessControl, install
 from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.errors import CdpSchema
-from resolvers.identity import IdentityMutation, IdentityQuery
+from resolvers.identity import IdentityConflict, IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.metrics import MetricsMutation, MetricsQuery
 from resolvers.offers import OfferMutation, OfferQuery
 from resolvers.queries import ProfileQuery
 from resolvers.segments import SegmentMutation, SegmentQuery
+from resolvers.types.event import Event, EventIdentifier
+from resolvers.types.identity import Identifier, IdentityEdge, MergeRecord
+from resolvers.types.person import Person
 
 Query = merge_types(
     "Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery, SegmentQuery, OfferQuery)
@@ -38,6 +41,12 @@ Mutation = merge_types(
         SegmentMutation,
         OfferMutation,
     ),
+)
+
+
+install(
+    roots=(Query, Mutation),
+    types=(Identifier, EventIdentifier, IdentityEdge, IdentityConflict, MergeRecord, Person, Event),
 )
 
 

@@ -65,7 +65,9 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
             segments,
             now,
         )
-    await stores.persons.set_metrics(metrics, wanted)  # segments as decided, for the offers
+    await stores.persons.set_refreshed(  # segments as decided, for the offers
+        metrics, wanted, {root: int(doc.get("changes", 0)) for root, doc in live.items()}
+    )
     await record_changes(stores, {root: held.get(root, {}) for root in live}, wanted, segments, now)
     # A person merged away while this ran must not keep what was just written: the
     # merging call cleans up after its own mark, this check covers a write landing later.
@@ -163,7 +165,9 @@ async def record_changes(
         entering += [(s, person) for s in sorted(segments_now - held.keys())]
         unrecorded += [(s, person, h.entered_at) for s, h in sorted(held.items()) if not h.recorded]
         leaving += [
-            (s, person, h.entered_at) for s, h in sorted(held.items()) if s not in segments_now
+            (s, person, h.entered_at)
+            for s, h in sorted(held.items())
+            if s not in segments_now and (s in names or s.startswith(INTEREST_PREFIX))
         ]
     topics = {s[len(INTEREST_PREFIX) :] for s, _ in entering if s.startswith(INTEREST_PREFIX)}
     if topics:

@@ -67,6 +67,44 @@ def unavailable(error: BaseException | None) -> bool:
     return isinstance(error, OperationFailure) and error.code in _SHUTTING_DOWN
 
 
+EACH_CHUNK = 500  # documents per update_each command: its cost grows with their square
+
+
+def per_document(values: Mapping[Any, Any], default: Any) -> Document:
+    """An expression that is ``values[_id]`` for the document being updated, else
+    ``default``: how one update command gives each document its own value."""
+    branches = [
+        {"case": {"$eq": ["$_id", key]}, "then": {"$literal": value}}
+        for key, value in values.items()
+    ]
+    return {"$switch": {"branches": branches, "default": default}}
+
+
+async def update_each(
+    collection: AsyncCollection[Document],
+    values: Mapping[Any, Mapping[str, Any]],
+    *,
+    keep: str = "set",
+) -> None:
+    """Give each document (by ``_id``) its own values of some fields, in one command.
+
+    ``keep`` is ``set`` (replace), ``max`` or ``min`` (keep the larger or smaller of the
+    stored and the new value). Why one ``update_many`` with a pipeline rather than one
+    ``UpdateOne`` each: the embedded server commits (and syncs its log) per document of
+    a bulk write, so 450 separate updates cost about 120 ms where one command costs 33.
+    Every document must name the same fields.
+    """
+    items = list(values.items())
+    for start in range(0, len(items), EACH_CHUNK):
+        chunk = dict(items[start : start + EACH_CHUNK])
+        fields = list(next(iter(chunk.values())))
+        assignments: Document = {}
+        for field in fields:
+            new = per_document({key: doc[field] for key, doc in chunk.items()}, f"${field}")
+            assignments[field] = new if keep == "set" else {f"${keep}": [f"${field}", new]}
+        await collection.update_many({"_id": {"$in": list(chunk)}}, [{"$set": assignments}])
+
+
 async def repoint(collection: AsyncCollection[Document], moves: Mapping[str, str]) -> None:
     """Move every document of each person in ``moves`` to the person it maps to."""
     if moves:
@@ -106,6 +144,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     # collection for {_id: x, merged_into: null} unless an index starts with both
     # (MongoDB would use _id alone; the extra index costs it little).
     await db["persons"].create_index([("_id", ASCENDING), ("merged_into", ASCENDING)])
+    await db["persons"].create_index([("pending_since", ASCENDING)], sparse=True)
     await db["events"].create_index(
         [("person_id", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)]
     )

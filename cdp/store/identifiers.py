@@ -18,6 +18,7 @@ from cdp.store.database import (
     chunked,
     insert_unless_present,
     repoint,
+    update_each,
 )
 from identity import Identifier
 
@@ -79,17 +80,18 @@ class IdentifierStore:
                 for key, person_id in claims.items()
             ],
         )
-        widen = [
-            UpdateOne(
-                {"_id": key},
-                {"$min": {"first_seen": seen.first_seen}, "$max": {"last_seen": seen.last_seen}},
-            )
+        earlier = {
+            key: {"first_seen": seen.first_seen}
             for key, seen in sightings.items()
-            if key in known
-            and (seen.first_seen < known[key].first_seen or seen.last_seen > known[key].last_seen)
-        ]
-        if widen:
-            await self._collection.bulk_write(widen, ordered=False)
+            if key in known and seen.first_seen < known[key].first_seen
+        }
+        later = {
+            key: {"last_seen": seen.last_seen}
+            for key, seen in sightings.items()
+            if key in known and seen.last_seen > known[key].last_seen
+        }
+        await update_each(self._collection, earlier, keep="min")
+        await update_each(self._collection, later, keep="max")
         return lost
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:

@@ -15,7 +15,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked
+from cdp.store.database import EACH_CHUNK, Document, chunked, per_document
 
 OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
 
@@ -239,6 +239,58 @@ class PersonStore:
 
     async def live_count(self) -> int:
         return await self._collection.count_documents({"merged_into": None})
+
+    async def mark_pending(self, person_ids: Iterable[str], now: datetime) -> None:
+        """Say these persons' metrics and segments do not include their latest events yet.
+
+        ``pending_since`` keeps the oldest such moment (what a reader is told) and
+        ``changes`` counts the marks, so a refresh clears the mark only when nothing new
+        arrived while it ran. Written before a refresh is attempted, so a crash or a lost
+        queue never leaves a person stale unseen: the sweep finds the mark.
+        """
+        for chunk in chunked(person_ids):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}},
+                {"$min": {"pending_since": now}, "$inc": {"changes": 1}},
+            )
+
+    async def pending(self, before: datetime, limit: int) -> list[str]:
+        """Live persons marked pending since before ``before``, oldest mark first."""
+        cursor = (
+            self._collection.find({"pending_since": {"$lt": before}}, {"merged_into": 1})
+            .sort("pending_since", 1)
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor if not doc.get("merged_into")]
+
+    async def set_refreshed(
+        self,
+        metrics: Mapping[str, Mapping[str, Any]],
+        segments: Mapping[str, Iterable[str]],
+        changes_seen: Mapping[str, int],
+    ) -> None:
+        """Store each live person's metrics and segment list, one command per 500, and
+        clear their pending mark unless another change arrived since ``changes_seen``."""
+        items = list(metrics)
+        for start in range(0, len(items), EACH_CHUNK):
+            chunk = items[start : start + EACH_CHUNK]
+            live = {"$eq": [{"$ifNull": ["$merged_into", None]}, None]}
+            new_metrics = per_document({p: dict(metrics[p]) for p in chunk}, "$metrics")
+            new_segments = per_document({p: sorted(segments[p]) for p in chunk}, "$segment_ids")
+            seen = per_document({p: changes_seen.get(p, 0) for p in chunk}, None)
+            done = {"$and": [live, {"$eq": [{"$ifNull": ["$changes", 0]}, seen]}]}
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}},
+                [
+                    {
+                        "$set": {
+                            "metrics": {"$cond": [live, new_metrics, "$metrics"]},
+                            "segment_ids": {"$cond": [live, new_segments, "$segment_ids"]},
+                            "pending_since": {"$cond": [done, "$$REMOVE", "$pending_since"]},
+                        }
+                    }
+                ],
+            )
 
     async def set_metrics(
         self,

@@ -66,6 +66,14 @@ class Person:
     def updated_at(self) -> datetime:
         return self.profile.updated_at
 
+    @strawberry.field(
+        description="Since when events have been waiting to be counted in this person's "
+        "metrics and segments; null when they are current. A bulk import is counted "
+        "within seconds; a call with a few events before it answers."
+    )
+    def refresh_pending_since(self) -> datetime | None:
+        return self.profile.pending_since
+
     @strawberry.field(description="Every identifier this person owns, by key.")
     async def identifiers(self, info: Info) -> list[Identifier]:
         docs = await info.context.identifiers.load(tuple(self.profile.family))

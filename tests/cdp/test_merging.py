@@ -91,7 +91,7 @@ async def test_repeating_a_merge_changes_nothing(
     assert await db["merges"].count_documents({}) == 1
 
 
-LAST_FAULT_POINT = 22  # the call's writes: the merge, then the refresh of metrics and segments
+LAST_FAULT_POINT = 23  # the call's writes: the merge, then the refresh of metrics and segments
 
 
 @pytest.mark.parametrize("writes_before_the_fault", range(LAST_FAULT_POINT + 1))
@@ -117,6 +117,7 @@ async def test_a_merging_call_cut_short_at_any_write_is_repaired_by_sending_it_a
 
     live = await db["persons"].find({"merged_into": None}).to_list()
     assert [p["_id"] for p in live] == [retried.results[0].person_id]
+    assert "pending_since" not in live[0]  # the refresh caught up and said so
     survivor = live[0]["_id"]
     assert {d["person_id"] async for d in db["identifiers"].find()} == {survivor}
     assert await db["identifiers"].count_documents({}) == 4
