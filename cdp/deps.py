@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from cdp.ingest import IngestLimits
+from cdp.keys import KeyCache
 from cdp.offers.policy import OfferPolicy
 from cdp.refresher import Refresher
 from cdp.store import Stores
@@ -18,6 +19,7 @@ class Deps:
     database_ready: Callable[[], Awaitable[bool]]
     offers: OfferPolicy = field(default_factory=OfferPolicy)
     refresher: Refresher | None = None  # None: every call refreshes before it answers
+    keys: KeyCache | None = None  # the HTTP edge's key look-ups, cleared by a revoke
 
     @property
     def default_phone_region(self) -> str:

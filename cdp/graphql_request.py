@@ -27,6 +27,13 @@ class Refusal:
 
 
 def check_post(content_type: str, body: bytes) -> Refusal | None:
+    found = read_post(content_type, body)
+    return found if isinstance(found, Refusal) else None
+
+
+def read_post(content_type: str, body: bytes) -> Refusal | dict[str, Any]:
+    """The request's JSON object, or why it is not a GraphQL request (parsed once: the
+    GraphQL layer is handed this object rather than parsing the body again)."""
     media = content_type.split(";")[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
         return Refusal(415, "send the request as JSON, with 'Content-Type: application/json'")
@@ -42,7 +49,8 @@ def check_post(content_type: str, body: bytes) -> Refusal | None:
         return Refusal(
             400, 'the request body must be a JSON object: {"query": "...", "variables": {...}}'
         )
-    return _check_fields(payload.get("query"), payload.get("variables"), payload)
+    refused = _check_fields(payload.get("query"), payload.get("variables"), payload)
+    return refused or payload
 
 
 def check_get(params: Mapping[str, str]) -> Refusal | None:

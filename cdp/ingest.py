@@ -72,7 +72,8 @@ async def track(
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
         touched = set(persons.values())
-        await stores.persons.mark_pending(touched, now)
+        updated = {persons[p] for p, raced in landed.values() if not raced}
+        await stores.persons.mark_pending(touched, now, updated=updated)
         if refresher is None or refresh_now(touched, refresher.policy):
             await refresh_persons(stores, {*persons, *touched}, now)
         else:
@@ -136,8 +137,6 @@ async def _store(
     await stores.conflicts.record(
         [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
     )
-    born = set(persons) & resolution.created  # already carry updated_at = now
-    await stores.persons.touch({persons[i] for i in stored} - born, now)
     return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}
 
 

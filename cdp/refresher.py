@@ -37,7 +37,7 @@ class RefreshPolicy:
 
     inline_persons: int = 20  # a call touching at most this many refreshes before answering
     batch: int = 2000  # persons per background refresh
-    linger_seconds: float = 0.05  # wait this long for more work before refreshing
+    linger_seconds: float = 0.5  # wait this long for more work: a burst is refreshed once
     stale_after_seconds: float = 10.0  # the sweep takes persons pending longer than this
     sweep_every_seconds: float = 5.0
 

@@ -89,6 +89,8 @@ class AdminMutation:
     @strawberry.mutation(description="Revoke a key; requests with it fail from now on.")
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> bool:
         await revoke_key(info.context.deps.stores, str(id), utc_now())
+        if info.context.deps.keys is not None:
+            info.context.deps.keys.forget()  # refused from the next request on
         return True
 
     @strawberry.mutation(

@@ -6,10 +6,13 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.printer import print_schema
 from strawberry.tools import merge_types
@@ -27,6 +30,8 @@ from resolvers.segments import SegmentMutation, SegmentQuery
 from resolvers.types.event import Event, EventIdentifier
 from resolvers.types.identity import Identifier, IdentityEdge, MergeRecord
 from resolvers.types.person import Person
+
+PARSED_DOCUMENTS = 512  # distinct documents kept parsed and validated
 
 Query = merge_types(
     "Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery, SegmentQuery, OfferQuery)
@@ -51,16 +56,31 @@ install(
 
 
 def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
-    """The schema, guarded: access control first, then limits on what a document may ask."""
+    """The schema, guarded: access control first, then limits on what a document may ask.
+
+    A document is parsed and validated once and then reused (the same Track document
+    arrives thousands of times). For the validation cache to hit, the limits' rules
+    are built once here and shared by every request, rather than made anew each time.
+    """
     limits = limits or GraphQLLimits()
-    extensions: list[Any] = [
-        AccessControl,
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
     if not limits.introspection:
-        extensions.append(DisableIntrospection)
+        rules += DisableIntrospection().validation_rules
+
+    class Limits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__(rules)
+
+    extensions: list[Any] = [
+        AccessControl,
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        Limits,
+        lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
+    ]
     return CdpSchema(query=Query, mutation=Mutation, extensions=extensions)
 
 

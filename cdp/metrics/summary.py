@@ -11,7 +11,7 @@ them on.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -54,7 +54,7 @@ def summarise_person(
     """Every metric of the catalogue (and a few display-only ones) as one flat document."""
     purchases = purchase_metrics(history, now)
     engagement = engagement_metrics(history, consented_channels)
-    doc: dict[str, Any] = {**asdict(purchases), **asdict(engagement)}
+    doc: dict[str, Any] = {**fields_of(purchases), **fields_of(engagement)}
     doc["days_since_last_engagement"] = (
         (now - engagement.last_engaged_at).days if engagement.last_engaged_at else None
     )
@@ -69,17 +69,24 @@ def summarise_person(
         models.clv_tiers.tier(clv["expected_value_12m"]) if clv and models.clv_tiers else None
     )
     found = interests(history, now)
-    doc["interests"] = [asdict(interest) for interest in found]
+    doc["interests"] = [fields_of(interest) for interest in found]
     doc["interest_topics"] = [i.topic for i in found if i.weight >= MIN_WEIGHT]
-    doc.update(asdict(technographic(history)))
+    doc.update(fields_of(technographic(history)))
     cart = shopping(history, now)
     doc.update(cart_abandoned=cart.cart_abandoned, wishlist=cart.wishlist)
     doc["wishlist_size"] = len(cart.wishlist)
     doc["trail"] = trail(history, now).to_document()
     doc["marketing_channels"] = sorted(consented_channels)
-    doc.update(asdict(demographic(traits, now.date())))
+    doc.update(fields_of(demographic(traits, now.date())))
     doc["computed_at"] = now
     return doc
+
+
+def fields_of(record: Any) -> dict[str, Any]:
+    """A metrics record's fields as a dict, shallow: ``dataclasses.asdict`` deep-copies
+    every value, which was a quarter of a person's refresh; these values are built
+    fresh for each person and never shared."""
+    return {field.name: getattr(record, field.name) for field in fields(record)}
 
 
 def rfm_fields(

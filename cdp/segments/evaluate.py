@@ -7,7 +7,7 @@ in ``tests/cdp/segments`` checks it against the compiled query on the same data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,22 +32,43 @@ class Subject:
     events: Sequence[EventFacts]
 
 
+Predicate = Callable[[Subject, datetime], bool]
+
+
 def matches(rule: Rule, subject: Subject, now: datetime) -> bool:
+    return predicate(rule)(subject, now)
+
+
+def predicate(rule: Rule) -> Predicate:
+    """The rule as a function of a person: built once per evaluation of many persons
+    (the refresh of a batch), so the tree is walked once, not once per person."""
     match rule:
         case All(parts):
-            return all(matches(part, subject, now) for part in parts)
+            each = [predicate(part) for part in parts]
+            return lambda subject, now: all(p(subject, now) for p in each)
         case AnyOf(parts):
-            return any(matches(part, subject, now) for part in parts)
+            each = [predicate(part) for part in parts]
+            return lambda subject, now: any(p(subject, now) for p in each)
         case Not(part):
-            return not matches(part, subject, now)
+            inner = predicate(part)
+            return lambda subject, now: not inner(subject, now)
         case HasIdentifier(kind):
-            return kind in subject.identifier_types
-        case Compare(scope, name, op, value):
-            source = subject.traits if scope == "trait" else subject.metrics
-            return compare(name in source, source.get(name), op, value)
+            return lambda subject, now: kind in subject.identifier_types
+        case Compare("trait", name, op, value):
+            return lambda subject, now: _compare_in(subject.traits, name, op, value)
+        case Compare(_, name, op, value):
+            return lambda subject, now: _compare_in(subject.metrics, name, op, value)
         case EventCount():
-            return _count_fits(rule, _count(rule, subject.events, now))
+            return lambda subject, now: _count_fits(rule, _count(rule, subject.events, now))
     raise TypeError(f"not a rule: {rule!r}")
+
+
+def _compare_in(source: Mapping[str, Any], name: str, op: Op, value: Any) -> bool:
+    stored = source.get(name, _MISSING)
+    return compare(stored is not _MISSING, None if stored is _MISSING else stored, op, value)
+
+
+_MISSING = object()
 
 
 def compare(present: bool, stored: Any, op: Op, value: Any) -> bool:
@@ -60,8 +81,9 @@ def compare(present: bool, stored: Any, op: Op, value: Any) -> bool:
         return False
     if op is Op.IN:
         return any(compare(present, stored, Op.EQ, item) for item in value)
-    candidates = [stored, *stored] if isinstance(stored, list) else [stored]
-    return any(_scalar_fits(candidate, op, value) for candidate in candidates)
+    if not isinstance(stored, list):
+        return _scalar_fits(stored, op, value)
+    return _scalar_fits(stored, op, value) or any(_scalar_fits(s, op, value) for s in stored)
 
 
 def _scalar_fits(stored: Any, op: Op, value: Any) -> bool:

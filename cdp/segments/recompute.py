@@ -32,7 +32,7 @@ from cdp.offers.policy import OfferPolicy
 from cdp.segments.catalogue import all_segments
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentKind, interest_segment
 from cdp.segments.manage import evaluate_on_base, sync_profile_segments
-from cdp.segments.refresh import evaluate_person, family_facts, interest_document
+from cdp.segments.refresh import NO_SEGMENTS, evaluate_person, family_facts, interest_document
 from cdp.store import Stores
 from cdp.store.database import Document
 
@@ -138,7 +138,7 @@ async def _metrics_of_page(
             facts.consents[pid],
             frozenset(),
             models,
-            [],
+            NO_SEGMENTS,
             now,
         )
         metrics[pid] = values

@@ -27,8 +27,8 @@ from cdp.segments.definitions import (
     SegmentKind,
     interest_segment,
 )
-from cdp.segments.evaluate import EventFacts, Subject, matches
-from cdp.segments.rules import HasIdentifier, conditions, rule_to_data
+from cdp.segments.evaluate import EventFacts, Predicate, Subject, predicate
+from cdp.segments.rules import EventCount, HasIdentifier, conditions, rule_to_data
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
@@ -48,9 +48,9 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
         return
     models = await load_base_models(stores)
     segments = [s for s in await all_segments(stores) if s.kind is not SegmentKind.INTEREST]
+    evaluation = Evaluation.of(segments)
     # Identifier types are read only when some rule asks about them (none built in does).
-    asks = any(isinstance(c, HasIdentifier) for s in segments for c in conditions(s.rule))
-    facts = await family_facts(stores, live, with_types=asks)
+    facts = await family_facts(stores, live, with_types=evaluation.needs_identifier_types)
     held = await stores.memberships.of_persons(live)
 
     metrics: dict[str, dict[str, Any]] = {}
@@ -62,7 +62,7 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
             facts.consents[root],
             frozenset(facts.types[root]),
             models,
-            segments,
+            evaluation,
             now,
         )
     await stores.persons.set_refreshed(  # segments as decided, for the offers
@@ -107,13 +107,35 @@ async def family_facts(stores: Stores, roots: Iterable[str], *, with_types: bool
     return FamilyFacts(events, consents, types)
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The segments a refresh decides, compiled once for every person it covers, and
+    what their rules read beyond metrics and traits."""
+
+    segments: tuple[tuple[str, Predicate], ...]
+    needs_events: bool
+    needs_identifier_types: bool
+
+    @classmethod
+    def of(cls, segments: Sequence[SegmentDefinition]) -> Evaluation:
+        leaves = [leaf for segment in segments for leaf in conditions(segment.rule)]
+        return cls(
+            segments=tuple((segment.id, predicate(segment.rule)) for segment in segments),
+            needs_events=any(isinstance(leaf, EventCount) for leaf in leaves),
+            needs_identifier_types=any(isinstance(leaf, HasIdentifier) for leaf in leaves),
+        )
+
+
+NO_SEGMENTS = Evaluation((), needs_events=False, needs_identifier_types=False)
+
+
 def evaluate_person(
     traits: Mapping[str, Any],
     events: Sequence[Document],
     consents: Sequence[Consent],
     identifier_types: frozenset[str],
     models: BaseModels,
-    segments: Sequence[SegmentDefinition],
+    evaluation: Evaluation,
     now: datetime,
 ) -> tuple[dict[str, Any], set[str]]:
     """A person's metrics and the segments they belong in (pure; the bulk path uses it)."""
@@ -124,9 +146,11 @@ def evaluate_person(
         traits=traits,
         metrics=metrics,
         identifier_types=identifier_types,
-        events=[EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events],
+        events=[EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events]
+        if evaluation.needs_events
+        else [],
     )
-    inside = {segment.id for segment in segments if matches(segment.rule, subject, now)}
+    inside = {segment for segment, fits in evaluation.segments if fits(subject, now)}
     inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics["interest_topics"])
     return metrics, inside
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document
+from cdp.store.database import Document, insert_unless_present
 from cdp.timeline import Position
 
 
@@ -16,8 +16,7 @@ class ConflictStore:
 
     async def record(self, conflicts: Sequence[Document]) -> None:
         """Store conflicts; ``_id`` is event and identifier, so a replay records nothing twice."""
-        for conflict in conflicts:
-            await self._collection.replace_one({"_id": conflict["_id"]}, conflict, upsert=True)
+        await insert_unless_present(self._collection, list(conflicts))
 
     async def page(self, first: int, after: Position | None) -> list[Document]:
         """Newest first, one extra when there is a next page."""

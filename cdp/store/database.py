@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, UpdateMany, monitoring
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
@@ -70,9 +70,21 @@ def unavailable(error: BaseException | None) -> bool:
 EACH_CHUNK = 500  # documents per update_each command: its cost grows with their square
 
 
-def per_document(values: Mapping[Any, Any], default: Any) -> Document:
-    """An expression that is ``values[_id]`` for the document being updated, else
-    ``default``: how one update command gives each document its own value."""
+def per_document(values: Mapping[str, Any], key: str = "$_id") -> Document:
+    """An expression worth ``values[<key of the document being updated>]``: how one
+    update command gives each document its own value. Missing when the key is not in
+    ``values``.
+
+    A lookup in one literal object (``$getField``) rather than a ``$switch`` with a
+    branch per document: for 450 small values 21 ms against 45 ms on the embedded
+    server. Keys are ids (``_id`` or ``person_id``), which never start with ``$``.
+    """
+    return {"$getField": {"field": key, "input": {"$literal": dict(values)}}}
+
+
+def per_document_switch(values: Mapping[str, Any], default: Any) -> Document:
+    """Like :func:`per_document`, as a ``$switch``: for large values (a metrics document
+    each) the embedded server is many times faster this way than with one big object."""
     branches = [
         {"case": {"$eq": ["$_id", key]}, "then": {"$literal": value}}
         for key, value in values.items()
@@ -100,20 +112,18 @@ async def update_each(
         fields = list(next(iter(chunk.values())))
         assignments: Document = {}
         for field in fields:
-            new = per_document({key: doc[field] for key, doc in chunk.items()}, f"${field}")
+            new = per_document({key: doc[field] for key, doc in chunk.items()})
             assignments[field] = new if keep == "set" else {f"${keep}": [f"${field}", new]}
         await collection.update_many({"_id": {"$in": list(chunk)}}, [{"$set": assignments}])
 
 
 async def repoint(collection: AsyncCollection[Document], moves: Mapping[str, str]) -> None:
-    """Move every document of each person in ``moves`` to the person it maps to."""
-    if moves:
-        await collection.bulk_write(
-            [
-                UpdateMany({"person_id": old}, {"$set": {"person_id": new}})
-                for old, new in sorted(moves.items())
-            ],
-            ordered=False,
+    """Move every document of each person in ``moves`` to the person it maps to, in one
+    command (one commit on the embedded server, not one per person)."""
+    for chunk in chunked(sorted(moves)):
+        await collection.update_many(
+            {"person_id": {"$in": chunk}},
+            [{"$set": {"person_id": per_document({p: moves[p] for p in chunk}, "$person_id")}}],
         )
 
 

@@ -15,7 +15,13 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import EACH_CHUNK, Document, chunked, per_document
+from cdp.store.database import (
+    EACH_CHUNK,
+    Document,
+    chunked,
+    per_document,
+    per_document_switch,
+)
 
 OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
 
@@ -149,7 +155,10 @@ class PersonStore:
                             "merged_at": now,
                             "updated_at": now,
                             "merge_cause": dict(cause),
-                        }
+                        },
+                        # Nothing waits on a tombstone: its events are refreshed with the
+                        # survivor's (and the sweep must not keep finding it).
+                        "$unset": {"pending_since": ""},
                     },
                 )
                 for absorbed, (survivor, cause) in marks.items()
@@ -214,12 +223,6 @@ class PersonStore:
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"_id": {"$in": chunk}})
 
-    async def touch(self, person_ids: Iterable[str], now: datetime) -> None:
-        for chunk in chunked(person_ids):
-            await self._collection.update_many(
-                {"_id": {"$in": chunk}}, {"$max": {"updated_at": now}}
-            )
-
     async def get_many(self, person_ids: Iterable[str]) -> dict[str, Document]:
         found: dict[str, Document] = {}
         for chunk in chunked(person_ids):
@@ -240,18 +243,37 @@ class PersonStore:
     async def live_count(self) -> int:
         return await self._collection.count_documents({"merged_into": None})
 
-    async def mark_pending(self, person_ids: Iterable[str], now: datetime) -> None:
+    async def mark_pending(
+        self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
+    ) -> None:
         """Say these persons' metrics and segments do not include their latest events yet.
 
         ``pending_since`` keeps the oldest such moment (what a reader is told) and
         ``changes`` counts the marks, so a refresh clears the mark only when nothing new
         arrived while it ran. Written before a refresh is attempted, so a crash or a lost
-        queue never leaves a person stale unseen: the sweep finds the mark.
+        queue never leaves a person stale unseen: the sweep finds the mark. The persons in
+        ``updated`` (they got new events) have ``updated_at`` moved on in the same command.
         """
+        changed = set(updated)
         for chunk in chunked(person_ids):
+            fresh = sorted(changed.intersection(chunk))
             await self._collection.update_many(
                 {"_id": {"$in": chunk}},
-                {"$min": {"pending_since": now}, "$inc": {"changes": 1}},
+                [
+                    {
+                        "$set": {
+                            "pending_since": {"$min": ["$pending_since", now]},
+                            "changes": {"$add": [{"$ifNull": ["$changes", 0]}, 1]},
+                            "updated_at": {
+                                "$cond": [
+                                    {"$in": ["$_id", fresh]},
+                                    {"$max": ["$updated_at", now]},
+                                    "$updated_at",
+                                ]
+                            },
+                        }
+                    }
+                ],
             )
 
     async def pending(self, before: datetime, limit: int) -> list[str]:
@@ -275,9 +297,9 @@ class PersonStore:
         for start in range(0, len(items), EACH_CHUNK):
             chunk = items[start : start + EACH_CHUNK]
             live = {"$eq": [{"$ifNull": ["$merged_into", None]}, None]}
-            new_metrics = per_document({p: dict(metrics[p]) for p in chunk}, "$metrics")
-            new_segments = per_document({p: sorted(segments[p]) for p in chunk}, "$segment_ids")
-            seen = per_document({p: changes_seen.get(p, 0) for p in chunk}, None)
+            new_metrics = per_document_switch({p: dict(metrics[p]) for p in chunk}, "$metrics")
+            new_segments = per_document({p: sorted(segments[p]) for p in chunk})
+            seen = per_document({p: changes_seen.get(p, 0) for p in chunk})
             done = {"$and": [live, {"$eq": [{"$ifNull": ["$changes", 0]}, seen]}]}
             await self._collection.update_many(
                 {"_id": {"$in": chunk}},

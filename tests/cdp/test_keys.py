@@ -1,12 +1,20 @@
 """API keys against the real server: only hashes are stored; revoked keys stop working."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.access import Scope
-from cdp.keys import authenticate, create_key, ensure_bootstrap_key, first_admin_key, revoke_key
+from cdp.keys import (
+    KeyCache,
+    authenticate,
+    create_key,
+    ensure_bootstrap_key,
+    first_admin_key,
+    revoke_key,
+)
 from cdp.store import Stores
 from cdp.store.database import Document
 
@@ -46,3 +54,24 @@ async def test_the_bootstrap_key_is_an_admin_key_and_setting_it_twice_is_harmles
     admin = await authenticate(stores, "cdp_bootstrap")
     assert admin is not None
     assert admin.scopes == {Scope.ADMIN}
+
+
+async def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(
+    stores: Stores,
+) -> None:
+    made = await create_key(stores, "crm sync", frozenset({Scope.EVENTS_WRITE}), NOW)
+    cache = KeyCache(stores, ttl_seconds=0.3)
+    assert await cache.principal(made.key) is not None
+    await revoke_key(stores, made.id, NOW)  # by another instance: this cache is not told
+    assert await cache.principal(made.key) is not None  # remembered for a moment
+    await asyncio.sleep(0.35)
+    assert await cache.principal(made.key) is None
+
+
+async def test_a_revoke_through_this_instance_takes_effect_at_once(stores: Stores) -> None:
+    made = await create_key(stores, "crm sync", frozenset({Scope.EVENTS_WRITE}), NOW)
+    cache = KeyCache(stores, ttl_seconds=60)
+    assert await cache.principal(made.key) is not None
+    await revoke_key(stores, made.id, NOW)
+    cache.forget()  # what the revokeApiKey mutation does
+    assert await cache.principal(made.key) is None

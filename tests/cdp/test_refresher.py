@@ -131,3 +131,20 @@ async def test_an_event_landing_during_a_refresh_keeps_its_person_pending(
     assert {doc["pending_since"] for doc in still} == {NOW}  # pending since the first
     await refresh_persons(stores, persons, NOW)
     assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 0
+
+
+async def test_a_person_merged_away_while_pending_is_no_longer_pending(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    never = refresher_for(stores, Counting(stores))
+    await track(stores, purchases(range(3), 1), limits, NOW, never)  # three pending persons
+    joining = event(
+        "login",
+        "WEB",
+        [("email", "c0@example.com"), ("email", "c1@example.com")],
+        at=NOW.isoformat(),
+    )
+    await track(stores, [joining], limits, NOW)  # merges c1 into c0 and refreshes c0 inline
+    pending = await db["persons"].find({"pending_since": {"$ne": None}}).to_list()
+    assert [doc.get("merged_into") for doc in pending] == [None]  # only c2 still waits
+    assert await stores.persons.pending(NOW + timedelta(days=1), 10) == [pending[0]["_id"]]

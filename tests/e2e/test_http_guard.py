@@ -85,3 +85,20 @@ def test_a_key_made_with_the_cli_works_within_its_scopes(mongodb_uri: str, tmp_p
     )
     assert "crm sync" in listed.stdout
     assert key not in listed.stdout
+
+
+def test_a_key_revoked_over_the_api_is_refused_from_the_next_request(
+    mongodb_uri: str, tmp_path: Path
+) -> None:
+    env = {"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": f"revoke_{uuid.uuid4().hex[:12]}"}
+    with serving(env, tmp_path) as service:
+        made = graphql(service.client, "CreateApiKey", name="reader", scopes=["PROFILES_READ"])
+        key = made["createApiKey"]
+        reader = httpx.Client(
+            base_url=str(service.client.base_url), headers={"Authorization": f"Bearer {key['key']}"}
+        )
+        assert reader.post("/graphql", json=QUERY).status_code == 200  # now cached
+        graphql(service.client, "RevokeApiKey", id=key["id"])
+        refused = reader.post("/graphql", json=QUERY)
+        assert refused.status_code == 401
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
