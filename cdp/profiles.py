@@ -6,6 +6,7 @@ so a merge still being settled never hides an identifier or an event.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,13 +38,22 @@ class Profile:
 
 
 async def find_person(stores: Stores, person_id: str) -> Profile | None:
-    """The live person behind ``person_id``, following merges; None when it never existed."""
-    doc = await stores.persons.get(person_id)
+    """The live person behind ``person_id``, following merges; None when it never existed.
+
+    The person and who was merged into them are read at once (one round trip, not two);
+    only an absorbed id, which names the survivor, needs a second pair.
+    """
+    doc, absorbed = await asyncio.gather(
+        stores.persons.get(person_id), stores.persons.absorbed_into(person_id)
+    )
     if doc is not None and doc.get("merged_into"):  # an absorbed id: find the survivor
-        doc = await stores.persons.get((await stores.persons.roots([person_id]))[person_id])
+        root = (await stores.persons.roots([person_id]))[person_id]
+        doc, absorbed = await asyncio.gather(
+            stores.persons.get(root), stores.persons.absorbed_into(root)
+        )
     if doc is None:
         return None
-    return _profile(doc, await stores.persons.absorbed_into(doc["_id"]))
+    return _profile(doc, absorbed)
 
 
 async def page_of_persons(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cdp.segments.definitions import BUILT_IN, BUILT_IN_BY_ID, SegmentDefinition, SegmentKind
@@ -25,6 +25,18 @@ def from_document(doc: Mapping[str, Any]) -> SegmentDefinition:
 async def all_segments(stores: Stores) -> list[SegmentDefinition]:
     """Built-in ones first (in their documented order), then stored ones by id."""
     return [*BUILT_IN, *(from_document(doc) for doc in await stores.segments.all())]
+
+
+async def segments_by_id(
+    stores: Stores, segment_ids: Iterable[str]
+) -> dict[str, SegmentDefinition]:
+    """These segments (those that still exist): built-in ones from code, the others in
+    one read of just their documents."""
+    wanted = set(segment_ids)
+    found = {s: BUILT_IN_BY_ID[s] for s in wanted if s in BUILT_IN_BY_ID}
+    stored = await stores.segments.get_many(wanted - found.keys())
+    found.update({doc["_id"]: from_document(doc) for doc in stored})
+    return found
 
 
 async def find_segment(stores: Stores, segment_id: str) -> SegmentDefinition | None:

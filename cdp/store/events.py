@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document, chunked, insert_unless_present, repoint
-from cdp.timeline import TimelineQuery
+from cdp.timeline import Position, TimelineQuery
 
 
 class EventStore:
@@ -123,36 +124,79 @@ class EventStore:
         await repoint(self._collection, moves)
 
     async def page(self, person_ids: Sequence[str], query: TimelineQuery) -> list[Document]:
-        """One page, newest first, plus one extra event when there is a next page."""
-        match = _filter(person_ids, query)
-        if query.after is not None:
-            at, event_id = query.after.timestamp, query.after.id
-            match["$or"] = [
-                {"timestamp": {"$lt": at}},
-                {"timestamp": at, "_id": {"$lt": event_id}},
-            ]
-        cursor = (
-            self._collection.find(match)
-            .sort([("timestamp", -1), ("_id", -1)])
-            .limit(query.first + 1)
-        )
-        return await cursor.to_list()
+        """One page, newest first, plus one extra event when there is a next page.
+
+        Each member of the family is read with its own query that an index covers whole
+        (person and time), and channel, type and the cursor's tie are checked here: the
+        embedded Rust server scans the whole collection for any filter beyond an index's
+        fields (a second page, a channel filter, a merged family). The cost follows the
+        person's history, never the collection.
+        """
+        wanted = query.first + 1
+        streams = [self._matching(member, query, wanted) for member in person_ids]
+        found: list[Document] = []
+        for docs in await asyncio.gather(*streams):
+            found += docs
+        found.sort(key=lambda doc: (doc["timestamp"], doc["_id"]), reverse=True)
+        return found[:wanted]
 
     async def count(self, person_ids: Sequence[str], query: TimelineQuery) -> int:
-        return await self._collection.count_documents(_filter(person_ids, query))
+        """How many events match the filters, on all pages."""
+        if not query.channels and not query.types:
+            window = _window(query)
+            counts = [
+                self._collection.count_documents(
+                    {"person_id": member, **({"timestamp": window} if window else {})}
+                )
+                for member in person_ids
+            ]
+            return sum(await asyncio.gather(*counts))
+        streams = [self._matching(member, query, None) for member in person_ids]
+        return sum(len(docs) for docs in await asyncio.gather(*streams))
+
+    async def _matching(
+        self, person_id: str, query: TimelineQuery, limit: int | None
+    ) -> list[Document]:
+        """This person's events in the query's window, newest first, that pass its
+        filters and lie after its cursor; at most ``limit``."""
+        window = _window(query)
+        if query.after is not None:
+            window["$lte"] = min(query.after.timestamp, window.get("$lte", query.after.timestamp))
+        match: Document = {"person_id": person_id}
+        if window:
+            match["timestamp"] = window
+        channels = {channel.value for channel in query.channels}
+        types = set(query.types)
+        filtered = bool(channels or types or query.after)
+        cursor = self._collection.find(match).sort([("timestamp", -1), ("_id", -1)])
+        if limit is not None and not filtered:
+            cursor = cursor.limit(limit)
+        elif limit is not None:
+            cursor = cursor.batch_size(max(limit * 2, 101))
+        found: list[Document] = []
+        async for doc in cursor:
+            if channels and doc["channel"] not in channels:
+                continue
+            if types and doc["type"] not in types:
+                continue
+            if query.after is not None and not _before(doc, query.after):
+                continue
+            found.append(doc)
+            if limit is not None and len(found) >= limit:
+                break
+        await cursor.close()
+        return found
 
 
-def _filter(person_ids: Sequence[str], query: TimelineQuery) -> Document:
-    match: Document = {"person_id": {"$in": list(person_ids)}}
-    if query.channels:
-        match["channel"] = {"$in": [channel.value for channel in query.channels]}
-    if query.types:
-        match["type"] = {"$in": list(query.types)}
+def _before(doc: Document, position: Position) -> bool:
+    """Whether an event comes after ``position`` in newest-first order."""
+    return (doc["timestamp"], doc["_id"]) < (position.timestamp, position.id)
+
+
+def _window(query: TimelineQuery) -> Document:
     window: Document = {}
     if query.since:
         window["$gte"] = query.since
     if query.until:
         window["$lte"] = query.until
-    if window:
-        match["timestamp"] = window
-    return match
+    return window

@@ -48,7 +48,11 @@ class MergeStore:
         )
 
     async def involving(self, person_ids: list[str]) -> list[Document]:
-        cursor = self._collection.find(
-            {"$or": [{"survivor": {"$in": person_ids}}, {"absorbed": {"$in": person_ids}}]}
-        ).sort("at", 1)
-        return await cursor.to_list()
+        """Records where these persons survived or were absorbed, oldest first. Two
+        indexed reads rather than one ``$or``, which the embedded server answers by
+        scanning the collection."""
+        found: dict[str, Document] = {}
+        for field in ("survivor", "absorbed"):
+            async for doc in self._collection.find({field: {"$in": person_ids}}):
+                found[doc["_id"]] = doc
+        return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))

@@ -18,6 +18,12 @@ class SegmentStore:
     async def all(self) -> list[Document]:
         return await self._collection.find().sort("_id", 1).to_list()
 
+    async def get_many(self, segment_ids: Iterable[str]) -> list[Document]:
+        wanted = sorted(segment_ids)
+        if not wanted:
+            return []
+        return await self._collection.find({"_id": {"$in": wanted}}).to_list()
+
     async def get(self, segment_id: str) -> Document | None:
         return await self._collection.find_one({"_id": segment_id})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,7 +15,7 @@ from cdp.explain import identity_graph, merge_history
 from cdp.ingest import utc_now
 from cdp.offers.next_best import next_best_offers
 from cdp.profiles import Profile, find_person, timeline_page
-from cdp.segments.catalogue import all_segments
+from cdp.segments.catalogue import segments_by_id
 from cdp.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.consent import ConsentType
@@ -122,8 +123,15 @@ class Person:
         from resolvers.types.segment import Segment, SegmentMembership
 
         stores = info.context.deps.stores
-        held = (await stores.memberships.of_persons([self.profile.id])).get(self.profile.id, {})
-        definitions = {s.id: s for s in await all_segments(stores)}
+        # The profile's segment list names the definitions to read, so both reads go at
+        # once; a membership the list does not have yet is read after.
+        listed = self.profile.segment_ids or ()
+        memberships, definitions = await asyncio.gather(
+            stores.memberships.of_persons([self.profile.id]), segments_by_id(stores, listed)
+        )
+        held = memberships.get(self.profile.id, {})
+        if missing := held.keys() - definitions.keys():
+            definitions.update(await segments_by_id(stores, missing))
         return [
             SegmentMembership(segment=Segment.of(definitions[s]), entered_at=h.entered_at)
             for s, h in sorted(held.items())
