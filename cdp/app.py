@@ -32,6 +32,7 @@ from cdp.deps import Deps
 from cdp.events import EventRules
 from cdp.graphql_request import Refusal, check_get, read_post
 from cdp.ingest import IngestLimits, utc_now
+from cdp.ingest_queue import IngestQueue
 from cdp.keys import KeyCache, authenticate, ensure_bootstrap_key, first_admin_key
 from cdp.ratelimit import RateLimiter
 from cdp.refresher import Refresher
@@ -271,6 +272,7 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
                 db,
                 catalogue_check_seconds=settings.offer_cache_seconds,
                 stats_seconds=settings.offer_stats_seconds,
+                remember_seconds=settings.shared_cache_seconds,
             )
             await _prepare_keys(stores, settings)
             refresher = Refresher(
@@ -287,6 +289,7 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
                 offers=settings.offer_policy(),
                 refresher=refresher,
                 keys=KeyCache(stores),
+                ingest=IngestQueue(stores, limits, refresher, utc_now),
             )
             try:
                 yield

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from cdp.ingest import IngestLimits
+from cdp.ingest_queue import IngestQueue
 from cdp.keys import KeyCache
 from cdp.offers.policy import OfferPolicy
 from cdp.refresher import Refresher
@@ -20,6 +21,7 @@ class Deps:
     offers: OfferPolicy = field(default_factory=OfferPolicy)
     refresher: Refresher | None = None  # None: every call refreshes before it answers
     keys: KeyCache | None = None  # the HTTP edge's key look-ups, cleared by a revoke
+    ingest: IngestQueue | None = None  # None: each track call is stored on its own
 
     @property
     def default_phone_region(self) -> str:

@@ -54,12 +54,38 @@ async def track(
     they are few (or there is no ``refresher``), else by the refresher just after
     (:mod:`cdp.refresher`).
     """
+    check_batch_size(raw_events, limits)
+    now = now or utc_now()
+    landed = await land(stores, raw_events, limits, now)
+    touched = landed.persons
+    if refresher is None or refresh_now(touched, refresher.policy):
+        await refresh_persons(stores, touched, now)
+    else:
+        refresher.submit(touched)
+    return landed.result
+
+
+def check_batch_size(raw_events: Sequence[object], limits: IngestLimits) -> None:
     if len(raw_events) > limits.max_batch_size:
         raise BadUserInput(
             f"events: {len(raw_events)} events in one call; at most {limits.max_batch_size}. "
             "Split the batch."
         )
-    now = now or utc_now()
+
+
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """A batch stored: each event's outcome, and the live persons it touched (marked
+    pending, to be refreshed)."""
+
+    result: TrackResult
+    persons: set[str]
+
+
+async def land(
+    stores: Stores, raw_events: Sequence[Mapping[str, Any]], limits: IngestLimits, now: datetime
+) -> Landed:
+    """Validate, deduplicate, stitch and store a batch, and mark its persons pending."""
     outcomes: list[Event | EventResult] = [_validate(raw, limits.rules, now) for raw in raw_events]
     unique: dict[str, Event] = {}  # first occurrence of each message id, in send order
     for outcome in outcomes:
@@ -70,14 +96,10 @@ async def track(
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
     landed = await _store(stores, fresh, rules, now)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
+    touched = set(persons.values())
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
-        touched = set(persons.values())
         updated = {persons[p] for p, raced in landed.values() if not raced}
         await stores.persons.mark_pending(touched, now, updated=updated)
-        if refresher is None or refresh_now(touched, refresher.policy):
-            await refresh_persons(stores, {*persons, *touched}, now)
-        else:
-            refresher.submit(touched)
 
     results: list[EventResult] = []
     first_sent: set[str] = set()
@@ -95,7 +117,7 @@ async def track(
             )
         first_sent.add(message_id)
         results.append(EventResult(message_id, status, person_id=persons[person]))
-    return TrackResult(results)
+    return Landed(TrackResult(results), touched)
 
 
 def _validate(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Event | EventResult:

@@ -117,13 +117,14 @@ async def settle_all(stores: Stores, person_ids: Iterable[str]) -> dict[str, str
         tombstones = {person for person, above in parents.items() if above != person}
         unsettled = await _unsettled_below(stores, set(parents))
         moving = tombstones | unsettled.keys()
-        if moving:
-            docs = await stores.persons.get_many(moving)
-            root_of = {
-                person: roots.get(person) or roots[_resolve_from(unsettled, roots, person)]
-                for person in docs
-            }
-            await _move_many(stores, [docs[p] for p in sorted(docs)], root_of)
+        if not moving:  # nothing to finish: the roots just read are the answer
+            return {person: roots[person] for person in asked}
+        docs = await stores.persons.get_many(moving)
+        root_of = {
+            person: roots.get(person) or roots[_resolve_from(unsettled, roots, person)]
+            for person in docs
+        }
+        await _move_many(stores, [docs[p] for p in sorted(docs)], root_of)
         final = await stores.persons.roots(set(roots.values()))
         if all(final[root] == root for root in roots.values()):
             return {person: roots[person] for person in asked}

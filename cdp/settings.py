@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         description="How often an instance checks whether another one changed products, "
         "rules or offers (its own changes are seen at once).",
     )
+    shared_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long an instance reuses the identity rules, segment definitions "
+        "and base models it read (its own changes are seen at once).",
+    )
     offer_stats_seconds: float = Field(
         default=30.0,
         ge=0,

@@ -33,16 +33,19 @@ from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
 
+READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
+
 
 async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
     asked = set(person_ids)
     if not asked:
         return
-    roots = await stores.persons.roots(asked)
-    absorbed = {pid for pid, root in roots.items() if pid != root}
-    if absorbed:
+    docs = await stores.persons.get_many(asked, READ_FIELDS)
+    absorbed = {pid for pid, doc in docs.items() if doc.get("merged_into")}
+    if absorbed:  # merged away since they were asked for: their survivors instead
         await stores.memberships.delete_of_persons(absorbed)
-    docs = await stores.persons.get_many(set(roots.values()))
+        roots = await stores.persons.roots(absorbed)
+        docs.update(await stores.persons.get_many(set(roots.values()) - docs.keys(), READ_FIELDS))
     live = {pid: doc for pid, doc in docs.items() if not doc.get("merged_into")}
     if not live:
         return

@@ -54,9 +54,11 @@ class Stores:
         *,
         catalogue_check_seconds: float = 1.0,
         stats_seconds: float = 30.0,
+        remember_seconds: float = 1.0,
     ) -> Stores:
         """The stores of one database; the catalogue cache freshness is explained in
-        :mod:`cdp.store.catalogue`."""
+        :mod:`cdp.store.catalogue`, the other shared values' in
+        :mod:`cdp.store.remembered`."""
         version = CatalogueVersion(db, catalogue_check_seconds)
         catalogue = CachedCatalogue(db, version, stats_seconds)
         return cls(
@@ -66,12 +68,12 @@ class Stores:
             links=LinkStore(db),
             merges=MergeStore(db),
             conflicts=ConflictStore(db),
-            config=ConfigStore(db),
+            config=ConfigStore(db, remember_seconds),
             keys=KeyStore(db),
             consents=ConsentStore(db),
             erasures=ErasureStore(db),
-            models=ModelStore(db),
-            segments=SegmentStore(db),
+            models=ModelStore(db, remember_seconds),
+            segments=SegmentStore(db, remember_seconds),
             memberships=MembershipStore(db),
             products=ProductStore(db, version),
             offers=OfferStore(db, version, catalogue),

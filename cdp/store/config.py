@@ -7,16 +7,21 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document
+from cdp.store.remembered import Remembered
 
 IDENTITY_RULES = "identity_rules"
 
 
 class ConfigStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], remember_seconds: float = 1.0) -> None:
         self._collection = db["config"]
+        self._rules = Remembered(self._read_rules, remember_seconds)
 
     async def identity_rules(self) -> dict[str, dict[str, Any]]:
         """Rule overrides per identifier type, as an admin last set them."""
+        return dict(await self._rules.get())
+
+    async def _read_rules(self) -> dict[str, dict[str, Any]]:
         doc = await self._collection.find_one({"_id": IDENTITY_RULES})
         return dict(doc["types"]) if doc else {}
 
@@ -24,3 +29,4 @@ class ConfigStore:
         await self._collection.replace_one(
             {"_id": IDENTITY_RULES}, {"_id": IDENTITY_RULES, "types": types}, upsert=True
         )
+        self._rules.forget()

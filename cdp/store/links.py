@@ -45,16 +45,10 @@ class LinkStore:
                     "at": proof.at,
                 },
             )
-        known: set[str] = set()
-        for chunk in chunked(first_proofs):
-            known.update(
-                [
-                    doc["_id"]
-                    async for doc in self._collection.find({"_id": {"$in": chunk}}, {"_id": 1})
-                ]
-            )
-        new = [{"_id": pair, **doc} for pair, doc in first_proofs.items() if pair not in known]
-        await insert_unless_present(self._collection, new)  # a racing writer may be first
+        # A pair linked before is a duplicate key: the insert leaves its first proof.
+        await insert_unless_present(
+            self._collection, [{"_id": pair, **doc} for pair, doc in first_proofs.items()]
+        )
 
     async def between(self, keys: Iterable[str]) -> list[Document]:
         """Links whose both ends are among ``keys`` (one person's graph), oldest first."""

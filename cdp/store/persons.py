@@ -222,10 +222,15 @@ class PersonStore:
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"_id": {"$in": chunk}})
 
-    async def get_many(self, person_ids: Iterable[str]) -> dict[str, Document]:
+    async def get_many(
+        self, person_ids: Iterable[str], fields: Iterable[str] | None = None
+    ) -> dict[str, Document]:
+        """Persons by id; only ``fields`` of them when given (a profile carries its
+        metrics, trail and recent offers: kilobytes a caller may not need)."""
+        projection = dict.fromkeys(fields, 1) if fields is not None else None
         found: dict[str, Document] = {}
         for chunk in chunked(person_ids):
-            async for doc in self._collection.find({"_id": {"$in": chunk}}):
+            async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
                 found[doc["_id"]] = doc
         return found
 

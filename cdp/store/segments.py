@@ -9,13 +9,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from cdp.store.database import Document, insert_unless_present
+from cdp.store.remembered import Remembered
 
 
 class SegmentStore:
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], remember_seconds: float = 1.0) -> None:
         self._collection = db["segments"]
+        self._all = Remembered(self._read_all, remember_seconds)
 
     async def all(self) -> list[Document]:
+        """Every stored segment, by id (kept for a moment: each refresh reads them)."""
+        return list(await self._all.get())
+
+    async def _read_all(self) -> list[Document]:
         return await self._collection.find().sort("_id", 1).to_list()
 
     async def get_many(self, segment_ids: Iterable[str]) -> list[Document]:
@@ -33,6 +39,8 @@ class SegmentStore:
             await self._collection.insert_one(document)
         except DuplicateKeyError:
             return False
+        finally:
+            self._all.forget()
         return True
 
     async def replace(self, document: Document) -> bool | None:
@@ -41,11 +49,18 @@ class SegmentStore:
             result = await self._collection.replace_one({"_id": document["_id"]}, document)
         except DuplicateKeyError:
             return False
+        finally:
+            self._all.forget()
         return None if result.matched_count == 0 else True
 
     async def delete(self, segment_id: str) -> bool:
-        return (await self._collection.delete_one({"_id": segment_id})).deleted_count == 1
+        deleted = (await self._collection.delete_one({"_id": segment_id})).deleted_count == 1
+        self._all.forget()
+        return deleted
 
     async def add_interests(self, documents: Iterable[Document]) -> None:
         """Record interest segments the first time a topic is seen."""
-        await insert_unless_present(self._collection, list(documents))
+        if await insert_unless_present(self._collection, wanted := list(documents)) != {
+            doc["_id"] for doc in wanted
+        }:
+            self._all.forget()  # something new was added

@@ -1,0 +1,123 @@
+"""Calls that arrive together are stored together, and each gets exactly its answer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.errors import BadUserInput
+from cdp.ingest import IngestLimits, Landed, land
+from cdp.ingest_queue import IngestQueue
+from cdp.models import EventStatus
+from cdp.profiles import find_by_identifier
+from cdp.refresher import Refresher, RefreshPolicy
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.cdp.test_merging import failing_writes
+from tests.stories import event
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+def call(writer: int, size: int = 3) -> list[dict[str, Any]]:
+    return [
+        event(
+            "purchase",
+            "WEB",
+            [("email", f"w{writer}-{k}@example.com")],
+            at="2026-03-01T10:00:00Z",
+            message_id=f"w{writer}-{k}",
+            properties={"total": 10.0},
+        )
+        for k in range(size)
+    ]
+
+
+class Batches(list[int]):
+    """The real landing of a batch, noting the size of every batch the queue lands."""
+
+    async def __call__(
+        self, stores: Stores, events: Sequence[Any], limits: IngestLimits, now: datetime
+    ) -> Landed:
+        self.append(len(events))
+        return await land(stores, events, limits, now)
+
+
+def queue_for(stores: Stores, limits: IngestLimits, batches: Batches | None = None) -> IngestQueue:
+    refresher = Refresher(
+        lambda p, n: asyncio.sleep(0), stores.persons.pending, lambda: NOW, RefreshPolicy()
+    )
+    return IngestQueue(
+        stores, limits, refresher, lambda: NOW, land_batch=land if batches is None else batches
+    )
+
+
+@pytest.fixture
+def batches() -> Batches:
+    return Batches()
+
+
+async def test_concurrent_calls_are_landed_together_and_answered_each_their_own(
+    stores: Stores, limits: IngestLimits, batches: Batches
+) -> None:
+    queue = queue_for(stores, limits, batches)
+    answers = await asyncio.gather(*(queue.track(call(w)) for w in range(20)))
+    assert sum(batches) == 60
+    assert len(batches) < 20  # calls that waited went together
+    for writer, answer in enumerate(answers):
+        assert [r.message_id for r in answer.results] == [f"w{writer}-{k}" for k in range(3)]
+        assert {r.status for r in answer.results} == {EventStatus.ACCEPTED}
+    profile = await find_by_identifier(stores, "email", "w7-1@example.com", "GB")
+    assert profile is not None
+    assert profile.metrics is not None  # a small call is refreshed before it answers
+    assert profile.metrics["orders"] == 1
+
+
+async def test_a_lone_call_waits_for_nobody(
+    stores: Stores, limits: IngestLimits, batches: Batches
+) -> None:
+    queue = queue_for(stores, limits, batches)
+    await queue.track(call(1))
+    await queue.track(call(2))
+    assert batches == [3, 3]
+
+
+async def test_a_message_id_two_calls_send_together_is_stored_once(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    queue = queue_for(stores, limits)
+    first, second = await asyncio.gather(queue.track(call(1)), queue.track(call(1)))
+    statuses = [r.status for r in first.results + second.results]
+    assert statuses.count(EventStatus.ACCEPTED) == 3
+    assert statuses.count(EventStatus.DUPLICATE) == 3
+    assert await db["events"].count_documents({"_id": {"$regex": "^w1-"}}) == 3
+
+
+async def test_a_batch_is_never_more_than_the_batch_limit(
+    stores: Stores, limits: IngestLimits, batches: Batches
+) -> None:
+    small = IngestLimits(limits.rules, 7, limits.identity)
+    queue = queue_for(stores, small, batches)
+    with pytest.raises(BadUserInput, match="8 events in one call; at most 7"):
+        await queue.track(call(0, size=8))
+    await asyncio.gather(*(queue.track(call(w, size=3)) for w in range(6)))
+    assert max(batches) <= 7
+    assert sum(batches) == 18
+
+
+async def test_a_failure_reaches_every_call_of_its_batch(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    queue = queue_for(stores, limits)
+    async with failing_writes(db, skip=0, commands=("insert",)):
+        outcomes = await asyncio.gather(
+            *(queue.track(call(w)) for w in range(5)), return_exceptions=True
+        )
+    assert all(isinstance(o, Exception) for o in outcomes)
+    retried = await asyncio.gather(*(queue.track(call(w)) for w in range(5)))
+    assert all(r.results[0].status is EventStatus.ACCEPTED for r in retried)
