@@ -1,8 +1,9 @@
 """Bulk recompute of the whole base: every person's metrics from their events, RFM and
 CLV tier boundaries, every membership (built-in, interest and two user segments), on
-100,000 persons with about 3.5 events each. Reports the time of each stage and the peak
-memory of this process (RSS, and the Python heap by tracemalloc); the embedded server's
-own memory is reported apart, as it is a separate process.
+100,000 persons with about 3.5 events each, then the same recompute again with nothing
+changed. Reports the time of each run and of each stage of the first, and the peak
+memory of this process (RSS); the embedded server's own memory is reported apart, as it
+is a separate process.
 
 Run: ``python -m bench.bulk_recompute`` (``--persons 100000``).
 """
@@ -11,14 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import time
-import tracemalloc
 from collections import defaultdict
+from datetime import timedelta
 
 import psutil
 
 from bench.base import NOW, define_user_segments, seed_base
+from bench.service import machine, today
 from cdp.segments.recompute import recompute_all
 from cdp.store import Stores
 from cdp.store.database import connect, ensure_indexes
@@ -50,12 +51,12 @@ async def main(persons: int) -> None:
             stage_seconds[stage] = now - stage_started[stage]
             peak_rss = max(peak_rss, process.memory_info().rss)
 
-        tracemalloc.start()
         started = time.perf_counter()
         report = await recompute_all(stores, NOW, progress)
         seconds = time.perf_counter() - started
-        _, heap_peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        started = time.perf_counter()
+        again = await recompute_all(stores, NOW + timedelta(minutes=5))
+        rerun = time.perf_counter() - started
         server_rss = server_memory(server)
         memberships = await db["memberships"].count_documents({})
     finally:
@@ -64,10 +65,10 @@ async def main(persons: int) -> None:
         server.stop()
     stages = ", ".join(f"{name} {secs:.0f} s" for name, secs in stage_seconds.items())
     print(
-        f"\n| {time.strftime('%Y-%m-%d')} | {platform.machine()}, CPython "
-        f"{platform.python_version()} | {report.persons:,} persons, {events:,} events, "
-        f"{report.segments} segments, {memberships:,} memberships | {seconds:.0f} s ({stages}) "
-        f"| {peak_rss / MIB:.0f} MiB RSS, {heap_peak / MIB:.0f} MiB Python heap peak "
+        f"\n| {today()} | {machine(server.label)} | {report.persons:,} persons, {events:,} "
+        f"events, {report.segments} segments, {memberships:,} memberships "
+        f"| {seconds:.0f} s ({stages}) | {rerun:.1f} s ({again.recomputed:,} recomputed, "
+        f"{again.entered + again.left} membership changes) | {peak_rss / MIB:.0f} MiB RSS "
         f"| {server_rss} |"
     )
 

@@ -1,11 +1,14 @@
-"""The segment of one: what one event's metrics-and-segments update costs, at 1,000 and at
-100,000 persons. The done-when of the segments issue: the cost must follow one person's
-history, not the size of the base.
+"""The segment of one: one event sent over HTTP and its person's metrics and segments
+brought up to date before the call answers, at 1,000 and at 100,000 persons. The cost
+must follow one person's history, not the size of the base.
 
-For each base size: seed the base, define two user segments (one with an event count,
-one on a trait), recompute once in bulk so every profile has metrics and memberships,
-then send single events through ``track`` for persons picked at random and time (a) the
-whole ``track`` call and (b) ``refresh_persons`` alone for one person. Medians of 200.
+For each base size: ``cdp serve`` on a fresh database, the base written straight into
+the collections (``bench/base.py``), two user segments defined over GraphQL (one with an
+event count, one on a trait), one bulk recompute so every profile has metrics and
+memberships; then 200 single ``product_view`` events through ``track`` over HTTP for
+persons picked at random (stitching, storing, the person's metrics recomputed and every
+segment re-evaluated, with timeline entries, before the answer), and side by side the
+raw driver inserting the same event document. Medians and 95th percentiles.
 
 Run: ``python -m bench.segment_refresh`` (``--sizes 1000 100000``).
 """
@@ -14,36 +17,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import platform
 import random
-import statistics
 import time
+from typing import Any
 
-from bench.base import NOW, define_user_segments, seed_base
-from cdp.events import EventRules
-from cdp.ingest import IngestLimits, track
-from cdp.segments.recompute import recompute_all
-from cdp.segments.refresh import refresh_persons
-from cdp.store import Stores
-from cdp.store.database import connect, ensure_indexes
-from cdp.store.embedded import EmbeddedServer
+from bench.base import NOW, seed_base
+from bench.service import graphql, machine, operation, percentile, serving, today
 
 SAMPLES = 200
+SEGMENTS = """mutation {
+  browsers: createSegment(input: {name: "Tent browsers", rule: {events: {type: "product_view",
+    where: [{path: "category", value: "tents"}]}}}) { id }
+  french: createSegment(input: {name: "French", rule: {trait: {name: "country", op: EQ,
+    value: "FR"}}}) { id }
+}"""
 
 
-async def measure(uri: str, persons: int) -> dict[str, float]:
-    client = connect(uri)
-    db = client[f"bench_refresh_{persons}"]
-    try:
-        await client.drop_database(db.name)
-        await ensure_indexes(db)
-        ids = await seed_base(db, persons)
-        stores = Stores.on(db)
-        await define_user_segments(stores)
-        await recompute_all(stores, NOW)
-        limits = IngestLimits(EventRules("GB", 64 * 1024), max_batch_size=1000)
+async def measure(persons: int) -> dict[str, Any]:
+    async with serving() as running:
+        await seed_base(running.db, persons)
+        await graphql(running.http, SEGMENTS)
+        await graphql(running.http, "mutation { recomputeSegments(full: true) { persons } }")
+        track = operation("Track")
         rng = random.Random(5)
-        whole, refresh_only = [], []
+        service: list[float] = []
+        raw: list[float] = []
         for n in range(SAMPLES):
             number = rng.randrange(persons)
             event = {
@@ -55,34 +53,34 @@ async def measure(uri: str, persons: int) -> dict[str, float]:
                 "properties": {"sku": "tents-3", "category": "tents"},
             }
             started = time.perf_counter()
-            await track(stores, [event], limits, now=NOW)
-            whole.append(time.perf_counter() - started)
+            result = await graphql(running.http, track, events=[event])
+            service.append(time.perf_counter() - started)
+            assert result["track"]["accepted"] == 1
+
+            stored = await running.db["events"].find_one({"_id": f"bench-{n}"})
+            assert stored is not None
+            stored["_id"] = f"raw-{n}"
             started = time.perf_counter()
-            await refresh_persons(stores, [ids[number]], NOW)
-            refresh_only.append(time.perf_counter() - started)
-        return {
-            "track_ms": statistics.median(whole) * 1000,
-            "refresh_ms": statistics.median(refresh_only) * 1000,
-        }
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
+            await running.db["raw_events"].insert_one(stored)
+            raw.append(time.perf_counter() - started)
+        pending = await running.db["persons"].count_documents({"pending_since": {"$ne": None}})
+        engine = running.engine
+    return {
+        "engine": engine,
+        "service": (percentile(service, 0.5), percentile(service, 0.95)),
+        "raw": (percentile(raw, 0.5), percentile(raw, 0.95)),
+        "pending": pending,
+    }
 
 
 async def main(sizes: list[int]) -> None:
-    server = EmbeddedServer(None)
-    uri = server.start()
-    try:
-        rows = [(size, await measure(uri, size)) for size in sizes]
-    finally:
-        server.stop()
-    print("\n| date | machine | persons | one `track` call (median) | refresh alone (median) |")
-    print("| --- | --- | --- | --- | --- |")
+    rows = [(size, await measure(size)) for size in sizes]
     for size, row in rows:
+        (s50, s95), (r50, r95) = row["service"], row["raw"]
         print(
-            f"| {time.strftime('%Y-%m-%d')} | {platform.machine()}, CPython "
-            f"{platform.python_version()} | {size:,} | {row['track_ms']:.1f} ms "
-            f"| {row['refresh_ms']:.1f} ms |"
+            f"| {today()} | {machine(row['engine'])} | {size:,} | {s50 * 1000:.1f} ms "
+            f"| {s95 * 1000:.1f} ms | {r50 * 1000:.1f} ms | {r95 * 1000:.1f} ms "
+            f"| {row['pending']} |"
         )
 
 

@@ -36,15 +36,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     key_commands.add_parser("list", help="list keys (never the keys themselves)")
     revoke = key_commands.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
-    commands.add_parser(
-        "recompute", help="recompute every metric and segment membership, with progress"
+    recompute = commands.add_parser(
+        "recompute",
+        help="recompute metrics and segment memberships in bulk, with progress (what is due: "
+        "changed, or computed before today)",
     )
+    recompute.add_argument("--full", action="store_true", help="recompute every person, due or not")
     args = parser.parse_args(argv)
 
     if args.command == "keys":
         return _keys(args)
     if args.command == "recompute":
-        return _recompute()
+        return _recompute(full=args.full)
 
     if args.command == "schema":
         from resolvers.schema import sdl
@@ -120,7 +123,7 @@ def _keys(args: argparse.Namespace) -> int:
     )
 
 
-def _recompute() -> int:
+def _recompute(*, full: bool) -> int:
     """Recompute every metric and membership, with a progress bar per stage."""
     from tqdm import tqdm
 
@@ -135,12 +138,15 @@ def _recompute() -> int:
         bars[stage].update(done - bars[stage].n)
 
     async def run(stores: Stores) -> None:
-        report = await recompute_all(stores, utc_now(), progress, Settings().offer_policy())
+        report = await recompute_all(
+            stores, utc_now(), progress, Settings().offer_policy(), full=full
+        )
         for bar in bars.values():
             bar.close()
         print(
-            f"{report.persons} persons ({report.customers} customers), {report.segments} "
-            f"segments: {report.entered} entered, {report.left} left, in {report.seconds} s"
+            f"{report.persons} persons ({report.recomputed} recomputed, {report.customers} "
+            f"customers), {report.segments} segments: {report.entered} entered, "
+            f"{report.left} left, in {report.seconds} s"
         )
 
     return _offline("recompute", run, "use the recomputeSegments mutation")

@@ -79,6 +79,10 @@ class SegmentInput:
 @strawberry.type(description="What a bulk recompute did.")
 class RecomputeReport:
     persons: int
+    recomputed: int = strawberry.field(
+        description="Persons whose metrics were computed; the others were current (nothing "
+        "changed since they were computed today)."
+    )
     customers: int = strawberry.field(description="Persons with at least one order.")
     segments: int
     entered: int
@@ -164,10 +168,12 @@ class SegmentMutation:
         return id
 
     @strawberry.mutation(
-        description="Recompute every person's metrics, the RFM and CLV tier boundaries, and "
-        "every membership, in bulk. Long on a big base: `cdp recompute` shows progress."
+        description="Recompute the metrics and memberships of every person whose profile "
+        "changed or was computed before today (everyone with full: true), then refit the RFM "
+        "and CLV tier boundaries and rescore. Long on a big base: `cdp recompute` shows "
+        "progress."
     )
-    async def recompute_segments(self, info: Info) -> RecomputeReport:
+    async def recompute_segments(self, info: Info, full: bool = False) -> RecomputeReport:
         deps = info.context.deps
-        report = await recompute_all(deps.stores, utc_now(), offers=deps.offers)
+        report = await recompute_all(deps.stores, utc_now(), offers=deps.offers, full=full)
         return pick(RecomputeReport, report)

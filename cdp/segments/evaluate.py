@@ -7,6 +7,7 @@ in ``tests/cdp/segments`` checks it against the compiled query on the same data.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,20 +56,70 @@ def predicate(rule: Rule) -> Predicate:
         case HasIdentifier(kind):
             return lambda subject, now: kind in subject.identifier_types
         case Compare("trait", name, op, value):
-            return lambda subject, now: _compare_in(subject.traits, name, op, value)
+            test = comparison(op, value)
+            return lambda subject, now: _test_field(subject.traits, name, test)
         case Compare(_, name, op, value):
-            return lambda subject, now: _compare_in(subject.metrics, name, op, value)
+            test = comparison(op, value)
+            return lambda subject, now: _test_field(subject.metrics, name, test)
         case EventCount():
             return lambda subject, now: _count_fits(rule, _count(rule, subject.events, now))
     raise TypeError(f"not a rule: {rule!r}")
 
 
-def _compare_in(source: Mapping[str, Any], name: str, op: Op, value: Any) -> bool:
+def _test_field(source: Mapping[str, Any], name: str, test: Comparison) -> bool:
     stored = source.get(name, _MISSING)
-    return compare(stored is not _MISSING, None if stored is _MISSING else stored, op, value)
+    return test(stored is not _MISSING, None if stored is _MISSING else stored)
 
 
 _MISSING = object()
+Comparison = Callable[[bool, Any], bool]  # (present, stored) -> matches
+_OPERATOR = {Op.EQ: operator.eq, Op.GT: operator.gt, Op.GTE: operator.ge}
+_OPERATOR.update({Op.LT: operator.lt, Op.LTE: operator.le})
+
+
+def comparison(op: Op, value: Any) -> Comparison:
+    """:func:`compare` for one operator and value, decided once: a segment's rule is
+    tested on every person of a refresh or a recompute, and working out the operator and
+    the value's type bracket each time was most of the cost."""
+    if op is Op.EXISTS:
+        return lambda present, stored: present is value
+    if op is Op.NE:
+        equal = comparison(Op.EQ, value)
+        return lambda present, stored: not equal(present, stored)
+    one = (
+        _any_of([_scalar_test(Op.EQ, item) for item in value])
+        if op is Op.IN
+        else _scalar_test(op, value)
+    )
+
+    def test(present: bool, stored: Any) -> bool:
+        if not present:
+            return False
+        if isinstance(stored, list):
+            return one(stored) or any(one(item) for item in stored)
+        return one(stored)
+
+    return test
+
+
+def _any_of(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
+    return lambda stored: any(test(stored) for test in tests)
+
+
+def _scalar_test(op: Op, value: Any) -> Callable[[Any], bool]:
+    """``stored <op> value`` within MongoDB's type brackets (see :func:`_same_kind`)."""
+    compare_with = _OPERATOR[op]
+    if isinstance(value, bool):
+        return lambda stored: isinstance(stored, bool) and bool(compare_with(stored, value))
+    if isinstance(value, int | float):
+        return lambda stored: (
+            isinstance(stored, int | float)
+            and not isinstance(stored, bool)
+            and bool(compare_with(stored, value))
+        )
+    if isinstance(value, str):
+        return lambda stored: isinstance(stored, str) and bool(compare_with(stored, value))
+    return lambda stored: _scalar_fits(stored, op, value)
 
 
 def compare(present: bool, stored: Any, op: Op, value: Any) -> bool:

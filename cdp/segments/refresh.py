@@ -90,13 +90,16 @@ class FamilyFacts:
     types: dict[str, set[str]]  # empty unless asked for
 
 
-async def family_facts(stores: Stores, roots: Iterable[str], *, with_types: bool) -> FamilyFacts:
+async def family_facts(
+    stores: Stores, roots: Iterable[str], *, with_types: bool, with_events: bool = True
+) -> FamilyFacts:
     """Events, consent decisions and (when asked) identifier types of live persons and
     everyone merged into them, a few reads for all of them at once."""
     families = await stores.persons.absorbed_into_each(sorted(roots))
     root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
     events: dict[str, list[Document]] = defaultdict(list)
-    for member, docs in (await stores.events.histories(root_of)).items():
+    histories = await stores.events.histories(root_of) if with_events else {}
+    for member, docs in histories.items():
         events[root_of[member]] += docs
     for docs in events.values():
         docs.sort(key=lambda e: (e["timestamp"], e["_id"]))
@@ -118,18 +121,17 @@ class Evaluation:
     segments: tuple[tuple[str, Predicate], ...]
     needs_events: bool
     needs_identifier_types: bool
+    definitions: tuple[SegmentDefinition, ...] = ()
 
     @classmethod
     def of(cls, segments: Sequence[SegmentDefinition]) -> Evaluation:
         leaves = [leaf for segment in segments for leaf in conditions(segment.rule)]
         return cls(
+            definitions=tuple(segments),
             segments=tuple((segment.id, predicate(segment.rule)) for segment in segments),
             needs_events=any(isinstance(leaf, EventCount) for leaf in leaves),
             needs_identifier_types=any(isinstance(leaf, HasIdentifier) for leaf in leaves),
         )
-
-
-NO_SEGMENTS = Evaluation((), needs_events=False, needs_identifier_types=False)
 
 
 def evaluate_person(
@@ -145,6 +147,18 @@ def evaluate_person(
     metrics = summarise_person(
         interactions(events), traits, marketing_channels(consents), models, now
     )
+    return metrics, evaluate_segments(traits, metrics, events, identifier_types, evaluation, now)
+
+
+def evaluate_segments(
+    traits: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    events: Sequence[Document],
+    identifier_types: frozenset[str],
+    evaluation: Evaluation,
+    now: datetime,
+) -> set[str]:
+    """The segments a person with these metrics belongs in, interest ones included."""
     subject = Subject(
         traits=traits,
         metrics=metrics,
@@ -154,8 +168,8 @@ def evaluate_person(
         else [],
     )
     inside = {segment for segment, fits in evaluation.segments if fits(subject, now)}
-    inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics["interest_topics"])
-    return metrics, inside
+    inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics.get("interest_topics") or [])
+    return inside
 
 
 def interactions(events: Sequence[Document]) -> list[Interaction]:

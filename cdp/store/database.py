@@ -162,6 +162,8 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["links"].create_index([("b", ASCENDING)])
     await db["merges"].create_index([("survivor", ASCENDING), ("at", DESCENDING)])
     await db["merges"].create_index([("absorbed", ASCENDING)])
+    await db["merges"].create_index([("created", ASCENDING)])  # erasure finds unlinks by it
+    await db["merges"].create_index([("identifiers", ASCENDING)])  # erasure scrubs by it
     await db["conflicts"].create_index([("at", DESCENDING), ("_id", DESCENDING)])
     await db["api_keys"].create_index([("hash", ASCENDING)], unique=True)
     await db["consents"].create_index([("person_id", ASCENDING), ("at", ASCENDING)])

@@ -65,7 +65,8 @@ class EventStore:
         resolve ``$properties.items.sku`` through the array.
         """
         pipeline: list[Document] = [
-            {"$match": {"type": "purchase", "properties.items.sku": {"$exists": True}}},
+            {"$match": {"type": "purchase"}},  # the (type, timestamp) index alone...
+            {"$match": {"properties.items.sku": {"$exists": True}}},  # ...then the rest
             {"$project": {"_id": 0, "items": "$properties.items"}},
         ]
         rows = await (await self._collection.aggregate(pipeline)).to_list()
@@ -82,7 +83,8 @@ class EventStore:
     async def view_sets(self) -> list[list[str]]:
         """For each person, the skus they viewed (the input of view similarity)."""
         pipeline: list[Document] = [
-            {"$match": {"type": "product_view", "properties.sku": {"$type": "string"}}},
+            {"$match": {"type": "product_view"}},
+            {"$match": {"properties.sku": {"$type": "string"}}},
             {"$group": {"_id": "$person_id", "skus": {"$addToSet": "$properties.sku"}}},
         ]
         rows = await (await self._collection.aggregate(pipeline)).to_list()

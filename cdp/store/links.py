@@ -64,7 +64,8 @@ class LinkStore:
         await self.remove_touching_any([key])
 
     async def remove_touching_any(self, keys: Iterable[str]) -> None:
+        """Links with either end among ``keys`` (two indexed deletes; an ``$or`` makes the
+        embedded server scan the collection)."""
         for chunk in chunked(keys):
-            await self._collection.delete_many(
-                {"$or": [{"a": {"$in": chunk}}, {"b": {"$in": chunk}}]}
-            )
+            for end in ("a", "b"):
+                await self._collection.delete_many({end: {"$in": chunk}})

@@ -34,15 +34,8 @@ class MergeStore:
 
     async def delete_involving(self, person_ids: list[str], keys: list[str]) -> None:
         """Delete the records about these persons; scrub their identifiers from others."""
-        await self._collection.delete_many(
-            {
-                "$or": [
-                    {"survivor": {"$in": person_ids}},
-                    {"absorbed": {"$in": person_ids}},
-                    {"created": {"$in": person_ids}},
-                ]
-            }
-        )
+        for field in ("survivor", "absorbed", "created"):  # indexed, one at a time
+            await self._collection.delete_many({field: {"$in": person_ids}})
         await self._collection.update_many(
             {"identifiers": {"$in": keys}}, {"$pull": {"identifiers": {"$in": keys}}}
         )

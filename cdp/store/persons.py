@@ -23,6 +23,9 @@ from cdp.store.database import (
 )
 
 OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
+# "This person is live", inside an update pipeline (a filter on merged_into beside _id
+# makes the embedded server scan the collection).
+_LIVE = {"$eq": [{"$ifNull": ["$merged_into", None]}, None]}
 
 
 def _latest_wins(
@@ -98,11 +101,21 @@ class PersonStore:
         return parent
 
     async def page(self, first: int, before_id: str | None) -> list[Document]:
-        """Live persons, newest first (ids sort by creation), ``first + 1`` of them."""
-        match: Document = {"merged_into": None}
-        if before_id is not None:
-            match["_id"] = {"$lt": before_id}
-        return await self._collection.find(match).sort("_id", -1).limit(first + 1).to_list()
+        """Live persons, newest first (ids sort by creation), ``first + 1`` of them.
+
+        The query names only ``_id`` (an index range) and tombstones are skipped here: a
+        filter on ``merged_into`` beside it makes the embedded server scan everything.
+        """
+        match: Document = {"_id": {"$lt": before_id}} if before_id is not None else {}
+        cursor = self._collection.find(match).sort("_id", -1).batch_size(first + 50)
+        found: list[Document] = []
+        async for doc in cursor:
+            if not doc.get("merged_into"):
+                found.append(doc)
+                if len(found) > first:
+                    break
+        await cursor.close()
+        return found
 
     async def absorbed_into_each(self, roots: list[str]) -> dict[str, list[str]]:
         """For many roots at once, everyone merged into each (one query per level)."""
@@ -241,11 +254,15 @@ class PersonStore:
         paging with ``_id > last`` and a sort costs a scan of the whole collection per
         page on the embedded server (measured: 1 s per page at 50,000 persons).
         """
-        cursor = self._collection.find({"merged_into": None}, {"_id": 1})
-        return sorted([doc["_id"] async for doc in cursor])
+        cursor = self._collection.find({}, {"merged_into": 1})  # tombstones skipped here
+        return sorted([doc["_id"] async for doc in cursor if not doc.get("merged_into")])
 
     async def live_count(self) -> int:
-        return await self._collection.count_documents({"merged_into": None})
+        """Live persons: all of them less the merged ones, counted on the merge index (a
+        count of ``merged_into: null`` would read every profile)."""
+        total = await self._collection.estimated_document_count()
+        merged = await self._collection.count_documents({"merged_into": {"$gt": ""}})
+        return total - merged
 
     async def mark_pending(
         self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
@@ -302,7 +319,7 @@ class PersonStore:
                 },
                 None,
             )
-            live = {"$eq": [{"$ifNull": ["$merged_into", None]}, None]}
+            live = _LIVE
             done = {"$and": [live, {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]}
             await self._collection.update_many(
                 {"_id": {"$in": chunk}},
@@ -321,48 +338,44 @@ class PersonStore:
                 ],
             )
 
-    async def set_metrics(
-        self,
-        metrics: Mapping[str, Mapping[str, Any]],
-        segments: Mapping[str, Iterable[str]] | None = None,
-    ) -> None:
-        """Replace each person's metrics document and, when given, the segments they are
-        in (live persons only)."""
-        segments = segments or {}
-        operations = [
-            UpdateOne(
-                {"_id": pid, "merged_into": None},
-                {
-                    "$set": {"metrics": dict(values)}
-                    | ({"segment_ids": sorted(segments[pid])} if pid in segments else {})
-                },
+    async def set_computed_at(self, person_ids: Iterable[str], now: datetime) -> None:
+        """Say these persons' metrics, unchanged, are true as of ``now``."""
+        for chunk in chunked(sorted(person_ids)):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$set": {"metrics.computed_at": now}}
             )
-            for pid, values in metrics.items()
-        ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=False)
 
     async def set_metric_fields(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
-        """Set some metrics of each person, leaving the others as they are."""
-        operations = [
-            UpdateOne(
-                {"_id": pid, "merged_into": None},
-                {"$set": {f"metrics.{name}": value for name, value in values.items()}},
+        """Set some metrics of each live person, leaving the others as they are; one
+        command per 500 persons (a bulk write would commit each person separately)."""
+        wanted = {pid: dict(values) for pid, values in fields.items() if values}
+        items = sorted(wanted)
+        for start in range(0, len(items), EACH_CHUNK):
+            chunk = items[start : start + EACH_CHUNK]
+            found = per_document_switch({p: wanted[p] for p in chunk}, {})
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}},
+                [
+                    {
+                        "$set": {
+                            "metrics": {
+                                "$cond": [_LIVE, {"$mergeObjects": ["$metrics", found]}, "$metrics"]
+                            }
+                        }
+                    }
+                ],
             )
-            for pid, values in fields.items()
-            if values
-        ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=False)
 
     async def set_segment_ids(self, segments: Mapping[str, Sequence[str]]) -> None:
-        """Replace each live person's list of segments."""
-        operations = [
-            UpdateOne({"_id": pid, "merged_into": None}, {"$set": {"segment_ids": list(ids)}})
-            for pid, ids in segments.items()
-        ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=False)
+        """Replace each live person's list of segments, one command per 500 persons."""
+        items = sorted(segments)
+        for start in range(0, len(items), EACH_CHUNK):
+            chunk = items[start : start + EACH_CHUNK]
+            found = per_document_switch({p: sorted(segments[p]) for p in chunk}, None)
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}},
+                [{"$set": {"segment_ids": {"$cond": [_LIVE, found, "$segment_ids"]}}}],
+            )
 
     async def drop_segment(self, segment_id: str) -> None:
         """Take a deleted segment off every profile's list."""

@@ -4,6 +4,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.ingest import IngestLimits, track
@@ -13,7 +14,7 @@ from cdp.metrics.fitting import fit_clv_model
 from cdp.metrics.rfm import score
 from cdp.segments.recompute import recompute_all
 from cdp.store import Stores
-from cdp.store.database import Document
+from cdp.store.database import Document, connect
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 
@@ -62,7 +63,7 @@ async def test_recompute_scores_every_customer_against_fresh_boundaries(
     report = await recompute_all(stores, NOW, lambda stage, done, total: stages.add(stage))
 
     assert (report.persons, report.customers) == (40, 40)
-    assert stages == {"metrics", "rfm and clv tiers", "segments", "segment lists"}
+    assert stages == {"metrics and segments", "rfm and clv tiers", "rescored segments"}
     models = await load_base_models(stores)
     assert models.rfm is not None
     assert models.clv_tiers is not None
@@ -139,3 +140,59 @@ async def test_the_segment_list_on_each_profile_agrees_with_the_memberships_on_b
     lists, held = await lists_and_memberships(db)
     assert lists == held
     assert sum(len(ids) for ids in lists.values()) > 25
+
+
+class Writes(monitoring.CommandListener):
+    """Counts the write commands sent on the connection it listens to."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in {"insert", "update", "delete"}:
+            self.names.append(f"{event.command_name} {event.command.get(event.command_name)}")
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_rerun_the_same_day_computes_only_what_changed_and_writes_almost_nothing(
+    stores: Stores, limits: IngestLimits, mongodb_uri: str, db: AsyncDatabase[Document]
+) -> None:
+    await seed_base(stores, limits, customers=30)
+    first = await recompute_all(stores, NOW, full=True)
+    assert first.recomputed == 30
+
+    writes = Writes()
+    client = connect(mongodb_uri, [writes])
+    try:
+        watched = Stores.on(client[db.name])
+        again = await recompute_all(watched, NOW + timedelta(hours=1))
+        assert (again.recomputed, again.entered, again.left) == (0, 0, 0)
+        assert writes.names == ["update models"]  # the refitted RFM boundaries, nothing else
+
+        await track(stores, customer_history(3, random.Random(1))[:1], limits, now=NOW)
+        writes.names.clear()
+        later = await recompute_all(watched, NOW + timedelta(hours=2))
+        assert later.recomputed == 0  # refreshed as its event landed: current already
+        await stores.persons.mark_pending([first_person := await _person(db, 4)], NOW)
+        later = await recompute_all(watched, NOW + timedelta(hours=3))
+        assert later.recomputed == 1  # a refresh that never happened is done here
+        pending = await db["persons"].find_one({"_id": first_person})
+        assert pending is not None
+        assert "pending_since" not in pending
+
+        tomorrow = await recompute_all(watched, NOW + timedelta(days=1))
+        assert tomorrow.recomputed == 30  # windows and decays moved on overnight
+    finally:
+        await client.close()
+
+
+async def _person(db: AsyncDatabase[Document], customer: int) -> str:
+    owner = await db["identifiers"].find_one({"_id": f"email:customer{customer}@example.com"})
+    assert owner is not None
+    person: str = owner["person_id"]
+    return person
