@@ -11,7 +11,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -20,7 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from cdp.models import Channel, Event, RejectionCode
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
-from identity import Identifier, InvalidIdentifier, normalise_identifier
+from identity import Identifier, IdentityRules, InvalidIdentifier, normalise_identifier
 
 MAX_IDENTIFIERS_PER_EVENT = 50
 MAX_DEPTH = 32  # MongoDB refuses documents nested deeper than 100 levels
@@ -113,6 +113,26 @@ def parse_event(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Eve
         properties=properties,
         traits=traits,
     )
+
+
+def without_placeholders(
+    event: Event, rules: IdentityRules
+) -> tuple[Event, tuple[Identifier, ...]]:
+    """The event without its placeholder identifiers, and those it lost; refused with
+    ``BLOCKED_IDENTIFIER`` when nothing else identifies it (it would join strangers)."""
+    blocked = tuple(i for i in event.identifiers if rules.placeholder(i.type, i.value))
+    if not blocked:
+        return event, ()
+    kept = tuple(i for i in event.identifiers if i not in blocked)
+    if not kept:
+        named = ", ".join(f"{i.type} {i.value!r}" for i in blocked)
+        raise EventRejected(
+            RejectionCode.BLOCKED_IDENTIFIER,
+            "identifiers",
+            f"{named}: a placeholder value that would link strangers, and the event has no "
+            "other identifier (see identityRules { blockedValues blockedPatterns })",
+        )
+    return replace(event, identifiers=kept), blocked
 
 
 def _normalise_identifiers(items: list[_IdentifierIn], region: str) -> tuple[Identifier, ...]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from cdp.errors import BadUserInput
-from cdp.events import EventRejected, EventRules, parse_event
+from cdp.events import EventRejected, EventRules, parse_event, without_placeholders
 from cdp.merging import settle_all
 from cdp.models import Event, EventResult, EventStatus, TrackResult
 from cdp.refresher import Refresher, refresh_now
@@ -24,7 +25,7 @@ from cdp.rules import current_rules
 from cdp.segments.refresh import refresh_persons
 from cdp.stitching import resolve_persons
 from cdp.store import LinkProof, Stores
-from identity import Conflict, IdentityRules
+from identity import Conflict, Identifier, IdentityRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +87,20 @@ async def land(
     stores: Stores, raw_events: Sequence[Mapping[str, Any]], limits: IngestLimits, now: datetime
 ) -> Landed:
     """Validate, deduplicate, stitch and store a batch, and mark its persons pending."""
-    outcomes: list[Event | EventResult] = [_validate(raw, limits.rules, now) for raw in raw_events]
+    rules = await current_rules(stores, limits.identity)
+    blocked: dict[int, tuple[Identifier, ...]] = {}
+    outcomes: list[Event | EventResult] = []
+    for raw in raw_events:
+        outcome = _validate(raw, limits.rules, now, rules)
+        if isinstance(outcome, tuple):
+            outcome, blocked[len(outcomes)] = outcome
+        outcomes.append(outcome)
+    await _count_blocked(stores, outcomes, blocked)
     unique: dict[str, Event] = {}  # first occurrence of each message id, in send order
     for outcome in outcomes:
         if isinstance(outcome, Event):
             unique.setdefault(outcome.message_id, outcome)
     stored_before = await stores.events.existing(unique)
-    rules = await current_rules(stores, limits.identity)
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
     landed = await _store(stores, fresh, rules, now)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
@@ -103,7 +111,7 @@ async def land(
 
     results: list[EventResult] = []
     first_sent: set[str] = set()
-    for outcome in outcomes:
+    for index, outcome in enumerate(outcomes):
         if isinstance(outcome, EventResult):
             results.append(outcome)
             continue
@@ -116,21 +124,54 @@ async def land(
                 EventStatus.DUPLICATE if raced or message_id in first_sent else EventStatus.ACCEPTED
             )
         first_sent.add(message_id)
-        results.append(EventResult(message_id, status, person_id=persons[person]))
+        results.append(
+            EventResult(
+                message_id, status, person_id=persons[person], blocked=blocked.get(index, ())
+            )
+        )
     return Landed(TrackResult(results), touched)
 
 
-def _validate(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Event | EventResult:
+def _validate(
+    raw: Mapping[str, Any], rules: EventRules, now: datetime, identity: IdentityRules
+) -> Event | tuple[Event, tuple[Identifier, ...]] | EventResult:
+    """The event, without its placeholder identifiers (and those it lost, if any), or
+    its rejection (which names the placeholders when they were all it had)."""
     try:
-        return parse_event(raw, rules, now)
+        event = parse_event(raw, rules, now)
     except EventRejected as rejection:
-        return EventResult(
-            message_id=_sent_message_id(raw),
-            status=EventStatus.REJECTED,
-            error=rejection.message,
-            code=rejection.code,
-            field=rejection.field,
-        )
+        return _rejected(raw, rejection)
+    try:
+        kept, blocked = without_placeholders(event, identity)
+    except EventRejected as rejection:
+        return _rejected(raw, rejection, blocked=event.identifiers)
+    return (kept, blocked) if blocked else kept
+
+
+def _rejected(
+    raw: Mapping[str, Any], rejection: EventRejected, blocked: tuple[Identifier, ...] = ()
+) -> EventResult:
+    return EventResult(
+        message_id=_sent_message_id(raw),
+        status=EventStatus.REJECTED,
+        error=rejection.message,
+        code=rejection.code,
+        field=rejection.field,
+        blocked=blocked,
+    )
+
+
+async def _count_blocked(
+    stores: Stores,
+    outcomes: Sequence[Event | EventResult],
+    blocked: Mapping[int, tuple[Identifier, ...]],
+) -> None:
+    """Count placeholders per type (``identityRules { blocked }``), those of events
+    refused for them included."""
+    refused = (o.blocked for o in outcomes if isinstance(o, EventResult))
+    counts = Counter(i.type for dropped in (*blocked.values(), *refused) for i in dropped)
+    if counts:
+        await stores.config.count_blocked(counts)
 
 
 async def _store(

@@ -44,6 +44,7 @@ class RejectionCode(enum.Enum):
     INVALID_IDENTIFIER = "INVALID_IDENTIFIER"
     INVALID_TIMESTAMP = "INVALID_TIMESTAMP"
     PROPERTIES_TOO_LARGE = "PROPERTIES_TOO_LARGE"
+    BLOCKED_IDENTIFIER = "BLOCKED_IDENTIFIER"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class EventResult:
     error: str | None = None
     code: RejectionCode | None = None
     field: str | None = None
+    blocked: tuple[Identifier, ...] = ()  # placeholders dropped from the event
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +85,7 @@ class TrackResult:
 
     def count(self, status: EventStatus) -> int:
         return sum(1 for result in self.results if result.status is status)
+
+    @property
+    def blocked(self) -> int:
+        return sum(len(result.blocked) for result in self.results)

@@ -15,6 +15,7 @@ from cdp.errors import BadUserInput
 from cdp.store import Stores
 from cdp.timeline import Page, TimelineQuery, page_size
 from identity import InvalidIdentifier, normalise_identifier
+from identity.identifiers import PHONE_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,11 @@ async def find_by_identifier(
         identifier = normalise_identifier(type_, value, default_region)
     except InvalidIdentifier as error:
         raise BadUserInput(error.message if error.field == "value" else str(error)) from None
-    owned = (await stores.identifiers.owners([identifier.key])).get(identifier.key)
+    keys = [identifier.key]
+    if identifier.type in PHONE_TYPES:  # a number kept as phone is found as whatsapp or sms
+        keys += [f"{kind}:{identifier.value}" for kind in PHONE_TYPES if kind != identifier.type]
+    owners = await stores.identifiers.owners(keys)
+    owned = next((owners[key] for key in keys if key in owners), None)
     return await find_person(stores, owned.person_id) if owned else None
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cdp.errors import BadUserInput
 from identity import IdentityRules, Strength, TypeRule
+from identity.placeholders import Blocklist, compile_pattern
 
 if TYPE_CHECKING:  # settings import this module; keep storage out of their imports
     from cdp.store import Stores
@@ -23,23 +24,44 @@ _TYPE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 class RuleSetting(BaseModel):
-    """One type's rule as written in settings or sent by an admin."""
+    """One type's rule as written in settings or sent by an admin; what is left out
+    stays as it was."""
 
     model_config = ConfigDict(extra="forbid")
-    limit: int = Field(ge=1, le=10_000)
-    strength: Strength
+    limit: int | None = Field(default=None, ge=1, le=10_000)
+    strength: Strength | None = None
     rank: int | None = Field(default=None, ge=0, le=1000)
+    blocked_values: list[Annotated[str, Field(max_length=256)]] | None = Field(
+        default=None, max_length=1000
+    )
+    blocked_patterns: list[str] | None = Field(default=None, max_length=100)
+
+    @field_validator("blocked_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str] | None) -> list[str] | None:
+        for pattern in patterns or []:
+            compile_pattern(pattern)  # ValueError names what is wrong
+        return patterns
 
 
 def apply_settings(base: IdentityRules, settings: Mapping[str, RuleSetting]) -> IdentityRules:
-    """``base`` with the given types changed; a type's rank is kept unless given."""
-    changed = {
-        type_: TypeRule(
-            s.limit, s.strength, s.rank if s.rank is not None else base.rule(type_).rank
+    """``base`` with the given types changed."""
+    return base.with_overrides({t: _changed(base.rule(t), s) for t, s in settings.items()})
+
+
+def _changed(rule: TypeRule, setting: RuleSetting) -> TypeRule:
+    blocked = rule.blocked
+    if setting.blocked_values is not None or setting.blocked_patterns is not None:
+        blocked = Blocklist.of(
+            setting.blocked_values if setting.blocked_values is not None else blocked.values,
+            setting.blocked_patterns if setting.blocked_patterns is not None else blocked.patterns,
         )
-        for type_, s in settings.items()
-    }
-    return base.with_overrides(changed)
+    return TypeRule(
+        setting.limit if setting.limit is not None else rule.limit,
+        setting.strength if setting.strength is not None else rule.strength,
+        setting.rank if setting.rank is not None else rule.rank,
+        blocked,
+    )
 
 
 def parse_settings(raw: Mapping[str, Any]) -> dict[str, RuleSetting]:
@@ -62,12 +84,19 @@ async def current_rules(stores: Stores, base: IdentityRules) -> IdentityRules:
     return apply_settings(base, parse_settings(stored)) if stored else base
 
 
+async def blocked_counts(stores: Stores) -> dict[str, int]:
+    """Placeholder identifiers dropped so far, per type."""
+    return await stores.config.blocked_counts()
+
+
 async def set_rules(
     stores: Stores, base: IdentityRules, changes: Mapping[str, RuleSetting]
 ) -> IdentityRules:
     """Store an admin's changes on top of earlier ones; return the rules now in force."""
     stored = parse_settings(await stores.config.identity_rules())
-    stored.update(changes)
+    for type_, change in changes.items():
+        earlier = stored.get(type_, RuleSetting())
+        stored[type_] = earlier.model_copy(update=change.model_dump(exclude_none=True))
     await stores.config.set_identity_rules(
         {t: s.model_dump(mode="json", exclude_none=True) for t, s in stored.items()}
     )

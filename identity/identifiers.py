@@ -18,7 +18,10 @@ from email_validator import EmailNotValidError, validate_email
 
 MAX_VALUE_LENGTH = 256
 _TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-_PHONE_TYPES = frozenset({"phone", "whatsapp", "sms"})
+PHONE_TYPES = ("phone", "whatsapp", "sms")  # one number, three ways to reach it
+_PHONE_TYPES = frozenset(PHONE_TYPES)
+# Social networks whose handles are case-insensitive and often written with an "@".
+_HANDLE_TYPES = frozenset({"instagram", "twitter", "tiktok", "threads"})
 
 
 class InvalidIdentifier(ValueError):
@@ -69,15 +72,32 @@ def normalise_identifier(type_: str, value: str, default_region: str) -> Identif
         return Identifier(kind, _normalise_email(raw))
     if kind in _PHONE_TYPES:
         return Identifier(kind, _normalise_phone(raw, kind, default_region))
+    if kind in _HANDLE_TYPES:
+        handle = raw.removeprefix("@").strip().casefold()
+        if not handle:
+            raise InvalidIdentifier("value", f"the {kind} handle {raw!r} is empty")
+        return Identifier(kind, handle)
     return Identifier(kind, raw)
 
 
 def _normalise_email(raw: str) -> str:
+    """The address checked for shape only: a domain that is reserved (``.test``,
+    ``.local``, ``.invalid``) or does not resolve still names one mailbox, and a test
+    load or an intranet uses them."""
     try:
-        checked = validate_email(raw, check_deliverability=False)
+        checked = validate_email(raw, check_deliverability=False, test_environment=True)
     except EmailNotValidError as error:
-        raise InvalidIdentifier("value", f"{raw!r} is not a valid email address: {error}") from None
+        if _RESERVED_DOMAIN not in str(error) or "." not in raw.rpartition("@")[2]:
+            message = f"{raw!r} is not a valid email address: {error}"
+            raise InvalidIdentifier("value", message) from None
+        local, _, domain = raw.rpartition("@")
+        stand_in = f"{local}@{domain.rpartition('.')[0]}.test"
+        shape = _normalise_email(stand_in)  # the same checks, on an unreserved domain
+        return f"{shape.rpartition('@')[0]}@{domain.lower()}"
     return checked.normalized.lower()
+
+
+_RESERVED_DOMAIN = "special-use or reserved name"
 
 
 def _normalise_phone(raw: str, kind: str, default_region: str) -> str:

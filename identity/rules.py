@@ -5,14 +5,23 @@ an identifier of that type proves.
 person; an event carrying two of them proves the two are one person. *Weak* ones
 (device and cookie ids) are shared: a family tablet, a shop's Wi-Fi. They never join two
 identified persons; they follow whoever used them last. The *rank* decides which
-identifier an event belongs to first when its identifiers disagree.
+identifier an event belongs to first when its identifiers disagree. The *blocklist*
+names the placeholder values of a type (``customer_id "0"``), which link nobody
+(:mod:`identity.placeholders`).
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from identity.placeholders import (
+    DEFAULT_BLOCKLIST,
+    EMAIL_BLOCKLIST,
+    PHONE_BLOCKLIST,
+    Blocklist,
+)
 
 
 class Strength(enum.Enum):
@@ -27,6 +36,7 @@ class TypeRule:
     limit: int
     strength: Strength
     rank: int = 50
+    blocked: Blocklist = DEFAULT_BLOCKLIST
 
     def __post_init__(self) -> None:
         if self.limit < 1:
@@ -40,9 +50,10 @@ class TypeRule:
 DEFAULT_TYPE_RULES: Mapping[str, TypeRule] = {
     "customer_id": TypeRule(1, Strength.STRONG, 100),
     "crm_id": TypeRule(1, Strength.STRONG, 95),
-    "email": TypeRule(5, Strength.STRONG, 80),
-    "phone": TypeRule(5, Strength.STRONG, 75),
-    "whatsapp": TypeRule(3, Strength.STRONG, 70),
+    "email": TypeRule(5, Strength.STRONG, 80, EMAIL_BLOCKLIST),
+    "phone": TypeRule(5, Strength.STRONG, 75, PHONE_BLOCKLIST),
+    "whatsapp": TypeRule(3, Strength.STRONG, 70, PHONE_BLOCKLIST),
+    "sms": TypeRule(5, Strength.STRONG, 50, PHONE_BLOCKLIST),
     "facebook": TypeRule(3, Strength.STRONG, 65),
     "instagram": TypeRule(3, Strength.STRONG, 65),
     "twitter": TypeRule(3, Strength.STRONG, 65),
@@ -65,6 +76,10 @@ class IdentityRules:
     def with_overrides(self, overrides: Mapping[str, TypeRule]) -> IdentityRules:
         return IdentityRules({**self.types, **overrides}, self.default)
 
+    def placeholder(self, type_: str, value: str) -> bool:
+        """Whether a normalised identifier is a placeholder that must link nobody."""
+        return self.rule(type_).blocked.blocks(value)
+
     def merge_refusal(self, held: Mapping[str, int], joining: Mapping[str, int]) -> str | None:
         """Why a person holding ``held`` cannot take ``joining`` more, or None when it can."""
         for type_, more in sorted(joining.items()):
@@ -78,6 +93,6 @@ class IdentityRules:
         """Same strengths and ranks, limits too high to reach: plain stitching, for tests."""
         big = 1_000_000
         return IdentityRules(
-            {t: TypeRule(big, r.strength, r.rank) for t, r in self.types.items()},
-            TypeRule(big, self.default.strength, self.default.rank),
+            {t: replace(r, limit=big) for t, r in self.types.items()},
+            replace(self.default, limit=big),
         )

@@ -84,6 +84,7 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
 PUBLIC_TYPES = frozenset(
     {
         "ApiKey",
+        "BlockedIdentifier",
         "NewApiKey",
         "ClvModel",
         "CoPurchaseRule",

@@ -10,7 +10,7 @@ import strawberry
 from cdp.corrections import merge_manually, unlink_identifier
 from cdp.explain import conflicts_page, identity_path
 from cdp.ingest import utc_now
-from cdp.rules import current_rules, parse_settings, set_rules
+from cdp.rules import blocked_counts, current_rules, parse_settings, set_rules
 from cdp.timeline import Position, encode_cursor
 from identity import Strength
 from resolvers.context import Info
@@ -87,9 +87,19 @@ class UnlinkResult:
 @strawberry.input(description="A change to one identifier type's rule.")
 class IdentityRuleInput:
     type: str
-    limit: int
-    strength: Strength
-    rank: int | None = None
+    limit: int | None = strawberry.field(default=None, description="Unchanged when left out.")
+    strength: Strength | None = strawberry.field(
+        default=None, description="Unchanged when left out."
+    )
+    rank: int | None = strawberry.field(default=None, description="Unchanged when left out.")
+    blocked_values: list[str] | None = strawberry.field(
+        default=None, description="Replaces the type's placeholder values; unchanged when left out."
+    )
+    blocked_patterns: list[str] | None = strawberry.field(
+        default=None,
+        description="Replaces the type's placeholder patterns (regular expressions); unchanged "
+        "when left out.",
+    )
 
 
 @strawberry.type
@@ -132,7 +142,8 @@ class IdentityQuery:
     @strawberry.field(description="The identity rules in force, strongest first.")
     async def identity_rules(self, info: Info) -> list[IdentityRule]:
         deps = info.context.deps
-        return IdentityRule.all_of(await current_rules(deps.stores, deps.limits.identity))
+        rules = await current_rules(deps.stores, deps.limits.identity)
+        return IdentityRule.all_of(rules, await blocked_counts(deps.stores))
 
 
 @strawberry.type
@@ -181,14 +192,25 @@ class IdentityMutation:
         return UnlinkResult(persons=[p for p in found if p is not None])
 
     @strawberry.mutation(
-        description="Change the limit, strength or rank of identifier types, for every instance. "
-        "Types not named keep their rule. Returns the rules now in force."
+        description="Change the limit, strength, rank or placeholder blocklist of identifier "
+        "types, for every instance. Types and fields not named keep their rule. Returns the rules "
+        "now in force."
     )
     async def set_identity_rules(
         self, info: Info, rules: list[IdentityRuleInput]
     ) -> list[IdentityRule]:
         deps = info.context.deps
         changes = parse_settings(
-            {r.type: {"limit": r.limit, "strength": r.strength, "rank": r.rank} for r in rules}
+            {
+                r.type: {
+                    "limit": r.limit,
+                    "strength": r.strength,
+                    "rank": r.rank,
+                    "blocked_values": r.blocked_values,
+                    "blocked_patterns": r.blocked_patterns,
+                }
+                for r in rules
+            }
         )
-        return IdentityRule.all_of(await set_rules(deps.stores, deps.limits.identity, changes))
+        in_force = await set_rules(deps.stores, deps.limits.identity, changes)
+        return IdentityRule.all_of(in_force, await blocked_counts(deps.stores))

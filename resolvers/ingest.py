@@ -47,6 +47,16 @@ class EventResult:
     error: str | None = strawberry.field(description="Why it was rejected, naming the field.")
     error_code: RejectionCode | None
     field: str | None = strawberry.field(description="The input field at fault.")
+    blocked_identifiers: list[BlockedIdentifier] = strawberry.field(
+        description='Placeholder identifiers (customer_id "0", "undefined", an all-zero '
+        "device id) dropped from the event: they link nobody."
+    )
+
+
+@strawberry.type(description="An identifier as normalised.")
+class BlockedIdentifier:
+    type: str
+    value: str
 
 
 @strawberry.type(name="TrackResult", description="Counts and per-event outcomes of a batch.")
@@ -54,6 +64,10 @@ class TrackPayload:
     accepted: int
     duplicates: int
     rejected: int
+    blocked_identifiers: int = strawberry.field(
+        description="Placeholder identifiers dropped from the batch's events (see "
+        "EventResult.blockedIdentifiers)."
+    )
     results: list[EventResult]
 
     @classmethod
@@ -62,6 +76,7 @@ class TrackPayload:
             accepted=outcome.count(EventStatus.ACCEPTED),
             duplicates=outcome.count(EventStatus.DUPLICATE),
             rejected=outcome.count(EventStatus.REJECTED),
+            blocked_identifiers=outcome.blocked,
             results=[
                 EventResult(
                     message_id=result.message_id,
@@ -70,6 +85,9 @@ class TrackPayload:
                     error=result.error,
                     error_code=result.code,
                     field=result.field,
+                    blocked_identifiers=[
+                        BlockedIdentifier(type=i.type, value=i.value) for i in result.blocked
+                    ],
                 )
                 for result in outcome.results
             ],

@@ -23,9 +23,10 @@ recompute predicts with the stored one.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from datetime import time as day_time
@@ -51,6 +52,7 @@ from cdp.store import Stores
 from cdp.store.database import Document
 
 PAGE = 500
+PAGES_AT_ONCE = 2
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # What pass 1 reads of a profile to decide whether it is due and whether anything moved.
 PROFILE_FIELDS = (
@@ -123,8 +125,9 @@ async def recompute_all(
     tally = _Tally()
 
     customers: list[_Customer] = []
-    for start in range(0, len(everyone), PAGE):
-        docs = await stores.persons.get_many(everyone[start : start + PAGE], PROFILE_FIELDS)
+
+    async def metrics_and_segments(page: Sequence[str]) -> None:
+        docs = await stores.persons.get_many(page, PROFILE_FIELDS)
         live = [doc for doc in docs.values() if not doc.get("merged_into")]
         due = [doc for doc in live if full or _due(doc, due_before)]
         computed = await _recompute(stores, due, models, evaluation, now, tally)
@@ -132,7 +135,8 @@ async def recompute_all(
             metrics = computed.get(doc["_id"]) or doc.get("metrics") or {}
             if (customer := _customer(doc["_id"], metrics)) is not None:
                 customers.append(customer)
-        progress("metrics and segments", min(start + PAGE, len(everyone)), len(everyone))
+
+    await _by_pages(everyone, metrics_and_segments, "metrics and segments", progress)
 
     rescored = await _refit_base(stores, customers, models)
     moved = [c for c in customers if _scores(c, rescored) != _stored_scores(c)]
@@ -143,13 +147,12 @@ async def recompute_all(
     if not moved:
         progress("rfm and clv tiers", 0, 0)
 
-    ids = [c.person_id for c in moved]
-    for start in range(0, len(ids), PAGE):
-        docs = await stores.persons.get_many(ids[start : start + PAGE], PROFILE_FIELDS)
+    async def rescored_segments(page: Sequence[str]) -> None:
+        docs = await stores.persons.get_many(page, PROFILE_FIELDS)
         await _resegment(stores, list(docs.values()), by_scores, now, tally)
-        progress("rescored segments", min(start + PAGE, len(ids)), len(ids))
-    if not ids:
-        progress("rescored segments", 0, 0)
+
+    ids = [c.person_id for c in moved]
+    await _by_pages(ids, rescored_segments, "rescored segments", progress)
     if offers is not None:
         await rebuild_offer_models(stores, offers.min_support_count, offers.min_confidence, now)
         progress("co-purchase rules", 1, 1)
@@ -162,6 +165,30 @@ async def recompute_all(
         left=tally.left,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+async def _by_pages(
+    ids: Sequence[str],
+    work: Callable[[Sequence[str]], Awaitable[None]],
+    stage: str,
+    progress: Progress,
+) -> None:
+    """``work`` on every page of ``ids``, two pages at a time: while one page is being
+    computed in Python the database serves the other's reads and writes (each page is
+    a disjoint set of persons, so they never touch the same documents)."""
+    pages = [ids[start : start + PAGE] for start in range(0, len(ids), PAGE)]
+    done = 0
+    progress(stage, 0, len(ids))
+
+    async def worker() -> None:
+        nonlocal done
+        while pages:
+            page = pages.pop(0)
+            await work(page)
+            done += len(page)
+            progress(stage, done, len(ids))
+
+    await asyncio.gather(*(worker() for _ in range(PAGES_AT_ONCE)))
 
 
 def _due(doc: Document, due_before: datetime) -> bool:

@@ -1,7 +1,9 @@
-"""The ``config`` collection: settings an admin changes at run time (identity rules)."""
+"""The ``config`` collection: settings an admin changes at run time (identity rules),
+and counts kept beside them (placeholders dropped)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -10,6 +12,7 @@ from cdp.store.database import Document
 from cdp.store.remembered import Remembered
 
 IDENTITY_RULES = "identity_rules"
+BLOCKED_IDENTIFIERS = "blocked_identifiers"
 
 
 class ConfigStore:
@@ -30,3 +33,15 @@ class ConfigStore:
             {"_id": IDENTITY_RULES}, {"_id": IDENTITY_RULES, "types": types}, upsert=True
         )
         self._rules.forget()
+
+    async def count_blocked(self, counts: Mapping[str, int]) -> None:
+        """Add to the count of placeholder identifiers dropped, per type."""
+        await self._collection.update_one(
+            {"_id": BLOCKED_IDENTIFIERS},
+            {"$inc": {f"types.{type_}": n for type_, n in counts.items()}},
+            upsert=True,
+        )
+
+    async def blocked_counts(self) -> dict[str, int]:
+        doc = await self._collection.find_one({"_id": BLOCKED_IDENTIFIERS})
+        return dict(doc["types"]) if doc else {}

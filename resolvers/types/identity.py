@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -123,10 +124,30 @@ class IdentityRule:
     limit: int = strawberry.field(description="Most identifiers of this type one person may hold.")
     strength: Strength
     rank: int = strawberry.field(description="Higher decides first which person an event joins.")
+    blocked_values: list[str] = strawberry.field(
+        description="Placeholder values that link nobody (compared without case, after "
+        "normalisation): an event drops them, or is rejected with BLOCKED_IDENTIFIER when "
+        "nothing else identifies it."
+    )
+    blocked_patterns: list[str] = strawberry.field(
+        description="Regular expressions for placeholder values (matching the whole value, "
+        "without case)."
+    )
+    blocked: int = strawberry.field(
+        description="Identifiers of this type dropped as placeholders so far."
+    )
 
     @classmethod
-    def all_of(cls, rules: IdentityRules) -> list[IdentityRule]:
+    def all_of(cls, rules: IdentityRules, blocked: Mapping[str, int]) -> list[IdentityRule]:
         return [
-            cls(type=t, limit=r.limit, strength=r.strength, rank=r.rank)
-            for t, r in sorted(rules.types.items(), key=lambda item: -item[1].rank)
+            cls(
+                type=t,
+                limit=r.limit,
+                strength=r.strength,
+                rank=r.rank,
+                blocked_values=sorted(r.blocked.values),
+                blocked_patterns=list(r.blocked.patterns),
+                blocked=blocked.get(t, 0),
+            )
+            for t, r in sorted(rules.types.items(), key=lambda item: (-item[1].rank, item[0]))
         ]

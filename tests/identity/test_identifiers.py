@@ -26,6 +26,21 @@ def test_other_types_keep_their_case_because_cookie_ids_are_case_sensitive() -> 
     assert normalise_identifier("facebook", "10158000000001", "GB").key == "facebook:10158000000001"
 
 
+@pytest.mark.parametrize("written", ["@Ana_Silva", "ana_silva", " @ANA_SILVA "])
+def test_a_social_handle_is_one_identifier_however_it_is_written(written: str) -> None:
+    assert normalise_identifier("instagram", written, "GB") == Identifier("instagram", "ana_silva")
+
+
+@pytest.mark.parametrize("address", ["c1@shop.test", "agent@crm.local", "old@example.invalid"])
+def test_an_email_on_a_reserved_domain_is_checked_for_shape_only(address: str) -> None:
+    assert normalise_identifier("email", address.upper(), "GB").value == address
+
+
+def test_an_email_on_a_reserved_domain_still_needs_a_valid_shape() -> None:
+    with pytest.raises(InvalidIdentifier, match="invalid characters"):
+        normalise_identifier("email", "ana silva@shop.test", "GB")
+
+
 @pytest.mark.parametrize(
     ("type_", "value", "field", "fragment"),
     [

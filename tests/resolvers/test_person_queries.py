@@ -124,3 +124,21 @@ async def test_unknown_people_are_null_and_bad_arguments_are_errors_with_codes(d
         data, errors = await execute(deps, BY_IDENTIFIER, **variables)
         assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
         assert fragment in errors[0]["message"]
+
+
+async def test_a_number_kept_as_phone_is_found_as_whatsapp_or_sms(deps: Deps) -> None:
+    await load_story(deps)  # Ana phoned the shop from 020 7946 0958
+    by_phone = await lookup(deps, type="phone", value="+44 20 7946 0958")
+    by_whatsapp = await lookup(deps, type="whatsapp", value="442079460958")
+    by_sms = await lookup(deps, type="sms", value="020 7946 0958")
+    assert by_phone["id"] == by_whatsapp["id"] == by_sms["id"]
+
+
+async def test_a_handle_is_found_with_or_without_its_at_sign(deps: Deps) -> None:
+    raw = event(
+        "message_received", "INSTAGRAM", [("instagram", "@Ana_Silva")], at="2026-03-01T09:00:00Z"
+    )
+    data, errors = await execute(deps, operation("Track"), events=[raw])
+    assert errors == []
+    person = await lookup(deps, type="instagram", value="ana_silva")
+    assert person["id"] == data["track"]["results"][0]["personId"]
