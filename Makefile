@@ -25,9 +25,12 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-# All benchmarks take about 50 minutes; run one with `.venv/bin/python -m bench.<name>`.
+# Every benchmark, one table row each (BENCHMARKS.md says what each measures and how long
+# the whole run took); run one with `.venv/bin/python -m bench.<name>`.
 bench: $(STAMP)
 	$(BIN)/python -m bench.track_throughput
+	$(BIN)/python -m bench.read_latency
+	$(BIN)/python -m bench.concurrent_writers
 	$(BIN)/python -m bench.bulk_stitching
 	$(BIN)/python -m bench.offer_evaluation
 	$(BIN)/python -m bench.offer_latency

@@ -35,6 +35,11 @@ class Principal:
     name: str
     scopes: frozenset[Scope]
 
+    @property
+    def agent(self) -> str:
+        """Who made a change, as the audit trail records it: the key's name and id."""
+        return f"{self.name} (key {self.key_id})"
+
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes or Scope.ADMIN in self.scopes
 

@@ -29,11 +29,14 @@ class Consent:
     granted: bool
     source: str
     at: datetime
+    agent: str | None = None  # the API key that recorded it
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Consent:
         channel = Channel(doc["channel"]) if doc.get("channel") else None
-        return cls(doc["purpose"], channel, doc["granted"], doc["source"], doc["at"])
+        return cls(
+            doc["purpose"], channel, doc["granted"], doc["source"], doc["at"], doc.get("agent")
+        )
 
 
 def in_force(decisions: Sequence[Consent]) -> list[Consent]:
@@ -65,6 +68,7 @@ async def set_consent(
     granted: bool,
     source: str,
     now: datetime,
+    agent: str | None = None,
 ) -> str:
     if not _PURPOSE.match(purpose):
         raise BadUserInput(
@@ -83,6 +87,7 @@ async def set_consent(
             "granted": granted,
             "source": source.strip(),
             "at": now,
+            "agent": agent,
         }
     )
     # Imported here: the refresh reads consents through this module's pure functions.

@@ -24,7 +24,9 @@ from cdp.store import Stores
 from cdp.store.database import Document
 
 
-async def erase_person(stores: Stores, person_id: str, reason: str, now: datetime) -> Document:
+async def erase_person(
+    stores: Stores, person_id: str, reason: str, now: datetime, agent: str | None = None
+) -> Document:
     """Erase a person; returns the tombstone (also for a person erased before)."""
     text = reason_text(reason)
     profile = await find_person(stores, person_id)
@@ -33,7 +35,7 @@ async def erase_person(stores: Stores, person_id: str, reason: str, now: datetim
         if earlier is not None:
             return earlier
         raise NotFound(f"no person has the id {person_id}")
-    await stores.erasures.begin(profile.id, text, now)
+    await stores.erasures.begin(profile.id, text, now, agent)
     await settle_all(stores, profile.family)
     family = profile.family
     docs = await stores.identifiers.of_persons(family)

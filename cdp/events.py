@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from cdp.event_shapes import shape_problem
 from cdp.models import Channel, Event, RejectionCode
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from identity import Identifier, IdentityRules, InvalidIdentifier, normalise_identifier
@@ -102,8 +103,13 @@ def parse_event(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Eve
             "properties",
             f"{size} bytes of JSON; at most {rules.max_properties_bytes}",
         )
+    if problem := shape_problem(shaped.type, properties):
+        raise EventRejected(RejectionCode.INVALID_EVENT, *problem)
     traits = shaped.traits or {}
     _check_keys(traits, "traits", _TRAIT_NAME, _TRAIT_RULE, nested=False)
+    for name, value in traits.items():  # inside a trait's value, as inside properties
+        for path, child in _children(value, f"traits.{name}"):
+            _check_keys(child, path, _PROPERTY_KEY, _PROPERTY_RULE)
     return Event(
         message_id=shaped.message_id or uuid.uuid4().hex,
         type=shaped.type,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -84,21 +85,33 @@ async def current_rules(stores: Stores, base: IdentityRules) -> IdentityRules:
     return apply_settings(base, parse_settings(stored)) if stored else base
 
 
+async def rule_changes(stores: Stores) -> list[dict[str, Any]]:
+    """Who changed the identity rules, when and how: the last hundred, newest first."""
+    return await stores.config.identity_rule_changes()
+
+
 async def blocked_counts(stores: Stores) -> dict[str, int]:
     """Placeholder identifiers dropped so far, per type."""
     return await stores.config.blocked_counts()
 
 
 async def set_rules(
-    stores: Stores, base: IdentityRules, changes: Mapping[str, RuleSetting]
+    stores: Stores,
+    base: IdentityRules,
+    changes: Mapping[str, RuleSetting],
+    *,
+    agent: str | None = None,
+    now: datetime | None = None,
 ) -> IdentityRules:
     """Store an admin's changes on top of earlier ones; return the rules now in force."""
     stored = parse_settings(await stores.config.identity_rules())
     for type_, change in changes.items():
         earlier = stored.get(type_, RuleSetting())
         stored[type_] = earlier.model_copy(update=change.model_dump(exclude_none=True))
+    asked = {t: c.model_dump(mode="json", exclude_none=True) for t, c in changes.items()}
     await stores.config.set_identity_rules(
-        {t: s.model_dump(mode="json", exclude_none=True) for t, s in stored.items()}
+        {t: s.model_dump(mode="json", exclude_none=True) for t, s in stored.items()},
+        {"at": now or datetime.now(UTC), "agent": agent, "changes": asked},
     )
     return apply_settings(base, stored)
 

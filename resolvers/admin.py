@@ -53,6 +53,7 @@ class Erasure:
     person_id: strawberry.ID
     reason: str
     erased_at: datetime | None
+    agent: str | None = strawberry.field(description="The API key that asked: its name and id.")
 
 
 @strawberry.type
@@ -107,7 +108,14 @@ class AdminMutation:
     ) -> Person:
         stores = info.context.deps.stores
         person = await set_consent(
-            stores, str(person_id), purpose, channel, granted, source, utc_now()
+            stores,
+            str(person_id),
+            purpose,
+            channel,
+            granted,
+            source,
+            utc_now(),
+            agent=info.context.principal.agent,
         )
         return await Person.written(info, person)
 
@@ -116,9 +124,12 @@ class AdminMutation:
         "data remains as proof. An identifier seen again later starts a new person."
     )
     async def erase_person(self, info: Info, id: strawberry.ID, reason: str) -> Erasure:
-        doc = await erase_person(info.context.deps.stores, str(id), reason, utc_now())
+        doc = await erase_person(
+            info.context.deps.stores, str(id), reason, utc_now(), info.context.principal.agent
+        )
         return Erasure(
             person_id=strawberry.ID(doc["_id"]),
             reason=doc["reason"],
             erased_at=doc.get("erased_at"),
+            agent=doc.get("agent"),
         )

@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
 from cdp.corrections import merge_manually, unlink_identifier
 from cdp.explain import conflicts_page, identity_path
 from cdp.ingest import utc_now
-from cdp.rules import blocked_counts, current_rules, parse_settings, set_rules
+from cdp.rules import blocked_counts, current_rules, parse_settings, rule_changes, set_rules
 from cdp.timeline import Position, encode_cursor
 from identity import Strength
 from resolvers.context import Info
@@ -84,6 +85,13 @@ class UnlinkResult:
     persons: list[Person] = strawberry.field(description="The persons that now exist, main first.")
 
 
+@strawberry.type(description="One change to the identity rules, as an admin made it.")
+class IdentityRuleChange:
+    at: datetime
+    agent: str | None = strawberry.field(description="The API key that made it: name and id.")
+    changes: JSON = strawberry.field(description="What was asked, per identifier type.")
+
+
 @strawberry.input(description="A change to one identifier type's rule.")
 class IdentityRuleInput:
     type: str
@@ -139,6 +147,13 @@ class IdentityQuery:
             edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
         )
 
+    @strawberry.field(description="Who changed the identity rules, when and how; newest first.")
+    async def identity_rule_changes(self, info: Info) -> list[IdentityRuleChange]:
+        return [
+            IdentityRuleChange(at=c["at"], agent=c.get("agent"), changes=JSON(c["changes"]))
+            for c in await rule_changes(info.context.deps.stores)
+        ]
+
     @strawberry.field(description="The identity rules in force, strongest first.")
     async def identity_rules(self, info: Info) -> list[IdentityRule]:
         deps = info.context.deps
@@ -165,7 +180,7 @@ class IdentityMutation:
             str(into),
             str(from_),
             reason=reason,
-            agent=None,
+            agent=info.context.principal.agent,
             rules=await current_rules(deps.stores, deps.limits.identity),
             now=utc_now(),
         )
@@ -184,7 +199,7 @@ class IdentityMutation:
             str(person_id),
             (identifier.type, identifier.value),
             reason=reason,
-            agent=None,
+            agent=info.context.principal.agent,
             region=deps.default_phone_region,
             now=utc_now(),
         )
@@ -212,5 +227,11 @@ class IdentityMutation:
                 for r in rules
             }
         )
-        in_force = await set_rules(deps.stores, deps.limits.identity, changes)
+        in_force = await set_rules(
+            deps.stores,
+            deps.limits.identity,
+            changes,
+            agent=info.context.principal.agent,
+            now=utc_now(),
+        )
         return IdentityRule.all_of(in_force, await blocked_counts(deps.stores))

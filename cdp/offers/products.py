@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,10 +9,10 @@ from typing import Any
 
 from cdp.errors import BadUserInput
 from cdp.offers.definitions import is_amount
+from cdp.skus import SKU_RULE, is_sku
 from cdp.store import Stores
 
 MAX_PRODUCTS = 1000
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-:/]{0,127}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +47,8 @@ def check_products(raw: Sequence[Mapping[str, Any]]) -> list[Product]:
     for i, item in enumerate(raw):
         where = f"products[{i}]"
         sku = item.get("sku")
-        if not isinstance(sku, str) or not _SKU.match(sku):
-            raise BadUserInput(
-                f"{where}.sku: {sku!r} is not a sku (letters, digits, _-:/, up to 128)"
-            )
+        if not is_sku(sku):
+            raise BadUserInput(f"{where}.sku: {sku!r} is not a sku ({SKU_RULE})")
         if sku in seen:
             raise BadUserInput(f"{where}.sku: {sku} appears twice in this call")
         seen.add(sku)

@@ -13,6 +13,7 @@ from cdp.store.remembered import Remembered
 
 IDENTITY_RULES = "identity_rules"
 BLOCKED_IDENTIFIERS = "blocked_identifiers"
+RULE_CHANGES_KEPT = 100
 
 
 class ConfigStore:
@@ -28,11 +29,21 @@ class ConfigStore:
         doc = await self._collection.find_one({"_id": IDENTITY_RULES})
         return dict(doc["types"]) if doc else {}
 
-    async def set_identity_rules(self, types: dict[str, dict[str, Any]]) -> None:
-        await self._collection.replace_one(
-            {"_id": IDENTITY_RULES}, {"_id": IDENTITY_RULES, "types": types}, upsert=True
-        )
+    async def set_identity_rules(
+        self, types: dict[str, dict[str, Any]], change: dict[str, Any] | None = None
+    ) -> None:
+        """Store the rules in force and append ``change`` (who, when, what) to the last
+        hundred changes."""
+        update: dict[str, Any] = {"$set": {"types": types}}
+        if change is not None:
+            update["$push"] = {"history": {"$each": [change], "$slice": -RULE_CHANGES_KEPT}}
+        await self._collection.update_one({"_id": IDENTITY_RULES}, update, upsert=True)
         self._rules.forget()
+
+    async def identity_rule_changes(self) -> list[dict[str, Any]]:
+        """The last changes to the identity rules, newest first."""
+        doc = await self._collection.find_one({"_id": IDENTITY_RULES}, {"history": 1})
+        return list(reversed(doc.get("history", []))) if doc else []
 
     async def count_blocked(self, counts: Mapping[str, int]) -> None:
         """Add to the count of placeholder identifiers dropped, per type."""

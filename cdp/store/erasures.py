@@ -13,10 +13,13 @@ class ErasureStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["erasures"]
 
-    async def begin(self, person_id: str, reason: str, now: datetime) -> None:
+    async def begin(
+        self, person_id: str, reason: str, now: datetime, agent: str | None = None
+    ) -> None:
+        started = {"reason": reason, "requested_at": now, "status": "erasing", "agent": agent}
         await self._collection.update_one(
             {"_id": person_id},
-            {"$setOnInsert": {"reason": reason, "requested_at": now, "status": "erasing"}},
+            {"$setOnInsert": started},
             upsert=True,
         )
 

@@ -17,6 +17,9 @@ class ConsentType:
     granted: bool
     source: str = strawberry.field(description="Where the decision came from.")
     at: datetime
+    agent: str | None = strawberry.field(
+        description="The API key that recorded it: its name and id."
+    )
 
     @classmethod
     def of(cls, consent: Consent) -> ConsentType:
@@ -26,4 +29,5 @@ class ConsentType:
             granted=consent.granted,
             source=consent.source,
             at=consent.at,
+            agent=consent.agent,
         )

@@ -21,6 +21,7 @@ CALLS = {
     "identityPath": '{ identityPath(from: {type: "email", value: "a@b.co"}, to: {type: "email", value: "c@d.co"}) { linked } }',
     "identityConflicts": "{ identityConflicts { totalCount } }",
     "identityRules": "{ identityRules { type } }",
+    "identityRuleChanges": "{ identityRuleChanges { at } }",
     "exportPerson": f"{{ exportPerson(id: {ID}) }}",
     "mergePersons": f'mutation {{ mergePersons(into: {ID}, from: {ID}, reason: "r") {{ id }} }}',
     "unlinkIdentifier": f'mutation {{ unlinkIdentifier(personId: {ID}, identifier: {{type: "email", value: "a@b.co"}}, reason: "r") {{ persons {{ id }} }} }}',
