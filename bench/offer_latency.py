@@ -16,7 +16,6 @@ Run: ``python -m bench.offer_latency``.
 from __future__ import annotations
 
 import asyncio
-import platform
 import random
 import statistics
 import time
@@ -26,6 +25,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bench.service import machine, today
 from cdp.access import Principal, Scope
 from cdp.consent import set_consent
 from cdp.deps import Deps
@@ -160,8 +160,7 @@ async def main() -> None:
         return f"{statistics.median(values) * 1000:.1f} ms"
 
     print(
-        f"\n| {time.strftime('%Y-%m-%d')} | {platform.machine()}, "
-        f"CPython {platform.python_version()} | 2,000 products, {len(events):,} orders, "
+        f"\n| {today()} | {machine(server.label)} | 2,000 products, {len(events):,} orders, "
         f"{report.rules:,} rules | {ms(cold)} | {ms(flow)} "
         f"({statistics.median(reads):.0f} reads, most {max(reads)}) | {ms(whole)} | "
         f"{ms(simple)} |"

@@ -10,6 +10,7 @@ API key is checked (401), and each key's request rate is limited (429).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
@@ -44,6 +45,7 @@ from cdp.store.embedded import database_uri
 from resolvers import Context, build_schema
 
 log = logging.getLogger("cdp")
+KNOWN_KEYS_KEPT = 10_000  # fingerprints of working keys remembered by the sign-in limiter
 
 
 def _graphql_error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
@@ -95,8 +97,12 @@ class _GraphQLApp(GraphQL[Context, None]):
 class _Guarded:
     """Caps the body, authenticates the key and limits its rate, then runs GraphQL."""
 
-    def __init__(self, graphql: _GraphQLApp, limiter: RateLimiter, max_body: int) -> None:
+    def __init__(
+        self, graphql: _GraphQLApp, limiter: RateLimiter, failures: RateLimiter, max_body: int
+    ) -> None:
         self.graphql, self.limiter, self.max_body = graphql, limiter, max_body
+        self.failures = failures  # per client address: guessing keys costs a look-up each
+        self.known: set[bytes] = set()  # fingerprints of keys that signed in lately
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -113,6 +119,17 @@ class _Guarded:
             )
             await response(scope, receive, send)
             return
+        client = request.client.host if request.client else "unknown"
+        sent = hashlib.sha256(request.headers.get("authorization", "").encode()).digest()
+        if (wait := self.failures.waiting(client)) and sent not in self.known:
+            response = _graphql_error(
+                429,
+                "RATE_LIMITED",
+                f"too many requests without a valid API key from this address; retry in {wait} s",
+                **{"Retry-After": str(wait)},
+            )
+            await response(scope, receive, send)
+            return
         try:
             principal = await _principal(request)
         except Exception as error:
@@ -125,6 +142,10 @@ class _Guarded:
             await response(scope, receive, send)
             return
         refused = _malformed(request, body)
+        if principal is None:
+            self.failures.retry_after(client)
+        elif len(self.known) < KNOWN_KEYS_KEPT:  # a key that works is never held back
+            self.known.add(sent)
         if principal is None:
             response = _graphql_error(
                 401,
@@ -301,10 +322,10 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
 
     graphql = _GraphQLApp(build_schema(settings.graphql_limits()))
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    failures = RateLimiter(settings.auth_failures_per_minute, settings.auth_failures_per_minute)
+    guarded = _Guarded(graphql, limiter, failures, settings.max_body_bytes)
     routes = [
-        Route(
-            "/graphql", _Guarded(graphql, limiter, settings.max_body_bytes), methods=["GET", "POST"]
-        ),
+        Route("/graphql", guarded, methods=["GET", "POST"]),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/", _console, methods=["GET"]),
     ]

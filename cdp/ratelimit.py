@@ -1,4 +1,5 @@
-"""Requests per API key: a token bucket per key, in the memory of this instance.
+"""Requests per API key (and failed sign-ins per client address): a token bucket per
+key, in the memory of this instance.
 
 Each instance limits on its own, so N instances behind a load balancer allow N times the
 rate; a shared limit would need a shared counter (MongoDB or Redis) and is left until it
@@ -27,6 +28,14 @@ class RateLimiter:
         self.burst = burst
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
+
+    def waiting(self, key_id: str) -> int:
+        """Whole seconds until ``key_id`` may make a request, without taking one."""
+        bucket = self._buckets.get(key_id)
+        if bucket is None:
+            return 0
+        tokens = min(self.burst, bucket.tokens + (self._clock() - bucket.updated) * self.rate)
+        return 0 if tokens >= 1 else max(1, math.ceil((1 - tokens) / self.rate))
 
     def retry_after(self, key_id: str) -> int:
         """Take one request for ``key_id``: 0 when allowed, else whole seconds to wait."""

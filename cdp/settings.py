@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(default=1200, ge=1, description="Requests per key.")
     rate_limit_burst: int = Field(default=200, ge=1, description="Requests a key may burst.")
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1, description="Requests with a missing or unknown key per client address."
+    )
     max_body_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest GraphQL request body."
     )

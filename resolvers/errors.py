@@ -9,6 +9,7 @@ the details go to the log.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import strawberry
@@ -18,6 +19,17 @@ from cdp.availability import as_unavailable
 from cdp.errors import CdpError
 
 log = logging.getLogger("cdp.graphql")
+# What a message may quote from the request: a value ('ana@example.com', {"type": ...}),
+# an email or a long number anywhere. The log keeps the code, the path and the sentence.
+_QUOTED = re.compile(r"('\$\w+')|'[^']*'|\"[^\"]*\"|\{.*\}")  # keeps '$variable' names
+_EMAIL = re.compile(r"\S+@\S+")
+_NUMBER = re.compile(r"\+?\d[\d ()\-]{5,}\d")
+
+
+def loggable(message: str) -> str:
+    """An error message without the personal data a request may have put in it."""
+    unquoted = _QUOTED.sub(lambda found: found.group(1) or "…", message)
+    return _NUMBER.sub("…", _EMAIL.sub("…", unquoted))
 
 
 def classify(error: GraphQLError) -> str:
@@ -26,7 +38,7 @@ def classify(error: GraphQLError) -> str:
     extensions: dict[str, Any] = dict(error.extensions or {})
     away = as_unavailable(original)
     if away is not None:
-        log.warning("database unavailable in %s: %s", error.path, original)
+        log.warning("database unavailable in %s: %s", error.path, loggable(str(original)))
         error.message = away.message
         extensions["code"] = away.code
     elif isinstance(original, CdpError):
@@ -52,4 +64,4 @@ class CdpSchema(strawberry.Schema):
         for error in errors:
             code = classify(error)
             if code != "INTERNAL_SERVER_ERROR":  # internal ones are logged with their stack
-                log.info("graphql error %s: %s", code, error.message)
+                log.info("graphql error %s at %s: %s", code, error.path, loggable(error.message))

@@ -102,3 +102,25 @@ def test_a_key_revoked_over_the_api_is_refused_from_the_next_request(
         refused = reader.post("/graphql", json=QUERY)
         assert refused.status_code == 401
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_guessing_keys_from_one_address_is_slowed_but_a_working_key_still_passes(
+    mongodb_uri: str, tmp_path: Path
+) -> None:
+    env = {
+        "CDP_MONGODB_URI": mongodb_uri,
+        "CDP_DB_NAME": f"guess_{uuid.uuid4().hex[:12]}",
+        "CDP_AUTH_FAILURES_PER_MINUTE": "5",  # burst 5, then one per 12 s
+    }
+    with serving(env, tmp_path) as service:
+        assert service.client.post("/graphql", json=QUERY).status_code == 200
+        guesser = httpx.Client(base_url=str(service.client.base_url))
+        answers = [
+            guesser.post("/graphql", json=QUERY, headers={"Authorization": f"Bearer cdp_{n}"})
+            for n in range(8)
+        ]
+        assert [a.status_code for a in answers] == [401] * 5 + [429] * 3
+        assert int(answers[-1].headers["Retry-After"]) >= 1
+        assert answers[-1].json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        # the same address with a key that works is not held back by the guesses
+        assert service.client.post("/graphql", json=QUERY).status_code == 200
