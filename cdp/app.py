@@ -32,7 +32,7 @@ from cdp.availability import RETRY_AFTER_SECONDS, as_unavailable
 from cdp.deps import Deps
 from cdp.events import EventRules
 from cdp.graphql_request import Refusal, check_get, read_post
-from cdp.ingest import IngestLimits, utc_now
+from cdp.ingest import IngestLimits, repair_unfinished, utc_now
 from cdp.ingest_queue import IngestQueue
 from cdp.keys import KeyCache, authenticate, ensure_bootstrap_key, first_admin_key
 from cdp.ratelimit import RateLimiter
@@ -301,6 +301,7 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
                 stores.persons.pending,
                 utc_now,
                 settings.refresh_policy(),
+                repair=lambda before: repair_unfinished(stores, limits, before, utc_now()),
             )
             refresher.start()
             app.state.deps = Deps(

@@ -100,14 +100,17 @@ async def land(
     for outcome in outcomes:
         if isinstance(outcome, Event):
             unique.setdefault(outcome.message_id, outcome)
-    stored_before = await stores.events.existing(unique)
+    known, cut_short = await stores.events.existing(unique)
+    stored_before = {m: p for m, p in known.items() if m not in cut_short}
+    # an event whose call died after storing it is stitched and applied again
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
-    landed = await _store(stores, fresh, rules, now)
+    landed, completed = await _store(stores, fresh, rules, now, cut_short)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
     touched = set(persons.values())
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
         updated = {persons[p] for p, raced in landed.values() if not raced}
         await stores.persons.mark_pending(touched, now, updated=updated)
+    await stores.events.finish(completed)  # last: a crash before it leaves them to repair
 
     results: list[EventResult] = []
     first_sent: set[str] = set()
@@ -175,18 +178,28 @@ async def _count_blocked(
 
 
 async def _store(
-    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
-) -> dict[str, tuple[str, bool]]:
-    """Stitch and store new events; map each message id to (person, lost a race)."""
+    stores: Stores,
+    events: Sequence[Event],
+    rules: IdentityRules,
+    now: datetime,
+    cut_short: set[str],
+) -> tuple[dict[str, tuple[str, bool]], list[str]]:
+    """Stitch and store new events (and those in ``cut_short``, stored by a call that
+    died); map each message id to (person, stored before), and list the events whose
+    traits, links and conflicts this call wrote."""
     if not events:
-        return {}
+        return {}, []
     resolution = await resolve_persons(stores, events, rules, now)
     persons = resolution.persons
     documents = [
         _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
     ]
     raced = await stores.events.insert(documents)
-    stored = [i for i, event in enumerate(events) if event.message_id not in raced]
+    stored = [
+        i
+        for i, event in enumerate(events)
+        if event.message_id not in raced or event.message_id in cut_short
+    ]
     await stores.persons.set_traits(
         (persons[i], events[i].traits, events[i].timestamp) for i in stored if events[i].traits
     )
@@ -200,7 +213,10 @@ async def _store(
     await stores.conflicts.record(
         [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
     )
-    return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}
+    landed = {
+        e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)
+    }
+    return landed, [events[i].message_id for i in stored]
 
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:
@@ -232,6 +248,44 @@ def _event_document(event: Event, person_id: str, now: datetime) -> dict[str, An
         "identifiers": [{"type": i.type, "value": i.value} for i in event.identifiers],
         "properties": event.properties,
         "traits": event.traits,
+        "unfinished": True,  # until its traits, links and refresh mark are written
+    }
+
+
+async def repair_unfinished(
+    stores: Stores, limits: IngestLimits, received_before: datetime, now: datetime
+) -> set[str]:
+    """Finish events whose call died after storing them and that no client sent again:
+    each is landed again from what was stored (stitching, traits, links, conflicts and
+    the refresh mark are idempotent). Returns the persons to refresh."""
+    await _remove_empty_persons(stores, received_before, limits.max_batch_size)
+    docs = await stores.events.unfinished(received_before, limits.max_batch_size)
+    if not docs:
+        return set()
+    landed = await land(stores, [_as_sent(doc) for doc in docs], limits, now)
+    return landed.persons
+
+
+async def _remove_empty_persons(stores: Stores, created_before: datetime, limit: int) -> None:
+    """Persons a dead call created but never gave an identifier or an event to."""
+    candidates = await stores.persons.unclaimed(created_before, limit)
+    if not candidates:
+        return
+    held = {doc["person_id"] for doc in await stores.identifiers.of_persons(candidates)}
+    held |= await stores.events.persons_with_events(set(candidates) - held)
+    await stores.persons.settle_unclaimed(held, set(candidates) - held)
+
+
+def _as_sent(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored event as a client would send it again."""
+    return {
+        "messageId": doc["_id"],
+        "type": doc["type"],
+        "channel": doc["channel"],
+        "identifiers": doc["identifiers"],
+        "timestamp": doc["timestamp"],
+        "properties": doc.get("properties") or {},
+        "traits": doc.get("traits") or {},
     }
 
 

@@ -11,7 +11,9 @@ burst rather than once per event.
 
 Nothing depends on the queue surviving: the mark is in the database, and the sweep
 refreshes any person marked longer than ``stale_after`` ago (a crash, a lost queue,
-another instance that died), so every person catches up within seconds. Readers see
+another instance that died), so every person catches up within seconds. The same sweep
+finishes events whose call died between storing them and writing what follows
+(:func:`cdp.ingest.repair_unfinished`), when no client sends them again. Readers see
 ``pending_since`` while a person waits.
 """
 
@@ -28,6 +30,7 @@ log = logging.getLogger("cdp.refresher")
 
 RefreshFn = Callable[[set[str], datetime], Awaitable[None]]
 PendingFn = Callable[[datetime, int], Awaitable[list[str]]]
+RepairFn = Callable[[datetime], Awaitable[set[str]]]  # events cut short before -> persons
 Clock = Callable[[], datetime]
 
 
@@ -51,8 +54,10 @@ class Refresher:
         pending: PendingFn,
         clock: Clock,
         policy: RefreshPolicy | None = None,
+        repair: RepairFn | None = None,
     ) -> None:
         self._refresh, self._pending, self._clock = refresh, pending, clock
+        self._repair = repair
         self.policy = policy or RefreshPolicy()
         self._queue: set[str] = set()
         self._wake = asyncio.Event()
@@ -92,9 +97,11 @@ class Refresher:
         await self._idle.wait()
 
     async def sweep(self) -> int:
-        """Queue every person pending longer than ``stale_after``; how many were found."""
+        """Finish events whose call died longer than ``stale_after`` ago, and queue every
+        person pending that long; how many persons were found."""
         cutoff = self._clock() - timedelta(seconds=self.policy.stale_after_seconds)
-        found = await self._pending(cutoff, self.policy.batch)
+        repaired = await self._repair(cutoff) if self._repair is not None else set()
+        found = {*repaired, *await self._pending(cutoff, self.policy.batch)}
         self.submit(found)
         return len(found)
 

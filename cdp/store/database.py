@@ -155,6 +155,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     # (MongoDB would use _id alone; the extra index costs it little).
     await db["persons"].create_index([("_id", ASCENDING), ("merged_into", ASCENDING)])
     await db["persons"].create_index([("pending_since", ASCENDING)], sparse=True)
+    await db["persons"].create_index([("unclaimed", ASCENDING)], sparse=True)  # the repair
     await db["events"].create_index(
         [("person_id", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)]
     )
@@ -168,6 +169,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["api_keys"].create_index([("hash", ASCENDING)], unique=True)
     await db["consents"].create_index([("person_id", ASCENDING), ("at", ASCENDING)])
     await db["events"].create_index([("identifiers", ASCENDING)])  # erasure scrubs by it
+    await db["events"].create_index([("unfinished", ASCENDING)], sparse=True)  # the repair
     await db["events"].create_index([("type", ASCENDING), ("timestamp", DESCENDING)])
     await db["memberships"].create_index([("segment_id", ASCENDING), ("person_id", ASCENDING)])
     await db["memberships"].create_index([("person_id", ASCENDING)])

@@ -16,13 +16,41 @@ class EventStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["events"]
 
-    async def existing(self, message_ids: Iterable[str]) -> dict[str, str]:
-        """Map the ids already stored to the person their event was stored on."""
+    async def existing(self, message_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+        """Map the ids already stored to the person their event was stored on, and say
+        which of them are still *unfinished*: stored by a call that did not get to write
+        what follows the event (traits, links, conflicts, the refresh mark)."""
         found: dict[str, str] = {}
+        unfinished: set[str] = set()
         for chunk in chunked(message_ids):
-            cursor = self._collection.find({"_id": {"$in": chunk}}, {"person_id": 1})
-            found.update({doc["_id"]: doc["person_id"] async for doc in cursor})
+            projection = {"person_id": 1, "unfinished": 1}
+            async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
+                found[doc["_id"]] = doc["person_id"]
+                if doc.get("unfinished"):
+                    unfinished.add(doc["_id"])
+        return found, unfinished
+
+    async def persons_with_events(self, person_ids: Iterable[str]) -> set[str]:
+        """Which of these persons have at least one event."""
+        found: set[str] = set()
+        for person_id in person_ids:  # one indexed probe each: the rare repair path
+            if await self._collection.find_one({"person_id": person_id}, {"_id": 1}):
+                found.add(person_id)
         return found
+
+    async def finish(self, message_ids: Sequence[str]) -> None:
+        """Everything that follows these events is written: take the mark off."""
+        for chunk in chunked(message_ids):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$unset": {"unfinished": ""}}
+            )
+
+    async def unfinished(self, received_before: datetime, limit: int) -> list[Document]:
+        """Events still unfinished that were received before ``received_before`` (their
+        call died, and no client sent them again), oldest first."""
+        cursor = self._collection.find({"unfinished": True})  # a small, sparse index
+        found = [doc async for doc in cursor if doc["received_at"] < received_before]
+        return sorted(found, key=lambda doc: doc["received_at"])[:limit]
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:
         """Insert events; returns the ids that another writer stored first (duplicates)."""

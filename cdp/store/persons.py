@@ -55,7 +55,9 @@ class PersonStore:
         """Insert new persons; their ids are fresh, so a plain insert cannot collide.
 
         ``offer_history`` starts empty: a profile without it predates the copy, and its
-        readers go to ``offer_responses`` instead.
+        readers go to ``offer_responses`` instead. ``unclaimed`` stays until the call
+        marks the person pending (:meth:`mark_pending`): a call that dies between creating
+        a person and claiming its identifiers leaves an empty person the sweep removes.
         """
         documents = [
             {
@@ -65,6 +67,7 @@ class PersonStore:
                 "traits": {},
                 "trait_times": {},
                 "offer_history": [],
+                "unclaimed": True,
             }
             for pid in person_ids
         ]
@@ -276,7 +279,7 @@ class PersonStore:
         ``updated`` (they got new events) have ``updated_at`` moved on in the same command.
         """
         ids, changed = set(person_ids), set(updated)
-        mark = {"$min": {"pending_since": now}, "$inc": {"changes": 1}}
+        mark = {"$min": {"pending_since": now}, "$inc": {"changes": 1}, "$unset": {"unclaimed": ""}}
         # One plain update for the usual call (every person got events); a pipeline
         # choosing per document would cost the embedded server twice the time.
         for chunk in chunked(sorted(ids & changed)):
@@ -285,6 +288,21 @@ class PersonStore:
             )
         for chunk in chunked(sorted(ids - changed)):
             await self._collection.update_many({"_id": {"$in": chunk}}, mark)
+
+    async def unclaimed(self, created_before: datetime, limit: int) -> list[str]:
+        """Persons created before ``created_before`` whose call never marked them."""
+        cursor = self._collection.find({"unclaimed": True}, {"created_at": 1})
+        found = [doc["_id"] async for doc in cursor if doc["created_at"] < created_before]
+        return sorted(found)[:limit]
+
+    async def settle_unclaimed(self, held: Iterable[str], empty: Iterable[str]) -> None:
+        """Keep the persons that hold something (take the mark off), delete the empty."""
+        for chunk in chunked(sorted(held)):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$unset": {"unclaimed": ""}}
+            )
+        for chunk in chunked(sorted(empty)):
+            await self._collection.delete_many({"_id": {"$in": chunk}, "unclaimed": True})
 
     async def pending(self, before: datetime, limit: int) -> list[str]:
         """Live persons marked pending since before ``before``, oldest mark first."""

@@ -18,7 +18,7 @@ from cdp.profiles import find_by_identifier
 from cdp.refresher import Refresher, RefreshPolicy
 from cdp.store import Stores
 from cdp.store.database import Document
-from tests.cdp.test_merging import failing_writes
+from tests.faults import failing_writes
 from tests.stories import event
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)

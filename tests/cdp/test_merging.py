@@ -1,7 +1,5 @@
 """Merges cut short by a failing server are finished by doing the same thing again."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +14,7 @@ from cdp.profiles import find_by_identifier, find_person
 from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
+from tests.faults import failing_writes
 from tests.stories import event, seed_story
 
 MERGED_AT = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
@@ -25,28 +24,6 @@ async def person_of(stores: Stores, raw: dict[str, Any], limits: IngestLimits) -
     person_id = (await track(stores, [raw], limits)).results[0].person_id
     assert person_id is not None
     return person_id
-
-
-@asynccontextmanager
-async def failing_writes(
-    db: AsyncDatabase[Document], skip: int, commands: tuple[str, ...] = ("update",)
-) -> AsyncIterator[None]:
-    """Let ``skip`` of ``commands`` through, then fail every one of them until the block ends."""
-    admin = db.client.admin
-    try:
-        await admin.command(
-            {
-                "configureFailPoint": "failCommand",
-                "mode": {"skip": skip},
-                "data": {"failCommands": list(commands), "errorCode": 2},
-            }
-        )
-    except OperationFailure as error:
-        pytest.skip(f"server has no failCommand fail point: {error}")
-    try:
-        yield
-    finally:
-        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
 
 
 async def test_a_merge_cut_short_is_invisible_to_readers_and_finished_by_the_next_event(
@@ -91,7 +68,7 @@ async def test_repeating_a_merge_changes_nothing(
     assert await db["merges"].count_documents({}) == 1
 
 
-LAST_FAULT_POINT = 22  # the call's writes: the merge, then the refresh of metrics and segments
+LAST_FAULT_POINT = 23  # the call's writes: the merge, the event and what follows it, the refresh
 
 
 @pytest.mark.parametrize("writes_before_the_fault", range(LAST_FAULT_POINT + 1))

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
-from cdp.ingest import IngestLimits, track
+from cdp.ingest import IngestLimits, repair_unfinished, track
 from cdp.models import EventStatus
 from cdp.profiles import find_by_identifier
 from cdp.refresher import Refresher, RefreshPolicy
 from cdp.segments.refresh import refresh_persons
 from cdp.store import Stores
 from cdp.store.database import Document
+from tests.faults import failing_writes
 from tests.stories import event
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -148,3 +151,28 @@ async def test_a_person_merged_away_while_pending_is_no_longer_pending(
     pending = await db["persons"].find({"pending_since": {"$ne": None}}).to_list()
     assert [doc.get("merged_into") for doc in pending] == [None]  # only c2 still waits
     assert await stores.persons.pending(NOW + timedelta(days=1), 10) == [pending[0]["_id"]]
+
+
+async def test_the_sweep_finishes_events_whose_call_died_and_refreshes_their_persons(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    batch = purchases(range(3), 1)
+    async with failing_writes(db, 3, ("insert", "update", "delete")):  # stored, then died
+        with pytest.raises(OperationFailure):  # the call dies; nobody retries
+            await track(stores, batch, limits, NOW)
+    assert await db["events"].count_documents({"unfinished": True}) == 3
+
+    counting = Counting(stores)
+    sweeper = Refresher(
+        counting,
+        stores.persons.pending,
+        lambda: NOW + timedelta(seconds=31),
+        POLICY,
+        repair=lambda before: repair_unfinished(stores, limits, before, before),
+    )
+    assert await sweeper.sweep() == 3
+    sweeper.start()
+    await sweeper.drained()
+    await sweeper.stop()
+    assert await db["events"].count_documents({"unfinished": True}) == 0
+    assert [await orders_of(stores, c) for c in range(3)] == [(1, None)] * 3

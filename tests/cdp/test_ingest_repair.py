@@ -1,0 +1,96 @@
+"""A call that dies after storing an event leaves nothing half-done for good: the retry
+that finds the event finishes it, and so does the sweep when nobody retries."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from cdp.explain import identity_path
+from cdp.ingest import IngestLimits, repair_unfinished, track
+from cdp.models import EventStatus
+from cdp.segments.refresh import refresh_persons
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.faults import failing_writes
+from tests.stories import event
+
+SENT_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+WRITES = ("insert", "update", "delete")
+LAST_FAULT_POINT = 8  # person, claims, event, traits, links, marks; then the refresh
+
+
+def web_form() -> dict[str, Any]:
+    """Ana's first contact: the web form, with her email, phone and name."""
+    return event(
+        "form_submitted",
+        "WEB",
+        [("email", "ana.silva@example.com"), ("phone", "020 7946 0958")],
+        at="2026-03-01T09:00:00Z",
+        message_id="web-1",
+        traits={"firstName": "Ana", "city": "Leeds"},
+    )
+
+
+async def cut_short(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits, n: int
+) -> bool:
+    async with failing_writes(db, n, WRITES):
+        try:
+            await track(stores, [web_form()], limits, now=SENT_AT)
+        except OperationFailure:
+            return True
+    return False
+
+
+async def assert_complete(stores: Stores, db: AsyncDatabase[Document]) -> None:
+    [person] = await db["persons"].find({"merged_into": None}).to_list()
+    assert person["traits"] == {"firstName": "Ana", "city": "Leeds"}
+    keys = {doc["_id"] async for doc in db["identifiers"].find({"person_id": person["_id"]})}
+    assert keys == {"email:ana.silva@example.com", "phone:+442079460958"}
+    path = await identity_path(
+        stores, ("email", "ana.silva@example.com"), ("phone", "020 7946 0958"), "GB"
+    )
+    assert path.linked
+    assert [step.event_id for step in path.steps] == ["web-1"]  # the link and its proof
+    assert await db["events"].count_documents({"unfinished": True}) == 0
+    assert "pending_since" not in person
+    assert person["metrics"]["channels"] == ["WEB"]
+
+
+@pytest.mark.parametrize("writes_before_the_fault", range(LAST_FAULT_POINT + 1))
+async def test_the_retry_finishes_what_a_dead_call_started(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits, writes_before_the_fault: int
+) -> None:
+    died = await cut_short(stores, db, limits, writes_before_the_fault)
+    assert died is (writes_before_the_fault < LAST_FAULT_POINT)
+    retried = await track(stores, [web_form()], limits, now=SENT_AT + timedelta(seconds=30))
+    assert retried.results[0].status in {EventStatus.ACCEPTED, EventStatus.DUPLICATE}
+    await sweep(stores, limits)  # a person the dead call created but never used goes
+    await assert_complete(stores, db)
+
+
+@pytest.mark.parametrize("writes_before_the_fault", range(LAST_FAULT_POINT))
+async def test_the_sweep_finishes_it_when_nobody_retries(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits, writes_before_the_fault: int
+) -> None:
+    assert await cut_short(stores, db, limits, writes_before_the_fault)
+    stored = await db["events"].count_documents({"_id": "web-1"})
+    await sweep(stores, limits)
+    if stored:
+        await assert_complete(stores, db)
+    else:  # died before the event was stored: nothing acknowledged, no empty person left
+        async for person in db["persons"].find():
+            assert await db["identifiers"].count_documents({"person_id": person["_id"]})
+
+
+async def sweep(stores: Stores, limits: IngestLimits) -> set[str]:
+    """What the refresher's sweep does, a minute later: finish unfinished events, then
+    refresh every person still pending."""
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    persons = await repair_unfinished(stores, limits, later, later)
+    persons |= set(await stores.persons.pending(later, 1000))
+    await refresh_persons(stores, persons, later)
+    return persons

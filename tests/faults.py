@@ -1,0 +1,32 @@
+"""Failing the server's writes at a chosen point, to test what a crash leaves behind."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from cdp.store.database import Document
+
+
+@asynccontextmanager
+async def failing_writes(
+    db: AsyncDatabase[Document], skip: int, commands: tuple[str, ...] = ("update",)
+) -> AsyncIterator[None]:
+    """Let ``skip`` of ``commands`` through, then fail every one of them until the block ends."""
+    admin = db.client.admin
+    try:
+        await admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": {"skip": skip},
+                "data": {"failCommands": list(commands), "errorCode": 2},
+            }
+        )
+    except OperationFailure as error:
+        pytest.skip(f"server has no failCommand fail point: {error}")
+    try:
+        yield
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
