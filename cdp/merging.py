@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.traits import replaced_values
@@ -171,7 +172,8 @@ async def _move_many(
     stores: Stores, tombstones: Sequence[Document], root_of: dict[str, str]
 ) -> None:
     """Move merged persons' traits, events, consents, offer history and identifiers to
-    their roots (dropping their segment memberships), then flag them settled.
+    their roots (dropping their segment memberships and the timeline entries that told
+    them: the survivor is re-evaluated and writes its own), then flag them settled.
 
     One write per collection for all of them. Identifiers move last: while any still
     point at a tombstone, the next writer that meets them finishes the move.
@@ -180,6 +182,7 @@ async def _move_many(
     await _audit_many(stores, tombstones, root_of)
     await stores.persons.take_traits_many([(doc, root_of[doc["_id"]]) for doc in tombstones])
     moves = {person: root_of[person] for person in persons}
+    await stores.events.delete_of_types(persons, SEGMENT_EVENT_TYPES)
     await stores.events.repoint_many(moves)
     await stores.consents.repoint_many(moves)
     await stores.persons.remember_offer_responses_many(

@@ -227,7 +227,25 @@ async def record_changes(
         [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
     )
     await stores.memberships.leave((s, p) for s, p, _ in leaving)
+    await _clean_up_after_merges(stores, {p for _, p, _ in unrecorded + leaving})
     return len(added), len(leaving)
+
+
+async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:
+    """A person merged away while this refresh ran must not keep what it just wrote.
+
+    The merge drops an absorbed person's memberships and their timeline entries; a
+    refresh that began before the merge may write them after it. Checked after the
+    writes, so whichever of the two finishes last cleans up (a merge marked after this
+    check is the merge's to clean).
+    """
+    if not wrote_for:
+        return
+    parent = await stores.persons.parents(wrote_for)
+    gone = {person for person in wrote_for if parent.get(person, person) != person}
+    if gone:
+        await stores.memberships.delete_of_persons(sorted(gone))
+        await stores.events.delete_of_types(gone, SEGMENT_EVENT_TYPES)
 
 
 def interest_document(topic: str, now: datetime) -> Document:

@@ -38,6 +38,17 @@ class EventStore:
                 found.add(person_id)
         return found
 
+    async def delete_of_types(self, person_ids: Iterable[str], types: Iterable[str]) -> None:
+        """Delete these persons' events of these types. Read by person first: no index
+        holds both person and type, and the embedded server scans without one."""
+        wanted = set(types)
+        doomed: list[str] = []
+        for chunk in chunked(person_ids):
+            cursor = self._collection.find({"person_id": {"$in": chunk}}, {"type": 1})
+            doomed += [doc["_id"] async for doc in cursor if doc["type"] in wanted]
+        for chunk in chunked(doomed):
+            await self._collection.delete_many({"_id": {"$in": chunk}})
+
     async def finish(self, message_ids: Sequence[str]) -> None:
         """Everything that follows these events is written: take the mark off."""
         for chunk in chunked(message_ids):
