@@ -33,14 +33,15 @@ async def merge_manually(
     first, second = await _person(stores, into), await _person(stores, other)
     if first.id == second.id:
         raise BadUserInput(f"{into} and {other} are already one person ({first.id})")
-    counts = await stores.identifiers.counts([first.id, second.id])
-    refusal = rules.merge_refusal(counts.get(first.id, {}), counts.get(second.id, {}))
-    if refusal is not None:
-        raise Conflict(f"merge refused by the identity rules: {refusal}")
-    anchors = [await _strongest_key(stores, p, rules) for p in (first, second)]
-    survivor = await merge_persons(
-        stores, first.id, second.id, event_id=None, reason=reason, now=now, agent=agent
-    )
+    async with stores.stitching.held():  # the counts hold until the merge is made
+        counts = await stores.identifiers.counts([first.id, second.id])
+        refusal = rules.merge_refusal(counts.get(first.id, {}), counts.get(second.id, {}))
+        if refusal is not None:
+            raise Conflict(f"merge refused by the identity rules: {refusal}")
+        anchors = [await _strongest_key(stores, p, rules) for p in (first, second)]
+        survivor = await merge_persons(
+            stores, first.id, second.id, event_id=None, reason=reason, now=now, agent=agent
+        )
     if anchors[0] and anchors[1]:
         source = f"manual:{agent}" if agent else "manual"
         await stores.links.record([LinkProof(anchors[0], anchors[1], None, source, now)])

@@ -182,8 +182,9 @@ async def _move_many(
     await _audit_many(stores, tombstones, root_of)
     await stores.persons.take_traits_many([(doc, root_of[doc["_id"]]) for doc in tombstones])
     moves = {person: root_of[person] for person in persons}
+    # segment entries stay (a refresh racing this merge may still write some) and go
+    await stores.events.repoint_many(moves, keep_types=sorted(SEGMENT_EVENT_TYPES))
     await stores.events.delete_of_types(persons, SEGMENT_EVENT_TYPES)
-    await stores.events.repoint_many(moves)
     await stores.consents.repoint_many(moves)
     await stores.persons.remember_offer_responses_many(
         [(root_of[doc["_id"]], doc.get("offer_history") or []) for doc in tombstones]

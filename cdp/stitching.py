@@ -35,7 +35,15 @@ class Resolution:
 async def resolve_persons(
     stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
 ) -> Resolution:
-    """Find or create the person of each event, applying merges, moves and claims."""
+    """Find or create the person of each event, applying merges, moves and claims; one
+    batch at a time (:mod:`cdp.store.locks`), so the limits hold under concurrency."""
+    async with stores.stitching.held():
+        return await _resolve(stores, events, rules, now)
+
+
+async def _resolve(
+    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
+) -> Resolution:
     sightings = _sightings(events)
     resolution = Resolution(persons=[""] * len(events))
     created: set[str] = set()

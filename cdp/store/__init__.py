@@ -19,6 +19,7 @@ from cdp.store.events import EventStore
 from cdp.store.identifiers import IdentifierStore, Owned, Sighting
 from cdp.store.keys import KeyStore
 from cdp.store.links import LinkProof, LinkStore
+from cdp.store.locks import DatabaseLock, LocalLock, StitchLock
 from cdp.store.memberships import MembershipStore
 from cdp.store.merges import MergeStore
 from cdp.store.models import ModelStore
@@ -46,6 +47,7 @@ class Stores:
     products: ProductStore
     offers: OfferStore
     catalogue: CachedCatalogue
+    stitching: StitchLock
 
     @classmethod
     def on(
@@ -55,10 +57,13 @@ class Stores:
         catalogue_check_seconds: float = 1.0,
         stats_seconds: float = 30.0,
         remember_seconds: float = 1.0,
+        shared: bool = False,
     ) -> Stores:
         """The stores of one database; the catalogue cache freshness is explained in
         :mod:`cdp.store.catalogue`, the other shared values' in
-        :mod:`cdp.store.remembered`."""
+        :mod:`cdp.store.remembered`. ``shared``: other instances may write to the same
+        database (an external MongoDB), so stitching is serialised through it
+        (:mod:`cdp.store.locks`)."""
         version = CatalogueVersion(db, catalogue_check_seconds)
         catalogue = CachedCatalogue(db, version, stats_seconds)
         return cls(
@@ -78,6 +83,7 @@ class Stores:
             products=ProductStore(db, version),
             offers=OfferStore(db, version, catalogue),
             catalogue=catalogue,
+            stitching=DatabaseLock(db) if shared else LocalLock(),
         )
 
 

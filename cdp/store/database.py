@@ -117,13 +117,21 @@ async def update_each(
         await collection.update_many({"_id": {"$in": list(chunk)}}, [{"$set": assignments}])
 
 
-async def repoint(collection: AsyncCollection[Document], moves: Mapping[str, str]) -> None:
+async def repoint(
+    collection: AsyncCollection[Document],
+    moves: Mapping[str, str],
+    keep_types: Sequence[str] = (),
+) -> None:
     """Move every document of each person in ``moves`` to the person it maps to, in one
-    command (one commit on the embedded server, not one per person)."""
+    command (one commit on the embedded server, not one per person); documents whose
+    ``type`` is in ``keep_types`` stay where they are (decided in the pipeline: a filter
+    on the type would make the embedded server scan the collection)."""
     for chunk in chunked(sorted(moves)):
+        target: Any = per_document({p: moves[p] for p in chunk}, "$person_id")
+        if keep_types:
+            target = {"$cond": [{"$in": ["$type", list(keep_types)]}, "$person_id", target]}
         await collection.update_many(
-            {"person_id": {"$in": chunk}},
-            [{"$set": {"person_id": per_document({p: moves[p] for p in chunk}, "$person_id")}}],
+            {"person_id": {"$in": chunk}}, [{"$set": {"person_id": target}}]
         )
 
 

@@ -160,9 +160,10 @@ class EventStore:
         rows = await (await self._collection.aggregate(pipeline)).to_list()
         return [(row["_id"]["p"], row["_id"]["d"], float(row["spend"])) for row in rows]
 
-    async def repoint_many(self, moves: Mapping[str, str]) -> None:
-        """Give every event of each merged person to the person it was merged into."""
-        await repoint(self._collection, moves)
+    async def repoint_many(self, moves: Mapping[str, str], keep_types: Sequence[str] = ()) -> None:
+        """Give every event of each merged person to the person it was merged into, but
+        those of ``keep_types``."""
+        await repoint(self._collection, moves, keep_types)
 
     async def page(self, person_ids: Sequence[str], query: TimelineQuery) -> list[Document]:
         """One page, newest first, plus one extra event when there is a next page.

@@ -22,19 +22,22 @@ DEFINED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def writer(seed: int, calls: int = 2, per_call: int = 5) -> list[list[dict[str, Any]]]:
-    """One integration's calls: customers seen by email, sometimes with a shared cookie
-    (a family tablet, a shop's Wi-Fi) or their phone, so profiles meet and merge."""
+    """One integration's calls: customers seen by email, by phone or by both (so the
+    profiles of one customer meet and merge), sometimes with a shared cookie (a family
+    tablet, a shop's Wi-Fi)."""
     rng = random.Random(seed)
     batches = []
     for call in range(calls):
         batch = []
         for n in range(per_call):
             customer = rng.randrange(60)
-            ids = [("email", f"c{customer}@example.com")]
+            email, phone = (
+                ("email", f"c{customer}@example.com"),
+                ("phone", f"+4479111{customer:05d}"),
+            )
+            ids = rng.choice([[email], [phone], [email, phone]])  # both: two profiles meet
             if rng.random() < 0.5:
                 ids.append(("cookie_id", f"ck-{rng.randrange(90)}"))
-            if rng.random() < 0.3:
-                ids.append(("phone", f"+4479111{customer:05d}"))
             batch.append(
                 event(
                     "page_view",
