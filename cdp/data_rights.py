@@ -11,7 +11,8 @@ cut short is completed by asking again; an identifier seen again later starts a 
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from cdp.consent import consents_of
@@ -22,6 +23,21 @@ from cdp.profiles import find_person
 from cdp.reasons import reason_text
 from cdp.store import Stores
 from cdp.store.database import Document
+
+# Every collection that holds something of a person, and the part of the export that
+# shows it: erasure clears each of them, and the test of both walks this one list (a
+# collection erased but not exported, or holding a person and in neither, fails it).
+HELD_ABOUT_A_PERSON: Mapping[str, str] = {
+    "persons": "person",
+    "identifiers": "identifiers",
+    "events": "events",
+    "links": "links",
+    "conflicts": "conflicts",
+    "merges": "mergeHistory",
+    "consents": "consents",
+    "memberships": "segments",
+    "offer_responses": "offerResponses",
+}
 
 
 async def erase_person(
@@ -85,6 +101,7 @@ async def export_person(stores: Stores, person_id: str) -> dict[str, Any]:
                     "granted": c.granted,
                     "source": c.source,
                     "at": c.at,
+                    "agent": c.agent,
                 }
                 for c in consents
             ],
@@ -98,6 +115,13 @@ async def export_person(stores: Stores, person_id: str) -> dict[str, Any]:
             "links": await stores.links.between(keys),
             "mergeHistory": await stores.merges.involving(family),
             "conflicts": await stores.conflicts.involving(family, keys),
+            "offerResponses": [
+                {k: v for k, v in doc.items() if k not in ("_id", "person_id")}
+                for doc in sorted(
+                    await stores.offers.responses_of(family, datetime.min.replace(tzinfo=UTC)),
+                    key=lambda doc: doc["at"],
+                )
+            ],
         }
     )
     return exported

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.consent import set_consent
-from cdp.data_rights import erase_person, export_person
+from cdp.data_rights import HELD_ABOUT_A_PERSON, erase_person, export_person
 from cdp.ingest import IngestLimits, track
 from cdp.models import Channel
+from cdp.offers.responses import OfferResponse, record_response
 from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -120,3 +121,43 @@ async def test_an_export_holds_everything_about_the_person_as_json(
     assert sorted(e["_id"] for e in exported["events"]) == sorted([*ANA_EVENTS, "ana-visit"])
     assert exported["consents"][0]["source"] == "web form"
     assert len(exported["mergeHistory"]) == 1
+
+
+def mentions(value: object, wanted: set[str]) -> bool:
+    if isinstance(value, str):
+        return value in wanted
+    if isinstance(value, dict):
+        return any(mentions(v, wanted) for v in value.values())
+    if isinstance(value, list):
+        return any(mentions(v, wanted) for v in value)
+    return False
+
+
+async def collections_about(db: AsyncDatabase[Document], wanted: set[str]) -> set[str]:
+    """The collections with a document naming one of ``wanted`` (ids, identifier values)."""
+    found = set()
+    for name in await db.list_collection_names():
+        if any(mentions(doc, wanted) for doc in await db[name].find().to_list()):
+            found.add(name)
+    return found - {"erasures"}  # the tombstone: the proof, with the id only
+
+
+async def test_every_collection_that_holds_the_person_is_exported_and_erased(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    ana = await load_ana_and_bo(stores, limits)
+    await create_segment(stores, "Facebook fans", "", {"identifier": {"type": "facebook"}}, NOW)
+    await record_response(stores, ana, "lifecycle:birthday", OfferResponse.SHOWN, None, NOW)
+    family = {ana, *(await export_person(stores, ana))["person"]["mergedFrom"]}
+    wanted = family | set(ANA_VALUES)
+
+    holding = await collections_about(db, wanted)
+    assert holding <= HELD_ABOUT_A_PERSON.keys(), holding - HELD_ABOUT_A_PERSON.keys()
+    exported = await export_person(stores, ana)
+    for collection in holding:
+        assert exported[HELD_ABOUT_A_PERSON[collection]], collection  # shown, not empty
+    assert exported["offerResponses"][0]["offer_id"] == "lifecycle:birthday"
+    assert [c["granted"] for c in exported["consents"]] == [True]
+
+    await erase_person(stores, ana, "GDPR request #882", NOW)
+    assert await collections_about(db, wanted) == set()
