@@ -26,6 +26,7 @@ class GraphQLLimits:
     max_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 5000
+    max_cost: int = 100_000
     introspection: bool = True
 
 
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(default=12, ge=2, description="Deepest GraphQL selection.")
     max_aliases: int = Field(default=30, ge=1, description="Most aliases in one request.")
     max_tokens: int = Field(default=5000, ge=100, description="Most tokens in one document.")
+    max_query_cost: int = Field(
+        default=100_000, ge=100, description="Most fields one document may resolve at worst."
+    )
     introspection: bool = Field(default=True, description="Whether the schema can be queried.")
     offer_min_support_count: int = Field(
         default=20, ge=1, description="Baskets a co-purchase rule needs, at least."
@@ -150,6 +154,7 @@ class Settings(BaseSettings):
             max_depth=self.max_query_depth,
             max_aliases=self.max_aliases,
             max_tokens=self.max_tokens,
+            max_cost=self.max_query_cost,
             introspection=self.introspection,
         )
 

@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 from cdp.settings import GraphQLLimits
 from resolvers.access import AccessControl, install
 from resolvers.admin import AdminMutation, AdminQuery
+from resolvers.cost import cost_limit
 from resolvers.errors import CdpSchema
 from resolvers.identity import IdentityConflict, IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
@@ -76,6 +77,7 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
 
     extensions: list[Any] = [
         AccessControl,
+        cost_limit(limits.max_cost),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         Limits,
         lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
