@@ -14,6 +14,7 @@ from cdp.profiles import Profile, find_person
 from cdp.reasons import reason_text
 from cdp.segments.refresh import refresh_persons
 from cdp.store import LinkProof, Stores
+from cdp.traits import traits_from
 from identity import IdentityRules, InvalidIdentifier, new_person_id, normalise_identifier
 from identity.graph import split
 
@@ -59,12 +60,16 @@ async def unlink_identifier(
     region: str,
     now: datetime,
 ) -> list[str]:
-    """Remove an identifier and its links; split the person if that disconnects it.
+    """Detach an identifier: it becomes a person of its own, and the rest splits if
+    that disconnects it.
 
-    Each part keeps the identifiers still linked together; every event follows the
-    identifiers it carried (one that carried only the removed identifier stays with the
-    main part, the one holding the oldest identifier, which also keeps the traits and
-    the merge history). Returns the persons that now exist, the main part first.
+    The detached identifier takes the events that carried no other identifier of the
+    person (a wrong email's newsletter opens leave the customer's timeline) and its
+    links are removed. Each remaining part keeps the identifiers still linked together
+    and the events that carried them; the part holding the oldest identifier keeps the
+    id and the merge history. Every person's traits are rebuilt from its own events, so
+    values a detached event set leave with it. Returns the persons that now exist, the
+    main part first and the detached identifier's person last.
     """
     reason = reason_text(reason)
     profile = await _person(stores, person_id)
@@ -78,6 +83,10 @@ async def unlink_identifier(
     }
     if removed not in held:
         raise NotFound(f"person {profile.id} does not hold {removed}")
+    if set(held) == {removed}:
+        raise BadUserInput(
+            f"person {profile.id} holds only {removed}: there is nothing to detach it from"
+        )
 
     events = await stores.events.identifier_groups(profile.id)
     manual = [
@@ -85,33 +94,40 @@ async def unlink_identifier(
         for link in await stores.links.between(held)
         if not link.get("event_id")
     ]
-    # With nothing left the person stays, reachable by id, with its history.
-    parts = split(held, removed, [keys for _, keys in events] + manual) or [set()]
+    parts = split(held, removed, [keys for _, keys in events] + manual)
     new_ids = [new_person_id() for _ in parts[1:]]
+    detached = new_person_id()
     part_of = {
         key: pid for part, pid in zip(parts, [profile.id, *new_ids], strict=True) for key in part
     }
+    carried_alone = [  # by the detached identifier and no other of this person's
+        eid for eid, keys in events if removed in keys and not any(k in part_of for k in keys)
+    ]
 
-    await stores.persons.create(new_ids, now)
-    await stores.identifiers.remove(removed)
+    await stores.persons.create([*new_ids, detached], now)
     await stores.links.remove_touching(removed)
+    await stores.identifiers.assign([removed], detached)
+    await stores.events.assign(carried_alone, detached)
     for part, pid in zip(parts[1:], new_ids, strict=True):
         await stores.identifiers.assign(part, pid)
         moving = [eid for eid, keys in events if any(part_of.get(k) == pid for k in keys)]
         await stores.events.assign(moving, pid)
+    everyone = [profile.id, *new_ids, detached]
+    sets = await stores.events.trait_sets(everyone)
+    await stores.persons.replace_traits({p: traits_from(sets.get(p, [])) for p in everyone})
     await stores.merges.record(
         {
             "kind": "unlink",
             "survivor": profile.id,
-            "created": new_ids,
+            "created": [*new_ids, detached],
             "identifiers": [removed],
             "agent": agent,
             "reason": reason,
             "at": now,
         }
     )
-    await refresh_persons(stores, [profile.id, *new_ids], now)
-    return [profile.id, *new_ids]
+    await refresh_persons(stores, everyone, now)
+    return everyone
 
 
 async def _person(stores: Stores, person_id: str) -> Profile:

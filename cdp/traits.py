@@ -1,12 +1,13 @@
-"""Traits on merge: for each trait the most recently set value wins.
+"""Traits: for each trait the most recently set value wins.
 
-The store applies the rule (``cdp.store.persons``); this module says, for the merge
-record, which values lost, so an agent can see and restore them.
+The store applies the rule as events land and on merge (``cdp.store.persons``); this
+module says, for the merge record, which values lost, so an agent can see and restore
+them, and rebuilds a person's traits from their events when an unlink splits them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,3 +37,16 @@ def replaced_values(
         )
         lost[name] = {"value": value, "set_at": at, "person_id": loser}
     return lost
+
+
+def traits_from(
+    sets: Iterable[tuple[datetime, str, Mapping[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, datetime]]:
+    """The traits (and when each was set) that ``(time, event id, traits)`` leave, the
+    latest value of each trait winning, as ingest would have applied them."""
+    values: dict[str, Any] = {}
+    times: dict[str, datetime] = {}
+    for at, _, traits in sorted(sets, key=lambda item: (item[0], item[1])):
+        for name, value in traits.items():
+            values[name], times[name] = value, at
+    return values, times

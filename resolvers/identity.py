@@ -82,7 +82,10 @@ class IdentityConflictConnection:
 
 @strawberry.type
 class UnlinkResult:
-    persons: list[Person] = strawberry.field(description="The persons that now exist, main first.")
+    persons: list[Person] = strawberry.field(
+        description="The persons that now exist: the main part first, the detached identifier's "
+        "person last."
+    )
 
 
 @strawberry.type(description="One change to the identity rules, as an admin made it.")
@@ -187,8 +190,10 @@ class IdentityMutation:
         return await Person.written(info, survivor)
 
     @strawberry.mutation(
-        description="Remove an identifier and its links from a person. If that disconnects the "
-        "graph, the person splits; every event follows the identifiers it carried."
+        description="Detach an identifier from a person: it becomes a person of its own with the "
+        "events that carried no other identifier of theirs, and its links are removed. If that "
+        "disconnects the graph, the person splits; every event follows the identifiers it "
+        "carried, and traits are rebuilt from each person's events."
     )
     async def unlink_identifier(
         self, info: Info, person_id: strawberry.ID, identifier: IdentifierInput, reason: str

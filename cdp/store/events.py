@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -74,6 +75,20 @@ class EventStore:
             (doc["_id"], [f"{i['type']}:{i['value']}" for i in doc["identifiers"]])
             async for doc in cursor
         ]
+
+    async def trait_sets(
+        self, person_ids: Iterable[str]
+    ) -> dict[str, list[tuple[datetime, str, dict[str, Any]]]]:
+        """For each person, ``(time, event id, traits)`` of every event that set traits."""
+        found: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = {}
+        for chunk in chunked(person_ids):
+            projection = {"person_id": 1, "timestamp": 1, "traits": 1}
+            async for doc in self._collection.find({"person_id": {"$in": chunk}}, projection):
+                if doc.get("traits"):
+                    found.setdefault(doc["person_id"], []).append(
+                        (doc["timestamp"], doc["_id"], doc["traits"])
+                    )
+        return found
 
     async def assign(self, event_ids: Iterable[str], person_id: str) -> None:
         for chunk in chunked(event_ids):

@@ -41,11 +41,11 @@ class MergeStore:
         )
 
     async def involving(self, person_ids: list[str]) -> list[Document]:
-        """Records where these persons survived or were absorbed, oldest first. Two
-        indexed reads rather than one ``$or``, which the embedded server answers by
-        scanning the collection."""
+        """Records where these persons survived, were absorbed or were split off, oldest
+        first. One indexed read per field rather than one ``$or``, which the embedded
+        server answers by scanning the collection."""
         found: dict[str, Document] = {}
-        for field in ("survivor", "absorbed"):
+        for field in ("survivor", "absorbed", "created"):
             async for doc in self._collection.find({field: {"$in": person_ids}}):
                 found[doc["_id"]] = doc
         return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))

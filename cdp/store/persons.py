@@ -215,6 +215,17 @@ class PersonStore:
         if operations:
             await self._collection.bulk_write(operations, ordered=True)
 
+    async def replace_traits(
+        self, traits: Mapping[str, tuple[Mapping[str, Any], Mapping[str, datetime]]]
+    ) -> None:
+        """Set each person's traits and their times whole (rebuilt from their events)."""
+        operations = [
+            UpdateOne({"_id": pid}, {"$set": {"traits": dict(values), "trait_times": dict(times)}})
+            for pid, (values, times) in traits.items()
+        ]
+        if operations:
+            await self._collection.bulk_write(operations, ordered=False)
+
     async def take_traits_many(self, moves: Sequence[tuple[Document, str]]) -> None:
         """Fold each source's traits into its target, trait by trait by recency."""
         operations = [

@@ -9,6 +9,7 @@ from cdp.corrections import merge_manually, unlink_identifier
 from cdp.errors import BadUserInput, Conflict, NotFound
 from cdp.explain import identity_path
 from cdp.ingest import IngestLimits, track
+from cdp.profiles import find_person
 from cdp.store import Stores
 from cdp.store.database import Document
 from identity import IdentityRules
@@ -67,17 +68,17 @@ async def test_a_typo_joining_two_customers_is_unlinked_and_each_history_follows
         now=NOW,
     )
 
-    bo, ana = (
+    bo, ana, detached = (
         await owner(stores, "phone", "+447911123456"),
         await owner(stores, "customer_id", "C-ANA"),
+        await owner(stores, "email", "bo@example.com"),
     )
     assert bo is not None
     assert ana is not None
-    assert bo != ana
-    assert sorted(persons) == sorted([bo, ana])
-    assert persons[0] == bo  # Bo's part holds the oldest identifier and keeps the id
+    assert detached is not None  # the email is a person of its own now
+    assert len({bo, ana, detached}) == 3
+    assert persons == [bo, ana, detached]  # Bo's part holds the oldest identifier: the id
     assert await owner(stores, "cookie_id", "ck-bo") == bo
-    assert await owner(stores, "email", "bo@example.com") is None  # removed
     by_event = {doc["_id"]: doc["person_id"] async for doc in db["events"].find()}
     assert by_event == {"bo-signup": bo, "bo-visit": bo, "ana-order": ana, "typo-order": ana}
     audit = await db["merges"].find_one({"kind": "unlink"})
@@ -127,9 +128,10 @@ async def test_unlinking_a_typo_that_held_nothing_together_keeps_one_person(
         region="GB",
         now=NOW,
     )
-    assert persons == [person]
+    [kept, typo] = persons
+    assert kept == person
     assert await owner(stores, "email", "ana.silva@example.com") == person
-    assert await owner(stores, "email", "ana.silva@exmaple.com") is None
+    assert await owner(stores, "email", "ana.silva@exmaple.com") == typo  # on its own
 
 
 async def test_unlinking_what_a_person_does_not_hold_is_not_found(
@@ -223,3 +225,70 @@ async def test_a_manual_merge_that_breaks_a_rule_is_refused_naming_it(
         await merge_manually(
             stores, first, second, reason="x", agent="sam", rules=IdentityRules(), now=NOW
         )
+
+
+async def test_a_detached_email_takes_its_own_history_and_the_traits_it_set(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    # Ana signs up; a shop assistant later types Ana's customer number on a newsletter
+    # form filled in by Tom, whose address then receives (and opens) the newsletter.
+    ana_signup = event(
+        "signup",
+        "STORE",
+        [("customer_id", "C-774"), ("email", "ana@example.com")],
+        at="2026-03-01T09:00:00Z",
+        message_id="ana-signup",
+        traits={"firstName": "Ana", "city": "Leeds"},
+    )
+    wrong_form = event(
+        "newsletter_signup",
+        "STORE",
+        [("customer_id", "C-774"), ("email", "tom@example.com")],
+        at="2026-03-02T09:00:00Z",
+        message_id="tom-form",
+    )
+    tom_open = event(
+        "email_open",
+        "EMAIL",
+        [("email", "tom@example.com")],
+        at="2026-03-03T09:00:00Z",
+        message_id="tom-open",
+        traits={"firstName": "Tom"},
+        properties={"campaign": "spring"},
+    )
+    for raw in [ana_signup, wrong_form, tom_open]:
+        await track(stores, [raw], limits)
+    ana = await owner(stores, "customer_id", "C-774")
+    assert ana is not None
+    profile = await find_person(stores, ana)
+    assert profile is not None
+    assert profile.traits["firstName"] == "Tom"  # the wrong email's event won
+
+    [kept, tom] = await unlink_identifier(
+        stores, ana, ("email", "tom@example.com"), reason="not hers", agent=None, region="GB",
+        now=NOW,
+    )  # fmt: skip
+
+    assert kept == ana
+    by_event = {doc["_id"]: doc["person_id"] async for doc in db["events"].find()}
+    assert by_event["tom-open"] == tom  # only his address: his history
+    assert by_event["tom-form"] == ana  # carried her customer number: stays with her
+    ana_now, tom_now = await find_person(stores, ana), await find_person(stores, tom)
+    assert ana_now is not None
+    assert tom_now is not None
+    assert ana_now.traits == {"firstName": "Ana", "city": "Leeds"}
+    assert tom_now.traits == {"firstName": "Tom"}
+    assert await owner(stores, "email", "tom@example.com") == tom
+    history = await db["merges"].find({"created": tom}).to_list()
+    assert [(h["kind"], h["survivor"]) for h in history] == [("unlink", ana)]
+
+
+async def test_the_only_identifier_cannot_be_detached(stores: Stores, limits: IngestLimits) -> None:
+    raw = event("login", "WEB", [("email", "ana@example.com")], at="2026-03-01T09:00:00Z")
+    person = (await track(stores, [raw], limits)).results[0].person_id
+    assert person is not None
+    with pytest.raises(BadUserInput, match="nothing to detach it from"):
+        await unlink_identifier(
+            stores, person, ("email", "ana@example.com"), reason="r", agent=None, region="GB",
+            now=NOW,
+        )  # fmt: skip

@@ -178,7 +178,7 @@ async def test_unlink_over_graphql_returns_the_persons_that_now_exist(deps: Deps
         )
     )["unlinkIdentifier"]
     held = [sorted(i["type"] for i in p["identifiers"]) for p in result["persons"]]
-    assert held == [["cookie_id", "phone"], ["customer_id", "email"]]
+    assert held == [["cookie_id", "phone"], ["customer_id", "email"], ["email"]]
     data, errors = await execute(
         deps,
         operation("UnlinkIdentifier"),
