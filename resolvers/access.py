@@ -29,7 +29,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from cdp.access import Principal, Scope
 from cdp.errors import Forbidden
-from cdp.masking import mask_identifier, mask_json, mask_key
+from cdp.masking import mask_identifier, mask_json, mask_key, mask_text
 from resolvers.context import Info
 from resolvers.hygiene import check_arguments
 from resolvers.reach import Selected, selected_fields
@@ -158,6 +158,10 @@ def _json(value: Any, parent: Any) -> Any:
     return mask_json(value)
 
 
+def _text(value: Any, parent: Any) -> Any:
+    return mask_text(value) if isinstance(value, str) else value
+
+
 def _replaced_traits(value: Any, parent: Any) -> Any:
     """``{trait: {value, set_at, person_id}}``: each value masked as its trait would be."""
     if not isinstance(value, dict):
@@ -178,6 +182,7 @@ PII_FIELDS: dict[tuple[str, str], Callable[[Any, Any], Any]] = {
     ("IdentityConflict", "identifier"): _keys,
     ("MergeRecord", "identifiers"): _keys,
     ("MergeRecord", "replacedTraits"): _replaced_traits,
+    ("MergeRecord", "reason"): _text,  # an agent may write "same caller as ana@..."
     ("Person", "traits"): _json,
     ("Event", "properties"): _json,
 }
