@@ -140,3 +140,9 @@ async def _person(stores: Stores, person_id: str) -> Profile:
 async def _strongest_key(stores: Stores, profile: Profile, rules: IdentityRules) -> str | None:
     keys = [doc["_id"] for doc in await stores.identifiers.of_persons(profile.family)]
     return max(keys, key=lambda k: (rules.rule(k.split(":", 1)[0]).rank, k), default=None)
+
+
+async def dismiss_conflict(stores: Stores, conflict_id: str) -> None:
+    """An agent decided a refused or held link is right as it is: forget the conflict."""
+    if not await stores.conflicts.delete(conflict_id):
+        raise NotFound(f"no identity conflict has the id {conflict_id}")

@@ -36,6 +36,7 @@ class RuleSetting(BaseModel):
         default=None, max_length=1000
     )
     blocked_patterns: list[str] | None = Field(default=None, max_length=100)
+    trusted: bool | None = None
 
     @field_validator("blocked_patterns")
     @classmethod
@@ -62,6 +63,7 @@ def _changed(rule: TypeRule, setting: RuleSetting) -> TypeRule:
         setting.strength if setting.strength is not None else rule.strength,
         setting.rank if setting.rank is not None else rule.rank,
         blocked,
+        setting.trusted if setting.trusted is not None else rule.trusted,
     )
 
 

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         description="Per-type rule changes as JSON, for example "
         '{"email": {"limit": 3, "strength": "STRONG"}}.',
     )
+    review_merges_after_events: int = Field(
+        default=3,
+        ge=0,
+        description="An automatic merge of two persons that each have this many events waits "
+        "for an agent unless a trusted identifier proves it; 0 never holds one.",
+    )
 
     def offer_policy(self) -> OfferPolicy:
         return OfferPolicy(
@@ -160,7 +166,8 @@ class Settings(BaseSettings):
 
     def identity(self) -> IdentityRules:
         """The default identity rules with this deployment's changes."""
-        return apply_settings(IdentityRules(), self.identity_rules)
+        base = IdentityRules(review_after_events=self.review_merges_after_events)
+        return apply_settings(base, self.identity_rules)
 
     @field_validator("default_phone_region")
     @classmethod

@@ -58,9 +58,19 @@ async def _resolve(
             roots.update(await settle_all(stores, cut_short))
         owners = {key: roots[owned.person_id] for key, owned in known.items()}
         counts = await stores.identifiers.counts(set(owners.values()))
-        plan = plan_batch(
-            [events[i].identifiers for i in pending], owners, counts, rules, new_person_id
-        )
+        batch = [events[i].identifiers for i in pending]
+        plan = plan_batch(batch, owners, counts, rules, new_person_id)
+        if plan.merges and rules.review_after_events > 0:
+            # Merges of two persons with their own history wait for an agent unless a
+            # trusted identifier proves them: plan again knowing who is established.
+            involved = {m.absorbed for m in plan.merges} | {m.survivor for m in plan.merges}
+            established = await stores.events.with_history(
+                involved & set(owners.values()), rules.review_after_events
+            )
+            if established:
+                plan = plan_batch(
+                    batch, owners, counts, rules, new_person_id, frozenset(established)
+                )
         await stores.persons.create(plan.new_persons, now)
         created.update(plan.new_persons)
         lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)

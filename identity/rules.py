@@ -37,6 +37,7 @@ class TypeRule:
     strength: Strength
     rank: int = 50
     blocked: Blocklist = DEFAULT_BLOCKLIST
+    trusted: bool = False  # proves a person on its own (a login's customer id): merges at once
 
     def __post_init__(self) -> None:
         if self.limit < 1:
@@ -48,8 +49,8 @@ class TypeRule:
 
 
 DEFAULT_TYPE_RULES: Mapping[str, TypeRule] = {
-    "customer_id": TypeRule(1, Strength.STRONG, 100),
-    "crm_id": TypeRule(1, Strength.STRONG, 95),
+    "customer_id": TypeRule(1, Strength.STRONG, 100, trusted=True),
+    "crm_id": TypeRule(1, Strength.STRONG, 95, trusted=True),
     "email": TypeRule(5, Strength.STRONG, 80, EMAIL_BLOCKLIST),
     "phone": TypeRule(5, Strength.STRONG, 75, PHONE_BLOCKLIST),
     "whatsapp": TypeRule(3, Strength.STRONG, 70, PHONE_BLOCKLIST),
@@ -69,12 +70,15 @@ class IdentityRules:
 
     types: Mapping[str, TypeRule] = field(default_factory=lambda: dict(DEFAULT_TYPE_RULES))
     default: TypeRule = DEFAULT_RULE
+    # Two persons that each have this many events (and a strong identifier) are not
+    # merged automatically by an untrusted identifier: the merge waits for an agent.
+    review_after_events: int = 3
 
     def rule(self, type_: str) -> TypeRule:
         return self.types.get(type_, self.default)
 
     def with_overrides(self, overrides: Mapping[str, TypeRule]) -> IdentityRules:
-        return IdentityRules({**self.types, **overrides}, self.default)
+        return replace(self, types={**self.types, **overrides})
 
     def placeholder(self, type_: str, value: str) -> bool:
         """Whether a normalised identifier is a placeholder that must link nobody."""
@@ -90,9 +94,11 @@ class IdentityRules:
         return None
 
     def without_limits(self) -> IdentityRules:
-        """Same strengths and ranks, limits too high to reach: plain stitching, for tests."""
+        """Same strengths and ranks, limits too high to reach and no merge held for
+        review: plain stitching, for tests."""
         big = 1_000_000
         return IdentityRules(
             {t: replace(r, limit=big) for t, r in self.types.items()},
             replace(self.default, limit=big),
+            review_after_events=0,
         )

@@ -157,12 +157,16 @@ def plan_batch(
     counts: Mapping[str, Mapping[str, int]],
     rules: IdentityRules,
     new_person_id: Callable[[], str],
+    established: frozenset[str] = frozenset(),
 ) -> StitchPlan:
     """Decide the persons for a batch.
 
     ``owners`` maps identifier keys to the live person owning them (keys missing are
     unowned); ``counts`` gives, for each of those persons, how many identifiers of each
     type it holds. Persons created and absorbed within the batch are never created.
+    Two ``established`` persons (each with its own history) are not merged by an event
+    unless a trusted identifier (a login's customer id) proves it: the link is held as a
+    conflict for an agent to review (a CC'd email, a family form).
     """
     graph = _Graph(owners, counts, rules, new_person_id)
     chosen: list[str] = []
@@ -190,7 +194,9 @@ def plan_batch(
                     other = graph.new_person(identifier)
                     conflicts.append(Conflict(target, other, identifier.key, index, refusal))
             elif rules.rule(identifier.type).strong or not graph.identified(owner):
-                refusal = graph.refusal(target, graph.counts[owner])
+                refusal = graph.refusal(target, graph.counts[owner]) or _held_for_review(
+                    graph, target, owner, (anchor, identifier), established
+                )
                 if refusal is None:
                     target = graph.union(target, owner, index)
                     proof.append(identifier)
@@ -208,6 +214,25 @@ def plan_batch(
         links.extend(Link(proof[0].key, other.key, index) for other in proof[1:])
 
     return _finish(graph, owners, chosen, conflicts, links, moved_at)
+
+
+HELD_FOR_REVIEW = "held for review: both persons have their own history"
+
+
+def _held_for_review(
+    graph: _Graph,
+    target: str,
+    owner: str,
+    proof: tuple[Identifier, Identifier],
+    established: frozenset[str],
+) -> str | None:
+    """Why a merge of two established persons waits for an agent, or None."""
+    if any(graph.rules.rule(i.type).trusted for i in proof):
+        return None
+    both = all(any(graph.find(p) == person for p in established) for person in (target, owner))
+    if not both:
+        return None
+    return f"{HELD_FOR_REVIEW} ({graph.rules.review_after_events} events or more each)"
 
 
 def _anchor(

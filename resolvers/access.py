@@ -67,6 +67,7 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     # correcting identities, privacy and keys: administrators
     "mergePersons": (Scope.ADMIN,),
     "unlinkIdentifier": (Scope.ADMIN,),
+    "dismissIdentityConflict": (Scope.ADMIN,),
     "setIdentityRules": (Scope.ADMIN,),
     "identityRuleChanges": (Scope.ADMIN,),
     "fitClvModel": (Scope.ADMIN,),

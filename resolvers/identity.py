@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.corrections import merge_manually, unlink_identifier
+from cdp.corrections import dismiss_conflict, merge_manually, unlink_identifier
 from cdp.explain import conflicts_page, identity_path
 from cdp.ingest import utc_now
 from cdp.rules import blocked_counts, current_rules, parse_settings, rule_changes, set_rules
@@ -111,6 +111,11 @@ class IdentityRuleInput:
         description="Replaces the type's placeholder patterns (regular expressions); unchanged "
         "when left out.",
     )
+    trusted: bool | None = strawberry.field(
+        default=None,
+        description="Whether this type proves a person on its own (a login's customer id), so "
+        "its merges are never held for review; unchanged when left out.",
+    )
 
 
 @strawberry.type
@@ -212,6 +217,14 @@ class IdentityMutation:
         return UnlinkResult(persons=[p for p in found if p is not None])
 
     @strawberry.mutation(
+        description="Dismiss an identity conflict (a refused link, or a merge held for review "
+        "that should not happen): it leaves identityConflicts. Returns true."
+    )
+    async def dismiss_identity_conflict(self, info: Info, id: strawberry.ID) -> bool:
+        await dismiss_conflict(info.context.deps.stores, str(id))
+        return True
+
+    @strawberry.mutation(
         description="Change the limit, strength, rank or placeholder blocklist of identifier "
         "types, for every instance. Types and fields not named keep their rule. Returns the rules "
         "now in force."
@@ -228,6 +241,7 @@ class IdentityMutation:
                     "rank": r.rank,
                     "blocked_values": r.blocked_values,
                     "blocked_patterns": r.blocked_patterns,
+                    "trusted": r.trusted,
                 }
                 for r in rules
             }

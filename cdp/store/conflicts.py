@@ -48,5 +48,9 @@ class ConflictStore:
             }
         )
 
+    async def delete(self, conflict_id: str) -> bool:
+        """Remove one conflict (an agent dismissed it); whether it was there."""
+        return (await self._collection.delete_one({"_id": conflict_id})).deleted_count == 1
+
     async def count(self) -> int:
         return await self._collection.count_documents({})

@@ -31,6 +31,17 @@ class EventStore:
                     unfinished.add(doc["_id"])
         return found, unfinished
 
+    async def with_history(self, person_ids: Iterable[str], events: int) -> set[str]:
+        """Which of these persons have at least ``events`` events (counted up to that)."""
+        found: set[str] = set()
+        for person_id in person_ids:  # merges are few per batch; each an indexed count
+            if (
+                await self._collection.count_documents({"person_id": person_id}, limit=events)
+                >= events
+            ):
+                found.add(person_id)
+        return found
+
     async def persons_with_events(self, person_ids: Iterable[str]) -> set[str]:
         """Which of these persons have at least one event."""
         found: set[str] = set()

@@ -136,6 +136,9 @@ class IdentityRule:
     blocked: int = strawberry.field(
         description="Identifiers of this type dropped as placeholders so far."
     )
+    trusted: bool = strawberry.field(
+        description="Proves a person on its own: a merge it proves is never held for review."
+    )
 
     @classmethod
     def all_of(cls, rules: IdentityRules, blocked: Mapping[str, int]) -> list[IdentityRule]:
@@ -148,6 +151,7 @@ class IdentityRule:
                 blocked_values=sorted(r.blocked.values),
                 blocked_patterns=list(r.blocked.patterns),
                 blocked=blocked.get(t, 0),
+                trusted=r.trusted,
             )
             for t, r in sorted(rules.types.items(), key=lambda item: (-item[1].rank, item[0]))
         ]

@@ -76,6 +76,32 @@ def test_an_event_joining_two_persons_merges_them_into_the_oldest() -> None:
     assert world.persons() == {frozenset({"facebook:9", "email:a@x.io"})}
 
 
+def test_two_persons_with_their_own_history_are_held_for_review_not_merged() -> None:
+    world = World()
+    world.send(ids("email:ana@x.io"))
+    world.send(ids("email:bo@x.io"))
+    cc = ids("email:ana@x.io", "email:bo@x.io")  # a reply with the other customer in CC
+    plan = plan_batch(
+        [cc], world.owners, world.counts(), RULES, world.new_id, frozenset({"n0000", "n0001"})
+    )
+    assert plan.merges == []
+    [held] = plan.conflicts
+    assert (held.person, held.other, held.key) == ("n0000", "n0001", "email:bo@x.io")
+    assert held.rule.startswith("held for review: both persons have their own history")
+
+
+def test_a_trusted_identifier_merges_established_persons_at_once() -> None:
+    world = World()
+    world.send(ids("customer_id:C-1"))
+    world.send(ids("email:ana@x.io"))
+    login = ids("customer_id:C-1", "email:ana@x.io")
+    plan = plan_batch(
+        [login], world.owners, world.counts(), RULES, world.new_id, frozenset({"n0000", "n0001"})
+    )
+    assert plan.merges == [Merge(absorbed="n0001", survivor="n0000", event_index=0)]
+    assert plan.conflicts == []
+
+
 def test_persons_born_and_joined_inside_one_batch_are_never_created_twice() -> None:
     world = World()
     plan = world.send(

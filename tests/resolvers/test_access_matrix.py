@@ -25,6 +25,7 @@ CALLS = {
     "exportPerson": f"{{ exportPerson(id: {ID}) }}",
     "mergePersons": f'mutation {{ mergePersons(into: {ID}, from: {ID}, reason: "r") {{ id }} }}',
     "unlinkIdentifier": f'mutation {{ unlinkIdentifier(personId: {ID}, identifier: {{type: "email", value: "a@b.co"}}, reason: "r") {{ persons {{ id }} }} }}',
+    "dismissIdentityConflict": f"mutation {{ dismissIdentityConflict(id: {ID}) }}",
     "setIdentityRules": 'mutation { setIdentityRules(rules: [{type: "email", limit: 5, strength: STRONG}]) { type } }',
     "erasePerson": f'mutation {{ erasePerson(id: {ID}, reason: "r") {{ personId }} }}',
     "createApiKey": 'mutation { createApiKey(name: "n", scopes: [PROFILES_READ]) { id } }',
