@@ -9,6 +9,12 @@ a platform where the Rust binary does not run; ``CDP_EMBEDDED_ENGINE=python``).
 Data lives in ``<data_dir>/db`` and survives restarts; ``data_dir=None`` gives a
 throwaway store (a temporary folder, removed on stop) for tests and benchmarks.
 
+Only the service opens it: the Rust server runs with ``--auth`` (SCRAM-SHA-256) and a
+user created on the folder's first start, whose password is kept in
+``<data_dir>/credentials.json`` readable by its owner only; any other local user
+reaching the port gets "requires authentication". (The server has no localhost
+exception, so the first start runs it once without ``--auth`` to create the user.)
+
 The server runs under a guardian (:mod:`cdp.store.guardian`) that stops it when the
 service dies and restarts it when it dies alone. ``<data_dir>/cdp.lock`` names the
 service that owns the folder; a start that finds the owner gone stops whatever it left
@@ -20,6 +26,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -32,12 +39,16 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import quote_plus
 
 import psutil
 from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 LOCK_FILE, PID_FILE, LOG_FILE = "cdp.lock", "secantusd.pid", "secantusd.log"
+CREDENTIALS_FILE = "credentials.json"
+DATABASE_USER = "cdp"
+USER_EXISTS = 51003
 
 
 class Engine(enum.Enum):
@@ -83,12 +94,19 @@ class EmbeddedServer:
         self._guardian: subprocess.Popen[bytes] | None = None
         self._folder: Path | None = None  # where db/, the log and the lock live
         self._throwaway = False
+        self._password: str | None = None  # set when the server runs with --auth
 
     @property
     def uri(self) -> str:
         if self.port is None:
             raise EmbeddedServerError("the embedded server is not running")
-        return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+        if self._password is None:
+            return f"mongodb://{self.host}:{self.port}/?directConnection=true"
+        secret = quote_plus(self._password)
+        return (
+            f"mongodb://{DATABASE_USER}:{secret}@{self.host}:{self.port}/"
+            "?directConnection=true&authSource=admin"
+        )
 
     @property
     def pid(self) -> int | None:
@@ -121,6 +139,8 @@ class EmbeddedServer:
             # With the default 2 GB log files, a restart after a crash took 5.5 s to
             # recover; with 100 MB, 0.2 s, at no measured cost to write throughput.
             command += ["--log-file-max", "100MB"]
+            self._password = self._credentials(command)
+            command.append("--auth")
         guardian = [sys.executable, "-m", "cdp.store.guardian", "--host", self.host]
         guardian += ["--port", str(self.port), "--start-timeout", str(self.start_timeout)]
         guardian += ["--pid-file", str(self._folder / PID_FILE), "--", *command]
@@ -138,6 +158,40 @@ class EmbeddedServer:
         )
         self._wait_until_ready()
         return self.uri
+
+    def _credentials(self, command: list[str]) -> str:
+        """The service's database password: read from the folder, or made on its first
+        start by running the server once without ``--auth`` to create the user."""
+        assert self._folder is not None
+        path = self._folder / CREDENTIALS_FILE
+        stored = _read_json(path)
+        if stored is not None and isinstance(stored.get("password"), str):
+            return str(stored["password"])
+        password = secrets.token_urlsafe(32)
+        port = _free_port(self.host)
+        once = [*command[:4], str(port), *command[5:]]  # the same server on another port
+        with (self._folder / LOG_FILE).open("ab") as log:
+            server = subprocess.Popen(once, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            uri = f"mongodb://{self.host}:{port}/?directConnection=true"
+            deadline = time.monotonic() + self.start_timeout
+            while not _answers_ping(uri):
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise EmbeddedServerError(
+                        f"the embedded database server did not start to create its user. "
+                        f"{self._log_tail()}Set CDP_MONGODB_URI to a MongoDB server instead."
+                    )
+                time.sleep(0.05)
+            _create_user(uri, password)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=5)
+        _write_json(path, {"user": DATABASE_USER, "password": password}, private=True)
+        return password
 
     def stop(self) -> None:
         """Stop the server gracefully (it flushes to disk), killing it after 20 s."""
@@ -312,10 +366,30 @@ def _read_json(path: Path) -> dict[str, object] | None:
     return found if isinstance(found, dict) else None
 
 
-def _write_json(path: Path, value: object) -> None:
+def _write_json(path: Path, value: object, *, private: bool = False) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(value))
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o644
+    )
+    with os.fdopen(descriptor, "w") as file:
+        file.write(json.dumps(value))
     temporary.replace(path)
+
+
+def _create_user(uri: str, password: str) -> None:
+    """The service's user (root on this server), replacing one a crash left unrecorded."""
+    client: MongoClient[dict[str, object]] = MongoClient(uri, serverSelectionTimeoutMS=5000)
+    try:
+        try:
+            client.admin.command("createUser", DATABASE_USER, pwd=password, roles=["root"])
+        except OperationFailure as error:
+            if error.code != USER_EXISTS:
+                raise
+            client.admin.command("dropUser", DATABASE_USER)
+            client.admin.command("createUser", DATABASE_USER, pwd=password, roles=["root"])
+    finally:
+        client.close()
 
 
 def _free_port(host: str) -> int:

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 import pytest
+from pymongo.errors import OperationFailure
 
 from cdp.store.database import connect
-from cdp.store.embedded import EmbeddedServer, EmbeddedServerError
+from cdp.store.embedded import DATABASE_USER, EmbeddedServer, EmbeddedServerError
 
 
 async def test_data_written_before_a_restart_is_there_after_it(tmp_path: Path) -> None:
@@ -40,3 +41,24 @@ def test_an_unwritable_data_directory_is_explained(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(EmbeddedServerError, match="Set CDP_DATA_DIR to a writable folder"):
         EmbeddedServer(blocker / "data").start()
+
+
+async def test_only_the_service_opens_its_database(tmp_path: Path) -> None:
+    server = EmbeddedServer(tmp_path)
+    uri = server.start()
+    try:
+        anyone = connect(f"mongodb://127.0.0.1:{server.port}/?directConnection=true")
+        with pytest.raises(OperationFailure, match="requires authentication"):
+            await anyone["cdp"]["persons"].find_one()
+        await anyone.close()
+        guessing = connect(uri.replace(f"{DATABASE_USER}:", f"{DATABASE_USER}:wrong-", 1))
+        with pytest.raises(OperationFailure, match="uthentication failed"):
+            await guessing["cdp"]["persons"].find_one()
+        await guessing.close()
+        service = connect(uri)
+        assert await service["cdp"]["persons"].count_documents({}) == 0
+        await service.close()
+    finally:
+        server.stop()
+    kept = tmp_path / "credentials.json"
+    assert kept.stat().st_mode & 0o077 == 0  # its owner's only
