@@ -24,6 +24,20 @@ from cdp.reasons import reason_text
 from cdp.store import Stores
 from cdp.store.database import Document
 
+ERASED = "[erased]"
+
+
+def _mentions(identifiers: list[Document]) -> list[str]:
+    """How an erased person's emails and phone numbers may be written in others' text."""
+    found: list[str] = []
+    for doc in identifiers:
+        if doc["type"] == "email":
+            found.append(doc["value"])
+        elif doc["type"] in ("phone", "sms", "whatsapp"):
+            found += [doc["value"], doc["value"].lstrip("+")]
+    return found
+
+
 # Every collection that holds something of a person, and the part of the export that
 # shows it: erasure clears each of them, and the test of both walks this one list (a
 # collection erased but not exported, or holding a person and in neither, fails it).
@@ -57,6 +71,7 @@ async def erase_person(
     docs = await stores.identifiers.of_persons(family)
     keys = [doc["_id"] for doc in docs]
     await stores.events.scrub_identifiers([{"type": d["type"], "value": d["value"]} for d in docs])
+    await stores.events.scrub_text(_mentions(docs), ERASED)
     await stores.events.delete_of(family)
     await stores.links.remove_touching_any(keys)
     await stores.conflicts.delete_involving(family, keys)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document, chunked, insert_unless_present, repoint
@@ -166,6 +168,32 @@ class EventStore:
                 {"identifiers": {"$in": chunk}}, {"$pull": {"identifiers": {"$in": chunk}}}
             )
 
+    async def scrub_text(self, values: Sequence[str], replacement: str) -> int:
+        """Replace these values (emails without case) wherever they appear in the text of
+        any event's properties; how many events changed. Reads every event's properties:
+        a mention in free text has no index (an erasure is rare; its cost is documented)."""
+        if not values:
+            return 0
+        pattern = re.compile("|".join(re.escape(v) for v in values), re.IGNORECASE)
+        changed = 0
+        batch: list[UpdateOne] = []
+        async for doc in self._collection.find({}, {"properties": 1}):
+            properties = doc.get("properties")
+            if not properties or not pattern.search(str(properties)):
+                continue
+            batch.append(
+                UpdateOne(
+                    {"_id": doc["_id"]},
+                    {"$set": {"properties": _replaced(properties, pattern, replacement)}},
+                )
+            )
+            if len(batch) >= 500:
+                changed += (await self._collection.bulk_write(batch, ordered=False)).modified_count
+                batch = []
+        if batch:
+            changed += (await self._collection.bulk_write(batch, ordered=False)).modified_count
+        return changed
+
     async def purchase_days(self, before: datetime) -> list[tuple[str, str, float]]:
         """(person, day, spend) for every day a person bought something before ``before``.
 
@@ -268,3 +296,13 @@ def _window(query: TimelineQuery) -> Document:
     if query.until:
         window["$lte"] = query.until
     return window
+
+
+def _replaced(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(replacement, value)
+    if isinstance(value, dict):
+        return {k: _replaced(v, pattern, replacement) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replaced(v, pattern, replacement) for v in value]
+    return value

@@ -161,3 +161,28 @@ async def test_every_collection_that_holds_the_person_is_exported_and_erased(
 
     await erase_person(stores, ana, "GDPR request #882", NOW)
     assert await collections_about(db, wanted) == set()
+
+
+async def test_an_erased_email_is_scrubbed_from_what_others_wrote(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    ana = await load_ana_and_bo(stores, limits)
+    chat = event(
+        "message_received",
+        "CHAT",
+        [("email", "bo@example.com")],
+        at="2026-03-07T10:00:00Z",
+        message_id="bo-chat",
+        properties={"text": "please add my friend ANA.SILVA@example.com, +44 20 7946 0958",
+                    "thread": [{"quote": "ana.silva@example.com wrote: hi"}]},
+    )  # fmt: skip
+    await track(stores, [chat], limits)
+
+    await erase_person(stores, ana, "GDPR request #883", NOW)
+
+    kept = await db["events"].find_one({"_id": "bo-chat"})
+    assert kept is not None  # Bo's message stays, without Ana in it
+    assert kept["properties"] == {
+        "text": "please add my friend [erased], +44 20 7946 0958",
+        "thread": [{"quote": "[erased] wrote: hi"}],
+    }
