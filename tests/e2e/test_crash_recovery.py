@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -169,21 +170,28 @@ def _orders(batches: int, per_batch: int, customers: int) -> list[list[dict[str,
 
 
 def _send_from(
-    client: httpx.Client, batches: list[list[dict[str, object]]], first: int
+    client: httpx.Client,
+    batches: list[list[dict[str, object]]],
+    first: int,
+    service: subprocess.Popen[bytes],
 ) -> tuple[int, bool]:
     """Send batches in order from ``first`` until done or the service dies; returns the
-    next batch to send and whether the service died. A 503 (the database restarting) is
-    answered by sending the same batch again."""
+    next batch to send and whether the service died. A 503 (the database restarting) or
+    a call that timed out is answered, as an integration would, by sending the same
+    batch again."""
     index = first
-    try:
-        while index < len(batches):
-            body = {"query": operation("Track"), "variables": {"events": batches[index]}}
-            if client.post("/graphql", json=body).status_code == 200:
-                index += 1
-            else:
-                time.sleep(0.2)
-    except httpx.TransportError:
-        return index, True  # killed mid-call: that batch was not acknowledged
+    while index < len(batches):
+        body = {"query": operation("Track"), "variables": {"events": batches[index]}}
+        try:
+            answered = client.post("/graphql", json=body).status_code == 200
+        except httpx.TransportError:
+            if service.poll() is not None:
+                return index, True  # killed mid-call: that batch was not acknowledged
+            answered = False
+        if answered:
+            index += 1
+        else:
+            time.sleep(0.2)
     return index, False
 
 
@@ -216,7 +224,7 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path:
         killer = threading.Timer(rng.uniform(0.3, 1.5), started.process.kill)
         if run < 3:
             killer.start()
-        sent, died = _send_from(started.service.client, batches, sent)
+        sent, died = _send_from(started.service.client, batches, sent, started.process)
         if run == 3:
             break
         killer.join()
@@ -239,6 +247,47 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path:
             assert person["metrics"]["purchases"]["orders"] == each
             assert path["linked"]
             assert path["steps"]  # a recorded link with the event that proved it
+    finally:
+        client.close()
+        started.process.terminate()
+        started.process.wait(timeout=30)
+
+
+def test_steady_traffic_survives_its_database_killed_and_every_person_is_complete(
+    tmp_path: Path,
+) -> None:
+    """The same traffic, the database killed with SIGKILL under the running service at
+    random moments: calls answer 503 meanwhile and are sent again; the guardian restarts
+    it; every event is stored once and every customer is whole."""
+    env = {"CDP_DATA_DIR": str(tmp_path / "data"), "CDP_REFRESH_STALE_SECONDS": "1"}
+    customers, per_batch = 40, 25
+    batches = _orders(120, per_batch, customers)
+    rng = random.Random(20261202)
+    started = start_service(env, tmp_path)
+    client = started.service.client
+    try:
+        killed: list[int] = []
+
+        def kill_the_database() -> None:
+            database = _database_of(started)
+            killed.append(database.pid)
+            database.kill()
+
+        for earliest in (0.3, 2.0, 3.7):  # apart: each restart is over before the next kill
+            threading.Timer(earliest + rng.uniform(0, 1.0), kill_the_database).start()
+        sent, died = _send_from(client, batches, 0, started.process)
+        assert (sent, died) == (len(batches), False)  # the service itself never went down
+        assert len(killed) == 3
+        each = len(batches) * per_batch // customers
+        for c in range(customers):
+            _eventually(partial(_caught_up, client, c))
+            data = _customer(client, c)
+            person, path = data["personByIdentifier"], data["identityPath"]
+            assert person["traits"] == {"firstName": f"Customer {c}"}
+            assert person["timeline"]["totalCount"] == each
+            assert person["metrics"]["purchases"]["orders"] == each
+            assert path["linked"]
+            assert path["steps"]
     finally:
         client.close()
         started.process.terminate()
