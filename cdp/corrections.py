@@ -29,7 +29,8 @@ async def merge_manually(
     rules: IdentityRules,
     now: datetime,
 ) -> str:
-    """Merge two persons at an agent's request; the older id is kept, both keep working."""
+    """Merge ``other`` into ``into`` at an agent's request: ``into``'s id is kept, and
+    both ids keep finding the person."""
     reason = reason_text(reason)
     first, second = await _person(stores, into), await _person(stores, other)
     if first.id == second.id:
@@ -41,7 +42,14 @@ async def merge_manually(
             raise Conflict(f"merge refused by the identity rules: {refusal}")
         anchors = [await _strongest_key(stores, p, rules) for p in (first, second)]
         survivor = await merge_persons(
-            stores, first.id, second.id, event_id=None, reason=reason, now=now, agent=agent
+            stores,
+            first.id,
+            second.id,
+            event_id=None,
+            reason=reason,
+            now=now,
+            agent=agent,
+            keep=first.id,
         )
     if anchors[0] and anchors[1]:
         source = f"manual:{agent}" if agent else "manual"

@@ -40,6 +40,7 @@ class MergeRequest:
     event_id: str | None
     reason: str
     agent: str | None = None
+    keep: str | None = None  # an agent's choice of survivor (any id of it); else the older
 
     def cause(self) -> dict[str, Any]:
         return {"event_id": self.event_id, "agent": self.agent, "reason": self.reason}
@@ -54,9 +55,11 @@ async def merge_persons(
     reason: str,
     now: datetime,
     agent: str | None = None,
+    keep: str | None = None,
 ) -> str:
-    """Merge the persons behind ``a`` and ``b`` into the older one and return the survivor."""
-    roots = await merge_many(stores, [MergeRequest(a, b, event_id, reason, agent)], now)
+    """Merge the persons behind ``a`` and ``b`` into the one ``keep`` names (the older
+    one without it) and return the survivor."""
+    roots = await merge_many(stores, [MergeRequest(a, b, event_id, reason, agent, keep)], now)
     return roots[a]
 
 
@@ -66,7 +69,9 @@ async def merge_many(
     """Apply merges in order, as if one by one; map every id named to its live person.
 
     Each absorbed person is marked into the older of the two (person ids sort by
-    creation, so concurrent writers agree on the survivor without a read). The marks go
+    creation, so concurrent writers agree on the survivor without a read), or into the
+    one an agent chose (``keep``; merges run one at a time under the stitching lock, so
+    two cannot point opposite ways). The marks go
     in one bulk write; a mark another writer got to first (it merged that person
     elsewhere) sends its requests round again, from the roots as they are now.
     """
@@ -74,14 +79,19 @@ async def merge_many(
     for _ in range(MAX_ROUNDS):
         if not pending:
             break
-        roots = await stores.persons.roots({x for r in pending for x in (r.a, r.b)})
+        named = {x for r in pending for x in (r.a, r.b, r.keep) if x is not None}
+        roots = await stores.persons.roots(named)
         parent: dict[str, str] = {}
         marks: dict[str, tuple[str, MergeRequest]] = {}
         for request in pending:
             first = _follow(parent, roots[request.a])
             second = _follow(parent, roots[request.b])
             if first != second:
-                survivor, absorbed = min(first, second), max(first, second)
+                chosen = _follow(parent, roots[request.keep]) if request.keep else None
+                if chosen in (first, second):
+                    survivor, absorbed = chosen, second if chosen == first else first
+                else:
+                    survivor, absorbed = min(first, second), max(first, second)
                 parent[absorbed] = survivor
                 marks[absorbed] = (survivor, request)
         if not marks:

@@ -172,8 +172,9 @@ class IdentityQuery:
 @strawberry.type
 class IdentityMutation:
     @strawberry.mutation(
-        description="Merge two persons (an agent's decision). The identity rules still apply: a "
-        "refusal is a CONFLICT naming the rule. The older id is kept; both ids keep working."
+        description="Merge `from` into `into` (an agent's decision). The identity rules still "
+        "apply: a refusal is a CONFLICT naming the rule. `into`'s id is kept; both ids keep "
+        "working."
     )
     async def merge_persons(
         self,

@@ -184,7 +184,7 @@ async def test_an_agent_merges_two_persons_and_the_link_explains_it(
         rules=IdentityRules(),
         now=NOW,
     )
-    assert survivor == phone_person  # the older id is kept
+    assert survivor == email_person  # the person the agent merged into keeps its id
     assert await owner(stores, "email", "ana@example.com") == survivor
     path = await identity_path(
         stores, ("phone", "+447911123456"), ("email", "ana@example.com"), "GB"

@@ -118,8 +118,8 @@ async def test_an_agent_merges_and_a_refused_merge_is_a_conflict_error(deps: Dep
     merged = (
         await run(deps, "MergePersons", into=second, **{"from": first}, reason="same caller")
     )["mergePersons"]
-    assert merged["id"] == first
-    assert merged["mergedFrom"] == [second]
+    assert merged["id"] == second  # `into` keeps its id, though `from` is older
+    assert merged["mergedFrom"] == [first]
 
     c = await run(
         deps,
