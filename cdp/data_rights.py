@@ -23,6 +23,7 @@ from cdp.profiles import find_person
 from cdp.reasons import reason_text
 from cdp.store import Stores
 from cdp.store.database import Document
+from identity.identifiers import PHONE_TYPES
 
 ERASED = "[erased]"
 
@@ -33,7 +34,7 @@ def _mentions(identifiers: list[Document]) -> list[str]:
     for doc in identifiers:
         if doc["type"] == "email":
             found.append(doc["value"])
-        elif doc["type"] in ("phone", "sms", "whatsapp"):
+        elif doc["type"] in PHONE_TYPES:
             found += [doc["value"], doc["value"].lstrip("+")]
     return found
 

@@ -272,7 +272,7 @@ async def _remove_empty_persons(stores: Stores, created_before: datetime, limit:
     if not candidates:
         return
     held = {doc["person_id"] for doc in await stores.identifiers.of_persons(candidates)}
-    held |= await stores.events.persons_with_events(set(candidates) - held)
+    held |= await stores.events.with_history(set(candidates) - held, 1)
     await stores.persons.settle_unclaimed(held, set(candidates) - held)
 
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from identity.identifiers import PHONE_TYPES
+
 # An address inside text; a phone number inside text: a leading +, ( or 0 (a national
 # trunk prefix), then digits with the usual separators, 9 to 15 digits in all. A plain
 # run of digits (an order number, an amount) or an ISO date is not a phone number.
@@ -28,7 +30,6 @@ _NAMED_ADDRESS = re.compile(  # "Ana Silva <ana@...>", '"bo jensen" <bo@...>'
     r"(\")?((?(1)[^\"<>]+|[A-ZÀ-Þ][\w'\-]*(?: [A-ZÀ-Þ][\w'\-]*){0,3}))(?(1)\")"
     r"\s*<([^<>@\s]+@[^<>\s]+)>"
 )
-PHONE_TYPES = frozenset({"phone", "sms", "whatsapp"})
 NAME_KEYS = frozenset(
     {
         "name",

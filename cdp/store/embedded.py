@@ -188,12 +188,7 @@ class EmbeddedServer:
                 time.sleep(0.05)
             _create_user(uri, password)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
+            _terminate(psutil.Process(server.pid))  # waits for it, so it is reaped
         _write_json(path, {"user": DATABASE_USER, "password": password}, private=True)
         return password
 
@@ -332,14 +327,19 @@ def _take_over(data_dir: Path) -> None:
             "ended without stopping it",
             file=sys.stderr,
         )
-        with suppress(psutil.Error):
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except psutil.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
+        _terminate(process)
     (data_dir / LOCK_FILE).unlink(missing_ok=True)
+
+
+def _terminate(process: psutil.Process) -> None:
+    """Stop a process gracefully (a database flushes to disk), killing it after 20 s."""
+    with suppress(psutil.Error):
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except psutil.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 def _identity(pid: int) -> dict[str, float] | None:

@@ -44,14 +44,6 @@ class EventStore:
                 found.add(person_id)
         return found
 
-    async def persons_with_events(self, person_ids: Iterable[str]) -> set[str]:
-        """Which of these persons have at least one event."""
-        found: set[str] = set()
-        for person_id in person_ids:  # one indexed probe each: the rare repair path
-            if await self._collection.find_one({"person_id": person_id}, {"_id": 1}):
-                found.add(person_id)
-        return found
-
     async def delete_of_types(self, person_ids: Iterable[str], types: Iterable[str]) -> None:
         """Delete these persons' events of these types. Read by person first: no index
         holds both person and type, and the embedded server scans without one."""
