@@ -49,15 +49,28 @@ def in_force(decisions: Sequence[Consent]) -> list[Consent]:
 
 def has_consent(decisions: Sequence[Consent], purpose: str, channel: Channel | None) -> bool:
     """Whether the person agreed to ``purpose`` on ``channel`` (opt-in)."""
-    current = {(c.purpose, c.channel): c.granted for c in in_force(decisions)}
-    if channel is not None and (purpose, channel) in current:
-        return current[(purpose, channel)]
-    return current.get((purpose, None), False)
+    return _granted(_latest(decisions), purpose, channel)
 
 
 def marketing_channels(decisions: Sequence[Consent]) -> frozenset[str]:
     """The channels the person agreed to be marketed on (what offers may use)."""
-    return frozenset(c.value for c in Channel if has_consent(decisions, MARKETING, c))
+    if not decisions:  # most persons never decided anything: no consent, nothing to sort
+        return frozenset()
+    current = _latest(decisions)
+    return frozenset(c.value for c in Channel if _granted(current, MARKETING, c))
+
+
+def _latest(decisions: Sequence[Consent]) -> dict[tuple[str, Channel | None], bool]:
+    return {(c.purpose, c.channel): c.granted for c in decisions}  # later ones overwrite
+
+
+def _granted(
+    current: dict[tuple[str, Channel | None], bool], purpose: str, channel: Channel | None
+) -> bool:
+    """A decision for the channel outranks one for every channel; none means no."""
+    if channel is not None and (purpose, channel) in current:
+        return current[(purpose, channel)]
+    return current.get((purpose, None), False)
 
 
 async def set_consent(

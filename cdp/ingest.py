@@ -104,13 +104,13 @@ async def land(
     stored_before = {m: p for m, p in known.items() if m not in cut_short}
     # an event whose call died after storing it is stitched and applied again
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
-    landed, completed = await _store(stores, fresh, rules, now, cut_short)
+    landed, landing = await _store(stores, fresh, rules, now, cut_short)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
     touched = set(persons.values())
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
         updated = {persons[p] for p, raced in landed.values() if not raced}
         await stores.persons.mark_pending(touched, now, updated=updated)
-    await stores.events.finish(completed)  # last: a crash before it leaves them to repair
+    await stores.events.finish(landing)  # last: a crash before it leaves them to repair
 
     results: list[EventResult] = []
     first_sent: set[str] = set()
@@ -185,10 +185,11 @@ async def _store(
     cut_short: set[str],
 ) -> tuple[dict[str, tuple[str, bool]], list[str]]:
     """Stitch and store new events (and those in ``cut_short``, stored by a call that
-    died); map each message id to (person, stored before), and list the events whose
-    traits, links and conflicts this call wrote."""
+    died); map each message id to (person, stored before), and name the landing this
+    call opened for them (closed once everything that follows them is written)."""
     if not events:
         return {}, []
+    landing = await stores.events.open_landing([event.message_id for event in events], now)
     resolution = await resolve_persons(stores, events, rules, now)
     persons = resolution.persons
     documents = [
@@ -216,7 +217,7 @@ async def _store(
     landed = {
         e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)
     }
-    return landed, [events[i].message_id for i in stored]
+    return landed, [landing]
 
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:
@@ -248,7 +249,6 @@ def _event_document(event: Event, person_id: str, now: datetime) -> dict[str, An
         "identifiers": [{"type": i.type, "value": i.value} for i in event.identifiers],
         "properties": event.properties,
         "traits": event.traits,
-        "unfinished": True,  # until its traits, links and refresh mark are written
     }
 
 
@@ -257,13 +257,15 @@ async def repair_unfinished(
 ) -> set[str]:
     """Finish events whose call died after storing them and that no client sent again:
     each is landed again from what was stored (stitching, traits, links, conflicts and
-    the refresh mark are idempotent). Returns the persons to refresh."""
+    the refresh mark are idempotent), then the dead call's landing is closed. Returns
+    the persons to refresh."""
     await _remove_empty_persons(stores, received_before, limits.max_batch_size)
-    docs = await stores.events.unfinished(received_before, limits.max_batch_size)
-    if not docs:
-        return set()
-    landed = await land(stores, [_as_sent(doc) for doc in docs], limits, now)
-    return landed.persons
+    docs, landings = await stores.events.unfinished(received_before, limits.max_batch_size)
+    persons: set[str] = set()
+    if docs:
+        persons = (await land(stores, [_as_sent(doc) for doc in docs], limits, now)).persons
+    await stores.events.finish(landings)  # events never stored need nothing more
+    return persons
 
 
 async def _remove_empty_persons(stores: Stores, created_before: datetime, limit: int) -> None:

@@ -177,7 +177,7 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["api_keys"].create_index([("hash", ASCENDING)], unique=True)
     await db["consents"].create_index([("person_id", ASCENDING), ("at", ASCENDING)])
     await db["events"].create_index([("identifiers", ASCENDING)])  # erasure scrubs by it
-    await db["events"].create_index([("unfinished", ASCENDING)], sparse=True)  # the repair
+    await db["landings"].create_index([("events", ASCENDING)])  # a retry finds its batch
     await db["events"].create_index([("type", ASCENDING), ("timestamp", DESCENDING)])
     await db["memberships"].create_index([("segment_id", ASCENDING), ("person_id", ASCENDING)])
     await db["memberships"].create_index([("person_id", ASCENDING)])

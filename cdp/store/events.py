@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -18,31 +19,39 @@ from cdp.timeline import Position, TimelineQuery
 class EventStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["events"]
+        self._landings = db["landings"]  # batches whose follow-up writes are not done
 
     async def existing(self, message_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
         """Map the ids already stored to the person their event was stored on, and say
         which of them are still *unfinished*: stored by a call that did not get to write
         what follows the event (traits, links, conflicts, the refresh mark)."""
         found: dict[str, str] = {}
-        unfinished: set[str] = set()
         for chunk in chunked(message_ids):
-            projection = {"person_id": 1, "unfinished": 1}
-            async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
+            async for doc in self._collection.find({"_id": {"$in": chunk}}, {"person_id": 1}):
                 found[doc["_id"]] = doc["person_id"]
-                if doc.get("unfinished"):
-                    unfinished.add(doc["_id"])
+        unfinished: set[str] = set()
+        if found:  # a retry, or a batch sent twice: are their landings still open?
+            wanted = list(found)
+            async for landing in self._landings.find({"events": {"$in": wanted}}):
+                unfinished.update(landing["events"])
+            unfinished &= found.keys()
         return found, unfinished
 
     async def with_history(self, person_ids: Iterable[str], events: int) -> set[str]:
-        """Which of these persons have at least ``events`` events (counted up to that)."""
-        found: set[str] = set()
-        for person_id in person_ids:  # merges are few per batch; each an indexed count
-            if (
-                await self._collection.count_documents({"person_id": person_id}, limit=events)
-                >= events
-            ):
-                found.add(person_id)
-        return found
+        """Which of these persons have at least ``events`` events, in one read.
+
+        One aggregation for them all rather than a capped count each: a batch asks about
+        fifty persons, and fifty round trips cost more than counting their events on the
+        person index (it reads their histories, which the refresh reads anyway)."""
+        wanted = sorted(set(person_ids))
+        if not wanted:
+            return set()
+        pipeline: list[Document] = [
+            {"$match": {"person_id": {"$in": wanted}}},
+            {"$group": {"_id": "$person_id", "events": {"$sum": 1}}},
+            {"$match": {"events": {"$gte": events}}},
+        ]
+        return {row["_id"] for row in await (await self._collection.aggregate(pipeline)).to_list()}
 
     async def delete_of_types(self, person_ids: Iterable[str], types: Iterable[str]) -> None:
         """Delete these persons' events of these types. Read by person first: no index
@@ -55,19 +64,41 @@ class EventStore:
         for chunk in chunked(doomed):
             await self._collection.delete_many({"_id": {"$in": chunk}})
 
-    async def finish(self, message_ids: Sequence[str]) -> None:
-        """Everything that follows these events is written: take the mark off."""
-        for chunk in chunked(message_ids):
-            await self._collection.update_many(
-                {"_id": {"$in": chunk}}, {"$unset": {"unfinished": ""}}
-            )
+    async def open_landing(self, message_ids: Sequence[str], now: datetime) -> str:
+        """Note, before these events are stored, that what follows them (traits, links,
+        conflicts, the refresh mark) is not written yet; :meth:`finish` closes the note.
 
-    async def unfinished(self, received_before: datetime, limit: int) -> list[Document]:
-        """Events still unfinished that were received before ``received_before`` (their
-        call died, and no client sent them again), oldest first."""
-        cursor = self._collection.find({"unfinished": True})  # a small, sparse index
-        found = [doc async for doc in cursor if doc["received_at"] < received_before]
-        return sorted(found, key=lambda doc: doc["received_at"])[:limit]
+        One small document per batch rather than a flag on each event: closing it is one
+        delete, where taking a flag off 500 events rewrote 500 documents."""
+        landing = uuid.uuid4().hex
+        await self._landings.insert_one(
+            {"_id": landing, "events": list(message_ids), "received_at": now}
+        )
+        return landing
+
+    async def finish(self, landings: Iterable[str]) -> None:
+        """Everything that follows these landings' events is written: close them."""
+        closed = sorted(set(landings))
+        if closed:
+            await self._landings.delete_many({"_id": {"$in": closed}})
+
+    async def unfinished(
+        self, received_before: datetime, limit: int
+    ) -> tuple[list[Document], list[str]]:
+        """Events of landings still open that were opened before ``received_before``
+        (their call died, and no client sent them again), oldest first, with those
+        landings (at least one, however many events it has)."""
+        cursor = self._landings.find({}).sort("received_at", 1)  # a handful at most
+        landings: list[str] = []
+        wanted: list[str] = []
+        async for landing in cursor:
+            if landing["received_at"] >= received_before or (landings and len(wanted) >= limit):
+                break
+            landings.append(landing["_id"])
+            wanted += landing["events"]
+        await cursor.close()
+        found = await self._collection.find({"_id": {"$in": wanted}}).to_list() if wanted else []
+        return sorted(found, key=lambda doc: (doc["received_at"], doc["_id"])), landings
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:
         """Insert events; returns the ids that another writer stored first (duplicates)."""

@@ -19,7 +19,7 @@ from tests.stories import event
 
 SENT_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 WRITES = ("insert", "update", "delete")
-LAST_FAULT_POINT = 8  # person, claims, event, traits, links, marks; then the refresh
+LAST_FAULT_POINT = 9  # person, claims, landing, event, traits, links, marks, close; refresh
 
 
 def web_form() -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def assert_complete(stores: Stores, db: AsyncDatabase[Document]) -> None:
     )
     assert path.linked
     assert [step.event_id for step in path.steps] == ["web-1"]  # the link and its proof
-    assert await db["events"].count_documents({"unfinished": True}) == 0
+    assert await db["landings"].count_documents({}) == 0  # no batch left half-written
     assert "pending_since" not in person
     assert person["metrics"]["channels"] == ["WEB"]
 

@@ -68,7 +68,7 @@ async def test_repeating_a_merge_changes_nothing(
     assert await db["merges"].count_documents({}) == 1
 
 
-LAST_FAULT_POINT = 23  # the call's writes: the merge, the event and what follows it, the refresh
+LAST_FAULT_POINT = 24  # the call's writes: the merge, the event and what follows it, the refresh
 
 
 @pytest.mark.parametrize("writes_before_the_fault", range(LAST_FAULT_POINT + 1))
