@@ -10,7 +10,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import (
@@ -114,12 +113,8 @@ class IdentifierStore:
 
     async def move(self, moves: Mapping[str, str]) -> None:
         """Give each key to a new owner (weak identifiers following their last user)."""
-        operations = [
-            UpdateOne({"_id": key}, {"$set": {"person_id": person}})
-            for key, person in moves.items()
-        ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=False)
+        if moves:
+            await update_each(self._collection, {k: {"person_id": p} for k, p in moves.items()})
 
     async def remove(self, key: str) -> None:
         await self._collection.delete_one({"_id": key})

@@ -19,6 +19,7 @@ from cdp.store.database import (
     EACH_CHUNK,
     Document,
     chunked,
+    per_document,
     per_document_switch,
 )
 
@@ -160,25 +161,32 @@ class PersonStore:
         """
         if not marks:
             return set()
-        await self._collection.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": absorbed, "merged_into": None},
+        # One command for every mark, each person given its own survivor and cause (the
+        # embedded server commits a bulk write's statements one by one, each synced).
+        # Only a live person is marked: decided in the pipeline, as a filter on
+        # merged_into beside an _id list makes the embedded server scan the collection.
+        for chunk in chunked(sorted(marks)):
+            mark = per_document(
+                {a: {"merged_into": marks[a][0], "merge_cause": dict(marks[a][1])} for a in chunk}
+            )
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}},
+                [
+                    {"$set": {"_mark": {"$cond": [_LIVE, mark, None]}}},
                     {
                         "$set": {
-                            "merged_into": survivor,
-                            "merged_at": now,
-                            "updated_at": now,
-                            "merge_cause": dict(cause),
-                        },
-                        # Nothing waits on a tombstone: its events are refreshed with the
-                        # survivor's (and the sweep must not keep finding it).
-                        "$unset": {"pending_since": ""},
+                            "merged_into": {"$ifNull": ["$_mark.merged_into", "$merged_into"]},
+                            "merge_cause": {"$ifNull": ["$_mark.merge_cause", "$merge_cause"]},
+                            "merged_at": {"$cond": ["$_mark", now, "$merged_at"]},
+                            "updated_at": {"$cond": ["$_mark", now, "$updated_at"]},
+                            # Nothing waits on a tombstone: its events are refreshed with
+                            # the survivor's (and the sweep must not keep finding it).
+                            "pending_since": {"$cond": ["$_mark", "$$REMOVE", "$pending_since"]},
+                        }
                     },
-                )
-                for absorbed, (survivor, cause) in marks.items()
-            ],
-        )
+                    {"$unset": "_mark"},
+                ],
+            )
         found = await self.get_many(marks)
         return {
             absorbed
