@@ -79,6 +79,9 @@ async def serving(env: dict[str, str] | None = None) -> AsyncIterator[Running]:
         "CDP_RATE_LIMIT_PER_MINUTE": "10000000",
         "CDP_RATE_LIMIT_BURST": "1000000",
         "CDP_DEMO": "0",
+        # One instance on its own database, as `make run` serves the embedded one (the
+        # URI is only so this process can read the same server side by side).
+        "CDP_STITCH_LOCK": "local",
         **(env or {}),
     }
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}

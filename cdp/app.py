@@ -294,7 +294,7 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
                 catalogue_check_seconds=settings.offer_cache_seconds,
                 stats_seconds=settings.offer_stats_seconds,
                 remember_seconds=settings.shared_cache_seconds,
-                shared=running.engine == "external",  # other instances may share it
+                shared=settings.stitching_shared(running.engine),
             )
             await _prepare_keys(stores, settings)
             refresher = Refresher(

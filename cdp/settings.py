@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -127,6 +128,21 @@ class Settings(BaseSettings):
         description="Persons pending longer than this are refreshed by the sweep (after a "
         "crash, or from an instance that stopped).",
     )
+    stitch_lock: Literal["auto", "local", "database"] = Field(
+        default="auto",
+        description="How stitching is kept to one batch at a time: 'local' (a lock in "
+        "this process: one instance serves the database), 'database' (a lease document: "
+        "several instances share it; two synced writes per batch), 'auto' (local on the "
+        "embedded database, database when CDP_MONGODB_URI is given).",
+    )
+
+    def stitching_shared(self, engine: str) -> bool:
+        """Whether other instances may stitch into the same database (``engine`` is the
+        one running: "external" when CDP_MONGODB_URI named it)."""
+        if self.stitch_lock == "auto":
+            return engine == "external"
+        return self.stitch_lock == "database"
+
     identity_rules: dict[str, RuleSetting] = Field(
         default_factory=dict,
         description="Per-type rule changes as JSON, for example "
