@@ -78,7 +78,7 @@ async def evaluate_on_base(stores: Stores, segment: SegmentDefinition, now: date
     members = await stores.persons.matching(member_pipeline(segment.rule, now))
     before = await stores.memberships.of_segment(segment.id)
     people = members | before.keys()
-    entered, left = await record_changes(
+    entered, left, _ = await record_changes(
         stores,
         {p: {segment.id: before[p]} for p in people if p in before},
         {p: ({segment.id} if p in members else set()) for p in people},

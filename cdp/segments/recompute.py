@@ -241,7 +241,7 @@ async def _recompute(
         {doc["_id"]: int(doc.get("changes", 0)) for doc in docs},
     )
     await stores.persons.set_computed_at(set(ids) - set(changed), now)
-    entered, left = await record_changes(
+    entered, left, _ = await record_changes(
         stores, {p: held.get(p, {}) for p in ids}, wanted, evaluation.definitions, now
     )
     tally.entered, tally.left = tally.entered + entered, tally.left + left
@@ -288,7 +288,7 @@ async def _resegment(
         if wanted[p] != before[p].keys()
     }
     await stores.persons.set_segment_ids(lists)
-    entered, left = await record_changes(stores, before, wanted, evaluation.definitions, now)
+    entered, left, _ = await record_changes(stores, before, wanted, evaluation.definitions, now)
     tally.entered, tally.left = tally.entered + entered, tally.left + left
 
 

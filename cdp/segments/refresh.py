@@ -9,11 +9,12 @@ memberships quietly (they did not leave; they became part of someone else).
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cdp.consent import Consent, marketing_channels
 from cdp.metrics.base import load_base_models
@@ -49,12 +50,15 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     live = {pid: doc for pid, doc in docs.items() if not doc.get("merged_into")}
     if not live:
         return
-    models = await load_base_models(stores)
-    segments = [s for s in await all_segments(stores) if s.kind is not SegmentKind.INTEREST]
+    models, every_segment = await asyncio.gather(load_base_models(stores), all_segments(stores))
+    segments = [s for s in every_segment if s.kind is not SegmentKind.INTEREST]
     evaluation = Evaluation.of(segments)
     # Identifier types are read only when some rule asks about them (none built in does).
-    facts = await family_facts(stores, live, with_types=evaluation.needs_identifier_types)
-    held = await stores.memberships.of_persons(live)
+    # Independent reads go together: the database answers them side by side.
+    facts, held = await asyncio.gather(
+        family_facts(stores, live, with_types=evaluation.needs_identifier_types),
+        stores.memberships.of_persons(live),
+    )
 
     metrics: dict[str, dict[str, Any]] = {}
     wanted: dict[str, set[str]] = {}
@@ -71,14 +75,12 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     await stores.persons.set_refreshed(  # segments as decided, for the offers
         metrics, wanted, {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     )
-    await record_changes(stores, {root: held.get(root, {}) for root in live}, wanted, segments, now)
+    before = {root: held.get(root, {}) for root in live}
+    changes = await record_changes(stores, before, wanted, segments, now, clean_up=False)
     # A person merged away while this ran must not keep what was just written: the
-    # merging call cleans up after its own mark, this check covers a write landing later.
-    merged_meanwhile = [
-        pid for pid, root in (await stores.persons.roots(live)).items() if pid != root
-    ]
-    if merged_meanwhile:
-        await stores.memberships.delete_of_persons(merged_meanwhile)
+    # merging call cleans up after its own mark, this check covers a write landing later
+    # (one read for the profiles and the memberships written).
+    await _forget_merged(stores, live.keys(), changes.persons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +99,24 @@ async def family_facts(
     everyone merged into them, a few reads for all of them at once."""
     families = await stores.persons.absorbed_into_each(sorted(roots))
     root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
+    no_events: dict[str, list[Document]] = {}  # for a read not needed
+    no_types: dict[str, dict[str, int]] = {}
+    histories, decisions, counts = await asyncio.gather(
+        stores.events.histories(root_of) if with_events else asyncio.sleep(0, no_events),
+        stores.consents.of_persons(root_of),
+        stores.identifiers.counts(root_of) if with_types else asyncio.sleep(0, no_types),
+    )
     events: dict[str, list[Document]] = defaultdict(list)
-    histories = await stores.events.histories(root_of) if with_events else {}
     for member, docs in histories.items():
         events[root_of[member]] += docs
     for docs in events.values():
         docs.sort(key=lambda e: (e["timestamp"], e["_id"]))
     consents: dict[str, list[Consent]] = defaultdict(list)
-    for decision in await stores.consents.of_persons(root_of):
+    for decision in decisions:
         consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
     types: dict[str, set[str]] = defaultdict(set)
-    if with_types:
-        for member, counts in (await stores.identifiers.counts(root_of)).items():
-            types[root_of[member]].update(counts)
+    for member, held in counts.items():
+        types[root_of[member]].update(held)
     return FamilyFacts(events, consents, types)
 
 
@@ -182,15 +189,25 @@ def interactions(events: Sequence[Document]) -> list[Interaction]:
     ]
 
 
+class Changes(NamedTuple):
+    """What :func:`record_changes` wrote."""
+
+    entered: int
+    left: int
+    persons: set[str]
+
+
 async def record_changes(
     stores: Stores,
     before: Mapping[str, Mapping[str, Held]],
     after: Mapping[str, set[str]],
     segments: Sequence[SegmentDefinition],
     now: datetime,
-) -> tuple[int, int]:
+    *,
+    clean_up: bool = True,
+) -> Changes:
     """Write memberships that began or ended, each with its timeline entry; returns
-    (entered, left) as counted by this writer.
+    (entered, left) as counted by this writer, and the persons it wrote for.
 
     Order makes it safe to cut anywhere and run again: a membership is inserted
     unrecorded, its entry written (id from the time it began, so a repeat is one entry),
@@ -227,8 +244,10 @@ async def record_changes(
         [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
     )
     await stores.memberships.leave((s, p) for s, p, _ in leaving)
-    await _clean_up_after_merges(stores, {p for _, p, _ in unrecorded + leaving})
-    return len(added), len(leaving)
+    wrote_for = {p for _, p, _ in unrecorded + leaving}
+    if clean_up:  # else the caller checks, with a read it makes anyway
+        await _clean_up_after_merges(stores, wrote_for)
+    return Changes(len(added), len(leaving), wrote_for)
 
 
 async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:
@@ -246,6 +265,18 @@ async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:
     if gone:
         await stores.memberships.delete_of_persons(sorted(gone))
         await stores.events.delete_of_types(gone, SEGMENT_EVENT_TYPES)
+
+
+async def _forget_merged(stores: Stores, refreshed: Iterable[str], wrote_for: set[str]) -> None:
+    """Drop what this refresh wrote for persons merged away while it ran (memberships of
+    every refreshed person, timeline entries of those it wrote entries for)."""
+    parent = await stores.persons.parents(refreshed)
+    gone = sorted(person for person, above in parent.items() if above != person)
+    if gone:
+        await stores.memberships.delete_of_persons(gone)
+        entries = wrote_for.intersection(gone)
+        if entries:
+            await stores.events.delete_of_types(entries, SEGMENT_EVENT_TYPES)
 
 
 def interest_document(topic: str, now: datetime) -> Document:
