@@ -20,9 +20,9 @@ import psutil
 
 from bench.base import NOW, define_user_segments, seed_base
 from bench.service import machine, today
+from cdp import bootstrap
 from cdp.segments.recompute import recompute_all
 from cdp.store import Stores
-from cdp.store.database import connect, ensure_indexes
 from cdp.store.embedded import EmbeddedServer
 
 MIB = 1024 * 1024
@@ -31,37 +31,36 @@ MIB = 1024 * 1024
 async def main(persons: int) -> None:
     server = EmbeddedServer(None)
     uri = server.start()
-    client = connect(uri)
-    db = client["bench_recompute"]
     try:
-        await ensure_indexes(db)
-        await seed_base(db, persons)
-        events = await db["events"].count_documents({})
-        stores = Stores.on(db)
-        await define_user_segments(stores)
-        process = psutil.Process()
-        stage_started: dict[str, float] = {}
-        stage_seconds: dict[str, float] = defaultdict(float)
-        peak_rss = process.memory_info().rss
+        async with bootstrap.database(uri, "bench_recompute") as db:
+            try:
+                await seed_base(db, persons)
+                events = await db["events"].count_documents({})
+                stores = Stores.on(db)
+                await define_user_segments(stores)
+                process = psutil.Process()
+                stage_started: dict[str, float] = {}
+                stage_seconds: dict[str, float] = defaultdict(float)
+                peak_rss = process.memory_info().rss
 
-        def progress(stage: str, done: int, total: int) -> None:
-            nonlocal peak_rss
-            now = time.perf_counter()
-            stage_started.setdefault(stage, now)
-            stage_seconds[stage] = now - stage_started[stage]
-            peak_rss = max(peak_rss, process.memory_info().rss)
+                def progress(stage: str, done: int, total: int) -> None:
+                    nonlocal peak_rss
+                    now = time.perf_counter()
+                    stage_started.setdefault(stage, now)
+                    stage_seconds[stage] = now - stage_started[stage]
+                    peak_rss = max(peak_rss, process.memory_info().rss)
 
-        started = time.perf_counter()
-        report = await recompute_all(stores, NOW, progress)
-        seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        again = await recompute_all(stores, NOW + timedelta(minutes=5))
-        rerun = time.perf_counter() - started
-        server_rss = server_memory(server)
-        memberships = await db["memberships"].count_documents({})
+                started = time.perf_counter()
+                report = await recompute_all(stores, NOW, progress)
+                seconds = time.perf_counter() - started
+                started = time.perf_counter()
+                again = await recompute_all(stores, NOW + timedelta(minutes=5))
+                rerun = time.perf_counter() - started
+                server_rss = server_memory(server)
+                memberships = await db["memberships"].count_documents({})
+            finally:
+                await db.client.drop_database(db.name)
     finally:
-        await client.drop_database("bench_recompute")
-        await client.close()
         server.stop()
     stages = ", ".join(f"{name} {secs:.0f} s" for name, secs in stage_seconds.items())
     print(

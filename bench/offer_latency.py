@@ -26,6 +26,7 @@ from typing import Any
 from tqdm import tqdm
 
 from bench.service import machine, today
+from cdp import bootstrap
 from cdp.access import Principal, Scope
 from cdp.consent import set_consent
 from cdp.deps import Deps
@@ -38,7 +39,7 @@ from cdp.offers.policy import OfferPolicy
 from cdp.offers.products import upsert_products
 from cdp.profiles import find_person
 from cdp.store import Stores
-from cdp.store.database import connect, ensure_indexes, ping
+from cdp.store.database import connect, ping
 from cdp.store.embedded import EmbeddedServer
 from resolvers import Context, schema
 from tests.commands import Commands
@@ -92,68 +93,75 @@ def orders(customers: int, rng: random.Random) -> list[dict[str, Any]]:
 async def main() -> None:
     server = EmbeddedServer(None)
     uri = server.start()
-    client = connect(uri)
-    db = client["bench_offers"]
     try:
-        await ensure_indexes(db)
-        stores = Stores.on(db)
-        limits = IngestLimits(EventRules("GB", 64 * 1024), max_batch_size=1000)
-        policy = OfferPolicy(min_support_count=10, min_confidence=0.05, exploration_seed=1)
-        deps = Deps(stores, limits, lambda: ping(db), policy)
-        rng = random.Random(9)
-        for start in range(0, 2000, 1000):
-            await upsert_products(stores, catalogue()[start : start + 1000], NOW)
-        events = orders(10_000, rng)
-        people: dict[str, str] = {}
-        for start in tqdm(range(0, len(events), 1000), desc="tracking baskets"):
-            batch = events[start : start + 1000]
-            result = await track(stores, batch, limits)
-            for raw, answer in zip(batch, result.results, strict=True):
-                people[raw["identifiers"][0]["value"]] = answer.person_id or ""
-        report = await rebuild_offer_models(
-            stores, policy.min_support_count, policy.min_confidence, NOW
-        )
-        sample = rng.sample(sorted(people.values()), WARM_UP + MEASURED)
-        for person in sample:
-            await set_consent(stores, person, "marketing", Channel.EMAIL, True, "bench", NOW)
-        # A fresh instance, as after a start: its catalogue cache is empty. The first
-        # answers fill it; the last ones (other persons) are the steady state.
-        listener = Commands()
-        watched = connect(uri, event_listeners=[listener])
-        fresh = Stores.on(watched["bench_offers"])
-        deps = Deps(fresh, limits, lambda: ping(db), policy)
-        profiles = [await find_person(fresh, person) for person in sample]
-        cold, reads, flow, whole, simple = [], [], [], [], []
-        targets: Counter[str] = Counter()
-        query = operation("NextBestOffers")
-        for number, profile in enumerate(profiles):
-            assert profile is not None
-            listener.names.clear()
-            listener.targets.clear()
-            started = time.perf_counter()
-            await next_best_offers(fresh, profile, limit=3, channel=None, policy=policy, now=NOW)
-            took = time.perf_counter() - started
-            if number < WARM_UP:
-                cold += [took] if number < MEASURED else []
-                continue
-            flow.append(took)
-            reads.append(len(listener.names))
-            targets.update(listener.targets)
-            started = time.perf_counter()
-            done = await schema.execute(
-                query, variable_values={"id": profile.id}, context_value=Context(deps, READER)
-            )
-            whole.append(time.perf_counter() - started)
-            assert not done.errors, done.errors
-            started = time.perf_counter()
-            await schema.execute(
-                SIMPLE, variable_values={"id": profile.id}, context_value=Context(deps, READER)
-            )
-            simple.append(time.perf_counter() - started)
-        await watched.close()
+        async with bootstrap.database(uri, "bench_offers") as db:
+            try:
+                stores = Stores.on(db)
+                limits = IngestLimits(EventRules("GB", 64 * 1024), max_batch_size=1000)
+                policy = OfferPolicy(min_support_count=10, min_confidence=0.05, exploration_seed=1)
+                deps = Deps(stores, limits, lambda: ping(db), policy)
+                rng = random.Random(9)
+                for start in range(0, 2000, 1000):
+                    await upsert_products(stores, catalogue()[start : start + 1000], NOW)
+                events = orders(10_000, rng)
+                people: dict[str, str] = {}
+                for start in tqdm(range(0, len(events), 1000), desc="tracking baskets"):
+                    batch = events[start : start + 1000]
+                    result = await track(stores, batch, limits)
+                    for raw, answer in zip(batch, result.results, strict=True):
+                        people[raw["identifiers"][0]["value"]] = answer.person_id or ""
+                report = await rebuild_offer_models(
+                    stores, policy.min_support_count, policy.min_confidence, NOW
+                )
+                sample = rng.sample(sorted(people.values()), WARM_UP + MEASURED)
+                for person in sample:
+                    await set_consent(
+                        stores, person, "marketing", Channel.EMAIL, True, "bench", NOW
+                    )
+                # A fresh instance, as after a start: its catalogue cache is empty. The first
+                # answers fill it; the last ones (other persons) are the steady state.
+                listener = Commands()
+                watched = connect(uri, event_listeners=[listener])
+                fresh = Stores.on(watched["bench_offers"])
+                deps = Deps(fresh, limits, lambda: ping(db), policy)
+                profiles = [await find_person(fresh, person) for person in sample]
+                cold, reads, flow, whole, simple = [], [], [], [], []
+                targets: Counter[str] = Counter()
+                query = operation("NextBestOffers")
+                for number, profile in enumerate(profiles):
+                    assert profile is not None
+                    listener.names.clear()
+                    listener.targets.clear()
+                    started = time.perf_counter()
+                    await next_best_offers(
+                        fresh, profile, limit=3, channel=None, policy=policy, now=NOW
+                    )
+                    took = time.perf_counter() - started
+                    if number < WARM_UP:
+                        cold += [took] if number < MEASURED else []
+                        continue
+                    flow.append(took)
+                    reads.append(len(listener.names))
+                    targets.update(listener.targets)
+                    started = time.perf_counter()
+                    done = await schema.execute(
+                        query,
+                        variable_values={"id": profile.id},
+                        context_value=Context(deps, READER),
+                    )
+                    whole.append(time.perf_counter() - started)
+                    assert not done.errors, done.errors
+                    started = time.perf_counter()
+                    await schema.execute(
+                        SIMPLE,
+                        variable_values={"id": profile.id},
+                        context_value=Context(deps, READER),
+                    )
+                    simple.append(time.perf_counter() - started)
+                await watched.close()
+            finally:
+                await db.client.drop_database(db.name)
     finally:
-        await client.drop_database("bench_offers")
-        await client.close()
         server.stop()
 
     def ms(values: list[float]) -> str:

@@ -1,19 +1,18 @@
 """The web application: GraphQL at ``/graphql``, health at ``/healthz``, the console at ``/``.
 
-:func:`create_app` composes everything from a :class:`Settings` object; the lifespan
-starts the embedded database when no ``CDP_MONGODB_URI`` is given, opens the client on
-the running event loop, ensures indexes and keys, and hands a :class:`Deps` to every
-request. ``/graphql`` is guarded before GraphQL runs: the request body is capped, the
-API key is checked (401), and each key's request rate is limited (429).
+:func:`create_app` builds the HTTP edge from a :class:`Settings` object; its lifespan
+asks the composition root (:mod:`cdp.bootstrap`) for the running service (database,
+indexes, keys, refresher) and hands its :class:`Deps` to every request. ``/graphql``
+is guarded before GraphQL runs: the request body is capped, the API key is checked
+(401), and each key's request rate is limited (429).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from contextlib import ExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 
@@ -27,21 +26,14 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 
+from cdp import bootstrap
 from cdp.access import ANONYMOUS, Principal, bearer_key
 from cdp.availability import RETRY_AFTER_SECONDS, as_unavailable
 from cdp.deps import Deps
-from cdp.events import EventRules
 from cdp.graphql_request import Refusal, check_get, read_post
-from cdp.ingest import IngestLimits, repair_unfinished, utc_now
-from cdp.ingest_queue import IngestQueue
-from cdp.keys import KeyCache, authenticate, ensure_bootstrap_key, first_admin_key
+from cdp.keys import authenticate
 from cdp.ratelimit import RateLimiter
-from cdp.refresher import Refresher
-from cdp.segments.refresh import refresh_persons
 from cdp.settings import Settings
-from cdp.store import Stores
-from cdp.store.database import connect, ensure_indexes, ping, server_version
-from cdp.store.embedded import database_uri
 from resolvers import Context, build_schema
 
 log = logging.getLogger("cdp")
@@ -240,87 +232,19 @@ async def _console(request: Request) -> Response:
     return HTMLResponse(page)
 
 
-async def _prepare_keys(stores: Stores, settings: Settings) -> None:
-    if settings.bootstrap_admin_key:
-        await ensure_bootstrap_key(stores, settings.bootstrap_admin_key, utc_now())
-    made = await first_admin_key(stores, utc_now())
-    if made is not None:
-        print(
-            "cdp: no API keys existed, so a local admin key was created. It is shown only now:\n"
-            f"cdp:   Authorization: Bearer {made.key}",
-            flush=True,
-        )
-
-
 def create_app(settings: Settings, engine: str | None = None) -> Starlette:
     """Build the service; nothing touches the database until the lifespan starts.
 
     ``engine`` names the database when the caller started it (``cdp serve`` starts the
     embedded one itself); otherwise the lifespan starts it or asks the server.
     """
-    limits = IngestLimits(
-        rules=EventRules(
-            default_phone_region=settings.default_phone_region,
-            max_properties_bytes=settings.max_properties_bytes,
-        ),
-        max_batch_size=settings.max_batch_size,
-        identity=settings.identity(),
-    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        database = ExitStack()  # the embedded server, when there is no URI
-        running = await asyncio.to_thread(
-            database.enter_context,
-            database_uri(
-                settings.mongodb_uri,
-                settings.data_dir,
-                settings.embedded_start_timeout,
-                settings.embedded_engine,
-            ),
-        )
-        client = connect(running.uri)
-        try:
-            db = client[settings.db_name]
-            await ensure_indexes(db)
-            app.state.engine = engine or (
-                running.engine
-                if running.engine != "external"
-                else f"MongoDB {await server_version(db)} (external)"
-            )
-            log.info("database: %s", app.state.engine)
-            stores = Stores.on(
-                db,
-                catalogue_check_seconds=settings.offer_cache_seconds,
-                stats_seconds=settings.offer_stats_seconds,
-                remember_seconds=settings.shared_cache_seconds,
-                shared=settings.stitching_shared(running.engine),
-            )
-            await _prepare_keys(stores, settings)
-            refresher = Refresher(
-                lambda persons, now: refresh_persons(stores, persons, now),
-                stores.persons.pending,
-                utc_now,
-                settings.refresh_policy(),
-                repair=lambda before: repair_unfinished(stores, limits, before, utc_now()),
-            )
-            refresher.start()
-            app.state.deps = Deps(
-                stores=stores,
-                limits=limits,
-                database_ready=lambda: ping(db),
-                offers=settings.offer_policy(),
-                refresher=refresher,
-                keys=KeyCache(stores),
-                ingest=IngestQueue(stores, limits, refresher, utc_now),
-            )
-            try:
-                yield
-            finally:
-                await refresher.stop()
-        finally:
-            await client.close()
-            await asyncio.to_thread(database.close)
+        async with bootstrap.service(settings, engine) as running:
+            app.state.engine = running.engine
+            app.state.deps = running.deps
+            yield
 
     graphql = _GraphQLApp(build_schema(settings.graphql_limits()))
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)

@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _keys(args: argparse.Namespace) -> int:
     """Manage keys directly in the database (the server must not hold the embedded one)."""
     from cdp.access import parse_scopes
-    from cdp.ingest import utc_now
+    from cdp.clock import utc_now
     from cdp.keys import create_key, list_keys, revoke_key
 
     async def run(stores: Stores) -> None:
@@ -127,7 +127,7 @@ def _recompute(*, full: bool) -> int:
     """Recompute every metric and membership, with a progress bar per stage."""
     from tqdm import tqdm
 
-    from cdp.ingest import utc_now
+    from cdp.clock import utc_now
     from cdp.segments.recompute import recompute_all
 
     bars: dict[str, tqdm[Any]] = {}
@@ -154,29 +154,17 @@ def _recompute(*, full: bool) -> int:
 
 def _offline(command: str, work: Callable[[Stores], Awaitable[None]], instead: str) -> int:
     """Run ``work`` on the database directly, starting the embedded one if configured so."""
+    from cdp import bootstrap
     from cdp.errors import CdpError
-    from cdp.store import Stores
-    from cdp.store.database import connect, ensure_indexes
 
     settings = Settings()
 
-    async def run(uri: str) -> None:
-        client = connect(uri)
-        try:
-            db = client[settings.db_name]
-            await ensure_indexes(db)
-            await work(Stores.on(db))
-        finally:
-            await client.close()
+    async def run() -> None:
+        async with bootstrap.offline(settings) as stores:
+            await work(stores)
 
     try:
-        with database_uri(
-            settings.mongodb_uri,
-            settings.data_dir,
-            settings.embedded_start_timeout,
-            settings.embedded_engine,
-        ) as database:
-            asyncio.run(run(database.uri))
+        asyncio.run(run())
     except CdpError as error:
         print(f"cdp {command}: {error.message}", file=sys.stderr)
         return 2

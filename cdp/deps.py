@@ -1,10 +1,12 @@
-"""What a request needs, built once at start-up and handed to every request."""
+"""What a request needs, built once at start-up (:mod:`cdp.bootstrap`) and handed to
+every request."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from cdp.clock import Clock, utc_now
 from cdp.ingest import IngestLimits
 from cdp.ingest_queue import IngestQueue
 from cdp.keys import KeyCache
@@ -22,6 +24,7 @@ class Deps:
     refresher: Refresher | None = None  # None: every call refreshes before it answers
     keys: KeyCache | None = None  # the HTTP edge's key look-ups, cleared by a revoke
     ingest: IngestQueue | None = None  # None: each track call is stored on its own
+    clock: Clock = utc_now  # what every write is stamped with
 
     @property
     def default_phone_region(self) -> str:

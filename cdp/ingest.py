@@ -13,9 +13,10 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from cdp.clock import utc_now
 from cdp.errors import BadUserInput
 from cdp.events import EventRejected, EventRules, parse_event, without_placeholders
 from cdp.merging import settle_all
@@ -33,11 +34,6 @@ class IngestLimits:
     rules: EventRules
     max_batch_size: int
     identity: IdentityRules = field(default_factory=IdentityRules)
-
-
-def utc_now() -> datetime:
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 async def track(

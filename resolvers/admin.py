@@ -12,7 +12,6 @@ from cdp.access import Scope
 from cdp.consent import set_consent
 from cdp.data_rights import erase_person, export_person
 from cdp.errors import BadUserInput
-from cdp.ingest import utc_now
 from cdp.keys import create_key, list_keys, revoke_key
 from cdp.profiles import page_of_persons
 from resolvers.context import Info
@@ -84,12 +83,14 @@ class AdminMutation:
     async def create_api_key(self, info: Info, name: str, scopes: list[Scope]) -> NewApiKey:
         if not scopes:
             raise BadUserInput("scopes: name at least one scope")
-        made = await create_key(info.context.deps.stores, name, frozenset(scopes), utc_now())
+        made = await create_key(
+            info.context.deps.stores, name, frozenset(scopes), info.context.deps.clock()
+        )
         return NewApiKey(id=strawberry.ID(made.id), key=made.key)
 
     @strawberry.mutation(description="Revoke a key; requests with it fail from now on.")
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> bool:
-        await revoke_key(info.context.deps.stores, str(id), utc_now())
+        await revoke_key(info.context.deps.stores, str(id), info.context.deps.clock())
         if info.context.deps.keys is not None:
             info.context.deps.keys.forget()  # refused from the next request on
         return True
@@ -114,7 +115,7 @@ class AdminMutation:
             channel,
             granted,
             source,
-            utc_now(),
+            info.context.deps.clock(),
             agent=info.context.principal.agent,
         )
         return await Person.written(info, person)
@@ -125,7 +126,11 @@ class AdminMutation:
     )
     async def erase_person(self, info: Info, id: strawberry.ID, reason: str) -> Erasure:
         doc = await erase_person(
-            info.context.deps.stores, str(id), reason, utc_now(), info.context.principal.agent
+            info.context.deps.stores,
+            str(id),
+            reason,
+            info.context.deps.clock(),
+            info.context.principal.agent,
         )
         return Erasure(
             person_id=strawberry.ID(doc["_id"]),

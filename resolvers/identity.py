@@ -10,7 +10,6 @@ from strawberry.scalars import JSON
 
 from cdp.corrections import dismiss_conflict, merge_manually, unlink_identifier
 from cdp.explain import conflicts_page, identity_path
-from cdp.ingest import utc_now
 from cdp.rules import blocked_counts, current_rules, parse_settings, rule_changes, set_rules
 from cdp.timeline import Position, encode_cursor
 from identity import Strength
@@ -191,7 +190,7 @@ class IdentityMutation:
             reason=reason,
             agent=info.context.principal.agent,
             rules=await current_rules(deps.stores, deps.limits.identity),
-            now=utc_now(),
+            now=info.context.deps.clock(),
         )
         return await Person.written(info, survivor)
 
@@ -212,7 +211,7 @@ class IdentityMutation:
             reason=reason,
             agent=info.context.principal.agent,
             region=deps.default_phone_region,
-            now=utc_now(),
+            now=info.context.deps.clock(),
         )
         found = [await Person.find(info, p) for p in persons]
         return UnlinkResult(persons=[p for p in found if p is not None])
@@ -252,6 +251,6 @@ class IdentityMutation:
             deps.limits.identity,
             changes,
             agent=info.context.principal.agent,
-            now=utc_now(),
+            now=info.context.deps.clock(),
         )
         return IdentityRule.all_of(in_force, await blocked_counts(deps.stores))

@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from cdp.ingest import utc_now
 from cdp.metrics.clv import TimeUnit
 from cdp.metrics.fitting import clv_model, fit_clv_model
 from resolvers.context import Info
@@ -58,5 +57,7 @@ class MetricsMutation:
     async def fit_clv_model(
         self, info: Info, as_of: datetime | None = None, time_unit: TimeUnit = TimeUnit.DAYS
     ) -> ClvModel:
-        model = await fit_clv_model(info.context.deps.stores, as_of, time_unit, utc_now())
+        model = await fit_clv_model(
+            info.context.deps.stores, as_of, time_unit, info.context.deps.clock()
+        )
         return ClvModel.from_document(model)

@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 
 from cdp.errors import BadUserInput
-from cdp.ingest import utc_now
 from cdp.offers.definitions import Offer, OfferKind
 from cdp.offers.manage import archive_offer, create_offer, update_offer
 from cdp.offers.mining import rebuild_offer_models
@@ -160,24 +159,26 @@ class OfferMutation:
             }
             for p in products
         ]
-        stored = await upsert_products(info.context.deps.stores, raw, utc_now())
+        stored = await upsert_products(info.context.deps.stores, raw, info.context.deps.clock())
         return [pick(Product, p) for p in stored]
 
     @strawberry.mutation
     async def create_offer(self, info: Info, input: OfferInput) -> OfferType:
-        made = await create_offer(info.context.deps.stores, offer_data(input), utc_now())
+        made = await create_offer(
+            info.context.deps.stores, offer_data(input), info.context.deps.clock()
+        )
         return OfferType.of(made)
 
     @strawberry.mutation
     async def update_offer(self, info: Info, id: strawberry.ID, input: OfferInput) -> OfferType:
         changed = await update_offer(
-            info.context.deps.stores, str(id), offer_data(input), utc_now()
+            info.context.deps.stores, str(id), offer_data(input), info.context.deps.clock()
         )
         return OfferType.of(changed)
 
     @strawberry.mutation(description="Stop offering it; its responses are kept.")
     async def archive_offer(self, info: Info, id: strawberry.ID) -> strawberry.ID:
-        await archive_offer(info.context.deps.stores, str(id), utc_now())
+        await archive_offer(info.context.deps.stores, str(id), info.context.deps.clock())
         return id
 
     @strawberry.mutation(description="What the person did with an offer; returns the person id.")
@@ -190,7 +191,12 @@ class OfferMutation:
         channel: Channel | None = None,
     ) -> strawberry.ID:
         person = await record_response(
-            info.context.deps.stores, str(person_id), str(offer_id), response, channel, utc_now()
+            info.context.deps.stores,
+            str(person_id),
+            str(offer_id),
+            response,
+            channel,
+            info.context.deps.clock(),
         )
         return strawberry.ID(person)
 
@@ -208,6 +214,6 @@ class OfferMutation:
             info.context.deps.stores,
             policy.min_support_count if min_support_count is None else min_support_count,
             policy.min_confidence if min_confidence is None else min_confidence,
-            utc_now(),
+            info.context.deps.clock(),
         )
         return pick(OfferModelReport, report)

@@ -7,7 +7,6 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.ingest import utc_now
 from cdp.segments.catalogue import all_segments, find_segment
 from cdp.segments.definitions import SegmentKind
 from cdp.segments.manage import create_segment, delete_segment, update_segment
@@ -146,7 +145,7 @@ class SegmentMutation:
             input.name,
             input.description,
             rule_data(input.rule),
-            utc_now(),
+            info.context.deps.clock(),
         )
         return Segment.of(made)
 
@@ -158,7 +157,7 @@ class SegmentMutation:
             input.name,
             input.description,
             rule_data(input.rule),
-            utc_now(),
+            info.context.deps.clock(),
         )
         return Segment.of(changed)
 
@@ -175,5 +174,7 @@ class SegmentMutation:
     )
     async def recompute_segments(self, info: Info, full: bool = False) -> RecomputeReport:
         deps = info.context.deps
-        report = await recompute_all(deps.stores, utc_now(), offers=deps.offers, full=full)
+        report = await recompute_all(
+            deps.stores, info.context.deps.clock(), offers=deps.offers, full=full
+        )
         return pick(RecomputeReport, report)

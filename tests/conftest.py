@@ -15,11 +15,12 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp import bootstrap
 from cdp.deps import Deps
 from cdp.events import EventRules
 from cdp.ingest import IngestLimits
 from cdp.store import Stores
-from cdp.store.database import Document, connect, ensure_indexes, ping
+from cdp.store.database import Document, ping
 from cdp.store.embedded import EmbeddedServer
 from identity import IdentityRules
 
@@ -42,15 +43,12 @@ def mongodb_uri() -> Iterator[str]:
 
 @pytest.fixture
 async def db(mongodb_uri: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    client = connect(mongodb_uri)
-    name = f"cdp_test_{uuid.uuid4().hex[:12]}"
-    database = client[name]
-    await ensure_indexes(database)
-    try:
-        yield database
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    """A database of its own, prepared as the service prepares one (:mod:`cdp.bootstrap`)."""
+    async with bootstrap.database(mongodb_uri, f"cdp_test_{uuid.uuid4().hex[:12]}") as database:
+        try:
+            yield database
+        finally:
+            await database.client.drop_database(database.name)
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, ConnectionFailure, OperationFailure, PyMongoError
 
 Document = dict[str, Any]
+Database = AsyncDatabase[Document]  # for modules outside the store, which never import pymongo
+CommandListener = monitoring._EventListener  # what tests and benchmarks watch commands with
 DUPLICATE_KEY = 11000  # MongoDB's error code for a unique index violation
 T = TypeVar("T")
 

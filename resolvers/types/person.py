@@ -12,7 +12,6 @@ from strawberry.scalars import JSON
 from cdp.consent import consents_of, in_force
 from cdp.errors import BadUserInput, NotFound
 from cdp.explain import identity_graph, merge_history
-from cdp.ingest import utc_now
 from cdp.offers.next_best import next_best_offers
 from cdp.profiles import Profile, find_person, timeline_page
 from cdp.segments.catalogue import segments_by_id
@@ -109,7 +108,7 @@ class Person:
             limit=limit,
             channel=channel,
             policy=info.context.deps.offers,
-            now=utc_now(),
+            now=info.context.deps.clock(),
         )
         shown = [OfferRecommendation.of(r) for r in answer.recommendations]
         if explain:

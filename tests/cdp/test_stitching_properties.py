@@ -16,11 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp import bootstrap
 from cdp.events import EventRules
 from cdp.ingest import IngestLimits, track
 from cdp.models import EventStatus
 from cdp.store import Stores
-from cdp.store.database import Document, connect, ensure_indexes
+from cdp.store.database import Document
 from identity import IdentityRules, Strength, TypeRule
 from tests.oracles import components
 
@@ -59,14 +60,11 @@ def histories(pool: st.SearchStrategy[str]) -> st.SearchStrategy[list[list[str]]
 
 @asynccontextmanager
 async def fresh(uri: str) -> AsyncIterator[tuple[Stores, AsyncDatabase[Document]]]:
-    client = connect(uri)
-    name = f"cdp_prop_{uuid.uuid4().hex[:12]}"
-    try:
-        await ensure_indexes(client[name])
-        yield Stores.on(client[name]), client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    async with bootstrap.database(uri, f"cdp_prop_{uuid.uuid4().hex[:12]}") as db:
+        try:
+            yield Stores.on(db), db
+        finally:
+            await db.client.drop_database(db.name)
 
 
 def as_events(history: list[list[str]]) -> list[dict[str, Any]]:

@@ -13,10 +13,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from cdp import bootstrap
 from cdp.segments.compile import member_pipeline
 from cdp.segments.evaluate import EventFacts, Subject, matches
 from cdp.segments.rules import parse_rule
-from cdp.store.database import connect, ensure_indexes
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 SCALARS = st.sampled_from([0, 1, 2, 2.0, 2.5, 7, "2", "lyon", "paris", "", True, False])
@@ -165,39 +165,36 @@ async def test_python_and_mongodb_agree_on_members(
     mongodb_uri: str, rule_data: dict[str, Any], people: list[dict[str, Any]]
 ) -> None:
     rule = parse_rule(rule_data)
-    client = connect(mongodb_uri)
-    db = client[f"cdp_rule_{uuid.uuid4().hex[:12]}"]
-    try:
-        await ensure_indexes(db)
-        expected = set()
-        for n, person in enumerate(people):
-            pid = f"p{n}"
-            doc: dict[str, Any] = {"_id": pid, "traits": person["traits"]}
-            if person["metrics"] is not None:
-                doc["metrics"] = person["metrics"]
-            await db["persons"].insert_one(doc)
-            for kind in person["types"]:
-                await db["identifiers"].insert_one(
-                    {"_id": f"{kind}:{pid}", "type": kind, "person_id": pid}
+    async with bootstrap.database(mongodb_uri, f"cdp_rule_{uuid.uuid4().hex[:12]}") as db:
+        try:
+            expected = set()
+            for n, person in enumerate(people):
+                pid = f"p{n}"
+                doc: dict[str, Any] = {"_id": pid, "traits": person["traits"]}
+                if person["metrics"] is not None:
+                    doc["metrics"] = person["metrics"]
+                await db["persons"].insert_one(doc)
+                for kind in person["types"]:
+                    await db["identifiers"].insert_one(
+                        {"_id": f"{kind}:{pid}", "type": kind, "person_id": pid}
+                    )
+                for e, event in enumerate(person["events"]):
+                    await db["events"].insert_one({"_id": f"{pid}-{e}", "person_id": pid, **event})
+                subject = Subject(
+                    traits=person["traits"],
+                    metrics=person["metrics"] or {},
+                    identifier_types=frozenset(person["types"]),
+                    events=[
+                        EventFacts(ev["type"], ev["timestamp"], ev["properties"])
+                        for ev in person["events"]
+                    ],
                 )
-            for e, event in enumerate(person["events"]):
-                await db["events"].insert_one({"_id": f"{pid}-{e}", "person_id": pid, **event})
-            subject = Subject(
-                traits=person["traits"],
-                metrics=person["metrics"] or {},
-                identifier_types=frozenset(person["types"]),
-                events=[
-                    EventFacts(ev["type"], ev["timestamp"], ev["properties"])
-                    for ev in person["events"]
-                ],
+                if matches(rule, subject, NOW):
+                    expected.add(pid)
+            await db["persons"].insert_one(
+                {"_id": "merged", "traits": person["traits"], "merged_into": "p0"}
             )
-            if matches(rule, subject, NOW):
-                expected.add(pid)
-        await db["persons"].insert_one(
-            {"_id": "merged", "traits": person["traits"], "merged_into": "p0"}
-        )
-        found = await (await db["persons"].aggregate(member_pipeline(rule, NOW))).to_list()
-        assert {doc["_id"] for doc in found} == expected, rule_data
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
+            found = await (await db["persons"].aggregate(member_pipeline(rule, NOW))).to_list()
+            assert {doc["_id"] for doc in found} == expected, rule_data
+        finally:
+            await db.client.drop_database(db.name)

@@ -17,9 +17,10 @@ import pytest
 from pymongo import monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp import bootstrap
 from cdp.deps import Deps
 from cdp.store import Stores
-from cdp.store.database import Document, connect, ensure_indexes, ping
+from cdp.store.database import Document, ping
 from tests.resolvers.graphql import execute, operation
 from tests.stories import event, seed_story
 
@@ -59,13 +60,8 @@ async def watched(
     deps: Deps, db: AsyncDatabase[Document], mongodb_uri: str
 ) -> AsyncIterator[tuple[Deps, Filters]]:
     filters = Filters()
-    client = connect(mongodb_uri, [filters])
-    try:
-        same = client[db.name]
-        await ensure_indexes(same)
+    async with bootstrap.database(mongodb_uri, db.name, [filters]) as same:
         yield Deps(Stores.on(same), deps.limits, lambda: ping(same)), filters
-    finally:
-        await client.close()
 
 
 def _stages(plan: Document) -> list[str]:
