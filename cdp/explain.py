@@ -84,6 +84,11 @@ async def conflicts_page(stores: Stores, first: int, after: str | None) -> Page:
     return Page.cut(found, first, "at")
 
 
+async def conflicts_count(stores: Stores) -> int:
+    """Refused links recorded, on every page."""
+    return await stores.conflicts.count()
+
+
 def _normalise(sent: tuple[str, str], region: str, field: str) -> Identifier:
     try:
         return normalise_identifier(sent[0], sent[1], region)

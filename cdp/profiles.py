@@ -7,6 +7,7 @@ so a merge still being settled never hides an identifier or an event.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,16 @@ async def find_person(stores: Stores, person_id: str) -> Profile | None:
     if doc is None:
         return None
     return _profile(doc, absorbed)
+
+
+async def find_persons(stores: Stores, person_ids: Iterable[str]) -> dict[str, Profile]:
+    """The live person behind each id (an absorbed id finds its survivor), for many ids
+    in a few reads whatever their number; ids that never existed are left out."""
+    roots = await stores.persons.roots(set(person_ids))
+    docs = await stores.persons.get_many(set(roots.values()))
+    live = [doc for doc in docs.values() if not doc.get("merged_into")]
+    profiles = {profile.id: profile for profile in await _profiles(stores, live)}
+    return {pid: profiles[root] for pid, root in roots.items() if root in profiles}
 
 
 async def page_of_persons(

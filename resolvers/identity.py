@@ -9,7 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp.corrections import dismiss_conflict, merge_manually, unlink_identifier
-from cdp.explain import conflicts_page, identity_path
+from cdp.explain import conflicts_count, conflicts_page, identity_path
 from cdp.rules import blocked_counts, current_rules, parse_settings, rule_changes, set_rules
 from cdp.timeline import Position, encode_cursor
 from identity import Strength
@@ -44,11 +44,13 @@ class IdentityConflict:
 
     @strawberry.field(description="The person the event was stored on.")
     async def person(self, info: Info) -> Person | None:
-        return await Person.find(info, self.person_id)
+        profile = await info.context.loaders.persons.load(self.person_id)
+        return Person(profile=profile) if profile else None
 
     @strawberry.field(description="The person the rule kept the identifier with.")
     async def other(self, info: Info) -> Person | None:
-        return await Person.find(info, self.other_id)
+        profile = await info.context.loaders.persons.load(self.other_id)
+        return Person(profile=profile) if profile else None
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> IdentityConflict:
@@ -76,7 +78,7 @@ class IdentityConflictConnection:
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
-        return await info.context.deps.stores.conflicts.count()
+        return await conflicts_count(info.context.deps.stores)
 
 
 @strawberry.type

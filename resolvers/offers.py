@@ -8,10 +8,10 @@ from typing import Any
 import strawberry
 
 from cdp.errors import BadUserInput
-from cdp.offers.definitions import Offer, OfferKind
-from cdp.offers.manage import archive_offer, create_offer, update_offer
+from cdp.offers.definitions import OfferKind
+from cdp.offers.manage import active_offers, archive_offer, create_offer, update_offer
 from cdp.offers.mining import rebuild_offer_models
-from cdp.offers.products import upsert_products
+from cdp.offers.products import co_purchase_rules_page, upsert_products
 from cdp.offers.responses import OfferResponse, record_response
 from cdp.timeline import page_size
 from resolvers.context import Info
@@ -113,8 +113,7 @@ def offer_data(input: OfferInput) -> dict[str, Any]:
 class OfferQuery:
     @strawberry.field(description="Offers not archived.")
     async def offers(self, info: Info) -> list[OfferType]:
-        docs = await info.context.deps.stores.offers.active()
-        return [OfferType.of(Offer.from_document(doc)) for doc in docs]
+        return [OfferType.of(offer) for offer in await active_offers(info.context.deps.stores)]
 
     @strawberry.field(
         description="The mined rules, strongest lift first, with their counts; the cursor is "
@@ -130,7 +129,7 @@ class OfferQuery:
             start = -1
         if not 0 <= start < 2**31:  # a position in the list; MongoDB's skip takes no more
             raise BadUserInput("after: not a cursor from this list; pass a pageInfo.endCursor")
-        docs = await info.context.deps.stores.products.rules_page(min_lift, start, size)
+        docs = await co_purchase_rules_page(info.context.deps.stores, min_lift, start, size)
         edges = [
             CoPurchaseRuleEdge(cursor=str(start + i + 1), node=CoPurchaseRule.from_document(d))
             for i, d in enumerate(docs[:size])

@@ -19,6 +19,11 @@ from cdp.store import Stores
 _ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
+async def active_offers(stores: Stores) -> list[Offer]:
+    """Explicit offers not archived, by id."""
+    return [Offer.from_document(doc) for doc in await stores.offers.active()]
+
+
 async def create_offer(stores: Stores, data: Mapping[str, Any], now: datetime) -> Offer:
     offer_id = data.get("id") or f"offer_{secrets.token_hex(6)}"
     if not isinstance(offer_id, str) or not _ID.match(offer_id):

@@ -105,3 +105,11 @@ async def upsert_products(
         ]
     )
     return products
+
+
+async def co_purchase_rules_page(
+    stores: Stores, min_lift: float, start: int, first: int
+) -> list[dict[str, Any]]:
+    """Mined purchase rules from position ``start``, strongest lift first, ``first + 1``
+    of them (the last says whether another page follows)."""
+    return await stores.products.rules_page(min_lift, start, first)

@@ -69,6 +69,19 @@ class MembershipStore:
     async def count(self, segment_id: str) -> int:
         return await self._collection.count_documents({"segment_id": segment_id})
 
+    async def counts(self, segment_ids: Iterable[str]) -> dict[str, int]:
+        """Members of each segment, counted in one aggregation on the segment index."""
+        wanted = sorted(set(segment_ids))
+        if not wanted:
+            return {}
+        pipeline: list[Document] = [
+            {"$match": {"segment_id": {"$in": wanted}}},
+            {"$group": {"_id": "$segment_id", "members": {"$sum": 1}}},
+        ]
+        rows = await (await self._collection.aggregate(pipeline)).to_list()
+        found = {row["_id"]: int(row["members"]) for row in rows}
+        return {segment: found.get(segment, 0) for segment in wanted}
+
     async def page(self, segment_id: str, first: int, after: str | None) -> list[Document]:
         """Members by person id, ``first + 1`` of them after the ``after`` person."""
         match: Document = {"segment_id": segment_id}

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.consent import consents_of, in_force
+from cdp.consent import in_force
 from cdp.errors import BadUserInput, NotFound
 from cdp.explain import identity_graph, merge_history
 from cdp.offers.next_best import next_best_offers
 from cdp.profiles import Profile, find_person, timeline_page
-from cdp.segments.catalogue import segments_by_id
 from cdp.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.consent import ConsentType
@@ -76,7 +74,7 @@ class Person:
 
     @strawberry.field(description="Every identifier this person owns, by key.")
     async def identifiers(self, info: Info) -> list[Identifier]:
-        docs = await info.context.identifiers.load(tuple(self.profile.family))
+        docs = await info.context.loaders.identifiers.load(tuple(self.profile.family))
         return [Identifier.from_document(doc) for doc in docs]
 
     @strawberry.field(
@@ -121,25 +119,20 @@ class Person:
     ) -> list[Annotated[SegmentMembership, strawberry.lazy("resolvers.types.segment")]]:
         from resolvers.types.segment import Segment, SegmentMembership
 
-        stores = info.context.deps.stores
-        # The profile's segment list names the definitions to read, so both reads go at
-        # once; a membership the list does not have yet is read after.
-        listed = self.profile.segment_ids or ()
-        memberships, definitions = await asyncio.gather(
-            stores.memberships.of_persons([self.profile.id]), segments_by_id(stores, listed)
-        )
-        held = memberships.get(self.profile.id, {})
-        if missing := held.keys() - definitions.keys():
-            definitions.update(await segments_by_id(stores, missing))
+        loaders = info.context.loaders
+        held = await loaders.memberships.load(self.profile.id)
+        definitions = await loaders.segments.load_many(sorted(held))
         return [
-            SegmentMembership(segment=Segment.of(definitions[s]), entered_at=h.entered_at)
-            for s, h in sorted(held.items())
-            if s in definitions
+            SegmentMembership(
+                segment=Segment.of(definition), entered_at=held[definition.id].entered_at
+            )
+            for definition in definitions
+            if definition is not None
         ]
 
     @strawberry.field(description="Consent in force, per purpose and channel (latest decision).")
     async def consents(self, info: Info) -> list[ConsentType]:
-        decisions = await consents_of(info.context.deps.stores, self.profile.family)
+        decisions = await info.context.loaders.consents.load(tuple(self.profile.family))
         return [ConsentType.of(c) for c in in_force(decisions)]
 
     @strawberry.field(description="The person's identifiers and the links that hold them together.")

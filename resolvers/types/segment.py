@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from cdp.profiles import profiles_of
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
+from cdp.segments.members import member_page
 from cdp.segments.rules import rule_to_data
 from cdp.segments.significance import significance
 from cdp.timeline import page_size
@@ -33,11 +34,10 @@ class Significance:
 @strawberry.type
 class Segment:
     definition: strawberry.Private[SegmentDefinition]
-    counted: strawberry.Private[dict[str, int]]
 
     @classmethod
     def of(cls, definition: SegmentDefinition) -> Segment:
-        return cls(definition=definition, counted={})
+        return cls(definition=definition)
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -99,22 +99,21 @@ class Segment:
         self, info: Info, first: int = 50, after: str | None = None
     ) -> PersonConnection:
         stores = info.context.deps.stores
-        size = page_size(first)
-        docs = await stores.memberships.page(self.definition.id, size, after)
-        shown = [doc["person_id"] for doc in docs[:size]]
+        shown, has_next = await member_page(stores, self.definition.id, page_size(first), after)
         profiles = await profiles_of(stores, shown)
         edges = [PersonEdge(cursor=p.id, node=Person(profile=p)) for p in profiles]
         end = shown[-1] if shown else None
         return PersonConnection(
-            edges=edges, page_info=PageInfo(has_next_page=len(docs) > size, end_cursor=end)
+            edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=end)
         )
 
     async def _counts(self, info: Info) -> dict[str, int]:
-        if not self.counted:
-            stores = info.context.deps.stores
-            self.counted["size"] = await stores.memberships.count(self.definition.id)
-            self.counted["base"] = await stores.persons.live_count()
-        return self.counted
+        """Members and live persons, from the request's loaders: every segment of a list
+        is counted in one read, and the base once."""
+        loaders = info.context.loaders
+        size = await loaders.sizes.load(self.definition.id)
+        base = await loaders.live_persons.load(None)
+        return {"size": size, "base": base}
 
 
 @strawberry.type

@@ -33,9 +33,11 @@ async def test_a_started_service_has_its_keys_indexes_clock_and_background_work(
         deps = running.deps
         assert running.engine.startswith("MongoDB ")  # named by URI: asked the server
         admin = await authenticate(deps.stores, ADMIN_KEY)
-        assert admin is not None and Scope.ADMIN in admin.scopes
+        assert admin is not None
+        assert Scope.ADMIN in admin.scopes
         assert deps.default_phone_region == "FR"  # the settings reached the ingest limits
-        assert deps.refresher is not None and deps.ingest is not None
+        assert deps.refresher is not None
+        assert deps.ingest is not None
         result = await deps.ingest.track(
             [
                 event(
@@ -66,7 +68,8 @@ async def test_request_deps_without_a_refresher_refresh_in_the_call(
     settings = settings_for(mongodb_uri, name)
     async with bootstrap.database(mongodb_uri, name) as db:
         deps = bootstrap.request_deps(bootstrap.stores(db, settings, "external"), db, settings)
-        assert deps.refresher is None and deps.ingest is not None
+        assert deps.refresher is None
+        assert deps.ingest is not None
         assert await deps.database_ready()
         sent = event(
             "purchase",
@@ -78,6 +81,7 @@ async def test_request_deps_without_a_refresher_refresh_in_the_call(
         [result] = (await deps.ingest.track([{**sent, "properties": {"total": 40}}])).results
         assert result.person_id is not None
         profile = await deps.stores.persons.get(result.person_id)
-        assert profile is not None and profile["metrics"]["orders"] == 1  # refreshed already
+        assert profile is not None
+        assert profile["metrics"]["orders"] == 1
         assert "pending_since" not in profile
         await db.client.drop_database(name)

@@ -1,0 +1,63 @@
+"""Per-request DataLoaders: every relation a list can ask for, read once per page.
+
+A field of one row (a person's segments, a segment's size) asks its loader for its key;
+the loader gathers the keys of every row resolved in the same tick and reads them all
+at once through ``cdp``. So ``persons(first: 50) { segments consents }`` costs the same
+round trips as ``first: 5``. Built fresh for each request (:class:`resolvers.context.
+Context`), so nothing cached outlives it or leaks between callers with different scopes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from cdp.consent import Consent, consents_of_families
+from cdp.deps import Deps
+from cdp.identifiers import identifiers_of
+from cdp.profiles import Profile, find_persons
+from cdp.segments.catalogue import segments_by_id
+from cdp.segments.definitions import SegmentDefinition
+from cdp.segments.members import Held, live_persons, memberships_of, sizes
+
+Family = tuple[str, ...]  # a live person's id and every id merged into it
+
+
+class Loaders:
+    def __init__(self, deps: Deps) -> None:
+        self._deps = deps
+        self.identifiers = DataLoader[Family, list[dict[str, Any]]](self._identifiers)
+        self.memberships = DataLoader[str, dict[str, Held]](self._memberships)
+        self.segments = DataLoader[str, SegmentDefinition | None](self._segments)
+        self.consents = DataLoader[Family, list[Consent]](self._consents)
+        self.sizes = DataLoader[str, int](self._sizes)
+        self.live_persons = DataLoader[None, int](self._live_persons)
+        self.persons = DataLoader[str, Profile | None](self._persons)
+
+    async def _identifiers(self, families: Sequence[Family]) -> list[list[dict[str, Any]]]:
+        return await identifiers_of(self._deps.stores, families)
+
+    async def _memberships(self, person_ids: Sequence[str]) -> list[dict[str, Held]]:
+        held = await memberships_of(self._deps.stores, person_ids)
+        return [held.get(person, {}) for person in person_ids]
+
+    async def _segments(self, segment_ids: Sequence[str]) -> list[SegmentDefinition | None]:
+        found = await segments_by_id(self._deps.stores, segment_ids)
+        return [found.get(segment) for segment in segment_ids]
+
+    async def _consents(self, families: Sequence[Family]) -> list[list[Consent]]:
+        return await consents_of_families(self._deps.stores, families)
+
+    async def _sizes(self, segment_ids: Sequence[str]) -> list[int]:
+        counted = await sizes(self._deps.stores, segment_ids)
+        return [counted[segment] for segment in segment_ids]
+
+    async def _live_persons(self, keys: Sequence[None]) -> list[int]:
+        count = await live_persons(self._deps.stores)
+        return [count for _ in keys]
+
+    async def _persons(self, person_ids: Sequence[str]) -> list[Profile | None]:
+        found = await find_persons(self._deps.stores, person_ids)
+        return [found.get(person) for person in person_ids]
