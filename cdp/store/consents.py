@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, repoint
+from cdp.store.database import Document, chunked, insert_fresh, repoint
 
 
 class ConsentStore:
@@ -15,7 +15,7 @@ class ConsentStore:
         self._collection = db["consents"]
 
     async def record(self, decision: Document) -> None:
-        await self._collection.insert_one({"_id": uuid.uuid4().hex, **decision})
+        await insert_fresh(self._collection, [{"_id": uuid.uuid4().hex, **decision}])
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
         """Every decision for these persons, oldest first."""

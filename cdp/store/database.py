@@ -57,6 +57,17 @@ async def insert_unless_present(
     return set()
 
 
+async def insert_fresh(collection: AsyncCollection[Document], documents: list[Document]) -> None:
+    """Insert documents whose ``_id`` was just made (random, or a new person's id).
+
+    Such an id can collide only with this very write applied twice: when the server
+    restarts between storing a write and answering it, PyMongo sends the write again
+    (a retryable write), and a restarted embedded server does not remember the first
+    attempt, so the second finds the ``_id`` taken. That duplicate is success.
+    """
+    await insert_unless_present(collection, documents)
+
+
 # Server answers that mean "shutting down or restarting; try again", not a bad request.
 _SHUTTING_DOWN = frozenset({91, 189, 11600, 11602})
 

@@ -12,7 +12,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_unless_present, repoint
+from cdp.store.database import Document, chunked, insert_fresh, insert_unless_present, repoint
 from cdp.timeline import Position, TimelineQuery
 
 
@@ -71,8 +71,8 @@ class EventStore:
         One small document per batch rather than a flag on each event: closing it is one
         delete, where taking a flag off 500 events rewrote 500 documents."""
         landing = uuid.uuid4().hex
-        await self._landings.insert_one(
-            {"_id": landing, "events": list(message_ids), "received_at": now}
+        await insert_fresh(
+            self._landings, [{"_id": landing, "events": list(message_ids), "received_at": now}]
         )
         return landing
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_unless_present
+from cdp.store.database import Document, chunked, insert_fresh, insert_unless_present
 
 
 class MergeStore:
@@ -17,7 +17,7 @@ class MergeStore:
     async def record(self, record: Document) -> str:
         """Store one audit record (a merge or an unlink); returns its id."""
         record_id = uuid.uuid4().hex
-        await self._collection.insert_one({"_id": record_id, **record})
+        await insert_fresh(self._collection, [{"_id": record_id, **record}])
         return record_id
 
     async def existing(self, record_ids: Iterable[str]) -> set[str]:

@@ -12,7 +12,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.catalogue import CachedCatalogue, CatalogueVersion
-from cdp.store.database import Document, chunked
+from cdp.store.database import Document, chunked, insert_fresh
 
 
 class OfferStore:
@@ -53,7 +53,7 @@ class OfferStore:
 
     async def record_response(self, response: Document, segment: str) -> None:
         """Store the response, then count it (a retry after a cut counts at most once more)."""
-        await self._responses.insert_one({"_id": uuid.uuid4().hex, **response})
+        await insert_fresh(self._responses, [{"_id": uuid.uuid4().hex, **response}])
         counts = {response["response"].lower(): 1}
         keys = [f"{response['offer_id']}|{key}" for key in (segment, "*")]
         await self._stats.bulk_write(

@@ -19,6 +19,7 @@ from cdp.store.database import (
     EACH_CHUNK,
     Document,
     chunked,
+    insert_fresh,
     per_document,
     per_document_switch,
 )
@@ -72,8 +73,7 @@ class PersonStore:
             }
             for pid in person_ids
         ]
-        if documents:
-            await self._collection.insert_many(documents, ordered=False)
+        await insert_fresh(self._collection, documents)
 
     async def get(self, person_id: str) -> Document | None:
         return await self._collection.find_one({"_id": person_id})

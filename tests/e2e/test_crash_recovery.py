@@ -183,7 +183,11 @@ def _send_from(
     while index < len(batches):
         body = {"query": operation("Track"), "variables": {"events": batches[index]}}
         try:
-            answered = client.post("/graphql", json=body).status_code == 200
+            response = client.post("/graphql", json=body)
+            answered = response.status_code == 200
+            # An answer is an acknowledgement only without errors: a database outage
+            # must say 503 (send again), never a 200 carrying an internal error.
+            assert not (answered and response.json().get("errors")), response.text
         except httpx.TransportError:
             if service.poll() is not None:
                 return index, True  # killed mid-call: that batch was not acknowledged

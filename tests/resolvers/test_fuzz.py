@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp import bootstrap
 from cdp.deps import Deps
 from cdp.store import Stores
-from cdp.store.database import Document, connect, ensure_indexes, ping
+from cdp.store.database import Document, ping
 from tests.resolvers.graphql import execute, operation
 
 FUZZ = settings(
@@ -80,13 +81,8 @@ event = st.fixed_dictionaries(
 
 @asynccontextmanager
 async def database(uri: str, deps: Deps) -> AsyncIterator[tuple[Deps, AsyncDatabase[Document]]]:
-    client = connect(uri)
-    db = client[f"fuzz_{id(deps)}"]
-    await ensure_indexes(db)
-    try:
+    async with bootstrap.database(uri, f"fuzz_{id(deps)}") as db:
         yield Deps(Stores.on(db), deps.limits, lambda: ping(db)), db
-    finally:
-        await client.close()
 
 
 def operator_keys(value: Any) -> list[str]:
