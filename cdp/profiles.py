@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cdp import cursors
 from cdp.errors import BadUserInput
 from cdp.store import Stores
 from cdp.timeline import Page, TimelineQuery, page_size
@@ -71,11 +72,13 @@ async def find_persons(stores: Stores, person_ids: Iterable[str]) -> dict[str, P
 async def page_of_persons(
     stores: Stores, first: int, after: str | None
 ) -> tuple[list[Profile], bool]:
-    """Live persons newest first, ``after`` being the last id of the previous page.
+    """Live persons newest first after the cursor ``after`` (the previous page's last
+    person, :mod:`cdp.cursors`).
 
     A page costs two queries (or one more per level of merges), whatever its size.
     """
-    found = await stores.persons.page(page_size(first), after)
+    last = cursors.decode(after, str)[0] if after else None
+    found = await stores.persons.page(page_size(first), last)
     docs, has_next = found[:first], len(found) > first
     return await _profiles(stores, docs), has_next
 

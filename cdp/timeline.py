@@ -7,13 +7,11 @@ repeats an event while new events keep arriving.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cdp import cursors
 from cdp.errors import BadUserInput
 from cdp.models import Channel
 
@@ -57,22 +55,12 @@ class TimelineQuery:
 
 
 def encode_cursor(position: Position) -> str:
-    millis = int(position.timestamp.timestamp() * 1000)
-    raw = json.dumps([millis, position.id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode(position.timestamp, position.id)
 
 
 def decode_cursor(cursor: str) -> Position:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        millis, item_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(millis, int) or not isinstance(item_id, str):
-            raise ValueError
-        return Position(datetime.fromtimestamp(millis / 1000, tz=UTC), item_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput(
-            f"after: {cursor[:40]!r} is not a cursor this API gave out; pass a pageInfo.endCursor"
-        ) from None
+    timestamp, item_id = cursors.decode(cursor, datetime, str)
+    return Position(timestamp, item_id)
 
 
 def page_size(first: int) -> int:

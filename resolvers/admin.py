@@ -16,8 +16,7 @@ from cdp.keys import create_key, list_keys, revoke_key
 from cdp.profiles import page_of_persons
 from resolvers.context import Info
 from resolvers.types.enums import Channel
-from resolvers.types.event import PageInfo
-from resolvers.types.person import Person, PersonConnection, PersonEdge
+from resolvers.types.person import Person, PersonConnection, person_page
 
 strawberry.enum(Scope, description="What an API key may do; ADMIN holds every other scope.")
 
@@ -70,11 +69,7 @@ class AdminQuery:
         self, info: Info, first: int = 50, after: str | None = None
     ) -> PersonConnection:
         profiles, has_next = await page_of_persons(info.context.deps.stores, first, after)
-        edges = [PersonEdge(cursor=p.id, node=Person(profile=p)) for p in profiles]
-        end = edges[-1].cursor if edges else None
-        return PersonConnection(
-            edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=end)
-        )
+        return person_page(profiles, has_next)
 
 
 @strawberry.type

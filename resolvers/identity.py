@@ -15,7 +15,7 @@ from cdp.timeline import Position, encode_cursor
 from identity import Strength
 from resolvers.context import Info
 from resolvers.ingest import IdentifierInput
-from resolvers.types.event import PageInfo
+from resolvers.types.connection import Connection
 from resolvers.types.identity import IdentityEdge, IdentityRule
 from resolvers.types.person import Person
 
@@ -65,17 +65,8 @@ class IdentityConflict:
         )
 
 
-@strawberry.type
-class IdentityConflictEdge:
-    cursor: str
-    node: IdentityConflict
-
-
-@strawberry.type
-class IdentityConflictConnection:
-    edges: list[IdentityConflictEdge]
-    page_info: PageInfo
-
+@strawberry.type(description="Links the identity rules refused, newest first.")
+class IdentityConflictConnection(Connection[IdentityConflict]):
     @strawberry.field
     async def total_count(self, info: Info) -> int:
         return await conflicts_count(info.context.deps.stores)
@@ -144,17 +135,11 @@ class IdentityQuery:
         self, info: Info, first: int = 50, after: str | None = None
     ) -> IdentityConflictConnection:
         page = await conflicts_page(info.context.deps.stores, first, after)
-        edges = [
-            IdentityConflictEdge(
-                cursor=encode_cursor(Position(doc["at"], doc["_id"])),
-                node=IdentityConflict.from_document(doc),
-            )
+        rows = [
+            (encode_cursor(Position(doc["at"], doc["_id"])), IdentityConflict.from_document(doc))
             for doc in page.items
         ]
-        end = encode_cursor(page.end) if page.end else None
-        return IdentityConflictConnection(
-            edges=edges, page_info=PageInfo(has_next_page=page.has_next, end_cursor=end)
-        )
+        return IdentityConflictConnection.of(rows, page.has_next)
 
     @strawberry.field(description="Who changed the identity rules, when and how; newest first.")
     async def identity_rule_changes(self, info: Info) -> list[IdentityRuleChange]:

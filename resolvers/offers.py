@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 
-from cdp.errors import BadUserInput
+from cdp import cursors
 from cdp.offers.definitions import OfferKind
 from cdp.offers.manage import active_offers, archive_offer, create_offer, update_offer
 from cdp.offers.mining import rebuild_offer_models
@@ -16,8 +16,8 @@ from cdp.offers.responses import OfferResponse, record_response
 from cdp.timeline import page_size
 from resolvers.context import Info
 from resolvers.segments import SegmentRuleInput, rule_data
+from resolvers.types.connection import Connection
 from resolvers.types.enums import Channel
-from resolvers.types.event import PageInfo
 from resolvers.types.fields import pick
 from resolvers.types.offer import CoPurchaseRule, OfferType, Product
 
@@ -66,16 +66,7 @@ class OfferInput:
     sku: str | None = strawberry.field(default=None, description="For PRODUCT offers.")
 
 
-@strawberry.type
-class CoPurchaseRuleEdge:
-    cursor: str
-    node: CoPurchaseRule
-
-
-@strawberry.type
-class CoPurchaseRuleConnection:
-    edges: list[CoPurchaseRuleEdge]
-    page_info: PageInfo
+CoPurchaseRuleConnection = Connection[CoPurchaseRule]
 
 
 @strawberry.type(description="What a rebuild of the co-purchase rules did.")
@@ -123,23 +114,13 @@ class OfferQuery:
         self, info: Info, first: int = 50, after: str | None = None, min_lift: float = 0.0
     ) -> CoPurchaseRuleConnection:
         size = page_size(first)
-        try:
-            start = int(after) if after else 0
-        except ValueError:
-            start = -1
-        if not 0 <= start < 2**31:  # a position in the list; MongoDB's skip takes no more
-            raise BadUserInput("after: not a cursor from this list; pass a pageInfo.endCursor")
+        start = cursors.decode(after, int)[0] if after else 0  # a rank in the list
         docs = await co_purchase_rules_page(info.context.deps.stores, min_lift, start, size)
-        edges = [
-            CoPurchaseRuleEdge(cursor=str(start + i + 1), node=CoPurchaseRule.from_document(d))
+        rows = [
+            (cursors.encode(start + i + 1), CoPurchaseRule.from_document(d))
             for i, d in enumerate(docs[:size])
         ]
-        return CoPurchaseRuleConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(docs) > size, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return CoPurchaseRuleConnection.of(rows, len(docs) > size)
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cdp import cursors
 from cdp.store import Stores
 from cdp.store.memberships import Held
 
@@ -33,6 +34,8 @@ async def live_persons(stores: Stores) -> int:
 async def member_page(
     stores: Stores, segment_id: str, first: int, after: str | None
 ) -> tuple[list[str], bool]:
-    """Members' person ids in id order after ``after``, and whether more follow."""
-    docs = await stores.memberships.page(segment_id, first, after)
+    """Members' person ids in id order after the cursor ``after`` (the previous page's
+    last member, :mod:`cdp.cursors`), and whether more follow."""
+    last = cursors.decode(after, str)[0] if after else None
+    docs = await stores.memberships.page(segment_id, first, last)
     return [doc["person_id"] for doc in docs[:first]], len(docs) > first

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from cdp.profiles import Profile, timeline_count
 from cdp.timeline import Page, Position, TimelineQuery, encode_cursor
 from resolvers.context import Info
+from resolvers.types.connection import Connection
 from resolvers.types.enums import Channel
 
 
@@ -45,22 +46,8 @@ class Event:
         )
 
 
-@strawberry.type
-class EventEdge:
-    cursor: str
-    node: Event
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
 @strawberry.type(description="A page of a timeline, newest first.")
-class EventConnection:
-    edges: list[EventEdge]
-    page_info: PageInfo
+class EventConnection(Connection[Event]):
     profile: strawberry.Private[Profile]
     query: strawberry.Private[TimelineQuery]
 
@@ -69,20 +56,9 @@ class EventConnection:
         return await timeline_count(info.context.deps.stores, self.profile, self.query)
 
     @classmethod
-    def of(cls, page: Page, profile: Profile, query: TimelineQuery) -> EventConnection:
-        edges = [
-            EventEdge(
-                cursor=encode_cursor(Position(doc["timestamp"], doc["_id"])),
-                node=Event.from_document(doc),
-            )
+    def from_page(cls, page: Page, profile: Profile, query: TimelineQuery) -> EventConnection:
+        rows = [
+            (encode_cursor(Position(doc["timestamp"], doc["_id"])), Event.from_document(doc))
             for doc in page.items
         ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next,
-                end_cursor=encode_cursor(page.end) if page.end else None,
-            ),
-            profile=profile,
-            query=query,
-        )
+        return cls.of(rows, page.has_next, profile=profile, query=query)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.scalars import JSON
 
+from cdp import cursors
 from cdp.consent import in_force
 from cdp.errors import BadUserInput, NotFound
 from cdp.explain import identity_graph, merge_history
@@ -15,9 +16,10 @@ from cdp.offers.next_best import next_best_offers
 from cdp.profiles import Profile, find_person, timeline_page
 from cdp.timeline import build_query
 from resolvers.context import Info
+from resolvers.types.connection import Connection
 from resolvers.types.consent import ConsentType
 from resolvers.types.enums import Channel
-from resolvers.types.event import EventConnection, PageInfo
+from resolvers.types.event import EventConnection
 from resolvers.types.identity import Identifier, IdentityGraph, MergeRecord
 from resolvers.types.metrics import PersonMetrics
 
@@ -165,16 +167,13 @@ class Person:
             until=until,
         )
         page = await timeline_page(info.context.deps.stores, self.profile, query)
-        return EventConnection.of(page, self.profile, query)
+        return EventConnection.from_page(page, self.profile, query)
 
 
-@strawberry.type
-class PersonEdge:
-    cursor: str
-    node: Person
+PersonConnection = Connection[Person]
 
 
-@strawberry.type
-class PersonConnection:
-    edges: list[PersonEdge]
-    page_info: PageInfo
+def person_page(profiles: list[Profile], has_next: bool) -> Connection[Person]:
+    """A page of persons, each resumable after by its id."""
+    rows = [(cursors.encode(p.id), Person(profile=p)) for p in profiles]
+    return Connection[Person].of(rows, has_next)

@@ -14,8 +14,7 @@ from cdp.segments.rules import rule_to_data
 from cdp.segments.significance import significance
 from cdp.timeline import page_size
 from resolvers.context import Info
-from resolvers.types.event import PageInfo
-from resolvers.types.person import Person, PersonConnection, PersonEdge
+from resolvers.types.person import PersonConnection, person_page
 
 strawberry.enum(
     SegmentKind, description="BUILT_IN (documented rules), INTEREST (one per topic), USER."
@@ -100,12 +99,7 @@ class Segment:
     ) -> PersonConnection:
         stores = info.context.deps.stores
         shown, has_next = await member_page(stores, self.definition.id, page_size(first), after)
-        profiles = await profiles_of(stores, shown)
-        edges = [PersonEdge(cursor=p.id, node=Person(profile=p)) for p in profiles]
-        end = shown[-1] if shown else None
-        return PersonConnection(
-            edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=end)
-        )
+        return person_page(await profiles_of(stores, shown), has_next)
 
     async def _counts(self, info: Info) -> dict[str, int]:
         """Members and live persons, from the request's loaders: every segment of a list
