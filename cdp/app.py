@@ -20,11 +20,13 @@ from cross_web import HTTPException  # what strawberry raises for a refused requ
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from cdp import bootstrap
 from cdp.access import ANONYMOUS, Principal, bearer_key
@@ -51,6 +53,8 @@ _PARSED: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", def
 
 
 class _GraphQLApp(GraphQL[Context, None]):
+    limiter: RateLimiter  # the same per-key limit as HTTP requests
+
     def decode_json(self, data: str | bytes) -> object:
         parsed = _PARSED.get()
         if parsed is not None and parsed[0] is data:
@@ -70,7 +74,41 @@ class _GraphQLApp(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
-        return Context(deps=request.app.state.deps, principal=request.state.principal)
+        # A WebSocket is signed in by its connection_init message (on_ws_connect).
+        principal = getattr(request.state, "principal", ANONYMOUS)
+        return Context(deps=request.app.state.deps, principal=principal)
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """Sign a WebSocket in with the key its ``connection_init`` carries, as
+        ``{"Authorization": "Bearer <key>"}`` (browsers cannot set headers on a
+        WebSocket); refused (4403) without a valid key or over the key's rate."""
+        params = context.connection_params or {}
+        sent = params.get("Authorization") or params.get("authorization")
+        deps = context.deps
+        key = bearer_key(sent if isinstance(sent, str) else None)
+        try:
+            principal = await (
+                deps.keys.principal(key) if deps.keys else authenticate(deps.stores, key)
+            )
+        except Exception as error:
+            away = as_unavailable(error)
+            if away is None:
+                raise
+            raise ConnectionRejectionError({"code": away.code, "message": away.message}) from None
+        if principal is None:
+            raise ConnectionRejectionError(
+                {
+                    "code": "UNAUTHENTICATED",
+                    "message": "send a valid API key in connection_init as "
+                    '{"Authorization": "Bearer <key>"}',
+                }
+            )
+        if wait := self.limiter.retry_after(principal.key_id):
+            raise ConnectionRejectionError(
+                {"code": "RATE_LIMITED", "message": f"too many requests; retry in {wait} s"}
+            )
+        context.principal = principal
+        return None
 
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
@@ -98,8 +136,6 @@ class _Guarded:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        if scope["type"] != "http":  # no subscriptions yet
-            return
         if _asks_for_the_ide(request):
             scope.setdefault("state", {})["principal"] = ANONYMOUS
             await self.graphql(scope, receive, send)
@@ -246,12 +282,18 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
             app.state.deps = running.deps
             yield
 
-    graphql = _GraphQLApp(build_schema(settings.graphql_limits()))
+    graphql = _GraphQLApp(
+        build_schema(settings.graphql_limits()),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),  # the older one is deprecated
+    )
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    graphql.limiter = limiter
     failures = RateLimiter(settings.auth_failures_per_minute, settings.auth_failures_per_minute)
     guarded = _Guarded(graphql, limiter, failures, settings.max_body_bytes)
     routes = [
         Route("/graphql", guarded, methods=["GET", "POST"]),
+        # Subscriptions: signed in by their connection_init message (on_ws_connect).
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/", _console, methods=["GET"]),
     ]

@@ -21,10 +21,12 @@ from cdp.events import EventRules
 from cdp.ingest import IngestLimits, repair_unfinished
 from cdp.ingest_queue import IngestQueue
 from cdp.keys import KeyCache, ensure_bootstrap_key, first_admin_key
+from cdp.live import LiveFeed
 from cdp.refresher import Refresher
 from cdp.segments.refresh import refresh_persons
 from cdp.settings import Settings
 from cdp.store import Stores
+from cdp.store.changes import changes
 from cdp.store.database import (
     CommandListener,
     Database,
@@ -119,6 +121,7 @@ def request_deps(
     settings: Settings,
     clock: Clock = utc_now,
     refresher: Refresher | None = None,
+    live: LiveFeed | None = None,
 ) -> Deps:
     """What every request is handed; without a refresher every call refreshes its
     persons before it answers (what a test of one flow wants)."""
@@ -132,6 +135,7 @@ def request_deps(
         keys=KeyCache(built),
         ingest=IngestQueue(built, limits, refresher, clock),
         clock=clock,
+        live=live,
     )
 
 
@@ -166,9 +170,11 @@ async def service(
             repair=lambda before: repair_unfinished(built, limits, before, clock()),
         )
         refresher.start()
+        live = LiveFeed(lambda resume_after: changes(db, resume_after))
         try:
-            yield Service(request_deps(built, db, settings, clock, refresher), label)
+            yield Service(request_deps(built, db, settings, clock, refresher, live), label)
         finally:
+            await live.stop()
             await refresher.stop()
 
 

@@ -10,6 +10,7 @@ from cdp.clock import Clock, utc_now
 from cdp.ingest import IngestLimits
 from cdp.ingest_queue import IngestQueue
 from cdp.keys import KeyCache
+from cdp.live import LiveFeed
 from cdp.offers.policy import OfferPolicy
 from cdp.refresher import Refresher
 from cdp.store import Stores
@@ -25,6 +26,7 @@ class Deps:
     keys: KeyCache | None = None  # the HTTP edge's key look-ups, cleared by a revoke
     ingest: IngestQueue | None = None  # None: each track call is stored on its own
     clock: Clock = utc_now  # what every write is stamped with
+    live: LiveFeed | None = None  # None: no subscriptions (tests of one flow)
 
     @property
     def default_phone_region(self) -> str:

@@ -25,6 +25,7 @@ from graphql import ExecutionResult, GraphQLError
 from strawberry.extensions import FieldExtension, SchemaExtension
 from strawberry.types.base import get_object_definition
 from strawberry.types.field import StrawberryField
+from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
 from cdp.access import Principal, Scope
@@ -45,6 +46,8 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     "person": (Scope.PROFILES_READ,),
     "personByIdentifier": (Scope.PROFILES_READ,),
     "persons": (Scope.PROFILES_READ,),
+    "personEvents": (Scope.PROFILES_READ,),
+    "personChanged": (Scope.PROFILES_READ,),
     "identityPath": (Scope.PROFILES_READ,),
     "identityConflicts": (Scope.PROFILES_READ,),
     "identityRules": (Scope.PROFILES_READ,),
@@ -211,6 +214,8 @@ class AccessControl(SchemaExtension):
             refused = refusal(selected, context.context.principal)
             if refused is not None:
                 error = GraphQLError(refused.message, original_error=refused)
+                if context.operation_type is OperationType.SUBSCRIPTION:
+                    raise error  # strawberry answers a subscription with what on_execute raises
                 context.result = ExecutionResult(data=None, errors=[error])
         yield
 

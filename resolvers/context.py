@@ -18,6 +18,8 @@ class Context:
     deps: Deps
     principal: Principal
     loaders: Loaders = field(init=False)
+    # What a WebSocket client sent in connection_init (strawberry fills it in).
+    connection_params: dict[str, object] | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.deps)

@@ -28,6 +28,7 @@ from resolvers.metrics import MetricsMutation, MetricsQuery
 from resolvers.offers import OfferMutation, OfferQuery
 from resolvers.queries import ProfileQuery
 from resolvers.segments import SegmentMutation, SegmentQuery
+from resolvers.subscriptions import Subscription
 from resolvers.types.event import Event, EventIdentifier
 from resolvers.types.identity import Identifier, IdentityEdge, MergeRecord
 from resolvers.types.person import Person
@@ -83,7 +84,9 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
         lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
     ]
-    return CdpSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return CdpSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 schema = build_schema()

@@ -2,11 +2,12 @@
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from strawberry.types import ExecutionResult
 
 from cdp.access import Principal, Scope
 from cdp.deps import Deps
 from cdp.store.database import Document
-from resolvers import schema
+from resolvers import Context, schema
 from resolvers.access import ROOT_FIELD_SCOPES
 from tests.resolvers.graphql import execute
 
@@ -49,6 +50,11 @@ CALLS = {
     "rebuildOfferModels": "mutation { rebuildOfferModels { rules } }",
 }
 
+SUBSCRIPTIONS = {
+    "personEvents": f"subscription {{ personEvents(personId: {ID}) {{ id }} }}",
+    "personChanged": f"subscription {{ personChanged(personId: {ID}) {{ id }} }}",
+}
+
 # On an empty database a fit has no customers to fit on.
 ALLOWED_ERRORS = {"fitClvModel": {"BAD_USER_INPUT"}}
 
@@ -57,7 +63,9 @@ def test_every_root_field_has_a_scope_rule_and_a_call_in_this_matrix() -> None:
     graphql_schema = schema._schema
     roots = [graphql_schema.query_type, graphql_schema.mutation_type]
     fields = {name for root in roots if root for name in root.fields}
-    assert fields == set(ROOT_FIELD_SCOPES) == set(CALLS)
+    assert graphql_schema.subscription_type is not None
+    live = set(graphql_schema.subscription_type.fields)
+    assert fields | live == set(ROOT_FIELD_SCOPES) == set(CALLS) | set(SUBSCRIPTIONS)
 
 
 async def counts(db: AsyncDatabase[Document]) -> dict[str, int]:
@@ -82,3 +90,19 @@ async def test_a_call_is_allowed_or_forbidden_by_its_scope(
         assert codes == ["FORBIDDEN"]
         assert errors[0]["message"] == f"this key lacks the {missing} scope, needed for {field}"
         assert await counts(db) == before  # nothing changed
+
+
+@pytest.mark.parametrize("scope", list(Scope), ids=lambda s: s.value)
+@pytest.mark.parametrize("field", sorted(SUBSCRIPTIONS))
+async def test_a_subscription_is_allowed_or_forbidden_by_its_scope(
+    deps: Deps, field: str, scope: Scope
+) -> None:
+    principal = Principal("k", "matrix", frozenset({scope}))
+    allowed = not principal.missing(ROOT_FIELD_SCOPES[field])
+    stream = await schema.subscribe(SUBSCRIPTIONS[field], context_value=Context(deps, principal))
+    assert not isinstance(stream, ExecutionResult)
+    first = await anext(stream)
+    await stream.aclose()
+    codes = [error.extensions["code"] for error in first.errors or [] if error.extensions]
+    # allowed: it got as far as looking the person up (a dummy id)
+    assert codes == (["NOT_FOUND"] if allowed else ["FORBIDDEN"]), first.errors

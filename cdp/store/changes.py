@@ -1,0 +1,60 @@
+"""What changed in the database, as it happens: one MongoDB change stream.
+
+The live feed (:mod:`cdp.live`) reads events landing and profiles changing from here,
+whichever instance wrote them, because every instance's change stream sees every write
+(on the embedded server, a replica set and a sharded cluster alike). The resume token
+of the last change read lets the feed carry on where it stopped after the database
+restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document
+
+# Events as they land (inserts: a merge moving old events is not news), every write of
+# a profile.
+WATCHED: list[Document] = [
+    {"ns.coll": "events", "operationType": "insert"},
+    {"ns.coll": "persons", "operationType": {"$in": ["insert", "update", "replace"]}},
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One write: the collection, whether it was an insert, the document's id, the
+    document as it is now (None when it is gone), and the resume token that follows."""
+
+    collection: str
+    inserted: bool
+    id: str
+    document: Document | None
+    token: Any
+
+
+async def changes(db: AsyncDatabase[Document], resume_after: Any = None) -> AsyncIterator[Change]:
+    """Inserts and updates of events and profiles, from ``resume_after`` on (or from
+    now). The stream is open when this returns: nothing written after is missed."""
+    pipeline: list[Document] = [{"$match": {"$or": WATCHED}}]
+    stream = await db.watch(pipeline, full_document="updateLookup", resume_after=resume_after)
+
+    async def read() -> AsyncIterator[Change]:
+        try:
+            async for change in stream:
+                key = change.get("documentKey") or {}
+                yield Change(
+                    collection=change["ns"]["coll"],
+                    inserted=change["operationType"] == "insert",
+                    id=str(key.get("_id")),
+                    document=change.get("fullDocument"),
+                    token=stream.resume_token,
+                )
+        finally:
+            await stream.close()
+
+    return read()

@@ -1,0 +1,134 @@
+"""Live updates as a frontend gets them: a WebSocket to ``cdp serve`` speaking
+graphql-transport-ws, signed in with an API key, following a customer while her events
+land through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from tests.e2e.server import ADMIN_KEY, Service, graphql, serving
+from tests.resolvers.graphql import operation
+
+PROTOCOL = "graphql-transport-ws"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder: Path = tmp_path_factory.mktemp("live")
+    with serving({"CDP_DATA_DIR": str(folder / "data")}, folder) as running:
+        yield running
+
+
+@contextmanager
+def signed_in(service: Service, key: str | None) -> Iterator[ClientConnection]:
+    url = str(service.client.base_url).replace("http://", "ws://") + "/graphql"
+    with connect(url, subprotocols=[PROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
+        payload = {"Authorization": f"Bearer {key}"} if key else {}
+        socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        yield socket
+
+
+def receive(socket: ClientConnection) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(socket.recv(timeout=15))
+    return message
+
+
+def subscribe(socket: ClientConnection, name: str, **variables: Any) -> None:
+    assert receive(socket)["type"] == "connection_ack"
+    body = {"query": operation(name), "variables": variables}
+    socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": body}))
+
+
+def track(service: Service, message_id: str, *identifiers: tuple[str, str], **extra: Any) -> str:
+    sent = {
+        "messageId": message_id,
+        "type": extra.pop("type", "page_view"),
+        "channel": extra.pop("channel", "WEB"),
+        "identifiers": [{"type": t, "value": v} for t, v in identifiers],
+        "timestamp": "2026-11-30T10:00:00Z",
+        **extra,
+    }
+    [result] = graphql(service.client, "Track", events=[sent])["track"]["results"]
+    assert result["status"] == "ACCEPTED", result
+    person: str = result["personId"]
+    return person
+
+
+def key_with(service: Service, *scopes: str) -> str:
+    made = graphql(service.client, "CreateApiKey", name="live test", scopes=list(scopes))
+    key: str = made["createApiKey"]["key"]
+    return key
+
+
+def test_without_a_key_the_socket_is_refused(service: Service) -> None:
+    with signed_in(service, None) as socket, pytest.raises(ConnectionClosed) as closed:
+        receive(socket)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+
+def test_a_key_that_may_not_read_profiles_is_refused_the_subscription(service: Service) -> None:
+    person = track(service, "scope-1", ("email", "lena.berg@example.se"))
+    with signed_in(service, key_with(service, "EVENTS_WRITE")) as socket:
+        subscribe(socket, "PersonEvents", personId=person)
+        answer = receive(socket)
+        assert answer["type"] == "next"  # the refusal, then the end of the subscription
+        assert answer["payload"]["data"] is None
+        [error] = answer["payload"]["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN"
+        assert "profiles:read" in error["message"]
+        assert receive(socket)["type"] == "complete"
+
+
+def test_an_agent_sees_each_new_event_of_the_customer_as_it_lands(service: Service) -> None:
+    """Sofia calls the shop while the agent has her open; a visit by her old cookie is
+    merged into her as it proves the link, and from then on counts as hers."""
+    sofia = track(
+        service, "live-1", ("email", "sofia.reyes@example.es"), ("phone", "+34 612 48 27 91")
+    )
+    with signed_in(service, key_with(service, "PROFILES_READ")) as socket:
+        subscribe(socket, "PersonEvents", personId=sofia)
+        stranger = track(service, "live-2", ("cookie_id", "ck-other"))  # someone else
+        track(service, "live-3", ("phone", "+34612482791"), type="call", channel="PHONE")
+        call = receive(socket)
+        assert call["type"] == "next"
+        event = call["payload"]["data"]["personEvents"]
+        assert (event["id"], event["type"], event["channel"]) == ("live-3", "call", "PHONE")
+        # an old cookie, first seen alone, then proven hers by a login
+        cookie = track(service, "live-4", ("cookie_id", "ck-sofia"))
+        assert cookie != sofia
+        track(service, "live-5", ("cookie_id", "ck-sofia"), ("email", "sofia.reyes@example.es"))
+        track(service, "live-6", ("cookie_id", "ck-sofia"), type="product_view")
+        seen = [receive(socket)["payload"]["data"]["personEvents"]["id"] for _ in range(2)]
+        assert seen == ["live-5", "live-6"]  # never live-2 or live-4 (not hers then)
+    assert stranger != sofia
+
+
+def test_the_profile_is_sent_again_when_it_changes(service: Service) -> None:
+    person = track(service, "changed-1", ("email", "noor.haddad@example.ae"))
+    with signed_in(service, ADMIN_KEY) as socket:
+        subscribe(socket, "PersonChanged", personId=person)
+        track(
+            service,
+            "changed-2",
+            ("email", "noor.haddad@example.ae"),
+            type="purchase",
+            channel="STORE",
+            properties={"total": 64.0},
+            traits={"firstName": "Noor"},
+        )
+        for _ in range(10):  # the trait write and the refresh may come as separate sends
+            profile = receive(socket)["payload"]["data"]["personChanged"]
+            if profile["metrics"] and profile["metrics"]["purchases"]["orders"] == 1:
+                break
+        assert profile["id"] == person
+        assert profile["traits"] == {"firstName": "Noor"}
+        assert profile["metrics"]["purchases"]["revenue"] == 64.0
