@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from importlib import resources
 
 from cross_web import HTTPException  # what strawberry raises for a refused request
@@ -53,7 +54,7 @@ _PARSED: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", def
 
 
 class _GraphQLApp(GraphQL[Context, None]):
-    limiter: RateLimiter  # the same per-key limit as HTTP requests
+    sign_in: _SignIn  # the same key check as HTTP requests
 
     def decode_json(self, data: str | bytes) -> object:
         parsed = _PARSED.get()
@@ -76,38 +77,27 @@ class _GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: object) -> Context:
         # A WebSocket is signed in by its connection_init message (on_ws_connect).
         principal = getattr(request.state, "principal", ANONYMOUS)
-        return Context(deps=request.app.state.deps, principal=principal)
+        client = request.client.host if request.client else "unknown"
+        return Context(deps=request.app.state.deps, principal=principal, client=client)
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """Sign a WebSocket in with the key its ``connection_init`` carries, as
         ``{"Authorization": "Bearer <key>"}`` (browsers cannot set headers on a
-        WebSocket); refused (4403) without a valid key or over the key's rate."""
+        WebSocket), through the same check as HTTP; refused with close code 4403 and
+        the reason's code and sentence."""
         params = context.connection_params or {}
         sent = params.get("Authorization") or params.get("authorization")
-        deps = context.deps
-        key = bearer_key(sent if isinstance(sent, str) else None)
-        try:
-            principal = await (
-                deps.keys.principal(key) if deps.keys else authenticate(deps.stores, key)
-            )
-        except Exception as error:
-            away = as_unavailable(error)
-            if away is None:
-                raise
-            raise ConnectionRejectionError({"code": away.code, "message": away.message}) from None
-        if principal is None:
-            raise ConnectionRejectionError(
-                {
-                    "code": "UNAUTHENTICATED",
-                    "message": "send a valid API key in connection_init as "
-                    '{"Authorization": "Bearer <key>"}',
-                }
-            )
-        if wait := self.limiter.retry_after(principal.key_id):
-            raise ConnectionRejectionError(
-                {"code": "RATE_LIMITED", "message": f"too many requests; retry in {wait} s"}
-            )
-        context.principal = principal
+        signed = await self.sign_in(
+            context.deps, sent if isinstance(sent, str) else None, context.client
+        )
+        if isinstance(signed, _Refused):
+            message = signed.message
+            if signed.code == "UNAUTHENTICATED":
+                message = (
+                    'send a valid API key in connection_init as {"Authorization": "Bearer <key>"}'
+                )
+            raise ConnectionRejectionError({"code": signed.code, "message": message})
+        context.principal = signed
         return None
 
     def create_response(
@@ -124,15 +114,74 @@ class _GraphQLApp(GraphQL[Context, None]):
         return response
 
 
-class _Guarded:
-    """Caps the body, authenticates the key and limits its rate, then runs GraphQL."""
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """Why the edge turned a caller away: the HTTP status, the code and the sentence."""
 
-    def __init__(
-        self, graphql: _GraphQLApp, limiter: RateLimiter, failures: RateLimiter, max_body: int
-    ) -> None:
-        self.graphql, self.limiter, self.max_body = graphql, limiter, max_body
-        self.failures = failures  # per client address: guessing keys costs a look-up each
+    status: int
+    code: str
+    message: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self) -> Response:
+        return _graphql_error(self.status, self.code, self.message, **self.headers)
+
+
+class _SignIn:
+    """The edge's one key check, for an HTTP request and a WebSocket's connection_init
+    alike: an address that keeps sending unknown keys is slowed down (guessing costs a
+    look-up each), the key is looked up (cached for a second), and its rate limited."""
+
+    def __init__(self, limiter: RateLimiter, failures: RateLimiter) -> None:
+        self.limiter, self.failures = limiter, failures  # per key; per client address
         self.known: set[bytes] = set()  # fingerprints of keys that signed in lately
+
+    async def __call__(
+        self, deps: Deps, authorization: str | None, client: str
+    ) -> Principal | _Refused:
+        sent = hashlib.sha256((authorization or "").encode()).digest()
+        if (wait := self.failures.waiting(client)) and sent not in self.known:
+            return _Refused(
+                429,
+                "RATE_LIMITED",
+                f"too many requests without a valid API key from this address; retry in {wait} s",
+                {"Retry-After": str(wait)},
+            )
+        key = bearer_key(authorization)
+        try:
+            principal = await (
+                deps.keys.principal(key) if deps.keys else authenticate(deps.stores, key)
+            )
+        except Exception as error:
+            away = as_unavailable(error)
+            if away is None:
+                raise
+            return _Refused(503, away.code, away.message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        if principal is None:
+            self.failures.retry_after(client)
+            return _Refused(
+                401,
+                "UNAUTHENTICATED",
+                "send a valid API key as 'Authorization: Bearer <key>'",
+                {"WWW-Authenticate": "Bearer"},
+            )
+        if len(self.known) < KNOWN_KEYS_KEPT:  # a key that works is never held back
+            self.known.add(sent)
+        if wait := self.limiter.retry_after(principal.key_id):
+            return _Refused(
+                429,
+                "RATE_LIMITED",
+                f"too many requests; retry in {wait} s",
+                {"Retry-After": str(wait)},
+            )
+        return principal
+
+
+class _Guarded:
+    """Caps the body, signs the caller in (:class:`_SignIn`), then runs GraphQL."""
+
+    def __init__(self, graphql: _GraphQLApp, sign_in: _SignIn, max_body: int) -> None:
+        self.graphql, self.sign_in, self.max_body = graphql, sign_in, max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -142,59 +191,26 @@ class _Guarded:
             return
         body = await _read_capped(receive, self.max_body)
         if body is None:
-            response: Response = _graphql_error(
+            refused = _Refused(
                 413, "BAD_USER_INPUT", f"the request body is over {self.max_body} bytes"
             )
-            await response(scope, receive, send)
+            await refused.response()(scope, receive, send)
             return
-        client = request.client.host if request.client else "unknown"
-        sent = hashlib.sha256(request.headers.get("authorization", "").encode()).digest()
-        if (wait := self.failures.waiting(client)) and sent not in self.known:
-            response = _graphql_error(
-                429,
-                "RATE_LIMITED",
-                f"too many requests without a valid API key from this address; retry in {wait} s",
-                **{"Retry-After": str(wait)},
-            )
-            await response(scope, receive, send)
+        signed = await self.sign_in(
+            request.app.state.deps,
+            request.headers.get("authorization"),
+            request.client.host if request.client else "unknown",
+        )
+        if isinstance(signed, _Refused):
+            await signed.response()(scope, receive, send)
             return
-        try:
-            principal = await _principal(request)
-        except Exception as error:
-            away = as_unavailable(error)
-            if away is None:
-                raise
-            response = _graphql_error(
-                503, away.code, away.message, **{"Retry-After": str(RETRY_AFTER_SECONDS)}
-            )
-            await response(scope, receive, send)
+        malformed = _malformed(request, body)
+        if malformed is not None:
+            refused = _Refused(malformed.status, "BAD_USER_INPUT", malformed.message)
+            await refused.response()(scope, receive, send)
             return
-        refused = _malformed(request, body)
-        if principal is None:
-            self.failures.retry_after(client)
-        elif len(self.known) < KNOWN_KEYS_KEPT:  # a key that works is never held back
-            self.known.add(sent)
-        if principal is None:
-            response = _graphql_error(
-                401,
-                "UNAUTHENTICATED",
-                "send a valid API key as 'Authorization: Bearer <key>'",
-                **{"WWW-Authenticate": "Bearer"},
-            )
-        elif refused is not None:
-            response = _graphql_error(refused.status, "BAD_USER_INPUT", refused.message)
-        elif wait := self.limiter.retry_after(principal.key_id):
-            response = _graphql_error(
-                429,
-                "RATE_LIMITED",
-                f"too many requests; retry in {wait} s",
-                **{"Retry-After": str(wait)},
-            )
-        else:
-            scope.setdefault("state", {})["principal"] = principal
-            await self.graphql(scope, _replay(body), send)
-            return
-        await response(scope, receive, send)
+        scope.setdefault("state", {})["principal"] = signed
+        await self.graphql(scope, _replay(body), send)
 
 
 def _malformed(request: Request, body: bytes) -> Refusal | None:
@@ -216,14 +232,6 @@ def _asks_for_the_ide(request: Request) -> bool:
     """GraphiQL itself loads without a key; the user pastes one into it."""
     accepts_html = "text/html" in request.headers.get("accept", "")
     return request.method == "GET" and accepts_html and "query" not in request.query_params
-
-
-async def _principal(request: Request) -> Principal | None:
-    deps: Deps = request.app.state.deps
-    key = bearer_key(request.headers.get("authorization"))
-    if deps.keys is None:
-        return await authenticate(deps.stores, key)
-    return await deps.keys.principal(key)
 
 
 async def _read_capped(receive: Receive, limit: int) -> bytes | None:
@@ -287,9 +295,9 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),  # the older one is deprecated
     )
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    graphql.limiter = limiter
     failures = RateLimiter(settings.auth_failures_per_minute, settings.auth_failures_per_minute)
-    guarded = _Guarded(graphql, limiter, failures, settings.max_body_bytes)
+    graphql.sign_in = _SignIn(limiter, failures)
+    guarded = _Guarded(graphql, graphql.sign_in, settings.max_body_bytes)
     routes = [
         Route("/graphql", guarded, methods=["GET", "POST"]),
         # Subscriptions: signed in by their connection_init message (on_ws_connect).

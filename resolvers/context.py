@@ -20,6 +20,7 @@ class Context:
     loaders: Loaders = field(init=False)
     # What a WebSocket client sent in connection_init (strawberry fills it in).
     connection_params: dict[str, object] | None = None
+    client: str = "unknown"  # the caller's address, for the edge's sign-in limits
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.deps)

@@ -132,3 +132,13 @@ def test_the_profile_is_sent_again_when_it_changes(service: Service) -> None:
         assert profile["id"] == person
         assert profile["traits"] == {"firstName": "Noor"}
         assert profile["metrics"]["purchases"]["revenue"] == 64.0
+
+
+def test_a_revoked_key_cannot_open_a_socket(service: Service) -> None:
+    made = graphql(service.client, "CreateApiKey", name="leaver", scopes=["PROFILES_READ"])
+    graphql(service.client, "RevokeApiKey", id=made["createApiKey"]["id"])
+    key = made["createApiKey"]["key"]
+    with signed_in(service, key) as socket, pytest.raises(ConnectionClosed) as closed:
+        receive(socket)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
