@@ -86,6 +86,8 @@ async def _document(
     sku = data.get("sku")
     if kind is OfferKind.PRODUCT and not sku:
         raise BadUserInput("sku: a PRODUCT offer names its product")
+    if sku and str(sku) not in await stores.products.get_many([str(sku)]):
+        raise BadUserInput(f"sku: no product has the sku {sku!r}; add it with upsertProducts first")
     return {
         "_id": offer_id,
         "name": name,

@@ -97,7 +97,8 @@ async def next_best_offers(
     )
     found = await catalogue.products(skus)
     products = {sku: doc for sku, doc in found.items() if doc.get("offerable", True)}
-    candidates = _product_candidates(rules, similar, by_interest, products)
+    weights = {i["topic"]: float(i.get("weight") or 0.0) for i in metrics.get("interests") or []}
+    candidates = _product_candidates(rules, similar, by_interest, products, weights)
     candidates += [
         Candidate(
             Offer.from_document(doc), doc.get("description") or doc["name"], {"source": "offer"}
@@ -211,6 +212,7 @@ def _product_candidates(
     similar: Mapping[str, CoPurchaseRule],
     by_interest: Sequence[Document],
     products: Mapping[str, Document],
+    weights: Mapping[str, float],
 ) -> list[Candidate]:
     found: list[Candidate] = []
     for source, triggered in (("co-purchase", rules), ("view-similarity", similar)):
@@ -227,11 +229,12 @@ def _product_candidates(
                 )
     for p in by_interest:
         if p["_id"] in products and p["_id"] not in rules and p["_id"] not in similar:
+            weight = weights.get(p["category"], 0.0)
             found.append(
                 Candidate(
                     product_offer(p["_id"], p["name"], p["price"]),
-                    f"Shows interest in {p['category']}.",
-                    {"source": "interest", "category": p["category"]},
+                    f"Shows interest in {p['category']} (weight {weight:.2f}).",
+                    {"source": "interest", "category": p["category"], "weight": weight},
                     p["name"],
                 )
             )

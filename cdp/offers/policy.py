@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+# Starting beliefs for lifecycle offers, before their own responses: an offer about
+# something the customer showed intent for (a wishlist item running out, a cart left)
+# starts above the base rate; a cold win-back below it. Responses soon outweigh them.
+LIFECYCLE_RATES: Mapping[str, float] = MappingProxyType(
+    {
+        "low_stock": 0.20,
+        "cart_reminder": 0.12,
+        "compare_upsell": 0.08,
+        "birthday": 0.08,
+        "loyalty": 0.06,
+        "exclusive_discount": 0.06,
+        "win_back": 0.03,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +33,4 @@ class OfferPolicy:
     prior_accepts: float = 1.0  # Beta prior: about 1 acceptance in 20 showings
     prior_rejects: float = 19.0
     lifecycle_value: float = 20.0  # value of a lifecycle offer when nothing better is known
+    lifecycle_rates: Mapping[str, float] = field(default_factory=lambda: LIFECYCLE_RATES)

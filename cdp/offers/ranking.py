@@ -1,17 +1,20 @@
 """Choosing the offers to make: eligibility first, then probability of acceptance times
 value, with a small share of exploration.
 
-The probability is a Beta-Binomial estimate per offer and segment: it starts from a prior
-(about 1 acceptance in 20 showings) and sharpens with every recorded response, so a new
-offer is neither ignored nor trusted blindly. Pure: the flow in ``cdp.offers.next_best``
-gathers the facts and calls :func:`rank`.
+The probability is a Beta-Binomial estimate per offer and segment whose prior comes from
+the evidence behind the candidate (:func:`prior_of`): a co-purchase rule's confidence,
+shrunk toward the base rate by how few baskets support it; an interest's weight; the
+base rate for lifecycle and explicit offers. Recorded responses then sharpen it, so a
+new offer is neither ignored nor trusted blindly, and before any response the strongest
+evidence ranks first. Ties go to the stronger evidence, never to the name. Pure: the
+flow in ``cdp.offers.next_best`` gathers the facts and calls :func:`rank`.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,6 +52,7 @@ class Recommendation:
     channel: str
     send_at: datetime
     explored: bool = False
+    prior: Prior | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +61,62 @@ class Suppressed:
     why: str
 
 
-def probability(stats: Mapping[str, Any] | None, policy: OfferPolicy) -> float:
+INTEREST_CEILING = 0.15  # an interest at full weight: three times the usual base rate
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """What is believed of a candidate's acceptance before its responses: a mean, how
+    many showings' worth that belief is (responses outweigh it as they come), and how
+    much evidence stands behind it (baskets, an interest's weight): the tie-breaker."""
+
+    mean: float
+    showings: float
+    evidence: float
+    basis: str  # which numbers, in words
+
+
+def prior_of(candidate: Candidate, policy: OfferPolicy) -> Prior:
+    """The prior a candidate's own evidence gives it."""
+    showings = policy.prior_accepts + policy.prior_rejects
+    base = policy.prior_accepts / showings
+    found = candidate.evidence
+    if found.get("source") in ("co-purchase", "view-similarity"):
+        together, seen = int(found["count"]), int(found["antecedentCount"])
+        # confidence, shrunk toward the base rate as if `showings` more baskets had it
+        mean = (together + base * showings) / (seen + showings)
+        basis = (
+            f"{found['confidence']:.0%} of {seen} baskets with "
+            f"{' and '.join(found['antecedent'])} also had {found['consequent']}"
+        )
+        return Prior(mean, showings, float(seen), basis)
+    if found.get("source") == "interest":
+        weight = float(found.get("weight") or 0.0)
+        mean = base + weight * (INTEREST_CEILING - base)
+        return Prior(mean, showings, weight, f"interest in {found['category']} at {weight:.2f}")
+    if found.get("source") == "lifecycle":
+        kind = candidate.offer.id.split(":")[1]
+        rate = policy.lifecycle_rates.get(kind, base)
+        return Prior(rate, showings, 0.0, f"the starting rate of {kind} offers, {rate:.0%}")
+    return Prior(base, showings, 0.0, f"the base rate of {base:.0%}")
+
+
+def probability(
+    stats: Mapping[str, Any] | None, policy: OfferPolicy, prior: Prior | None = None
+) -> float:
+    """The Beta posterior mean: the prior as pseudo-showings plus recorded responses."""
     shown = accepted = 0
     if stats:
         accepted = int(stats.get("accepted", 0))
         shown = max(int(stats.get("shown", 0)), accepted + int(stats.get("declined", 0)))
-    return (policy.prior_accepts + accepted) / (policy.prior_accepts + policy.prior_rejects + shown)
+    if prior is None:
+        prior_accepts, prior_showings = (
+            policy.prior_accepts,
+            policy.prior_accepts + policy.prior_rejects,
+        )
+    else:
+        prior_accepts, prior_showings = prior.mean * prior.showings, prior.showings
+    return (prior_accepts + accepted) / (prior_showings + shown)
 
 
 def suppression(
@@ -147,8 +201,9 @@ def rank(
             suppressed.append(Suppressed(candidate, why))
             continue
         offer = candidate.offer
+        prior = prior_of(candidate, policy)
         p = probability(
-            stats.get(f"{offer.id}|{segment_key}") or stats.get(f"{offer.id}|*"), policy
+            stats.get(f"{offer.id}|{segment_key}") or stats.get(f"{offer.id}|*"), policy, prior
         )
         eligible.append(
             Recommendation(
@@ -157,16 +212,50 @@ def rank(
                 probability=round(p, 4),
                 channel=choose_channel(offer, facts, channel) or "",
                 send_at=send_time(facts.most_active_hour, now),
+                prior=prior,
             )
         )
     primary = [r for r in eligible if not r.candidate.offer.fallback]
     pool = primary or [r for r in eligible if r.candidate.offer.fallback]
-    pool.sort(key=lambda r: (-r.score, r.candidate.offer.id))
+    pool.sort(
+        key=lambda r: (-r.score, -(r.prior.evidence if r.prior else 0.0), r.candidate.offer.id)
+    )
+    pool = _one_per_product(pool)
     chosen = pool[:limit]
     rest = pool[limit:]
     if chosen and rest and rng.random() < policy.exploration:
         pick = rest[rng.randrange(len(rest))]
         chosen[-1] = Recommendation(
-            pick.candidate, pick.score, pick.probability, pick.channel, pick.send_at, explored=True
+            pick.candidate,
+            pick.score,
+            pick.probability,
+            pick.channel,
+            pick.send_at,
+            explored=True,
+            prior=pick.prior,
         )
     return chosen, suppressed
+
+
+def _one_per_product(ranked: list[Recommendation]) -> list[Recommendation]:
+    """The best-ranked offer of each product only: a lifecycle reminder and a co-purchase
+    offer naming the same sku are one thing to the customer. The reasons of those left
+    out travel with the one kept (``evidence.alsoBecause``), so nothing an agent should
+    know is lost."""
+    kept: list[Recommendation] = []
+    by_sku: dict[str, int] = {}
+    for recommendation in ranked:
+        sku = recommendation.candidate.offer.sku
+        if sku is None or sku not in by_sku:
+            if sku is not None:
+                by_sku[sku] = len(kept)
+            kept.append(recommendation)
+            continue
+        first = kept[by_sku[sku]]
+        evidence = dict(first.candidate.evidence)
+        evidence["alsoBecause"] = [
+            *evidence.get("alsoBecause", []),
+            recommendation.candidate.reason,
+        ]
+        kept[by_sku[sku]] = replace(first, candidate=replace(first.candidate, evidence=evidence))
+    return kept

@@ -36,7 +36,10 @@ class OfferRecommendation:
     offer: OfferRef
     product: ProductRef | None = strawberry.field(description="Set for product offers.")
     score: float = strawberry.field(description="Probability of acceptance times value.")
-    probability: float = strawberry.field(description="Estimated from recorded responses.")
+    probability: float = strawberry.field(
+        description="Chance of acceptance: the evidence's prior (evidence.prior) updated by "
+        "recorded responses."
+    )
     reason: str = strawberry.field(description="A sentence a support agent can read aloud.")
     evidence: JSON = strawberry.field(description="The rule and its numbers, or the condition.")
     channel: str | None = strawberry.field(description="Consented and most engaged.")
@@ -55,7 +58,7 @@ class OfferRecommendation:
             score=chosen.score,
             probability=chosen.probability,
             reason=c.reason,
-            evidence=JSON(dict(c.evidence)),
+            evidence=JSON({**c.evidence, **_prior(chosen)}),
             channel=chosen.channel,
             send_at=chosen.send_at,
             explored=chosen.explored,
@@ -151,3 +154,11 @@ class CoPurchaseRule:
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> CoPurchaseRule:
         return pick(cls, doc)
+
+
+def _prior(chosen: Recommendation) -> dict[str, object]:
+    """Which numbers ranked it: the prior the evidence gave, before responses."""
+    if chosen.prior is None:
+        return {}
+    prior = chosen.prior
+    return {"prior": {"acceptance": round(prior.mean, 4), "basis": prior.basis}}

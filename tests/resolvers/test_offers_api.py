@@ -97,7 +97,12 @@ async def test_people_who_bought_tent_and_mat_are_offered_the_stove_with_the_num
     )  # 16 of 21, hers included
     assert first["evidence"]["count"] == 16
     assert first["channel"] == "EMAIL"  # the only consented channel
-    assert first["score"] == pytest.approx(0.05 * 60.0)
+    # the rule's 76%, shrunk toward the 5% base rate as if 20 more baskets had it
+    assert first["probability"] == pytest.approx((16 + 1) / (21 + 20), abs=1e-4)
+    assert first["score"] == pytest.approx(60.0 * first["probability"], abs=0.01)
+    assert first["evidence"]["prior"]["basis"] == (
+        "76% of 21 baskets with MAT-1 and TENT-2P also had STOVE-1"
+    )
 
     rules, errors = await execute(quiet, operation("CoPurchaseRules"), first=2, minLift=1.0)
     assert errors == []
@@ -136,9 +141,11 @@ async def test_a_wishlist_item_running_low_triggers_an_alert(quiet: Deps) -> Non
     }
     await track(quiet.stores, [wish], quiet.limits)
     offered = await offers_for(quiet, lea, limit=10)
-    alert = next(o for o in offered if o["offer"]["id"] == "lifecycle:low_stock:LAMP-1")
-    assert alert["reason"] == "Head lamp on their wishlist has only 2 left."
-    assert alert["evidence"] == {"source": "lifecycle", "sku": "LAMP-1", "stock": 2}
+    # The lamp is offered once: as the co-purchase it also is (53% of baskets beat the
+    # 20% a low-stock alert starts from), with the alert's reason carried along.
+    lamps = [o for o in offered if o["offer"]["id"].endswith("LAMP-1")]
+    assert [o["offer"]["id"] for o in lamps] == ["product:LAMP-1"]
+    assert lamps[0]["evidence"]["alsoBecause"] == ["Head lamp on their wishlist has only 2 left."]
 
 
 async def test_an_explicit_offer_with_a_rule_and_a_cap(quiet: Deps) -> None:
@@ -297,3 +304,17 @@ async def test_a_base_with_a_single_basket_rebuilds_and_recomputes_to_empty_resu
     assert errors == []
     assert data["rebuildOfferModels"] == {"baskets": 1, "rules": 0}
     assert data["recomputeSegments"] == {"persons": 1, "customers": 1}
+
+
+async def test_a_product_offer_for_a_sku_nobody_sells_is_refused(deps: Deps) -> None:
+    data, errors = await execute(
+        deps,
+        operation("CreateOffer"),
+        input={"name": "Stove deal", "kind": "PRODUCT", "value": 12.0, "sku": "STOVE-404"},
+    )
+    assert data is None
+    [error] = errors
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "STOVE-404" in error["message"]
+    offers, _ = await execute(deps, operation("Offers"))
+    assert offers["offers"] == []  # nothing half-written

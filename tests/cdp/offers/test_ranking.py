@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from cdp.offers.definitions import Offer, OfferKind, product_offer
 from cdp.offers.policy import OfferPolicy
-from cdp.offers.ranking import Candidate, Facts, probability, rank, send_time
+from cdp.offers.ranking import Candidate, Facts, prior_of, probability, rank, send_time
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 POLICY = OfferPolicy(exploration=0.0)
@@ -99,3 +99,74 @@ def test_exploration_sometimes_takes_the_last_place_and_is_repeatable() -> None:
 def test_the_send_time_is_the_next_most_active_hour() -> None:
     assert send_time(9, NOW) == (NOW + timedelta(days=1)).replace(hour=9, minute=0)
     assert send_time(None, NOW) == NOW
+
+
+def rule_candidate(sku: str, together: int, seen: int, *after: str) -> Candidate:
+    """A co-purchase candidate: of ``seen`` baskets holding ``after``, ``together`` also
+    held ``sku`` (the grocery shape: citrus fruit and vegetables, then root vegetables)."""
+    evidence = {
+        "source": "co-purchase",
+        "antecedent": list(after),
+        "consequent": sku,
+        "count": together,
+        "antecedentCount": seen,
+        "confidence": together / seen,
+    }
+    return Candidate(product_offer(sku, sku, 10.0), f"{sku} rule", evidence)
+
+
+def test_before_any_response_the_stronger_rule_ranks_first_whatever_the_name() -> None:
+    """Same price, no responses yet: 85% of 200 baskets beats 28% of 200, and a
+    best-seller with no rule behind it comes last, although 'bottled beer' sorts first."""
+    beer = Candidate(product_offer("bottled beer", "bottled beer", 10.0), "best seller", {})
+    strong = rule_candidate("root vegetables", 170, 200, "citrus fruit", "other vegetables")
+    weak = rule_candidate("yogurt", 56, 200, "citrus fruit")
+    chosen, _ = rank(
+        [beer, weak, strong], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW
+    )
+    assert [r.candidate.offer.sku for r in chosen] == [
+        "root vegetables",
+        "yogurt",
+        "bottled beer",
+    ]
+    assert chosen[0].probability == round((170 + 1) / (200 + 20), 4)  # shrunk a little
+    assert chosen[0].prior is not None
+    assert chosen[0].prior.basis == (
+        "85% of 200 baskets with citrus fruit and other vegetables also had root vegetables"
+    )
+
+
+def test_a_rule_seen_in_few_baskets_is_shrunk_toward_the_base_rate() -> None:
+    few = prior_of(rule_candidate("kefir", 3, 3, "rye bread"), POLICY)  # 100% of 3 baskets
+    many = prior_of(rule_candidate("butter", 150, 300, "rye bread"), POLICY)  # 50% of 300
+    assert few.mean == (3 + 1) / (3 + 20)
+    assert many.mean > few.mean  # the well-supported rule is believed more
+
+
+def test_equal_scores_go_to_the_stronger_evidence_not_the_name() -> None:
+    thin = rule_candidate("apples", 10, 20, "pears")  # same confidence, 20 baskets
+    thick = rule_candidate("zucchini", 100, 200, "pears")  # 200 baskets
+    thick_prior, thin_prior = prior_of(thick, POLICY), prior_of(thin, POLICY)
+    assert thick_prior.evidence > thin_prior.evidence
+    chosen, _ = rank([thin, thick], facts(), {}, "none", POLICY, 2, None, random.Random(1), NOW)
+    assert chosen[0].candidate.offer.sku == "zucchini"
+
+
+def test_one_product_is_offered_once_with_every_reason() -> None:
+    rule = rule_candidate("LAMP-1", 50, 100, "TENT-2P")
+    alert = Candidate(
+        Offer(
+            id="lifecycle:low_stock:LAMP-1",
+            name="Low stock",
+            kind=OfferKind.PRODUCT,
+            value=10.0,
+            sku="LAMP-1",
+        ),
+        "Head lamp on their wishlist has only 2 left.",
+        {"source": "lifecycle"},
+    )
+    chosen, _ = rank([alert, rule], facts(), {}, "none", POLICY, 5, None, random.Random(1), NOW)
+    assert [r.candidate.offer.id for r in chosen] == ["product:LAMP-1"]
+    assert chosen[0].candidate.evidence["alsoBecause"] == [
+        "Head lamp on their wishlist has only 2 left."
+    ]
