@@ -27,6 +27,7 @@ from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
 from cdp.profiles import Profile, find_person
+from cdp.segments.catalogue import all_segments
 from cdp.segments.evaluate import EventFacts, Subject, matches
 from cdp.segments.refresh import interactions
 from cdp.segments.rules import EventCount, HasIdentifier, Rule, conditions
@@ -94,17 +95,13 @@ async def next_best_offers(
         | set(wished)
         | {s for s in (carted, compared) if s}
         | {p["_id"] for p in by_interest}
+        | {doc["sku"] for doc in explicit if doc.get("sku")}
     )
     found = await catalogue.products(skus)
     products = {sku: doc for sku, doc in found.items() if doc.get("offerable", True)}
     weights = {i["topic"]: float(i.get("weight") or 0.0) for i in metrics.get("interests") or []}
     candidates = _product_candidates(rules, similar, by_interest, products, weights)
-    candidates += [
-        Candidate(
-            Offer.from_document(doc), doc.get("description") or doc["name"], {"source": "offer"}
-        )
-        for doc in explicit
-    ]
+    candidates += await _explicit(stores, explicit, products)
     candidates += _lifecycle(metrics, known.segments, products, wished, carted, compared, policy)
     segment_key = metrics.get("rfm_segment") or "none"
     stats = await catalogue.stats(
@@ -205,6 +202,42 @@ def _declined(responses: Sequence[Mapping[str, Any]]) -> dict[str, datetime]:
             offer = response["offer_id"]
             declined[offer] = max(response["at"], declined.get(offer, response["at"]))
     return declined
+
+
+async def _explicit(
+    stores: Stores, explicit: Sequence[Document], products: Mapping[str, Document]
+) -> list[Candidate]:
+    """Explicit offers, each with why this person may get it; a product offer only while
+    its product is offerable, and with the product named."""
+    named: dict[str, Any] = {}
+    if any(doc.get("segments") for doc in explicit):  # names kept for a second, no read
+        named = {segment.id: segment for segment in await all_segments(stores)}
+    found = []
+    for doc in explicit:
+        sku = doc.get("sku")
+        if sku and sku not in products:  # gone from the catalogue, or offerable: false
+            continue
+        found.append(
+            Candidate(
+                Offer.from_document(doc),
+                _qualifies(doc, named),
+                {"source": "offer"},
+                products[sku]["name"] if sku else None,
+            )
+        )
+    return found
+
+
+def _qualifies(doc: Mapping[str, Any], named: Mapping[str, Any]) -> str:
+    """The offer's name, and the eligibility that this person meets, in words."""
+    said = doc.get("description") or doc["name"]
+    why = []
+    if doc.get("segments"):
+        names = [named[s].name if s in named else s for s in doc["segments"]]
+        why.append(f"in {' or '.join(names)}")
+    if doc.get("rule"):
+        why.append("matches the offer's eligibility rule")
+    return f"{said.rstrip('.')}: {', and '.join(why)}." if why else f"{said.rstrip('.')}."
 
 
 def _product_candidates(

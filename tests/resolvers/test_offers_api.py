@@ -167,7 +167,8 @@ async def test_an_explicit_offer_with_a_rule_and_a_cap(quiet: Deps) -> None:
     assert errors == []
     assert made["createOffer"]["rule"] == {"metric": {"metric": "ORDERS", "op": "GTE", "value": 1}}
     [first, *_] = await offers_for(quiet, lea)
-    assert first["offer"]["id"] == "camp-club"  # 5% of 500 beats 5% of 60
+    assert first["offer"]["id"] == "camp-club"  # 5% of 500 beats 41% of 60
+    assert first["reason"] == "Camping club: matches the offer's eligibility rule."
 
     await execute(
         quiet, operation("RecordOfferResponse"), personId=lea, offerId="camp-club", response="SHOWN"
@@ -318,3 +319,32 @@ async def test_a_product_offer_for_a_sku_nobody_sells_is_refused(deps: Deps) -> 
     assert "STOVE-404" in error["message"]
     offers, _ = await execute(deps, operation("Offers"))
     assert offers["offers"] == []  # nothing half-written
+
+
+async def test_an_explicit_product_offer_names_its_product_and_stops_when_it_is_withdrawn(
+    quiet: Deps,
+) -> None:
+    lea = await lea_after_baskets(quiet)
+    _, errors = await execute(
+        quiet,
+        operation("CreateOffer"),
+        input={
+            "id": "lamp-deal",
+            "name": "Head lamp for members",
+            "kind": "PRODUCT",
+            "sku": "LAMP-1",
+            "value": 900.0,
+            "eligibility": {"segments": ["purchased_last_30d"]},
+        },
+    )
+    assert errors == [], errors
+    [first, *_] = await offers_for(quiet, lea)
+    assert first["offer"]["id"] == "lamp-deal"
+    assert first["product"] == {"sku": "LAMP-1", "name": "Head lamp"}
+    assert first["reason"] == "Head lamp for members: in Purchased in the last 30 days."
+    # the shop stops offering the lamp: no source may offer it, the explicit one included
+    withdrawn = [{**p, "offerable": False} for p in CATALOGUE if p["sku"] == "LAMP-1"]
+    _, errors = await execute(quiet, operation("UpsertProducts"), products=withdrawn)
+    assert errors == [], errors
+    offered = await offers_for(quiet, lea, limit=10)
+    assert not [o for o in offered if (o["product"] or {}).get("sku") == "LAMP-1"]
