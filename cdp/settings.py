@@ -87,7 +87,11 @@ class Settings(BaseSettings):
         default=0.1, gt=0, le=1, description="Confidence a co-purchase rule needs, at least."
     )
     offer_exploration: float = Field(
-        default=0.05, ge=0, le=1, description="Share of answers with one offer off the top."
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of offer answers drawn by Thompson sampling instead of the top "
+        "of the ranking (each shown offer carries its probability of being shown).",
     )
     offer_exploration_seed: int | None = Field(
         default=None, description="Seed for repeatable exploration (tests, demos)."

@@ -9,6 +9,7 @@ import strawberry
 
 from cdp import cursors
 from cdp.offers.definitions import OfferKind
+from cdp.offers.exploration import Decision
 from cdp.offers.manage import active_offers, archive_offer, create_offer, update_offer
 from cdp.offers.mining import rebuild_offer_models
 from cdp.offers.products import co_purchase_rules_page, upsert_products
@@ -169,6 +170,7 @@ class OfferMutation:
         offer_id: strawberry.ID,
         response: OfferResponse,
         channel: Channel | None = None,
+        decision: str | None = None,
     ) -> strawberry.ID:
         person = await record_response(
             info.context.deps.stores,
@@ -177,6 +179,7 @@ class OfferMutation:
             response,
             channel,
             info.context.deps.clock(),
+            decision=Decision.read(decision, str(offer_id)) if decision else None,
         )
         return strawberry.ID(person)
 

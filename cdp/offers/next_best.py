@@ -12,9 +12,10 @@ about them. A profile written before these fields existed is read the long way.
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from cdp.metrics.trail import RECENT_VIEW_DAYS, Trail, trail
 from cdp.models import Channel
 from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
+from cdp.offers.exploration import Decision
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
 from cdp.profiles import Profile, find_person
@@ -43,6 +45,11 @@ CART_DAYS = 30
 class OfferAnswer:
     recommendations: list[Recommendation]
     suppressed: list[Suppressed]
+    # ties each shown offer's response to this answer (Decision); not what was answered
+    answer_id: str = field(default="", compare=False)
+
+    def decision(self, chosen: Recommendation) -> Decision:
+        return Decision(self.answer_id, chosen.candidate.offer.id, chosen.propensity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +139,7 @@ async def next_best_offers(
         rng,
         now,
     )
-    return OfferAnswer(chosen, suppressed)
+    return OfferAnswer(chosen, suppressed, uuid.uuid4().hex)
 
 
 async def person_facts(

@@ -26,7 +26,7 @@ LIFECYCLE_RATES: Mapping[str, float] = MappingProxyType(
 class OfferPolicy:
     min_support_count: int = 20  # baskets holding a rule's items, at least
     min_confidence: float = 0.1
-    exploration: float = 0.05  # share of answers where one offer comes from off the top
+    exploration: float = 0.1  # share of answers drawn by Thompson sampling (see exploration)
     exploration_seed: int | None = None  # set for repeatable answers (tests, demos)
     decline_days: int = 30  # a declined offer is not shown again for this long
     low_stock: int = 5  # a wishlist item below this stock triggers an alert

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cdp.offers.definitions import Offer
+from cdp.offers.exploration import Arm, choose
 from cdp.offers.policy import OfferPolicy
 
 
@@ -53,6 +54,8 @@ class Recommendation:
     send_at: datetime
     explored: bool = False
     prior: Prior | None = None
+    propensity: float = 1.0  # the probability that the policy showed it (see exploration)
+    posterior: tuple[float, float] = (1.0, 19.0)  # Beta (alpha, beta) when it was ranked
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,22 +104,28 @@ def prior_of(candidate: Candidate, policy: OfferPolicy) -> Prior:
     return Prior(base, showings, 0.0, f"the base rate of {base:.0%}")
 
 
-def probability(
+def posterior(
     stats: Mapping[str, Any] | None, policy: OfferPolicy, prior: Prior | None = None
-) -> float:
-    """The Beta posterior mean: the prior as pseudo-showings plus recorded responses."""
+) -> tuple[float, float]:
+    """The Beta posterior (alpha, beta): the prior as pseudo-showings plus responses."""
     shown = accepted = 0
     if stats:
         accepted = int(stats.get("accepted", 0))
         shown = max(int(stats.get("shown", 0)), accepted + int(stats.get("declined", 0)))
     if prior is None:
-        prior_accepts, prior_showings = (
-            policy.prior_accepts,
-            policy.prior_accepts + policy.prior_rejects,
-        )
+        prior_accepts = policy.prior_accepts
+        prior_showings = policy.prior_accepts + policy.prior_rejects
     else:
         prior_accepts, prior_showings = prior.mean * prior.showings, prior.showings
-    return (prior_accepts + accepted) / (prior_showings + shown)
+    return prior_accepts + accepted, prior_showings - prior_accepts + shown - accepted
+
+
+def probability(
+    stats: Mapping[str, Any] | None, policy: OfferPolicy, prior: Prior | None = None
+) -> float:
+    """The posterior mean: what the evidence and the responses so far expect."""
+    alpha, beta = posterior(stats, policy, prior)
+    return alpha / (alpha + beta)
 
 
 def suppression(
@@ -190,8 +199,9 @@ def rank(
     """The best ``limit`` offers, and every suppressed candidate with its reason.
 
     Fallback offers are considered only when nothing else is eligible. With probability
-    ``policy.exploration`` the last place goes to a random eligible offer from below the
-    top, so the estimates keep learning and nobody sees only the same few offers.
+    ``policy.exploration`` the answer is a Thompson draw rather than the top of the
+    ranking (:mod:`cdp.offers.exploration`), so the estimates keep learning where the
+    evidence is thin; each recommendation carries the probability it had of being shown.
     """
     eligible: list[Recommendation] = []
     suppressed: list[Suppressed] = []
@@ -202,9 +212,9 @@ def rank(
             continue
         offer = candidate.offer
         prior = prior_of(candidate, policy)
-        p = probability(
-            stats.get(f"{offer.id}|{segment_key}") or stats.get(f"{offer.id}|*"), policy, prior
-        )
+        found = stats.get(f"{offer.id}|{segment_key}") or stats.get(f"{offer.id}|*")
+        alpha, beta = posterior(found, policy, prior)
+        p = alpha / (alpha + beta)
         eligible.append(
             Recommendation(
                 candidate,
@@ -213,6 +223,7 @@ def rank(
                 channel=choose_channel(offer, facts, channel) or "",
                 send_at=send_time(facts.most_active_hour, now),
                 prior=prior,
+                posterior=(alpha, beta),
             )
         )
     primary = [r for r in eligible if not r.candidate.offer.fallback]
@@ -221,19 +232,17 @@ def rank(
         key=lambda r: (-r.score, -(r.prior.evidence if r.prior else 0.0), r.candidate.offer.id)
     )
     pool = _one_per_product(pool)
-    chosen = pool[:limit]
-    rest = pool[limit:]
-    if chosen and rest and rng.random() < policy.exploration:
-        pick = rest[rng.randrange(len(rest))]
-        chosen[-1] = Recommendation(
-            pick.candidate,
-            pick.score,
-            pick.probability,
-            pick.channel,
-            pick.send_at,
-            explored=True,
-            prior=pick.prior,
+    arms = [Arm(*r.posterior, r.candidate.offer.value) for r in pool]
+    choice = choose(arms, limit, policy.exploration, rng.randrange(2**32))
+    top = set(range(min(limit, len(pool))))
+    chosen = [
+        replace(
+            pool[i],
+            propensity=round(choice.propensity[i], 4),
+            explored=choice.explored and i not in top,
         )
+        for i in choice.shown
+    ]
     return chosen, suppressed
 
 

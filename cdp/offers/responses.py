@@ -10,6 +10,7 @@ from typing import Any
 from cdp.errors import NotFound
 from cdp.models import Channel
 from cdp.offers.definitions import LIFECYCLE
+from cdp.offers.exploration import Decision
 from cdp.profiles import Profile, find_person
 from cdp.store import Stores
 
@@ -31,8 +32,11 @@ async def record_response(
     response: OfferResponse,
     channel: Channel | None,
     now: datetime,
+    decision: Decision | None = None,
 ) -> str:
-    """Store the response against the live person; returns its id.
+    """Store the response against the live person; returns its id. With the
+    ``decision`` the offer came with, the response is tied to that answer and carries
+    the probability the policy had of showing it (what offline evaluation reads).
 
     The log and the counts come first, then the profile's copy: a call cut in between
     leaves the copy one response short, which the caller's retry makes up for (a shown
@@ -52,6 +56,9 @@ async def record_response(
             "response": response.value,
             "channel": channel.value if channel else None,
             "at": now,
+            **(
+                {"decision": decision.answer, "propensity": decision.propensity} if decision else {}
+            ),
         },
         segment,
     )

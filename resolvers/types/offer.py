@@ -9,6 +9,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp.offers.definitions import Offer, OfferKind
+from cdp.offers.exploration import Decision
 from cdp.offers.ranking import Candidate, Recommendation, Suppressed
 from cdp.offers.responses import OfferResponse
 from cdp.segments.rules import rule_to_data
@@ -44,13 +45,22 @@ class OfferRecommendation:
     evidence: JSON = strawberry.field(description="The rule and its numbers, or the condition.")
     channel: str | None = strawberry.field(description="Consented and most engaged.")
     send_at: datetime | None = strawberry.field(description="The person's most active hour.")
-    explored: bool = strawberry.field(description="Picked off the top to keep learning.")
+    explored: bool = strawberry.field(
+        description="Shown by a Thompson draw although it is not the top of the ranking."
+    )
+    propensity: float | None = strawberry.field(
+        description="The probability that the policy showed this offer in this answer."
+    )
+    decision: str | None = strawberry.field(
+        description="Pass to recordOfferResponse(decision:) so the response is tied to this "
+        "answer and its propensity (offline evaluation of another policy reads them)."
+    )
     suppressed: str | None = strawberry.field(
         description="With explain: true, why this candidate is not offered (else null)."
     )
 
     @classmethod
-    def of(cls, chosen: Recommendation) -> OfferRecommendation:
+    def of(cls, chosen: Recommendation, decision: Decision | None = None) -> OfferRecommendation:
         c = chosen.candidate
         return cls(
             offer=_ref(c.offer),
@@ -63,6 +73,8 @@ class OfferRecommendation:
             send_at=chosen.send_at,
             explored=chosen.explored,
             suppressed=None,
+            propensity=chosen.propensity,
+            decision=decision.token() if decision else None,
         )
 
     @classmethod
@@ -78,6 +90,8 @@ class OfferRecommendation:
             channel=None,
             send_at=None,
             explored=False,
+            propensity=None,
+            decision=None,
             suppressed=item.why,
         )
 

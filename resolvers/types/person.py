@@ -110,7 +110,7 @@ class Person:
             policy=info.context.deps.offers,
             now=info.context.deps.clock(),
         )
-        shown = [OfferRecommendation.of(r) for r in answer.recommendations]
+        shown = [OfferRecommendation.of(r, answer.decision(r)) for r in answer.recommendations]
         if explain:
             shown += [OfferRecommendation.left_out(s) for s in answer.suppressed]
         return shown

@@ -5,10 +5,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.deps import Deps
 from cdp.ingest import track
 from cdp.offers.policy import OfferPolicy
+from cdp.store.database import Document
 from tests.resolvers.graphql import execute, operation
 
 NOW = datetime.now(UTC)
@@ -348,3 +350,34 @@ async def test_an_explicit_product_offer_names_its_product_and_stops_when_it_is_
     assert errors == [], errors
     offered = await offers_for(quiet, lea, limit=10)
     assert not [o for o in offered if (o["product"] or {}).get("sku") == "LAMP-1"]
+
+
+async def test_a_response_is_tied_to_the_answer_and_the_chance_it_had(
+    quiet: Deps, db: AsyncDatabase[Document]
+) -> None:
+    lea = await lea_after_baskets(quiet)
+    [first, *_] = await offers_for(quiet, lea)
+    assert first["propensity"] == 1.0  # no exploration in this story: the top is certain
+    _, errors = await execute(
+        quiet,
+        operation("RecordOfferResponse"),
+        personId=lea,
+        offerId=first["offer"]["id"],
+        response="SHOWN",
+        decision=first["decision"],
+    )
+    assert errors == []
+    [logged] = await db["offer_responses"].find({"response": "SHOWN"}).to_list()
+    assert logged["propensity"] == 1.0
+    assert len(logged["decision"]) == 32  # the answer it belonged to
+
+    _, errors = await execute(
+        quiet,
+        operation("RecordOfferResponse"),
+        personId=lea,
+        offerId="product:TENT-2P",
+        response="ACCEPTED",
+        decision=first["decision"],  # made for another offer
+    )
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "not product:TENT-2P" in errors[0]["message"]
