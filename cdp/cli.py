@@ -42,12 +42,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         "changed, or computed before today)",
     )
     recompute.add_argument("--full", action="store_true", help="recompute every person, due or not")
+    offers = commands.add_parser("offers", help="work with next-best-offer's logs")
+    offer_commands = offers.add_subparsers(dest="action", required=True)
+    evaluate = offer_commands.add_parser(
+        "evaluate",
+        help="estimate, from the logged answers, the acceptances per answer other "
+        "exploration shares would have earned (inverse propensity scoring and doubly "
+        "robust, with 95%% intervals)",
+    )
+    evaluate.add_argument(
+        "--exploration",
+        type=_share,
+        nargs="+",
+        default=[0.0, 0.1, 0.3, 1.0],
+        help="exploration shares to evaluate, 0 to 1 (default: 0 0.1 0.3 1)",
+    )
+    evaluate.add_argument(
+        "--days", type=int, default=90, help="answers logged in the last N days (default 90)"
+    )
     args = parser.parse_args(argv)
 
     if args.command == "keys":
         return _keys(args)
     if args.command == "recompute":
         return _recompute(full=args.full)
+    if args.command == "offers":
+        return _evaluate_offers(args.exploration, args.days)
 
     if args.command == "schema":
         from resolvers.schema import sdl
@@ -150,6 +170,49 @@ def _recompute(*, full: bool) -> int:
         )
 
     return _offline("recompute", run, "use the recomputeSegments mutation")
+
+
+def _share(text: str) -> float:
+    try:
+        share = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{share} is not a share between 0 and 1")
+    return share
+
+
+def _evaluate_offers(shares: list[float], days: int) -> int:
+    """Print what each exploration share would have earned on the logged answers."""
+    from datetime import timedelta
+
+    from cdp.clock import utc_now
+    from cdp.offers.decisions import logged_answers
+    from cdp.offers.evaluation import evaluate, observed
+
+    async def run(stores: Stores) -> None:
+        answers = await logged_answers(stores, utc_now() - timedelta(days=days))
+        if not answers:
+            print(
+                f"no answers shown in the last {days} days: record SHOWN and ACCEPTED with "
+                "recordOfferResponse(decision:) to evaluate"
+            )
+            return
+        seen = observed(answers)
+        print(
+            f"{len(answers):,} answers shown in the last {days} days; accepted per answer "
+            f"as logged: {seen.mean:.4f} ({seen.low:.4f} to {seen.high:.4f})"
+        )
+        print("exploration | IPS (95% interval)          | doubly robust (95% interval)")
+        for share in shares:
+            found = evaluate(answers, share)
+            ips, dr = found.ips, found.doubly_robust
+            print(
+                f"{share:11.2f} | {ips.mean:.4f} ({ips.low:.4f} to {ips.high:.4f}) "
+                f"| {dr.mean:.4f} ({dr.low:.4f} to {dr.high:.4f})"
+            )
+
+    return _offline("offers evaluate", run, "stop the service or point CDP_MONGODB_URI at it")
 
 
 def _offline(command: str, work: Callable[[Stores], Awaitable[None]], instead: str) -> int:

@@ -52,6 +52,7 @@ HELD_ABOUT_A_PERSON: Mapping[str, str] = {
     "consents": "consents",
     "memberships": "segments",
     "offer_responses": "offerResponses",
+    "offer_decisions": "offerDecisions",
 }
 
 
@@ -137,6 +138,10 @@ async def export_person(stores: Stores, person_id: str) -> dict[str, Any]:
                     await stores.offers.responses_of(family, datetime.min.replace(tzinfo=UTC)),
                     key=lambda doc: doc["at"],
                 )
+            ],
+            "offerDecisions": [
+                {k: v for k, v in doc.items() if k != "person_id"}
+                for doc in sorted(await stores.offers.decisions_of(family), key=lambda d: d["at"])
             ],
         }
     )

@@ -37,11 +37,18 @@ class Arm:
 @dataclass(frozen=True, slots=True)
 class Choice:
     """The positions (in the greedy order) of the offers shown, and for each position
-    the probability that the policy shows it."""
+    the probability that the policy shows it and the share of Thompson draws that put
+    it in the top (what another ``epsilon`` would give it: see :func:`shown_chance`)."""
 
     shown: list[int]
     propensity: list[float]
     explored: bool
+    thompson: list[float]
+
+
+def shown_chance(greedy: bool, thompson: float, epsilon: float) -> float:
+    """The probability that the mixture with this ``epsilon`` shows an offer."""
+    return (1.0 - epsilon) * float(greedy) + epsilon * thompson
 
 
 def choose(arms: Sequence[Arm], limit: int, epsilon: float, seed: int) -> Choice:
@@ -49,11 +56,9 @@ def choose(arms: Sequence[Arm], limit: int, epsilon: float, seed: int) -> Choice
     count = len(arms)
     top = min(limit, count)
     if count == 0 or top == 0:
-        return Choice([], [0.0] * count, False)
+        return Choice([], [0.0] * count, False, [0.0] * count)
     greedy = np.zeros(count)
     greedy[:top] = 1.0
-    if epsilon <= 0.0:
-        return Choice(list(range(top)), greedy.tolist(), False)
     rng = np.random.default_rng(seed)
     alpha = np.array([max(a.alpha, 1e-6) for a in arms])
     beta = np.array([max(a.beta, 1e-6) for a in arms])
@@ -63,15 +68,33 @@ def choose(arms: Sequence[Arm], limit: int, epsilon: float, seed: int) -> Choice
     order = np.argsort(-drawn, axis=1, kind="stable")[:, :top]
     thompson = np.bincount(order.ravel(), minlength=count) / DRAWS
     propensity = (1.0 - epsilon) * greedy + epsilon * thompson
-    explored = bool(rng.random() < epsilon)
+    explored = epsilon > 0.0 and bool(rng.random() < epsilon)
     if explored:
         once = rng.beta(alpha, beta) * value
         shown = [int(i) for i in np.argsort(-once, kind="stable")[:top]]
     else:
         shown = list(range(top))
-    # a draw the estimate never saw still had some chance: never log zero
+    # a draw the estimate never saw still had some chance: never log zero for a showing
     floor = epsilon / (DRAWS + 1)
-    return Choice(shown, [max(float(p), floor) for p in propensity], explored)
+    return Choice(
+        shown,
+        [max(float(p), floor) if i in shown else float(p) for i, p in enumerate(propensity)],
+        explored,
+        [float(t) for t in thompson],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Considered:
+    """One eligible candidate of an answer, as logged for offline evaluation: whether
+    it was the top of the ranking, its share of Thompson draws, what the model expected
+    of it (posterior mean), and its value."""
+
+    offer: str
+    greedy: bool
+    thompson: float
+    expected: float
+    value: float
 
 
 @dataclass(frozen=True, slots=True)

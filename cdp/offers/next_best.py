@@ -25,9 +25,9 @@ from cdp.metrics.trail import RECENT_VIEW_DAYS, Trail, trail
 from cdp.models import Channel
 from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
-from cdp.offers.exploration import Decision
+from cdp.offers.exploration import Considered, Decision
 from cdp.offers.policy import OfferPolicy
-from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
+from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank_logged
 from cdp.profiles import Profile, find_person
 from cdp.segments.catalogue import all_segments
 from cdp.segments.evaluate import EventFacts, Subject, matches
@@ -47,6 +47,8 @@ class OfferAnswer:
     suppressed: list[Suppressed]
     # ties each shown offer's response to this answer (Decision); not what was answered
     answer_id: str = field(default="", compare=False)
+    considered: list[Considered] = field(default_factory=list)  # what offline evaluation reads
+    exploration: float = 0.0  # the policy's epsilon when it answered
 
     def decision(self, chosen: Recommendation) -> Decision:
         return Decision(self.answer_id, chosen.candidate.offer.id, chosen.propensity)
@@ -128,7 +130,7 @@ async def next_best_offers(
     rng = (
         random.Random(f"{seed}:{profile.id}:{now.date()}") if seed is not None else random.Random()
     )
-    chosen, suppressed = rank(
+    chosen, suppressed, considered = rank_logged(
         candidates,
         facts,
         stats,
@@ -139,7 +141,7 @@ async def next_best_offers(
         rng,
         now,
     )
-    return OfferAnswer(chosen, suppressed, uuid.uuid4().hex)
+    return OfferAnswer(chosen, suppressed, uuid.uuid4().hex, considered, policy.exploration)
 
 
 async def person_facts(

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cdp.offers.definitions import Offer
-from cdp.offers.exploration import Arm, choose
+from cdp.offers.exploration import Arm, Considered, choose
 from cdp.offers.policy import OfferPolicy
 
 
@@ -196,7 +196,26 @@ def rank(
     rng: random.Random,
     now: datetime,
 ) -> tuple[list[Recommendation], list[Suppressed]]:
-    """The best ``limit`` offers, and every suppressed candidate with its reason.
+    """:func:`rank_logged` without what it considered."""
+    chosen, suppressed, _ = rank_logged(
+        candidates, facts, stats, segment_key, policy, limit, channel, rng, now
+    )
+    return chosen, suppressed
+
+
+def rank_logged(
+    candidates: Sequence[Candidate],
+    facts: Facts,
+    stats: Mapping[str, Mapping[str, Any]],
+    segment_key: str,
+    policy: OfferPolicy,
+    limit: int,
+    channel: str | None,
+    rng: random.Random,
+    now: datetime,
+) -> tuple[list[Recommendation], list[Suppressed], list[Considered]]:
+    """The best ``limit`` offers, every suppressed candidate with its reason, and every
+    eligible one as logged for offline evaluation.
 
     Fallback offers are considered only when nothing else is eligible. With probability
     ``policy.exploration`` the answer is a Thompson draw rather than the top of the
@@ -243,7 +262,17 @@ def rank(
         )
         for i in choice.shown
     ]
-    return chosen, suppressed
+    considered = [
+        Considered(
+            r.candidate.offer.id,
+            i in top,
+            choice.thompson[i],
+            r.posterior[0] / (r.posterior[0] + r.posterior[1]),
+            r.candidate.offer.value,
+        )
+        for i, r in enumerate(pool)
+    ]
+    return chosen, suppressed, considered
 
 
 def _one_per_product(ranked: list[Recommendation]) -> list[Recommendation]:

@@ -5,7 +5,7 @@ what the acceptance estimate learns from)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 
 from pymongo import UpdateOne
@@ -23,6 +23,7 @@ class OfferStore:
         self._catalogue = catalogue  # drops the counts a response changes
         self._offers = db["offers"]
         self._responses = db["offer_responses"]
+        self._decisions = db["offer_decisions"]  # each answer's candidates, for evaluation
         self._stats = db["offer_stats"]
 
     async def active(self) -> list[Document]:
@@ -73,3 +74,26 @@ class OfferStore:
     async def delete_responses_of(self, person_ids: Iterable[str]) -> None:
         for chunk in chunked(person_ids):
             await self._responses.delete_many({"person_id": {"$in": chunk}})
+            await self._decisions.delete_many({"person_id": {"$in": chunk}})
+
+    async def log_decision(self, decision: Document) -> None:
+        await insert_fresh(self._decisions, [decision])
+
+    async def decisions_of(self, person_ids: Iterable[str]) -> list[Document]:
+        found: list[Document] = []
+        for chunk in chunked(person_ids):
+            found += await self._decisions.find({"person_id": {"$in": chunk}}).to_list()
+        return found
+
+    async def decisions(self, since: datetime) -> AsyncIterator[Document]:
+        """Logged answers from ``since`` on, oldest first (streamed: any number)."""
+        cursor = self._decisions.find({"at": {"$gte": since}}).sort("at", 1)
+        async for doc in cursor:
+            yield doc
+
+    async def responses_to(self, decisions: Iterable[str]) -> list[Document]:
+        """Responses tied to these answers."""
+        found: list[Document] = []
+        for chunk in chunked(decisions):
+            found += await self._responses.find({"decision": {"$in": chunk}}).to_list()
+        return found

@@ -12,6 +12,7 @@ from cdp import cursors
 from cdp.consent import in_force
 from cdp.errors import BadUserInput, NotFound
 from cdp.explain import identity_graph, merge_history
+from cdp.offers.decisions import log_answer
 from cdp.offers.next_best import next_best_offers
 from cdp.profiles import Profile, find_person, timeline_page
 from cdp.timeline import build_query
@@ -102,14 +103,17 @@ class Person:
 
         if not 1 <= limit <= 50:
             raise BadUserInput("limit: 1 to 50 offers")
+        now = info.context.deps.clock()
         answer = await next_best_offers(
             info.context.deps.stores,
             self.profile,
             limit=limit,
             channel=channel,
             policy=info.context.deps.offers,
-            now=info.context.deps.clock(),
+            now=now,
         )
+        # logged, so another exploration policy can be evaluated on what this one did
+        await log_answer(info.context.deps.stores, self.profile.id, answer, now)
         shown = [OfferRecommendation.of(r, answer.decision(r)) for r in answer.recommendations]
         if explain:
             shown += [OfferRecommendation.left_out(s) for s in answer.suppressed]

@@ -1,0 +1,60 @@
+"""`cdp offers evaluate` as a marketer runs it: on the answers the service logged and the
+responses tied to them, what other exploration shares would have earned."""
+
+import asyncio
+import dataclasses
+import subprocess
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.deps import Deps
+from cdp.offers.policy import OfferPolicy
+from cdp.store.database import Document
+from tests.e2e.server import CDP, environment
+from tests.resolvers.graphql import execute, operation
+from tests.resolvers.test_offers_api import lea_after_baskets, offers_for
+
+
+async def test_the_evaluation_reads_what_was_shown_and_accepted(
+    deps: Deps, db: AsyncDatabase[Document], mongodb_uri: str
+) -> None:
+    exploring = dataclasses.replace(deps, offers=OfferPolicy(exploration=0.5, min_support_count=5))
+    lea = await lea_after_baskets(exploring)
+    for day in range(3):  # three visits; she takes the first offer each time
+        offered = await offers_for(exploring, lea)
+        for rank, offer in enumerate(offered):
+            for response in ["SHOWN", *(["ACCEPTED"] if rank == 0 else [])]:
+                _, errors = await execute(
+                    exploring,
+                    operation("RecordOfferResponse"),
+                    personId=lea,
+                    offerId=offer["offer"]["id"],
+                    response=response,
+                    decision=offer["decision"],
+                )
+                assert errors == [], (day, errors)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(CDP), "offers", "evaluate", "--exploration", "0", "1"],
+        env=environment({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(
+        "3 answers shown in the last 90 days; accepted per answer as logged: 1.0000"
+    )
+    assert [line.split("|")[0].strip() for line in lines[2:]] == ["0.00", "1.00"]
+
+
+async def test_a_share_outside_0_and_1_is_refused_in_words() -> None:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(CDP), "offers", "evaluate", "--exploration", "1.5"],
+        env=environment({}),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "1.5 is not a share between 0 and 1" in done.stderr
