@@ -27,7 +27,7 @@ def test_propensities_of_a_draw_add_up_to_the_places_and_follow_the_evidence() -
 def test_the_mixture_shows_the_top_mostly_and_logs_the_mixed_probability() -> None:
     runs = [choose([NEW, DUD, PROVEN], limit=1, epsilon=0.2, seed=s) for s in range(400)]
     shown_first = sum(1 for run in runs if run.shown == [0]) / len(runs)
-    assert shown_first > 0.8  # the greedy top, unless this answer explores
+    assert 0.72 < shown_first < 0.88  # the greedy top, unless this answer explores (a fifth)
     first = runs[0].propensity[0]
     assert 0.8 <= first <= 1.0  # (1 - 0.2) for being the top, plus its share of draws
     explored = [run for run in runs if run.explored]
