@@ -25,97 +25,10 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 import time
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from cdp.offers.copurchase import CoPurchaseRule, mine_rules, offers_for
-
-Basket = frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    history: set[str]
-    hidden: set[str]
-
-
-def synthetic(customers: int = 3_000, seed: int = 3) -> tuple[list[Basket], list[Case]]:
-    rng = random.Random(seed)
-    bundles = [[f"b{b}-{i}" for i in range(4)] for b in range(30)]
-    tail = [f"t{i}" for i in range(400)]
-    weights = [1 / (rank + 1) for rank in range(len(tail))]
-    train: list[Basket] = []
-    cases: list[Case] = []
-    for _ in range(customers):
-        liked = rng.sample(bundles, rng.choice([1, 1, 2]))
-        baskets = []
-        for _ in range(rng.randint(2, 6)):
-            bundle = rng.choice(liked)
-            basket = set(rng.sample(bundle, rng.randint(1, 3)))
-            basket.update(rng.choices(tail, weights, k=rng.randint(0, 3)))
-            baskets.append(frozenset(basket))
-        train += baskets[:-1]
-        history = set().union(*baskets[:-1])
-        hidden = set(baskets[-1]) - history
-        if hidden:
-            cases.append(Case(history, hidden))
-    return train, cases
-
-
-def from_file(path: Path) -> tuple[list[Basket], list[Case]]:
-    baskets = [
-        frozenset(item.strip() for item in line.split(",") if item.strip())
-        for line in path.read_text().splitlines()
-    ]
-    baskets = [b for b in baskets if b]
-    cut = int(len(baskets) * 0.8)
-    cases = []
-    for line in path.read_text().splitlines()[cut:]:
-        items = list(dict.fromkeys(i.strip() for i in line.split(",") if i.strip()))
-        if len(items) >= 2:
-            cases.append(Case(set(items[:-1]), {items[-1]}))
-    return baskets[:cut], cases
-
-
-def evaluate(
-    train: Sequence[Basket], cases: Sequence[Case], min_count: int, min_confidence: float
-) -> dict[str, dict[int, tuple[float, float]]]:
-    rules = mine_rules(train, min_count, min_confidence, max_antecedent=2)
-    popular = [item for item, _ in Counter(i for b in train for i in b).most_common()]
-    scores: dict[str, dict[int, tuple[float, float]]] = {}
-    for name in ("co-purchase", "popularity"):
-        scores[name] = {}
-        for k in (3, 10):
-            hits = precision = 0.0
-            for case in cases:
-                picked = _recommend(name, rules, popular, case.history, k)
-                found = len(set(picked) & case.hidden)
-                hits += found > 0
-                precision += found / k
-            scores[name][k] = (hits / len(cases), precision / len(cases))
-    scores["rules"] = {0: (float(len(rules)), 0.0)}
-    return scores
-
-
-def _recommend(
-    name: str, rules: list[CoPurchaseRule], popular: list[str], history: set[str], k: int
-) -> list[str]:
-    picked: list[str] = []
-    if name == "co-purchase":
-        ranked = sorted(
-            offers_for(rules, history).values(), key=lambda r: (-r.confidence, -r.count)
-        )
-        picked = [rule.consequent for rule in ranked[:k]]
-    for item in popular:
-        if len(picked) == k:
-            break
-        if item not in history and item not in picked:
-            picked.append(item)
-    return picked
+from cdp.offers.backtest import evaluate, from_lines, synthetic
 
 
 def report(label: str, scores: dict[str, dict[int, tuple[float, float]]], seconds: float) -> None:
@@ -149,7 +62,7 @@ def main() -> None:
     )
     if args.baskets:
         started = time.perf_counter()
-        train, cases = from_file(args.baskets)
+        train, cases = from_lines(args.baskets.read_text().splitlines())
         scores = evaluate(train, cases, args.min_count, args.min_confidence)
         report(
             f"{args.baskets.name}: {len(train):,} baskets, {len(cases):,} cases",

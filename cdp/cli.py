@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import uvicorn
@@ -60,12 +61,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument(
         "--days", type=int, default=90, help="answers logged in the last N days (default 90)"
     )
+    backtest = offer_commands.add_parser(
+        "backtest",
+        help="back-test co-purchase offers against popularity on a basket file (hit and "
+        "precision at 3 and 10); needs no database",
+    )
+    backtest.add_argument(
+        "--baskets",
+        type=Path,
+        required=True,
+        help="one basket per line, items separated by commas (the Groceries format)",
+    )
+    backtest.add_argument("--min-count", type=int, default=20, help="baskets a rule needs")
+    backtest.add_argument("--min-confidence", type=float, default=0.1)
     args = parser.parse_args(argv)
 
     if args.command == "keys":
         return _keys(args)
     if args.command == "recompute":
         return _recompute(full=args.full)
+    if args.command == "offers" and args.action == "backtest":
+        return _backtest(args.baskets, args.min_count, args.min_confidence)
     if args.command == "offers":
         return _evaluate_offers(args.exploration, args.days)
 
@@ -180,6 +196,34 @@ def _share(text: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"{share} is not a share between 0 and 1")
     return share
+
+
+def _backtest(path: Path, min_count: int, min_confidence: float) -> int:
+    """Print how co-purchase offers and popularity would have done on a basket file."""
+    from cdp.offers.backtest import evaluate, from_lines
+
+    try:
+        train, cases = from_lines(path.read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"cdp offers backtest: cannot read {path}: {error}", file=sys.stderr)
+        return 2
+    if not train or not cases:
+        print(
+            f"cdp offers backtest: {path} has {len(train)} training baskets and {len(cases)} "
+            "baskets of two or more items to test on; it needs both",
+            file=sys.stderr,
+        )
+        return 2
+    scores = evaluate(train, cases, min_count, min_confidence)
+    print(
+        f"{len(train):,} baskets trained ({int(scores['rules'][0][0]):,} rules), "
+        f"{len(cases):,} hidden items"
+    )
+    print("recommender | hit@3 | precision@3 | hit@10 | precision@10")
+    for name in ("co-purchase", "popularity"):
+        at = scores[name]
+        print(f"{name:11} | {at[3][0]:.1%} | {at[3][1]:.1%} | {at[10][0]:.1%} | {at[10][1]:.1%}")
+    return 0
 
 
 def _evaluate_offers(shares: list[float], days: int) -> int:

@@ -66,9 +66,7 @@ def choose(arms: Sequence[Arm], limit: int, epsilon: float, seed: int) -> Choice
     drawn = rng.beta(alpha, beta, size=(DRAWS, count)) * value
     # the top of each draw, unordered (draws from continuous posteriors do not tie)
     order = np.argpartition(-drawn, top - 1, axis=1)[:, :top] if top < count else None
-    thompson = (
-        np.bincount(order.ravel(), minlength=count) / DRAWS if order is not None else greedy
-    )
+    thompson = np.bincount(order.ravel(), minlength=count) / DRAWS if order is not None else greedy
     propensity = (1.0 - epsilon) * greedy + epsilon * thompson
     explored = epsilon > 0.0 and bool(rng.random() < epsilon)
     if explored:

@@ -4,6 +4,7 @@ responses tied to them, what other exploration shares would have earned."""
 import asyncio
 import dataclasses
 import subprocess
+from pathlib import Path
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -58,3 +59,37 @@ async def test_a_share_outside_0_and_1_is_refused_in_words() -> None:
     )
     assert done.returncode == 2
     assert "1.5 is not a share between 0 and 1" in done.stderr
+
+
+def test_a_basket_file_is_back_tested_without_a_database(tmp_path: Path) -> None:
+    """Tea buyers take biscuits, campers take a stove with their tent: rules find the
+    hidden item where the most popular products (milk, bread) do not."""
+    lines = []
+    for n in range(200):
+        lines.append("whole milk,bread" if n % 3 else "whole milk")
+        lines.append("tea,biscuits" if n % 2 else "tent,mat,stove")
+    lines += ["tea,biscuits", "tent,mat,stove"] * 30
+    baskets = tmp_path / "groceries.csv"
+    baskets.write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        [str(CDP), "offers", "backtest", "--baskets", str(baskets), "--min-count", "5"],
+        env=environment({}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = {line.split("|")[0].strip(): line for line in done.stdout.splitlines()[2:]}
+    assert rows["co-purchase"].split("|")[1].strip() == "100.0%"  # every hidden item hit
+    assert rows["popularity"].split("|")[1].strip() != "100.0%"
+
+
+def test_a_missing_basket_file_is_an_error_in_words(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(CDP), "offers", "backtest", "--baskets", str(tmp_path / "nope.csv")],
+        env=environment({}),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "cannot read" in done.stderr
+    assert "Traceback" not in done.stderr
