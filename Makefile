@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bulk_stitching
 	$(BIN)/python -m bench.offer_evaluation
 	$(BIN)/python -m bench.offer_latency
+	$(BIN)/python -m bench.campaign
 	$(BIN)/python -m bench.segment_refresh
 	$(BIN)/python -m bench.bulk_recompute
 

@@ -78,6 +78,7 @@ async def seed_base(db: Any, persons: int, seed: int = 11, chunk: int = 5_000) -
                         "updated_at": NOW,
                         "traits": {"country": rng.choice(["FR", "DE", "GB"])},
                         "trait_times": {"country": NOW},
+                        "offer_history": [],  # as track creates a person
                     }
                 )
                 identifiers.append(

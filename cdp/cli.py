@@ -61,6 +61,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     evaluate.add_argument(
         "--days", type=int, default=90, help="answers logged in the last N days (default 90)"
     )
+    send = offer_commands.add_parser(
+        "campaign",
+        help="each member of a segment with their best offer now, as JSON Lines, streamed "
+        "with a progress bar (consent on the channel, caps and declines applied)",
+    )
+    send.add_argument("--segment", required=True, help="the segment id (see the segments query)")
+    send.add_argument(
+        "--channel",
+        help="the campaign's channel, e.g. EMAIL (default: each person's preferred consented one)",
+    )
+    send.add_argument("--out", type=Path, required=True, help="the JSON Lines file to write")
+    send.add_argument(
+        "--record",
+        action="store_true",
+        help="record each offer as SHOWN (caps count it; offline evaluation reads it)",
+    )
     backtest = offer_commands.add_parser(
         "backtest",
         help="back-test co-purchase offers against popularity on a basket file (hit and "
@@ -80,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _keys(args)
     if args.command == "recompute":
         return _recompute(full=args.full)
+    if args.command == "offers" and args.action == "campaign":
+        return _campaign(args.segment, args.channel, args.out, record=args.record)
     if args.command == "offers" and args.action == "backtest":
         return _backtest(args.baskets, args.min_count, args.min_confidence)
     if args.command == "offers":
@@ -196,6 +214,71 @@ def _share(text: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"{share} is not a share between 0 and 1")
     return share
+
+
+def _campaign(segment: str, channel_name: str | None, out: Path, *, record: bool) -> int:
+    """Write a segment's members with their best offer to a JSON Lines file."""
+    import json
+    import time
+
+    from tqdm import tqdm
+
+    from cdp.clock import utc_now
+    from cdp.models import Channel
+    from cdp.offers.campaign import campaign
+    from cdp.segments.members import sizes
+
+    try:
+        channel = Channel(channel_name.upper()) if channel_name else None
+    except ValueError:
+        known = ", ".join(c.value for c in Channel)
+        print(
+            f"cdp offers campaign: --channel {channel_name!r} is not one of {known}",
+            file=sys.stderr,
+        )
+        return 2
+    settings = Settings()
+
+    async def run(stores: Stores) -> None:
+        total = (await sizes(stores, [segment])).get(segment, 0)
+        started, members, written = time.perf_counter(), 0, 0
+        now = utc_now()
+        with out.open("w", encoding="utf-8") as sink, tqdm(total=total, unit=" persons") as bar:
+            async for page in campaign(
+                stores,
+                segment,
+                channel=channel,
+                policy=settings.offer_policy(),
+                now=now,
+                record=record,
+            ):
+                for row in page.rows:
+                    chosen = row.offer
+                    offer = chosen.candidate.offer
+                    line = {
+                        "personId": row.profile.id,
+                        "offerId": offer.id,
+                        "offer": offer.name,
+                        "sku": offer.sku,
+                        "channel": chosen.channel,
+                        "sendAt": chosen.send_at.isoformat(),
+                        "reason": chosen.candidate.reason,
+                        "probability": chosen.probability,
+                        "propensity": chosen.propensity,
+                        "decision": row.answer.decision(chosen).token(),
+                    }
+                    sink.write(json.dumps(line, ensure_ascii=False) + "\n")
+                members += page.members
+                written += len(page.rows)
+                bar.update(page.members)
+        seconds = max(time.perf_counter() - started, 1e-9)
+        print(
+            f"{members:,} members of {segment}, {written:,} with an offer written to {out} "
+            f"in {seconds:.1f} s ({members / seconds:,.0f} persons/s)"
+            + ("; each recorded as SHOWN" if record else "")
+        )
+
+    return _offline("offers campaign", run, "stop the service or point CDP_MONGODB_URI at it")
 
 
 def _backtest(path: Path, min_count: int, min_confidence: float) -> int:

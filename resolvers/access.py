@@ -56,6 +56,7 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     "segment": (Scope.PROFILES_READ,),
     "offers": (Scope.PROFILES_READ,),
     "coPurchaseRules": (Scope.PROFILES_READ,),
+    "campaign": (Scope.PROFILES_READ,),
     # catalogue and offers
     "upsertProducts": (Scope.OFFERS_WRITE,),
     "createOffer": (Scope.OFFERS_WRITE,),
@@ -95,6 +96,8 @@ PUBLIC_TYPES = frozenset(
         "CoPurchaseRule",
         "CoPurchaseRuleConnection",
         "CoPurchaseRuleEdge",
+        "CampaignEntryConnection",
+        "CampaignEntryEdge",
         "Erasure",
         "EventConnection",
         "EventEdge",

@@ -8,6 +8,7 @@ from typing import Any
 import strawberry
 
 from cdp import cursors
+from cdp.offers.campaign import campaign
 from cdp.offers.definitions import OfferKind
 from cdp.offers.exploration import Decision
 from cdp.offers.manage import active_offers, archive_offer, create_offer, update_offer
@@ -20,7 +21,8 @@ from resolvers.segments import SegmentRuleInput, rule_data
 from resolvers.types.connection import Connection
 from resolvers.types.enums import Channel
 from resolvers.types.fields import pick
-from resolvers.types.offer import CoPurchaseRule, OfferType, Product
+from resolvers.types.offer import CoPurchaseRule, OfferRecommendation, OfferType, Product
+from resolvers.types.person import Person
 
 
 @strawberry.input
@@ -101,11 +103,57 @@ def offer_data(input: OfferInput) -> dict[str, Any]:
     }
 
 
+@strawberry.type(description="A member of a campaign's segment and the offer for them.")
+class CampaignEntry:
+    person: Person
+    recommendation: OfferRecommendation
+
+
 @strawberry.type
 class OfferQuery:
     @strawberry.field(description="Offers not archived.")
     async def offers(self, info: Info) -> list[OfferType]:
         return [OfferType.of(offer) for offer in await active_offers(info.context.deps.stores)]
+
+    @strawberry.field(
+        description="One campaign to a segment: each member with their best offer now (the "
+        "nextBestOffers ranking, consent on the channel, caps and declines), members in id "
+        "order; those with no eligible offer are skipped. cdp offers campaign writes the "
+        "same as a file and can record the showings."
+    )
+    async def campaign(
+        self,
+        info: Info,
+        segment_id: strawberry.ID,
+        channel: Channel | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> Connection[CampaignEntry]:
+        deps = info.context.deps
+        pages = campaign(
+            deps.stores,
+            str(segment_id),
+            channel=channel,
+            policy=deps.offers,
+            now=deps.clock(),
+            after=after,
+            page=max(page_size(first), 1),
+        )
+        page = await anext(pages)
+        await pages.aclose()
+        rows = [
+            (
+                cursors.encode(row.profile.id),
+                CampaignEntry(
+                    person=Person(profile=row.profile),
+                    recommendation=OfferRecommendation.of(
+                        row.offer, row.answer.decision(row.offer)
+                    ),
+                ),
+            )
+            for row in page.rows
+        ]
+        return Connection[CampaignEntry].of(rows, page.has_next, end=page.end)
 
     @strawberry.field(
         description="The mined rules, strongest lift first, with their counts; the cursor is "

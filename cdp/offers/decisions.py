@@ -17,27 +17,29 @@ READ_BATCH = 1000  # answers whose responses are read at once
 
 
 async def log_answer(stores: Stores, person_id: str, answer: OfferAnswer, now: datetime) -> None:
-    if not answer.recommendations:
-        return
-    await stores.offers.log_decision(
-        {
-            "_id": answer.answer_id,
-            "person_id": person_id,
-            "at": now,
-            "exploration": answer.exploration,
-            "shown": [r.candidate.offer.id for r in answer.recommendations],
-            "candidates": [
-                {
-                    "offer": c.offer,
-                    "greedy": c.greedy,
-                    "thompson": round(c.thompson, 6),
-                    "expected": round(c.expected, 6),
-                    "value": c.value,
-                }
-                for c in answer.considered
-            ],
-        }
-    )
+    if answer.recommendations:
+        await stores.offers.log_decision(decision_document(person_id, answer, now))
+
+
+def decision_document(person_id: str, answer: OfferAnswer, now: datetime) -> dict[str, Any]:
+    """What the log keeps of an answer: every eligible candidate as it was ranked."""
+    return {
+        "_id": answer.answer_id,
+        "person_id": person_id,
+        "at": now,
+        "exploration": answer.exploration,
+        "shown": [r.candidate.offer.id for r in answer.recommendations],
+        "candidates": [
+            {
+                "offer": c.offer,
+                "greedy": c.greedy,
+                "thompson": round(c.thompson, 6),
+                "expected": round(c.expected, 6),
+                "value": c.value,
+            }
+            for c in answer.considered
+        ],
+    }
 
 
 async def logged_answers(stores: Stores, since: datetime) -> list[LoggedAnswer]:

@@ -5,7 +5,7 @@ what the acceptance estimate learns from)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime
 
 from pymongo import UpdateOne
@@ -62,6 +62,26 @@ class OfferStore:
             ordered=False,
         )
         self._catalogue.forget_stats(keys)
+
+    async def record_responses_many(self, responses: Sequence[tuple[Document, str]]) -> None:
+        """:meth:`record_response` for many at once: one insert, one count per key."""
+        if not responses:
+            return
+        await insert_fresh(self._responses, [{"_id": uuid.uuid4().hex, **r} for r, _ in responses])
+        counts: dict[str, dict[str, int]] = {}
+        for response, segment in responses:
+            for key in (f"{response['offer_id']}|{segment}", f"{response['offer_id']}|*"):
+                field = response["response"].lower()
+                counts.setdefault(key, {}).setdefault(field, 0)
+                counts[key][field] += 1
+        await self._stats.bulk_write(
+            [UpdateOne({"_id": key}, {"$inc": inc}, upsert=True) for key, inc in counts.items()],
+            ordered=False,
+        )
+        self._catalogue.forget_stats(list(counts))
+
+    async def log_decisions(self, decisions: Sequence[Document]) -> None:
+        await insert_fresh(self._decisions, list(decisions))
 
     async def responses_of(self, person_ids: Iterable[str], since: datetime) -> list[Document]:
         found: list[Document] = []

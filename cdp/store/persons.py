@@ -428,16 +428,16 @@ class PersonStore:
     async def remember_offer_responses_many(
         self, entries: Sequence[tuple[str, Sequence[Document]]]
     ) -> None:
-        operations = [
-            UpdateOne(
-                {"_id": person_id},
-                {"$push": {"offer_history": {"$each": list(items), "$slice": -OFFER_HISTORY}}},
+        """Append responses to each person's copy (the newest 200 kept), in one command:
+        the embedded server commits a bulk write's statements one by one."""
+        items = {person: list(found) for person, found in entries if found}
+        for chunk in chunked(sorted(items)):
+            added = per_document({p: items[p] for p in chunk})
+            kept = {"$concatArrays": [{"$ifNull": ["$offer_history", []]}, added]}
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}},
+                [{"$set": {"offer_history": {"$slice": [kept, -OFFER_HISTORY]}}}],
             )
-            for person_id, items in entries
-            if items
-        ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=True)
 
     async def matching(self, pipeline: list[Document]) -> set[str]:
         """The ids an aggregation over ``persons`` yields (a compiled segment rule)."""

@@ -36,8 +36,11 @@ class Connection(Generic[T]):
     page_info: PageInfo
 
     @classmethod
-    def of(cls, rows: Iterable[tuple[str, T]], has_next: bool, **extra: Any) -> Self:
-        """A page from ``(cursor, node)`` rows; ``extra`` fills a subclass's own fields."""
+    def of(
+        cls, rows: Iterable[tuple[str, T]], has_next: bool, end: str | None = None, **extra: Any
+    ) -> Self:
+        """A page from ``(cursor, node)`` rows; ``end`` when the page read past its last
+        row (rows left out); ``extra`` fills a subclass's own fields."""
         edges = [Edge(cursor=cursor, node=node) for cursor, node in rows]
-        end = edges[-1].cursor if edges else None
+        end = end or (edges[-1].cursor if edges else None)
         return cls(edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=end), **extra)

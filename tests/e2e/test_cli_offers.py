@@ -3,6 +3,7 @@ responses tied to them, what other exploration shares would have earned."""
 
 import asyncio
 import dataclasses
+import json
 import subprocess
 from pathlib import Path
 
@@ -93,3 +94,58 @@ def test_a_missing_basket_file_is_an_error_in_words(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "cannot read" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_a_campaign_writes_each_consenting_member_once_and_can_record_it(
+    deps: Deps, db: AsyncDatabase[Document], mongodb_uri: str, tmp_path: Path
+) -> None:
+    """Thirty-one shoppers bought this month; only Lea agreed to email marketing, so the
+    email campaign to 'Purchased in the last 30 days' has one line: hers."""
+    quiet = dataclasses.replace(deps, offers=OfferPolicy(exploration=0.0, min_support_count=5))
+    lea = await lea_after_baskets(quiet)
+    out = tmp_path / "campaign.jsonl"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [
+            str(CDP),
+            "offers",
+            "campaign",
+            "--segment",
+            "purchased_last_30d",
+            "--channel",
+            "email",
+            "--out",
+            str(out),
+            "--record",
+        ],
+        env=environment({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "members of purchased_last_30d, 1 with an offer" in done.stdout
+    [line] = [json.loads(text) for text in out.read_text().splitlines()]
+    assert (line["personId"], line["offerId"], line["channel"]) == (lea, "product:STOVE-1", "EMAIL")
+    [shown] = await db["offer_responses"].find({"response": "SHOWN"}).to_list()
+    assert (shown["person_id"], shown["offer_id"], shown["propensity"]) == (
+        lea,
+        "product:STOVE-1",
+        1.0,
+    )
+    profile = await db["persons"].find_one({"_id": lea})
+    assert profile is not None
+    assert [h["response"] for h in profile["offer_history"]] == ["SHOWN"]  # caps count it
+
+
+async def test_a_campaign_to_an_unknown_segment_is_refused_in_words(
+    db: AsyncDatabase[Document], mongodb_uri: str, tmp_path: Path
+) -> None:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(CDP), "offers", "campaign", "--segment", "seg_nope", "--out", str(tmp_path / "x")],
+        env=environment({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "no segment has the id seg_nope" in done.stderr

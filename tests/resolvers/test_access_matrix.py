@@ -42,6 +42,7 @@ CALLS = {
     "recomputeSegments": "mutation { recomputeSegments { persons } }",
     "offers": "{ offers { id } }",
     "coPurchaseRules": "{ coPurchaseRules { edges { cursor } } }",
+    "campaign": '{ campaign(segmentId: "high_aov") { edges { node { person { id } } } } }',
     "upsertProducts": 'mutation { upsertProducts(products: [{sku: "S1", name: "Mug", price: 9.5}]) { sku } }',
     "createOffer": 'mutation { createOffer(input: {name: "Tea club", kind: SERVICE, value: 5}) { id } }',
     "updateOffer": 'mutation { updateOffer(id: "nope", input: {name: "n", kind: SERVICE, value: 1}) { id } }',

@@ -381,3 +381,44 @@ async def test_a_response_is_tied_to_the_answer_and_the_chance_it_had(
     )
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "not product:TENT-2P" in errors[0]["message"]
+
+
+async def test_a_campaign_lists_each_eligible_member_with_their_offer_page_by_page(
+    quiet: Deps,
+) -> None:
+    lea = await lea_after_baskets(quiet)
+    data, errors = await execute(
+        quiet, operation("Campaign"), segmentId="purchased_last_30d", channel="EMAIL", first=10
+    )
+    assert errors == []
+    first_page = data["campaign"]
+    assert first_page["pageInfo"]["hasNextPage"] is True  # more than 10 recent buyers
+    sized, errors = await execute(quiet, '{ segment(id: "purchased_last_30d") { size } }')
+    assert errors == []
+    members = sized["segment"]["size"]
+    seen, after, pages = [], None, 0
+    while True:
+        data, errors = await execute(
+            quiet,
+            operation("Campaign"),
+            segmentId="purchased_last_30d",
+            channel="EMAIL",
+            first=10,
+            after=after,
+        )
+        assert errors == []
+        seen += [e["node"] for e in data["campaign"]["edges"]]
+        pages += 1
+        if not data["campaign"]["pageInfo"]["hasNextPage"]:
+            break
+        after = data["campaign"]["pageInfo"]["endCursor"]
+    assert pages == -(-members // 10)  # every member read once, ten a page
+    [only] = seen  # only Lea agreed to email marketing
+    assert only["person"]["id"] == lea
+    assert only["recommendation"]["offer"]["id"] == "product:STOVE-1"
+    assert only["recommendation"]["channel"] == "EMAIL"
+
+
+async def test_a_campaign_to_an_unknown_segment_is_not_found(quiet: Deps) -> None:
+    _, errors = await execute(quiet, operation("Campaign"), segmentId="seg_gone")
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
