@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.concurrent_writers
 	$(BIN)/python -m bench.bulk_stitching
 	$(BIN)/python -m bench.offer_evaluation
+	$(BIN)/python -m bench.offer_policy_evaluation
 	$(BIN)/python -m bench.offer_latency
 	$(BIN)/python -m bench.campaign
 	$(BIN)/python -m bench.segment_refresh
