@@ -30,9 +30,10 @@ from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank_logged
 from cdp.profiles import Profile, find_person
 from cdp.segments.catalogue import all_segments
+from cdp.segments.describe import describe
 from cdp.segments.evaluate import EventFacts, Subject, matches
 from cdp.segments.refresh import interactions
-from cdp.segments.rules import EventCount, HasIdentifier, Rule, conditions
+from cdp.segments.rules import EventCount, HasIdentifier, Rule, conditions, parse_rule
 from cdp.store import Stores
 from cdp.store.database import Document
 
@@ -245,7 +246,7 @@ def _qualifies(doc: Mapping[str, Any], named: Mapping[str, Any]) -> str:
         names = [named[s].name if s in named else s for s in doc["segments"]]
         why.append(f"in {' or '.join(names)}")
     if doc.get("rule"):
-        why.append("matches the offer's eligibility rule")
+        why.append(describe(parse_rule(doc["rule"])))
     return f"{said.rstrip('.')}: {', and '.join(why)}." if why else f"{said.rstrip('.')}."
 
 

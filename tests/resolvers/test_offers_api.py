@@ -170,7 +170,7 @@ async def test_an_explicit_offer_with_a_rule_and_a_cap(quiet: Deps) -> None:
     assert made["createOffer"]["rule"] == {"metric": {"metric": "ORDERS", "op": "GTE", "value": 1}}
     [first, *_] = await offers_for(quiet, lea)
     assert first["offer"]["id"] == "camp-club"  # 5% of 500 beats 41% of 60
-    assert first["reason"] == "Camping club: matches the offer's eligibility rule."
+    assert first["reason"] == "Camping club: orders at least 1."
 
     await execute(
         quiet, operation("RecordOfferResponse"), personId=lea, offerId="camp-club", response="SHOWN"
