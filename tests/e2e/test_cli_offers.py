@@ -118,7 +118,10 @@ async def test_a_campaign_writes_each_consenting_member_once_and_can_record_it(
             str(out),
             "--record",
         ],
-        env=environment({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}),
+        env=environment(
+            # no exploration: the top of the ranking, shown for certain
+            {"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name, "CDP_OFFER_EXPLORATION": "0"}
+        ),
         capture_output=True,
         text=True,
         check=True,
