@@ -27,7 +27,7 @@ from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
 from cdp.offers.exploration import Considered, Decision
 from cdp.offers.policy import OfferPolicy
-from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank_logged
+from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
 from cdp.profiles import Profile, find_person
 from cdp.segments.catalogue import all_segments
 from cdp.segments.describe import describe
@@ -131,7 +131,7 @@ async def next_best_offers(
     rng = (
         random.Random(f"{seed}:{profile.id}:{now.date()}") if seed is not None else random.Random()
     )
-    chosen, suppressed, considered = rank_logged(
+    chosen, suppressed, considered = rank(
         candidates,
         facts,
         stats,

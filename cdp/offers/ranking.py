@@ -195,24 +195,6 @@ def rank(
     channel: str | None,
     rng: random.Random,
     now: datetime,
-) -> tuple[list[Recommendation], list[Suppressed]]:
-    """:func:`rank_logged` without what it considered."""
-    chosen, suppressed, _ = rank_logged(
-        candidates, facts, stats, segment_key, policy, limit, channel, rng, now
-    )
-    return chosen, suppressed
-
-
-def rank_logged(
-    candidates: Sequence[Candidate],
-    facts: Facts,
-    stats: Mapping[str, Mapping[str, Any]],
-    segment_key: str,
-    policy: OfferPolicy,
-    limit: int,
-    channel: str | None,
-    rng: random.Random,
-    now: datetime,
 ) -> tuple[list[Recommendation], list[Suppressed], list[Considered]]:
     """The best ``limit`` offers, every suppressed candidate with its reason, and every
     eligible one as logged for offline evaluation.

@@ -31,7 +31,7 @@ def candidate(offer: Offer) -> Candidate:
 def test_score_is_probability_times_value_and_the_channel_is_the_preferred_consented_one() -> None:
     stove = candidate(product_offer("STOVE-2", "Camping stove", 60.0))
     mug = candidate(product_offer("MUG-1", "Mug", 8.0))
-    chosen, _ = rank([mug, stove], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    chosen, _, _ = rank([mug, stove], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
     assert [c.candidate.offer.id for c in chosen] == ["product:STOVE-2", "product:MUG-1"]
     assert chosen[0].score == round(0.05 * 60.0, 4)  # the prior: 1 in 20
     assert chosen[0].channel == "SMS"
@@ -57,7 +57,9 @@ def test_every_left_out_candidate_says_why() -> None:
         shown={"capped": [NOW - timedelta(days=1), NOW - timedelta(days=2)]},
         declined={"nope": NOW - timedelta(days=3)},
     )
-    chosen, suppressed = rank(candidates, seen, {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    chosen, suppressed, _ = rank(
+        candidates, seen, {}, "none", POLICY, 3, None, random.Random(1), NOW
+    )
     assert chosen == []
     reasons = {s.candidate.offer.id: s.why for s in suppressed}
     assert reasons == {
@@ -79,9 +81,11 @@ def test_responses_sharpen_the_estimate() -> None:
 def test_a_fallback_is_offered_only_when_nothing_else_is() -> None:
     fallback = candidate(Offer("newsletter", "Newsletter", OfferKind.CONTENT, 1.0, fallback=True))
     stove = candidate(product_offer("STOVE-2", "Camping stove", 60.0))
-    chosen, _ = rank([fallback, stove], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    chosen, _, _ = rank(
+        [fallback, stove], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW
+    )
     assert [c.candidate.offer.id for c in chosen] == ["product:STOVE-2"]
-    chosen, _ = rank([fallback], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
+    chosen, _, _ = rank([fallback], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW)
     assert [c.candidate.offer.id for c in chosen] == ["newsletter"]
 
 
@@ -90,12 +94,12 @@ def test_an_exploring_answer_is_a_thompson_draw_repeatable_with_its_seed() -> No
     the probability it had; the same seed draws the same answer."""
     many = [candidate(product_offer(f"S{i}", f"Item {i}", 100.0 - i)) for i in range(10)]
     always = OfferPolicy(exploration=1.0)
-    first, _ = rank(many, facts(), {}, "none", always, 3, None, random.Random("seed"), NOW)
-    again, _ = rank(many, facts(), {}, "none", always, 3, None, random.Random("seed"), NOW)
+    first, _, _ = rank(many, facts(), {}, "none", always, 3, None, random.Random("seed"), NOW)
+    again, _, _ = rank(many, facts(), {}, "none", always, 3, None, random.Random("seed"), NOW)
     assert [c.candidate.offer.id for c in first] == [c.candidate.offer.id for c in again]
     assert len(first) == 3
     assert all(0 < c.propensity < 1 for c in first)  # nobody was certain to be shown
-    greedy, _ = rank(many, facts(), {}, "none", POLICY, 3, None, random.Random("seed"), NOW)
+    greedy, _, _ = rank(many, facts(), {}, "none", POLICY, 3, None, random.Random("seed"), NOW)
     assert [c.candidate.offer.id for c in greedy] == ["product:S0", "product:S1", "product:S2"]
     assert [c.propensity for c in greedy] == [1.0, 1.0, 1.0]  # no exploration: certain
 
@@ -125,7 +129,7 @@ def test_before_any_response_the_stronger_rule_ranks_first_whatever_the_name() -
     beer = Candidate(product_offer("bottled beer", "bottled beer", 10.0), "best seller", {})
     strong = rule_candidate("root vegetables", 170, 200, "citrus fruit", "other vegetables")
     weak = rule_candidate("yogurt", 56, 200, "citrus fruit")
-    chosen, _ = rank(
+    chosen, _, _ = rank(
         [beer, weak, strong], facts(), {}, "none", POLICY, 3, None, random.Random(1), NOW
     )
     assert [r.candidate.offer.sku for r in chosen] == [
@@ -152,7 +156,7 @@ def test_equal_scores_go_to_the_stronger_evidence_not_the_name() -> None:
     thick = rule_candidate("zucchini", 100, 200, "pears")  # 200 baskets
     thick_prior, thin_prior = prior_of(thick, POLICY), prior_of(thin, POLICY)
     assert thick_prior.evidence > thin_prior.evidence
-    chosen, _ = rank([thin, thick], facts(), {}, "none", POLICY, 2, None, random.Random(1), NOW)
+    chosen, _, _ = rank([thin, thick], facts(), {}, "none", POLICY, 2, None, random.Random(1), NOW)
     assert chosen[0].candidate.offer.sku == "zucchini"
 
 
@@ -169,7 +173,7 @@ def test_one_product_is_offered_once_with_every_reason() -> None:
         "Head lamp on their wishlist has only 2 left.",
         {"source": "lifecycle"},
     )
-    chosen, _ = rank([alert, rule], facts(), {}, "none", POLICY, 5, None, random.Random(1), NOW)
+    chosen, _, _ = rank([alert, rule], facts(), {}, "none", POLICY, 5, None, random.Random(1), NOW)
     assert [r.candidate.offer.id for r in chosen] == ["product:LAMP-1"]
     assert chosen[0].candidate.evidence["alsoBecause"] == [
         "Head lamp on their wishlist has only 2 left."
