@@ -43,6 +43,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         "changed, or computed before today)",
     )
     recompute.add_argument("--full", action="store_true", help="recompute every person, due or not")
+    load = commands.add_parser(
+        "import",
+        help="import event history from a JSON Lines or CSV file through a running "
+        "service: streamed, resumable, idempotent, with a progress bar",
+    )
+    load.add_argument("file", type=Path, help="JSON Lines of EventInput, or CSV with --mapping")
+    load.add_argument(
+        "--format",
+        choices=["auto", "jsonl", "csv"],
+        default="auto",
+        help="auto: csv for a .csv file, else jsonl",
+    )
+    load.add_argument("--mapping", type=Path, help="for CSV: which column is what (README)")
+    load.add_argument("--url", help="the service (default: http://127.0.0.1:<CDP_PORT or 8000>)")
+    load.add_argument("--key", help="an API key with events:write (default: CDP_API_KEY)")
+    load.add_argument("--batch", type=int, default=500, help="events per call (default 500)")
+    load.add_argument("--in-flight", type=int, default=2, help="calls at once (default 2)")
     offers = commands.add_parser("offers", help="work with next-best-offer's logs")
     offer_commands = offers.add_subparsers(dest="action", required=True)
     evaluate = offer_commands.add_parser(
@@ -96,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _keys(args)
     if args.command == "recompute":
         return _recompute(full=args.full)
+    if args.command == "import":
+        return _import(args)
     if args.command == "offers" and args.action == "campaign":
         return _campaign(args.segment, args.channel, args.out, record=args.record)
     if args.command == "offers" and args.action == "backtest":
@@ -214,6 +233,76 @@ def _share(text: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"{share} is not a share between 0 and 1")
     return share
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Import a file through a running service, with a progress bar and a summary."""
+    import json
+    import os
+    import time
+
+    from tqdm import tqdm
+
+    from cdp.importing.rows import MappingError
+    from cdp.importing.run import ImportFailed, import_file
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"cdp import: {path} is not a file", file=sys.stderr)
+        return 2
+    fmt = args.format if args.format != "auto" else ("csv" if path.suffix == ".csv" else "jsonl")
+    mapping = None
+    if fmt == "csv":
+        if args.mapping is None:
+            print("cdp import: a CSV file needs --mapping (see the README)", file=sys.stderr)
+            return 2
+        try:
+            mapping = json.loads(args.mapping.read_text())
+        except (OSError, ValueError) as error:
+            print(f"cdp import: cannot read the mapping {args.mapping}: {error}", file=sys.stderr)
+            return 2
+    key = args.key or os.environ.get("CDP_API_KEY")
+    if not key:
+        print("cdp import: pass --key (or set CDP_API_KEY) with events:write", file=sys.stderr)
+        return 2
+    url = args.url or f"http://127.0.0.1:{Settings().port}"
+    total = sum(1 for _ in path.open("rb"))
+    bar = tqdm(total=total, unit=" lines", desc=f"importing {path.name}")
+
+    def progress(line: int, tally: object) -> None:
+        bar.update(max(line - bar.n, 0))
+
+    started = time.perf_counter()
+    try:
+        tally = asyncio.run(
+            import_file(
+                path,
+                url=url,
+                key=key,
+                fmt=fmt,
+                mapping=mapping,
+                batch=args.batch,
+                in_flight=args.in_flight,
+                progress=progress,
+            )
+        )
+    except (ImportFailed, MappingError) as error:
+        bar.close()
+        print(f"cdp import: {error} (run it again to carry on where it stopped)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        bar.close()
+        print("cdp import: interrupted; run it again to carry on where it stopped", file=sys.stderr)
+        return 130
+    bar.close()
+    seconds = max(time.perf_counter() - started, 1e-9)
+    rejected = f" (reasons in {path.name}.rejected.jsonl)" if tally.rejected else ""
+    print(
+        f"read {tally.read:,}, accepted {tally.accepted:,}, duplicates {tally.duplicates:,}, "
+        f"rejected {tally.rejected:,}{rejected}; {len(tally.persons):,} persons touched; "
+        f"{seconds:.1f} s"
+    )
+    return 0 if tally.accepted + tally.duplicates else 1
 
 
 def _campaign(segment: str, channel_name: str | None, out: Path, *, record: bool) -> int:

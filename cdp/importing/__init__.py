@@ -1,0 +1,1 @@
+"""Bulk import of event history from a file, through a running service's ``track``."""
