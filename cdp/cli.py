@@ -43,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "changed, or computed before today)",
     )
     recompute.add_argument("--full", action="store_true", help="recompute every person, due or not")
+    commands.add_parser(
+        "doctor",
+        help="which database and engine, its version, collections with their counts and "
+        "indexes, and whether the service answers",
+    )
     load = commands.add_parser(
         "import",
         help="import event history from a JSON Lines or CSV file through a running "
@@ -115,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _recompute(full=args.full)
     if args.command == "import":
         return _import(args)
+    if args.command == "doctor":
+        return _doctor()
     if args.command == "offers" and args.action == "campaign":
         return _campaign(args.segment, args.channel, args.out, record=args.record)
     if args.command == "offers" and args.action == "backtest":
@@ -233,6 +240,43 @@ def _share(text: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"{share} is not a share between 0 and 1")
     return share
+
+
+def _doctor() -> int:
+    """Say what this configuration runs on and whether it works."""
+    import re
+
+    import httpx
+
+    from cdp.store.database import inventory, server_version
+    from cdp.store.embedded import engine_version
+
+    settings = Settings()
+    where = (
+        re.sub(r"//[^@/]*@", "//***@", settings.mongodb_uri)
+        if settings.mongodb_uri
+        else f"embedded {engine_version(settings.embedded_engine)}, data in {settings.data_dir}"
+    )
+    print(f"database:  {where}, database name {settings.db_name}")
+    url = f"http://{settings.host}:{settings.port}/healthz"
+    try:
+        health = httpx.get(url, timeout=2.0).json()
+        print(f"service:   {url} answers {health.get('status')} (engine {health.get('engine')})")
+        serving = True
+    except (httpx.HTTPError, ValueError):
+        print(f"service:   nothing answers at {url}")
+        serving = False
+    if serving and not settings.mongodb_uri:
+        print("contents:  the running service holds the embedded database; stop it to look inside")
+        return 0
+
+    async def run(stores: Stores) -> None:
+        db = stores.database
+        print(f"server:    MongoDB-compatible {await server_version(db)}")
+        for name, (count, indexes) in (await inventory(db)).items():
+            print(f"  {name:<20} {count:>10,} documents  indexes: {', '.join(indexes)}")
+
+    return _offline("doctor", run, "stop the service or point CDP_MONGODB_URI at it")
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -48,6 +48,7 @@ class Stores:
     offers: OfferStore
     catalogue: CachedCatalogue
     stitching: StitchLock
+    database: AsyncDatabase[Document]  # for what spans collections (cdp doctor's inventory)
 
     @classmethod
     def on(
@@ -84,6 +85,7 @@ class Stores:
             offers=OfferStore(db, version, catalogue),
             catalogue=catalogue,
             stitching=DatabaseLock(db) if shared else LocalLock(),
+            database=db,
         )
 
 

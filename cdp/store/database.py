@@ -204,6 +204,16 @@ async def ensure_indexes(db: AsyncDatabase[Document]) -> None:
     await db["segments"].create_index([("name_key", ASCENDING)], unique=True, sparse=True)
 
 
+async def inventory(db: AsyncDatabase[Document]) -> dict[str, tuple[int, list[str]]]:
+    """Each collection's documents (estimated, from metadata) and its index names."""
+    found: dict[str, tuple[int, list[str]]] = {}
+    for name in sorted(await db.list_collection_names()):
+        collection = db[name]
+        indexes = sorted([index["name"] async for index in await collection.list_indexes()])
+        found[name] = (await collection.estimated_document_count(), indexes)
+    return found
+
+
 async def server_version(db: AsyncDatabase[Document]) -> str:
     """The server's version as it reports it (``buildInfo``), or "unknown"."""
     try:
