@@ -3,8 +3,9 @@
 :func:`create_app` builds the HTTP edge from a :class:`Settings` object; its lifespan
 asks the composition root (:mod:`cdp.bootstrap`) for the running service (database,
 indexes, keys, refresher) and hands its :class:`Deps` to every request. ``/graphql``
-is guarded before GraphQL runs: the request body is capped, the API key is checked
-(401), and each key's request rate is limited (429).
+over HTTP passes three small layers before GraphQL runs, each with one job: the body
+is capped (413), the caller signed in (401, 429: :class:`_SignIn`, which WebSocket
+subscriptions share), the request checked to be GraphQL over HTTP (400, 415).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -174,17 +175,16 @@ class _SignIn:
         return principal
 
 
-class _Guarded:
-    """Caps the body, signs the caller in (:class:`_SignIn`), then runs GraphQL."""
+class _CapBody:
+    """Reads a ``/graphql`` request body whole, up to ``max_body`` bytes (413 beyond),
+    and hands it on to be read again; what lies behind never sees a stream cut short."""
 
-    def __init__(self, graphql: _GraphQLApp, sign_in: _SignIn, max_body: int) -> None:
-        self.graphql, self.sign_in, self.max_body = graphql, sign_in, max_body
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app, self.max_body = app, max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive)
-        if _asks_for_the_ide(request):
-            scope.setdefault("state", {})["principal"] = ANONYMOUS
-            await self.graphql(scope, receive, send)
+        if _asks_for_the_ide(Request(scope)):
+            await self.app(scope, receive, send)
             return
         body = await _read_capped(receive, self.max_body)
         if body is None:
@@ -193,21 +193,51 @@ class _Guarded:
             )
             await refused.response()(scope, receive, send)
             return
-        signed = await self.sign_in(
-            request.app.state.deps,
-            request.headers.get("authorization"),
-            request.client.host if request.client else "unknown",
-        )
+        scope.setdefault("state", {})["body"] = body
+        await self.app(scope, _replay(body), send)
+
+
+class _Authenticate:
+    """Signs the caller in with its ``Authorization`` header (:class:`_SignIn`, the
+    same check a WebSocket's connection_init goes through); GraphiQL's page is open."""
+
+    def __init__(self, app: ASGIApp, sign_in: _SignIn) -> None:
+        self.app, self.sign_in = app, sign_in
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        if _asks_for_the_ide(request):
+            signed: Principal | _Refused = ANONYMOUS
+        else:
+            signed = await self.sign_in(
+                request.app.state.deps,
+                request.headers.get("authorization"),
+                request.client.host if request.client else "unknown",
+            )
         if isinstance(signed, _Refused):
             await signed.response()(scope, receive, send)
             return
-        malformed = _malformed(request, body)
-        if malformed is not None:
-            refused = _Refused(malformed.status, "BAD_USER_INPUT", malformed.message)
-            await refused.response()(scope, receive, send)
-            return
         scope.setdefault("state", {})["principal"] = signed
-        await self.graphql(scope, _replay(body), send)
+        await self.app(scope, receive, send)
+
+
+class _CheckShape:
+    """Refuses a request that is not GraphQL over HTTP (a GET without a query, a body
+    that is not a JSON object, a wrong content type) with a 400 or 415 and a sentence,
+    before strawberry; the JSON it parsed is handed to strawberry (:data:`_PARSED`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        if not _asks_for_the_ide(request):
+            malformed = _malformed(request, scope.get("state", {}).get("body", b""))
+            if malformed is not None:
+                refused = _Refused(malformed.status, "BAD_USER_INPUT", malformed.message)
+                await refused.response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _malformed(request: Request, body: bytes) -> Refusal | None:
@@ -294,7 +324,11 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
     limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     failures = RateLimiter(settings.auth_failures_per_minute, settings.auth_failures_per_minute)
     graphql.sign_in = _SignIn(limiter, failures)
-    guarded = _Guarded(graphql, graphql.sign_in, settings.max_body_bytes)
+    # the HTTP edge, outermost first: the body capped, the caller signed in, the request
+    # checked to be GraphQL over HTTP, then strawberry
+    guarded = _CapBody(
+        _Authenticate(_CheckShape(graphql), graphql.sign_in), settings.max_body_bytes
+    )
     routes = [
         Route("/graphql", guarded, methods=["GET", "POST"]),
         # Subscriptions: signed in by their connection_init message (on_ws_connect).
