@@ -21,6 +21,8 @@ from typing import Any
 from cdp.errors import ServiceUnavailable
 from cdp.store.changes import Change
 
+__all__ = ["Change", "Follower", "Lagging", "LiveFeed"]
+
 log = logging.getLogger("cdp.live")
 
 # Open a change stream from a resume token (None: from now); open when it returns.

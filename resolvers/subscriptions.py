@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from cdp.errors import NotFound, ServiceUnavailable
-from cdp.live import LiveFeed
+from cdp.live import Change
 from cdp.profiles import Profile, find_person
 from resolvers.context import Info
 from resolvers.loaders import Loaders
@@ -21,14 +21,23 @@ from resolvers.types.person import Person
 SETTLE_SECONDS = 0.25  # a burst of profile writes (a refresh, a merge) is sent once
 
 
-async def _subject(info: Info, person_id: str) -> tuple[LiveFeed, Profile]:
+async def _changes(
+    info: Info, person_id: str, collection: str
+) -> AsyncGenerator[tuple[Profile, Change], None]:
+    """The person as first found, and each change of ``collection`` about their family,
+    until the subscriber goes; each message is then read with fresh loaders."""
     profile = await find_person(info.context.deps.stores, person_id)
     if profile is None:
         raise NotFound(f"no person has the id {person_id}")
     live = info.context.deps.live
     if live is None:
         raise ServiceUnavailable("live updates are not running on this instance")
-    return live, profile
+    async with live.follow(profile.family) as follower:
+        while True:
+            change = await follower.next()
+            if change.collection == collection:
+                _fresh(info)
+                yield profile, change
 
 
 def _fresh(info: Info) -> None:
@@ -45,13 +54,9 @@ class Subscription:
     async def person_events(
         self, info: Info, person_id: strawberry.ID
     ) -> AsyncGenerator[Event, None]:
-        live, profile = await _subject(info, str(person_id))
-        async with live.follow(profile.family) as follower:
-            while True:
-                change = await follower.next()
-                if change.collection == "events" and change.document is not None:
-                    _fresh(info)
-                    yield Event.from_document(change.document)
+        async for _, change in _changes(info, str(person_id), "events"):
+            if change.document is not None:
+                yield Event.from_document(change.document)
 
     @strawberry.subscription(
         description="The profile after each change: a merge, an unlink, traits, metrics, "
@@ -60,16 +65,10 @@ class Subscription:
     async def person_changed(
         self, info: Info, person_id: strawberry.ID
     ) -> AsyncGenerator[Person, None]:
-        live, profile = await _subject(info, str(person_id))
         stores = info.context.deps.stores
-        async with live.follow(profile.family) as follower:
-            while True:
-                change = await follower.next()
-                if change.collection != "persons":
-                    continue
-                await asyncio.sleep(SETTLE_SECONDS)
-                current = await find_person(stores, profile.id)
-                if current is None:
-                    return  # erased
-                _fresh(info)
-                yield Person(profile=current)
+        async for profile, _ in _changes(info, str(person_id), "persons"):
+            await asyncio.sleep(SETTLE_SECONDS)  # a burst of writes is sent once
+            current = await find_person(stores, profile.id)
+            if current is None:
+                return  # erased
+            yield Person(profile=current)
