@@ -430,7 +430,10 @@ class PersonStore:
     ) -> None:
         """Append responses to each person's copy (the newest 200 kept), in one command:
         the embedded server commits a bulk write's statements one by one."""
-        items = {person: list(found) for person, found in entries if found}
+        items: dict[str, list[Document]] = {}
+        for person, found in entries:  # two absorbed persons may feed one survivor
+            if found:
+                items.setdefault(person, []).extend(found)
         for chunk in chunked(sorted(items)):
             added = per_document({p: items[p] for p in chunk})
             kept = {"$concatArrays": [{"$ifNull": ["$offer_history", []]}, added]}
