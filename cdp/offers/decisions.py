@@ -18,7 +18,7 @@ READ_BATCH = 1000  # answers whose responses are read at once
 
 async def log_answer(stores: Stores, person_id: str, answer: OfferAnswer, now: datetime) -> None:
     if answer.recommendations:
-        await stores.offers.log_decision(decision_document(person_id, answer, now))
+        await stores.offers.log_decisions([decision_document(person_id, answer, now)])
 
 
 def decision_document(person_id: str, answer: OfferAnswer, now: datetime) -> dict[str, Any]:

@@ -27,11 +27,10 @@ WATCHED: list[Document] = [
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One write: the collection, whether it was an insert, the document's id, the
-    document as it is now (None when it is gone), and the resume token that follows."""
+    """One write: the collection, the document's id, the document as it is now (None
+    when it is gone), and the resume token that follows."""
 
     collection: str
-    inserted: bool
     id: str
     document: Document | None
     token: Any
@@ -49,7 +48,6 @@ async def changes(db: AsyncDatabase[Document], resume_after: Any = None) -> Asyn
                 key = change.get("documentKey") or {}
                 yield Change(
                     collection=change["ns"]["coll"],
-                    inserted=change["operationType"] == "insert",
                     id=str(key.get("_id")),
                     document=change.get("fullDocument"),
                     token=stream.resume_token,

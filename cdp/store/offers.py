@@ -54,17 +54,11 @@ class OfferStore:
 
     async def record_response(self, response: Document, segment: str) -> None:
         """Store the response, then count it (a retry after a cut counts at most once more)."""
-        await insert_fresh(self._responses, [{"_id": uuid.uuid4().hex, **response}])
-        counts = {response["response"].lower(): 1}
-        keys = [f"{response['offer_id']}|{key}" for key in (segment, "*")]
-        await self._stats.bulk_write(
-            [UpdateOne({"_id": key}, {"$inc": counts}, upsert=True) for key in keys],
-            ordered=False,
-        )
-        self._catalogue.forget_stats(keys)
+        await self.record_responses_many([(response, segment)])
 
     async def record_responses_many(self, responses: Sequence[tuple[Document, str]]) -> None:
-        """:meth:`record_response` for many at once: one insert, one count per key."""
+        """Store responses (each with the person's RFM segment), then count them: one
+        insert, one count per offer and segment."""
         if not responses:
             return
         await insert_fresh(self._responses, [{"_id": uuid.uuid4().hex, **r} for r, _ in responses])
@@ -95,9 +89,6 @@ class OfferStore:
         for chunk in chunked(person_ids):
             await self._responses.delete_many({"person_id": {"$in": chunk}})
             await self._decisions.delete_many({"person_id": {"$in": chunk}})
-
-    async def log_decision(self, decision: Document) -> None:
-        await insert_fresh(self._decisions, [decision])
 
     async def decisions_of(self, person_ids: Iterable[str]) -> list[Document]:
         found: list[Document] = []
