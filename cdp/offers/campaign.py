@@ -21,6 +21,13 @@ from cdp.offers.decisions import decision_document
 from cdp.offers.next_best import OfferAnswer, next_best_offers
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Recommendation
+from cdp.offers.responses import (
+    OfferResponse,
+    history_before_copy,
+    remembered,
+    response_document,
+    rfm_key,
+)
 from cdp.profiles import Profile, profiles_of
 from cdp.segments.catalogue import find_segment
 from cdp.segments.members import member_page
@@ -89,22 +96,24 @@ async def _record_shown(stores: Stores, rows: list[CampaignRow], now: datetime) 
     shown = []
     for row in rows:
         decision = row.answer.decision(row.offer)
-        response = {
-            "person_id": row.profile.id,
-            "offer_id": decision.offer,
-            "response": "SHOWN",
-            "channel": row.offer.channel or None,
-            "at": now,
-            "decision": decision.answer,
-            "propensity": decision.propensity,
-        }
-        shown.append((response, (row.profile.metrics or {}).get("rfm_segment") or "none"))
+        document = response_document(
+            row.profile.id,
+            decision.offer,
+            OfferResponse.SHOWN,
+            row.offer.channel or None,
+            now,
+            decision,
+        )
+        shown.append((document, rfm_key(row.profile)))
     await stores.offers.record_responses_many(shown)
     await stores.persons.remember_offer_responses_many(
         [
             (
                 row.profile.id,
-                [{"offer_id": row.offer.candidate.offer.id, "response": "SHOWN", "at": now}],
+                [
+                    *await history_before_copy(stores, row.profile),
+                    remembered(row.offer.candidate.offer.id, OfferResponse.SHOWN, now),
+                ],
             )
             for row in rows
         ]

@@ -47,25 +47,51 @@ async def record_response(
         raise NotFound(f"no person has the id {person_id}")
     if not await _offer_exists(stores, offer_id):
         raise NotFound(f"offerId: no offer has the id {offer_id}")
-    segment = (profile.metrics or {}).get("rfm_segment") or "none"
-    earlier = [] if profile.offer_history is not None else await _logged(stores, profile)
+    earlier = await history_before_copy(stores, profile)
     await stores.offers.record_response(
-        {
-            "person_id": profile.id,
-            "offer_id": offer_id,
-            "response": response.value,
-            "channel": channel.value if channel else None,
-            "at": now,
-            **(
-                {"decision": decision.answer, "propensity": decision.propensity} if decision else {}
-            ),
-        },
-        segment,
+        response_document(profile.id, offer_id, response, channel, now, decision),
+        rfm_key(profile),
     )
     if response in REMEMBERED:  # what caps and the decline rule read, kept on the profile
-        entry = {"offer_id": offer_id, "response": response.value, "at": now}
-        await stores.persons.remember_offer_responses(profile.id, [*earlier, entry])
+        await stores.persons.remember_offer_responses(
+            profile.id, [*earlier, remembered(offer_id, response, now)]
+        )
     return profile.id
+
+
+def response_document(
+    person_id: str,
+    offer_id: str,
+    response: OfferResponse,
+    channel: Channel | str | None,
+    now: datetime,
+    decision: Decision | None = None,
+) -> dict[str, Any]:
+    """A response as the log keeps it, tied to its answer when the decision is known."""
+    return {
+        "person_id": person_id,
+        "offer_id": offer_id,
+        "response": response.value,
+        "channel": channel.value if isinstance(channel, Channel) else channel,
+        "at": now,
+        **({"decision": decision.answer, "propensity": decision.propensity} if decision else {}),
+    }
+
+
+def remembered(offer_id: str, response: OfferResponse, now: datetime) -> dict[str, Any]:
+    """A response as the profile's copy keeps it (caps and the decline rule read it)."""
+    return {"offer_id": offer_id, "response": response.value, "at": now}
+
+
+def rfm_key(profile: Profile) -> str:
+    """The segment a response is counted under beside the overall count."""
+    return str((profile.metrics or {}).get("rfm_segment") or "none")
+
+
+async def history_before_copy(stores: Stores, profile: Profile) -> list[dict[str, Any]]:
+    """What a profile from before the copy existed must start it with (nothing for a
+    profile that has one)."""
+    return [] if profile.offer_history is not None else await _logged(stores, profile)
 
 
 async def _logged(stores: Stores, profile: Profile) -> list[dict[str, Any]]:
