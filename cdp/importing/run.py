@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -104,10 +105,12 @@ async def import_file(
     size = path.stat().st_size  # noqa: ASYNC240 - once, before anything is sent
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120.0) as client:
-        with path.open(encoding="utf-8", newline="") as handle, rejects.open("a") as rejected:
+        # a resumed import adds to the reasons written so far; a new one starts them over
+        side = "a" if state else "w"
+        with path.open(encoding="utf-8", newline="") as handle, rejects.open(side) as rejected:
             rows = _open_rows(handle, fmt, mapping, first)
             while True:
-                round_ = _take(rows, batch * in_flight)
+                round_ = list(islice(rows, batch * in_flight))
                 if not round_:
                     break
                 tally.read += len(round_)
@@ -135,15 +138,15 @@ def _open_rows(
 ) -> Iterator[Row]:
     if fmt == "jsonl":
         return json_lines(_lines_from(handle, 1, first), first_line=first)
-    header = next(csv_header(handle))
+    header = _csv_header(handle)
     checked = check_mapping(mapping, header)
     return csv_rows(
         _lines_from(handle, 2, max(first, 2)), header, checked, first_line=max(first, 2)
     )
 
 
-def csv_header(handle: IO[str]) -> Iterator[list[str]]:
-    yield [column.strip() for column in next(csv.reader([handle.readline()]), [])]
+def _csv_header(handle: IO[str]) -> list[str]:
+    return [column.strip() for column in next(csv.reader([handle.readline()]), [])]
 
 
 def _lines_from(handle: IO[str], at: int, start: int) -> Iterator[str]:
@@ -151,15 +154,6 @@ def _lines_from(handle: IO[str], at: int, start: int) -> Iterator[str]:
     for number, line in enumerate(iter(handle.readline, ""), start=at):
         if number >= start:
             yield line
-
-
-def _take(rows: Iterator[Row], count: int) -> list[Row]:
-    taken = []
-    for row in rows:
-        taken.append(row)
-        if len(taken) == count:
-            break
-    return taken
 
 
 def _count(tally: Tally, row: Row, result: dict[str, Any], rejected: IO[str]) -> None:

@@ -88,6 +88,8 @@ def test_good_rows_land_once_bad_rows_are_written_down_and_a_rerun_doubles_nothi
 
     again = run_import(service, str(history))
     assert "accepted 0, duplicates 30, rejected 2" in again.stdout
+    side = (tmp_path / "history.jsonl.rejected.jsonl").read_text().splitlines()
+    assert len(side) == 2  # the new run's reasons, not the first run's again
     assert [stored_orders(service, c) for c in range(6)] == [5] * 6
 
 
