@@ -122,10 +122,12 @@ def request_deps(
     clock: Clock = utc_now,
     refresher: Refresher | None = None,
     live: LiveFeed | None = None,
+    limits: IngestLimits | None = None,
 ) -> Deps:
     """What every request is handed; without a refresher every call refreshes its
-    persons before it answers (what a test of one flow wants)."""
-    limits = ingest_limits(settings)
+    persons before it answers (what a test of one flow wants). ``limits``: the ones the
+    caller already derived from ``settings`` (the refresher's repair uses them too)."""
+    limits = limits or ingest_limits(settings)
     return Deps(
         stores=built,
         limits=limits,
@@ -172,7 +174,8 @@ async def service(
         refresher.start()
         live = LiveFeed(lambda resume_after: changes(db, resume_after))
         try:
-            yield Service(request_deps(built, db, settings, clock, refresher, live), label)
+            deps = request_deps(built, db, settings, clock, refresher, live, limits)
+            yield Service(deps, label)
         finally:
             await live.stop()
             await refresher.stop()
