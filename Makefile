@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The first start of an empty database loads demo customers (CDP_DEMO=0 make run: empty).
 run: $(STAMP)
-	$(BIN)/cdp serve
+	CDP_DEMO=$${CDP_DEMO:-1} $(BIN)/cdp serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -173,12 +173,43 @@ async def service(
         )
         refresher.start()
         live = LiveFeed(lambda resume_after: changes(db, resume_after))
+        demo = (
+            asyncio.create_task(_demo_on_first_start(built, limits, settings, clock))
+            if settings.demo
+            else None
+        )
         try:
             deps = request_deps(built, db, settings, clock, refresher, live, limits)
             yield Service(deps, label)
         finally:
+            if demo is not None:
+                demo.cancel()
+                await asyncio.gather(demo, return_exceptions=True)
             await live.stop()
             await refresher.stop()
+
+
+async def _demo_on_first_start(
+    built: Stores, limits: IngestLimits, settings: Settings, clock: Clock
+) -> None:
+    """Demo customers for a first start, loaded while the service already answers (a
+    failure is logged, never fatal: the service is what the user came for)."""
+    from cdp.demo.load import load_on_first_start  # only a first start pays for the import
+
+    try:
+        report = await load_on_first_start(
+            built, limits, settings.offer_policy(), persons=settings.demo_persons, now=clock()
+        )
+    except Exception:
+        log.exception("demo: loading the demo customers failed; the service goes on without")
+        return
+    if report is not None:
+        log.info(
+            "demo: %d demo customers and %d events loaded in %.1f s (CDP_DEMO=0 starts empty)",
+            report.persons,
+            report.accepted + report.duplicates,
+            report.seconds,
+        )
 
 
 async def prepare_keys(built: Stores, settings: Settings, clock: Clock) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -43,6 +44,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "changed, or computed before today)",
     )
     recompute.add_argument("--full", action="store_true", help="recompute every person, due or not")
+    demo = commands.add_parser(
+        "demo",
+        help="load demo customers (several channels, baskets, campaigns, consents) into the "
+        "database, then fit the models; safe to run again",
+    )
+    demo.add_argument("--persons", type=int, default=1000, help="how many (default 1000)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed, the same people")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        help="write the events as JSON Lines for `cdp import` instead (no database needed; "
+        "consents and models are not in the file)",
+    )
     commands.add_parser(
         "doctor",
         help="which database and engine, its version, collections with their counts and "
@@ -63,6 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     load.add_argument("--mapping", type=Path, help="for CSV: which column is what (README)")
     load.add_argument("--url", help="the service (default: http://127.0.0.1:<CDP_PORT or 8000>)")
     load.add_argument("--key", help="an API key with events:write (default: CDP_API_KEY)")
+    load.add_argument(
+        "--direct",
+        action="store_true",
+        help="write straight into the database (CDP_MONGODB_URI, or the embedded one) when "
+        "no service runs; needs no key",
+    )
     load.add_argument("--batch", type=int, default=500, help="events per call (default 500)")
     load.add_argument("--in-flight", type=int, default=2, help="calls at once (default 2)")
     offers = commands.add_parser("offers", help="work with next-best-offer's logs")
@@ -118,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _keys(args)
     if args.command == "recompute":
         return _recompute(full=args.full)
+    if args.command == "demo":
+        return _demo(persons=args.persons, seed=args.seed, out=args.out)
     if args.command == "import":
         return _import(args)
     if args.command == "doctor":
@@ -205,10 +227,71 @@ def _keys(args: argparse.Namespace) -> int:
 
 def _recompute(*, full: bool) -> int:
     """Recompute every metric and membership, with a progress bar per stage."""
-    from tqdm import tqdm
-
     from cdp.clock import utc_now
     from cdp.segments.recompute import recompute_all
+
+    progress, close = _progress_bars()
+
+    async def run(stores: Stores) -> None:
+        report = await recompute_all(
+            stores, utc_now(), progress, Settings().offer_policy(), full=full
+        )
+        close()
+        print(
+            f"{report.persons} persons ({report.recomputed} recomputed, {report.customers} "
+            f"customers), {report.segments} segments: {report.entered} entered, "
+            f"{report.left} left, in {report.seconds} s"
+        )
+
+    return _offline("recompute", run, "use the recomputeSegments mutation")
+
+
+def _demo(*, persons: int, seed: int, out: Path | None) -> int:
+    """Load demo customers with a progress bar per stage (or write their events)."""
+    from cdp import bootstrap
+    from cdp.clock import utc_now
+    from cdp.demo.customers import demo_people
+    from cdp.demo.load import load_demo
+
+    if not 1 <= persons <= 100_000:
+        print("cdp demo: --persons must be between 1 and 100000", file=sys.stderr)
+        return 2
+    if out is not None:
+        try:
+            with out.open("w", encoding="utf-8") as handle:
+                for person in demo_people(persons, seed, utc_now()):
+                    handle.writelines(json.dumps(event) + "\n" for event in person.events)
+        except OSError as error:
+            print(f"cdp demo: cannot write {out}: {error.strerror}", file=sys.stderr)
+            return 2
+        print(f"{persons} demo customers' events written to {out}")
+        return 0
+    progress, close = _progress_bars()
+    settings = Settings()
+
+    async def run(stores: Stores) -> None:
+        report = await load_demo(
+            stores,
+            bootstrap.ingest_limits(settings),
+            settings.offer_policy(),
+            persons=persons,
+            seed=seed,
+            now=utc_now(),
+            progress=progress,
+        )
+        close()
+        print(
+            f"{report.persons} demo customers: {report.accepted} events stored, "
+            f"{report.duplicates} already there, {report.rejected} rejected, "
+            f"in {report.seconds} s"
+        )
+
+    return _offline("demo", run, "write the events with --out FILE and `cdp import FILE`")
+
+
+def _progress_bars() -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A tqdm bar per stage of a long command, and how to close them all."""
+    from tqdm import tqdm
 
     bars: dict[str, tqdm[Any]] = {}
 
@@ -217,19 +300,11 @@ def _recompute(*, full: bool) -> int:
             bars[stage] = tqdm(total=total, desc=stage, unit=" items")
         bars[stage].update(done - bars[stage].n)
 
-    async def run(stores: Stores) -> None:
-        report = await recompute_all(
-            stores, utc_now(), progress, Settings().offer_policy(), full=full
-        )
+    def close() -> None:
         for bar in bars.values():
             bar.close()
-        print(
-            f"{report.persons} persons ({report.recomputed} recomputed, {report.customers} "
-            f"customers), {report.segments} segments: {report.entered} entered, "
-            f"{report.left} left, in {report.seconds} s"
-        )
 
-    return _offline("recompute", run, "use the recomputeSegments mutation")
+    return progress, close
 
 
 def _share(text: str) -> float:
@@ -280,15 +355,17 @@ def _doctor() -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    """Import a file through a running service, with a progress bar and a summary."""
+    """Import a file through a running service (or straight into the database), with a
+    progress bar and a summary."""
     import json
     import os
     import time
 
     from tqdm import tqdm
 
+    from cdp.errors import CdpError
     from cdp.importing.rows import MappingError
-    from cdp.importing.run import ImportFailed, import_file
+    from cdp.importing.run import ImportFailed, Sender, Tally, import_file, through_service
 
     path: Path = args.file
     if not path.is_file():
@@ -306,31 +383,56 @@ def _import(args: argparse.Namespace) -> int:
             print(f"cdp import: cannot read the mapping {args.mapping}: {error}", file=sys.stderr)
             return 2
     key = args.key or os.environ.get("CDP_API_KEY")
-    if not key:
-        print("cdp import: pass --key (or set CDP_API_KEY) with events:write", file=sys.stderr)
+    if not key and not args.direct:
+        print(
+            "cdp import: pass --key (or set CDP_API_KEY) with events:write, or --direct "
+            "when no service runs",
+            file=sys.stderr,
+        )
         return 2
-    url = args.url or f"http://127.0.0.1:{Settings().port}"
+    settings = Settings()
+    url = args.url or f"http://127.0.0.1:{settings.port}"
     total = sum(1 for _ in path.open("rb"))
     bar = tqdm(total=total, unit=" lines", desc=f"importing {path.name}")
 
     def progress(line: int, tally: object) -> None:
         bar.update(max(line - bar.n, 0))
 
+    async def run(send: Sender) -> Tally:
+        return await import_file(
+            path,
+            send,
+            fmt=fmt,
+            mapping=mapping,
+            batch=args.batch,
+            in_flight=args.in_flight,
+            progress=progress,
+        )
+
+    async def through_http() -> Tally:
+        async with through_service(url, key or "") as send:
+            return await run(send)
+
+    async def direct() -> Tally:
+        from cdp import bootstrap
+        from cdp.clock import utc_now
+        from cdp.importing.direct import into_database
+
+        async with bootstrap.offline(settings) as stores:
+            return await run(into_database(stores, bootstrap.ingest_limits(settings), utc_now))
+
     started = time.perf_counter()
     try:
-        tally = asyncio.run(
-            import_file(
-                path,
-                url=url,
-                key=key,
-                fmt=fmt,
-                mapping=mapping,
-                batch=args.batch,
-                in_flight=args.in_flight,
-                progress=progress,
-            )
+        tally = asyncio.run(direct() if args.direct else through_http())
+    except EmbeddedServerError as error:
+        bar.close()
+        print(
+            f"cdp import: cannot open the embedded database: {error}\n"
+            "While `cdp serve` runs, import through it (without --direct) instead.",
+            file=sys.stderr,
         )
-    except (ImportFailed, MappingError) as error:
+        return 1
+    except (ImportFailed, MappingError, CdpError) as error:
         bar.close()
         print(f"cdp import: {error} (run it again to carry on where it stopped)", file=sys.stderr)
         return 2

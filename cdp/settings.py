@@ -50,6 +50,14 @@ class Settings(BaseSettings):
         default="US",
         description="Region (ISO 3166 alpha-2) for phone numbers written without a country code.",
     )
+    demo: bool = Field(
+        default=False,
+        description="Load demo customers on the first start of an empty database (make run "
+        "sets it; CDP_DEMO=0 make run starts empty).",
+    )
+    demo_persons: int = Field(
+        default=1000, ge=1, le=100_000, description="How many demo customers CDP_DEMO loads."
+    )
     max_batch_size: int = Field(default=1000, ge=1, description="Most events one track call takes.")
     max_properties_bytes: int = Field(
         default=64 * 1024, ge=1, description="Largest JSON size of one event's properties."

@@ -1,7 +1,8 @@
-"""Importing a file through a running service: streamed, batched, resumable, idempotent.
+"""Importing a file: streamed, batched, resumable, idempotent.
 
-The file is read line by line (memory stays flat whatever its size) and sent to the
-service's ``track`` in batches, a few in flight at once; the service stores each event
+The file is read line by line (memory stays flat whatever its size) and sent to
+``track`` in batches (through a running service, or straight into the database when
+none runs: :mod:`cdp.importing.direct`), a few in flight at once; the service stores each event
 once by its message id, so a re-run stores nothing twice. After each round of batches
 the position reached is written beside the file (``<file>.import-state.json``); an
 interrupted import started again carries on from there, and a finished one removes it.
@@ -16,7 +17,8 @@ import asyncio
 import csv
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -80,11 +82,26 @@ def write_state(path: Path, state: State) -> None:
     os.replace(temporary, saved)  # whole or not at all, even if the import is killed
 
 
+Sender = Callable[[list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
+"""Sends one batch of events; answers each with ``track``'s result fields (GraphQL names)."""
+
+
+@asynccontextmanager
+async def through_service(url: str, key: str) -> AsyncIterator[Sender]:
+    """A sender to a running service's ``track`` (the embedded database keeps one owner)."""
+    headers = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120.0) as client:
+
+        async def send(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return await _send(client, events)
+
+        yield send
+
+
 async def import_file(
     path: Path,
+    send: Sender,
     *,
-    url: str,
-    key: str,
     fmt: str = "jsonl",
     mapping: dict[str, Any] | None = None,
     batch: int = 500,
@@ -103,32 +120,30 @@ async def import_file(
     first = state.line if state else 1
     rejects = path.with_name(path.name + ".rejected.jsonl")
     size = path.stat().st_size  # noqa: ASYNC240 - once, before anything is sent
-    headers = {"Authorization": f"Bearer {key}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120.0) as client:
-        # a resumed import adds to the reasons written so far; a new one starts them over
-        side = "a" if state else "w"
-        with path.open(encoding="utf-8", newline="") as handle, rejects.open(side) as rejected:
-            rows = _open_rows(handle, fmt, mapping, first)
-            while True:
-                round_ = list(islice(rows, batch * in_flight))
-                if not round_:
-                    break
-                tally.read += len(round_)
-                sendable = [row for row in round_ if row.event is not None]
-                for row in round_:
-                    if row.rejected is not None:
-                        tally.rejected += 1
-                        rejected.write(
-                            json.dumps({"line": row.line, "reason": row.rejected}) + "\n"
-                        )
-                chunks = [sendable[i : i + batch] for i in range(0, len(sendable), batch)]
-                answers = await asyncio.gather(*(_send(client, chunk) for chunk in chunks))
-                for chunk, results in zip(chunks, answers, strict=True):
-                    for row, result in zip(chunk, results, strict=True):
-                        _count(tally, row, result, rejected)
-                rejected.flush()
-                write_state(path, State(size, round_[-1].line + 1, tally.to_json()))
-                progress(round_[-1].line, tally)
+    # a resumed import adds to the reasons written so far; a new one starts them over
+    side = "a" if state else "w"
+    with path.open(encoding="utf-8", newline="") as handle, rejects.open(side) as rejected:
+        rows = _open_rows(handle, fmt, mapping, first)
+        while True:
+            round_ = list(islice(rows, batch * in_flight))
+            if not round_:
+                break
+            tally.read += len(round_)
+            sendable = [row for row in round_ if row.event is not None]
+            for row in round_:
+                if row.rejected is not None:
+                    tally.rejected += 1
+                    rejected.write(json.dumps({"line": row.line, "reason": row.rejected}) + "\n")
+            chunks = [sendable[i : i + batch] for i in range(0, len(sendable), batch)]
+            answers = await asyncio.gather(
+                *(send([row.event for row in chunk if row.event is not None]) for chunk in chunks)
+            )
+            for chunk, results in zip(chunks, answers, strict=True):
+                for row, result in zip(chunk, results, strict=True):
+                    _count(tally, row, result, rejected)
+            rejected.flush()
+            write_state(path, State(size, round_[-1].line + 1, tally.to_json()))
+            progress(round_[-1].line, tally)
     State.path_for(path).unlink(missing_ok=True)
     return tally
 
@@ -171,8 +186,8 @@ def _count(tally: Tally, row: Row, result: dict[str, Any], rejected: IO[str]) ->
         tally.persons.add(result["personId"])
 
 
-async def _send(client: httpx.AsyncClient, rows: list[Row]) -> list[dict[str, Any]]:
-    body = {"query": TRACK, "variables": {"events": [row.event for row in rows]}}
+async def _send(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    body = {"query": TRACK, "variables": {"events": events}}
     wait = 0.5
     for _ in range(ATTEMPTS):
         try:

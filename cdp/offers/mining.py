@@ -6,6 +6,7 @@ products offered from a person's interest categories are the best sellers."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,9 @@ async def rebuild_offer_models(
     if not 0 < min_confidence <= 1:
         raise BadUserInput("minConfidence: a share above 0 and at most 1")
     started = time.perf_counter()
-    generation = now.strftime("%Y%m%d%H%M%S%f")
+    # the time says when; the suffix keeps two rebuilds at one instant (a fixed clock, two
+    # instances) from writing the same rule ids
+    generation = f"{now.strftime('%Y%m%d%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
     baskets = await stores.events.baskets()
     rules = mine_rules(baskets, min_support_count, min_confidence)
     await stores.products.set_sales(Counter(sku for basket in baskets for sku in set(basket)))

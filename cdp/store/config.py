@@ -13,6 +13,7 @@ from cdp.store.remembered import Remembered
 
 IDENTITY_RULES = "identity_rules"
 BLOCKED_IDENTIFIERS = "blocked_identifiers"
+DEMO = "demo"
 RULE_CHANGES_KEPT = 100
 
 
@@ -56,3 +57,10 @@ class ConfigStore:
     async def blocked_counts(self) -> dict[str, int]:
         doc = await self._collection.find_one({"_id": BLOCKED_IDENTIFIERS})
         return dict(doc["types"]) if doc else {}
+
+    async def demo_state(self) -> Document | None:
+        """Whether demo data was loaded here (``loading`` until it finished), and which."""
+        return await self._collection.find_one({"_id": DEMO})
+
+    async def set_demo_state(self, state: Mapping[str, Any]) -> None:
+        await self._collection.replace_one({"_id": DEMO}, {"_id": DEMO, **state}, upsert=True)

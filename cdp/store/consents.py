@@ -15,7 +15,12 @@ class ConsentStore:
         self._collection = db["consents"]
 
     async def record(self, decision: Document) -> None:
-        await insert_fresh(self._collection, [{"_id": uuid.uuid4().hex, **decision}])
+        await self.record_many([decision])
+
+    async def record_many(self, decisions: Iterable[Document]) -> None:
+        fresh = [{"_id": uuid.uuid4().hex, **decision} for decision in decisions]
+        if fresh:
+            await insert_fresh(self._collection, fresh)
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
         """Every decision for these persons, oldest first."""

@@ -4,8 +4,10 @@ every bad row is written down with its reason."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -14,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.store.database import Document
 from tests.e2e.server import ADMIN_KEY, CDP, Service, environment, serving
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
 
 
 @pytest.fixture(scope="module")
@@ -187,3 +193,38 @@ def test_a_mapping_naming_a_missing_column_is_refused_in_words(
     assert done.returncode == 2
     assert "column 'email' is not in the file's header (mail)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_the_examples_go_straight_into_a_database_when_no_service_runs(
+    db: AsyncDatabase[Document], mongodb_uri: str, tmp_path: Path
+) -> None:
+    """The README's example files, with --direct: the seed story stitched into one person,
+    the bad row written down, and a second run stores nothing twice."""
+    for name in ("history.jsonl", "orders.csv", "orders.mapping.json"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    env = environment({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name})
+
+    async def direct(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(
+            subprocess.run,
+            [str(CDP), "import", *arguments, "--direct"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    history = await direct(str(tmp_path / "history.jsonl"))
+    assert history.returncode == 0, history.stderr
+    assert "read 7, accepted 6, duplicates 0, rejected 1" in history.stdout
+    assert "1 persons touched" in history.stdout  # four channels, one Ana
+    [reason] = (tmp_path / "history.jsonl.rejected.jsonl").read_text().splitlines()
+    assert "properties.total: must be a number" in json.loads(reason)["reason"]
+
+    csv = await direct(
+        str(tmp_path / "orders.csv"), "--mapping", str(tmp_path / "orders.mapping.json")
+    )
+    assert "read 4, accepted 3, duplicates 0, rejected 1" in csv.stdout
+    assert "2 persons touched" in csv.stdout  # Ben's email written two ways is one Ben
+
+    again = await direct(str(tmp_path / "history.jsonl"))
+    assert "accepted 0, duplicates 6, rejected 1" in again.stdout
