@@ -127,6 +127,31 @@ async def find_by_identifier(
     return await find_person(stores, owned.person_id) if owned else None
 
 
+SEARCH_LIMIT = 20
+
+
+async def search_by_identifier(
+    stores: Stores, text: str, types: Iterable[str], default_region: str
+) -> list[Profile]:
+    """The persons owning ``text`` read as any identifier type (an email, a phone in any
+    format, a handle, a device or customer number), most recently updated first; what
+    cannot be an identifier of a type is not looked for as one. One read of the
+    identifiers, one of the persons."""
+    if not text.strip():
+        raise BadUserInput("query: type an identifier (an email, a phone, a handle, an id)")
+    keys: list[str] = []
+    for type_ in sorted(set(types)):
+        try:
+            keys.append(normalise_identifier(type_, text, default_region).key)
+        except InvalidIdentifier:
+            continue
+    owners = await stores.identifiers.owners(keys)
+    found = await find_persons(stores, {owned.person_id for owned in owners.values()})
+    distinct = {profile.id: profile for profile in found.values()}
+    ranked = sorted(distinct.values(), key=lambda p: (p.updated_at, p.id), reverse=True)
+    return ranked[:SEARCH_LIMIT]
+
+
 async def timeline_page(stores: Stores, profile: Profile, query: TimelineQuery) -> Page:
     found = await stores.events.page(profile.family, query)
     return Page.cut(found, query.first, "timestamp")

@@ -45,6 +45,7 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     # reading profiles
     "person": (Scope.PROFILES_READ,),
     "personByIdentifier": (Scope.PROFILES_READ,),
+    "findPersons": (Scope.PROFILES_READ,),
     "persons": (Scope.PROFILES_READ,),
     "personEvents": (Scope.PROFILES_READ,),
     "personChanged": (Scope.PROFILES_READ,),

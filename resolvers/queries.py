@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from cdp.profiles import find_by_identifier
+from cdp.profiles import SEARCH_LIMIT, find_by_identifier, search_by_identifier
 from resolvers.context import Info
 from resolvers.types.person import Person
 
@@ -23,3 +23,14 @@ class ProfileQuery:
         deps = info.context.deps
         profile = await find_by_identifier(deps.stores, type, value, deps.default_phone_region)
         return Person(profile=profile) if profile else None
+
+    @strawberry.field(
+        description="Persons owning the text read as any identifier type: an email, a phone "
+        "written in any format, a social id or handle, a device, cookie or customer number. "
+        f"Most recently updated first, at most {SEARCH_LIMIT}."
+    )
+    async def find_persons(self, info: Info, query: str) -> list[Person]:
+        deps = info.context.deps
+        types = deps.limits.identity.types
+        found = await search_by_identifier(deps.stores, query, types, deps.default_phone_region)
+        return [Person(profile=profile) for profile in found]

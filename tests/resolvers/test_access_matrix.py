@@ -18,6 +18,7 @@ CALLS = {
     "setConsent": f'mutation {{ setConsent(personId: {ID}, purpose: "marketing", granted: true, source: "x") {{ id }} }}',
     "person": f"{{ person(id: {ID}) {{ id }} }}",
     "personByIdentifier": '{ personByIdentifier(type: "email", value: "a@b.co") { id } }',
+    "findPersons": '{ findPersons(query: "a@b.co") { id } }',
     "persons": "{ persons(first: 1) { edges { cursor } } }",
     "identityPath": '{ identityPath(from: {type: "email", value: "a@b.co"}, to: {type: "email", value: "c@d.co"}) { linked } }',
     "identityConflicts": "{ identityConflicts { totalCount } }",

@@ -142,3 +142,43 @@ async def test_a_handle_is_found_with_or_without_its_at_sign(deps: Deps) -> None
     assert errors == []
     person = await lookup(deps, type="instagram", value="ana_silva")
     assert person["id"] == data["track"]["results"][0]["personId"]
+
+
+async def test_one_search_box_finds_a_person_by_any_identifier_written_any_way(
+    deps: Deps,
+) -> None:
+    await load_story(deps)
+    twins = [
+        event(
+            "signup",
+            "WEB",
+            [("email", f"sam{i}@example.com"), ("device_id", "tablet-9")],
+            at=f"2026-03-0{3 + i}T10:00:00Z",
+            message_id=f"twin-{i}",
+        )
+        for i in range(2)
+    ]
+    await execute(deps, operation("Track"), events=twins)
+    search = operation("FindPersons")
+
+    async def found(text: str) -> list[dict[str, Any]]:
+        data, errors = await execute(deps, search, text=text)
+        assert errors == [], errors
+        return list(data["findPersons"])
+
+    for written in (
+        "+44 20 7946 0958 ",
+        "+442079460958",
+        "+44 (0)20 7946-0958",
+        "  ANA.SILVA@example.com",
+        "10158000000001",
+    ):
+        [ana] = await found(written)
+        assert ana["traits"]["firstName"] == "Ana"
+    assert await found("nobody@example.com") == []
+    assert len(await found("sam1@example.com")) == 1
+    shared = await found("tablet-9")  # a weak identifier follows its last user only
+    emails = [i["value"] for p in shared for i in p["identifiers"] if i["type"] == "email"]
+    assert emails == ["sam1@example.com"]
+    _, errors = await execute(deps, search, text="   ")
+    assert errors[0]["message"].startswith("query: type an identifier")
