@@ -9,6 +9,8 @@ import strawberry
 
 from cdp.metrics.clv import TimeUnit
 from cdp.metrics.fitting import clv_model, fit_clv_model
+from cdp.metrics.rfm import GridCell
+from cdp.segments.members import rfm_grid
 from resolvers.context import Info
 
 strawberry.enum(TimeUnit, description="The unit the CLV model counts time in.")
@@ -40,12 +42,36 @@ class ClvModel:
         )
 
 
+@strawberry.type(description="One cell of the RFM map: the persons of this recency and frequency.")
+class RfmCell:
+    recency: int
+    frequency: int
+    persons: int
+    segment: str = strawberry.field(description="The named segment this cell belongs to.")
+
+    @classmethod
+    def of(cls, cell: GridCell) -> RfmCell:
+        return cls(
+            recency=cell.recency,
+            frequency=cell.frequency,
+            persons=cell.persons,
+            segment=cell.segment,
+        )
+
+
 @strawberry.type
 class MetricsQuery:
     @strawberry.field(description="The CLV model last fitted, so an analyst can check it.")
     async def clv_model(self, info: Info) -> ClvModel | None:
         doc = await clv_model(info.context.deps.stores)
         return ClvModel.from_document(doc) if doc else None
+
+    @strawberry.field(
+        description="The RFM map as a 5 by 5 grid of recency and frequency scores with the "
+        "persons in each cell (recency 5 first), for a heat map."
+    )
+    async def rfm_grid(self, info: Info) -> list[RfmCell]:
+        return [RfmCell.of(cell) for cell in await rfm_grid(info.context.deps.stores)]
 
 
 @strawberry.type

@@ -56,6 +56,25 @@ class Rfm:
         return SEGMENT_NAMES[self.recency - 1][self.frequency - 1]
 
 
+@dataclass(frozen=True, slots=True)
+class GridCell:
+    recency: int
+    frequency: int
+    persons: int
+
+    @property
+    def segment(self) -> str:
+        return SEGMENT_NAMES[self.recency - 1][self.frequency - 1]
+
+
+def grid(counts: dict[tuple[int, int], int]) -> list[GridCell]:
+    """All 25 recency-by-frequency cells, empty ones included, recency 5 first (the map's
+    top row), so a heat map draws them as they come."""
+    return [
+        GridCell(r, f, counts.get((r, f), 0)) for r in range(5, 0, -1) for f in range(1, 6)
+    ]
+
+
 def boundaries(
     recency_days: Sequence[float], frequency: Sequence[float], monetary: Sequence[float]
 ) -> Boundaries:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cdp import cursors
+from cdp.metrics.rfm import GridCell, grid
 from cdp.store import Stores
 from cdp.store.memberships import Held
 
-__all__ = ["Held", "live_persons", "member_page", "memberships_of", "sizes"]
+__all__ = ["Held", "live_persons", "member_page", "memberships_of", "rfm_grid", "sizes"]
 
 
 async def memberships_of(stores: Stores, person_ids: Iterable[str]) -> dict[str, dict[str, Held]]:
@@ -24,6 +25,11 @@ async def memberships_of(stores: Stores, person_ids: Iterable[str]) -> dict[str,
 async def sizes(stores: Stores, segment_ids: Iterable[str]) -> dict[str, int]:
     """Members now of each segment."""
     return await stores.memberships.counts(segment_ids)
+
+
+async def rfm_grid(stores: Stores) -> list[GridCell]:
+    """The RFM map's 25 cells with their persons (the overview's heat map)."""
+    return grid(await stores.persons.rfm_cells())
 
 
 async def live_persons(stores: Stores) -> int:

@@ -447,6 +447,20 @@ class PersonStore:
         cursor = await self._collection.aggregate(pipeline)
         return {doc["_id"] async for doc in cursor}
 
+    async def rfm_cells(self) -> dict[tuple[int, int], int]:
+        """Live persons per (recency, frequency) score, counted where they are stored."""
+        pipeline: list[Document] = [
+            {"$match": {"merged_into": None, "metrics.rfm_recency": {"$gte": 1}}},
+            {
+                "$group": {
+                    "_id": {"r": "$metrics.rfm_recency", "f": "$metrics.rfm_frequency"},
+                    "n": {"$sum": 1},
+                }
+            },
+        ]
+        cursor = await self._collection.aggregate(pipeline)
+        return {(int(doc["_id"]["r"]), int(doc["_id"]["f"])): doc["n"] async for doc in cursor}
+
     async def distinct_metric(self, name: str) -> list[Any]:
         """Every value a metric takes across live persons (elements of list metrics)."""
         return list(await self._collection.distinct(f"metrics.{name}", {"merged_into": None}))

@@ -34,6 +34,7 @@ CALLS = {
     "revokeApiKey": 'mutation { revokeApiKey(id: "nope") }',
     "apiKeys": "{ apiKeys { id } }",
     "clvModel": "{ clvModel { r } }",
+    "rfmGrid": "{ rfmGrid { persons } }",
     "fitClvModel": "mutation { fitClvModel { r } }",
     "segments": "{ segments { id size } }",
     "segment": '{ segment(id: "high_aov") { id size significant } }',

@@ -74,3 +74,25 @@ async def test_metrics_of_a_customer_before_and_after_a_clv_fit(deps: Deps) -> N
     assert 0 < clv["probabilityAlive"] <= 1
     assert clv["expectedPurchases90d"] > 0
     assert clv["expectedValue12m"] > 0
+
+
+async def test_the_rfm_grid_counts_each_scored_customer_in_their_cell(deps: Deps) -> None:
+    """Ten customers from a recent big spender to one who bought once long ago: after a
+    recompute cuts the quintiles, every scored customer is in exactly one of 25 cells."""
+    events = [
+        purchase(c, days_ago=5 + 40 * c, total=20.0 + c, number=n)
+        for c in range(10)
+        for n in range(10 - c)
+    ]
+    await track(deps.stores, events, deps.limits, NOW)
+    _, errors = await execute(deps, operation("RecomputeSegments"))
+    assert errors == []
+    data, errors = await execute(deps, operation("RfmGrid"))
+    assert errors == []
+    cells = data["rfmGrid"]
+    assert len(cells) == 25
+    assert (cells[0]["recency"], cells[0]["frequency"]) == (5, 1)
+    assert sum(cell["persons"] for cell in cells) == 10
+    [best] = [cell for cell in cells if (cell["recency"], cell["frequency"]) == (5, 5)]
+    assert best["segment"] == "Champions"
+    assert best["persons"] >= 1
