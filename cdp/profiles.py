@@ -130,6 +130,11 @@ async def find_by_identifier(
 SEARCH_LIMIT = 20
 
 
+async def events_by_id(stores: Stores, event_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Stored events by message id, in one read (the events behind identity links)."""
+    return await stores.events.by_ids(event_ids)
+
+
 async def search_by_identifier(
     stores: Stores, text: str, types: Iterable[str], default_region: str
 ) -> list[Profile]:

@@ -50,6 +50,7 @@ class TimelineQuery:
     after: Position | None = None
     channels: tuple[Channel, ...] = ()
     types: tuple[str, ...] = ()
+    exclude_types: tuple[str, ...] = ()  # the customer's own lane leaves the platform's out
     since: datetime | None = None
     until: datetime | None = None
 
@@ -78,6 +79,7 @@ def build_query(
     types: list[str] | None,
     since: datetime | None,
     until: datetime | None,
+    exclude_types: list[str] | None = None,
 ) -> TimelineQuery:
     """Check the arguments of ``Person.timeline`` and turn them into a query."""
     page_size(first)
@@ -89,6 +91,7 @@ def build_query(
         after=decode_cursor(after) if after else None,
         channels=tuple(channels or ()),
         types=tuple(types or ()),
+        exclude_types=tuple(exclude_types or ()),
         since=since,
         until=until,
     )

@@ -17,7 +17,7 @@ from strawberry.dataloader import DataLoader
 from cdp.consent import Consent, consents_of_families
 from cdp.deps import Deps
 from cdp.identifiers import identifiers_of
-from cdp.profiles import Profile, find_persons
+from cdp.profiles import Profile, events_by_id, find_persons
 from cdp.segments.catalogue import segments_by_id
 from cdp.segments.definitions import SegmentDefinition
 from cdp.segments.members import Held, live_persons, memberships_of, sizes
@@ -35,6 +35,7 @@ class Loaders:
         self.sizes = DataLoader[str, int](self._sizes)
         self.live_persons = DataLoader[None, int](self._live_persons)
         self.persons = DataLoader[str, Profile | None](self._persons)
+        self.events = DataLoader[str, dict[str, Any] | None](self._events)
 
     async def _identifiers(self, families: Sequence[Family]) -> list[list[dict[str, Any]]]:
         return await identifiers_of(self._deps.stores, families)
@@ -57,6 +58,10 @@ class Loaders:
     async def _live_persons(self, keys: Sequence[None]) -> list[int]:
         count = await live_persons(self._deps.stores)
         return [count for _ in keys]
+
+    async def _events(self, event_ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        found = await events_by_id(self._deps.stores, event_ids)
+        return [found.get(event) for event in event_ids]
 
     async def _persons(self, person_ids: Sequence[str]) -> list[Profile | None]:
         found = await find_persons(self._deps.stores, person_ids)

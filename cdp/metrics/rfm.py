@@ -70,9 +70,7 @@ class GridCell:
 def grid(counts: dict[tuple[int, int], int]) -> list[GridCell]:
     """All 25 recency-by-frequency cells, empty ones included, recency 5 first (the map's
     top row), so a heat map draws them as they come."""
-    return [
-        GridCell(r, f, counts.get((r, f), 0)) for r in range(5, 0, -1) for f in range(1, 6)
-    ]
+    return [GridCell(r, f, counts.get((r, f), 0)) for r in range(5, 0, -1) for f in range(1, 6)]
 
 
 def boundaries(

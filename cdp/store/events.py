@@ -132,6 +132,10 @@ class EventStore:
                 {"_id": {"$in": chunk}}, {"$set": {"person_id": person_id}}
             )
 
+    async def by_ids(self, event_ids: Iterable[str]) -> dict[str, Document]:
+        wanted = list(set(event_ids))
+        return {doc["_id"]: doc async for doc in self._collection.find({"_id": {"$in": wanted}})}
+
     async def of_persons(self, person_ids: Sequence[str]) -> list[Document]:
         """Every event of these persons, oldest first (for a data export)."""
         cursor = self._collection.find({"person_id": {"$in": list(person_ids)}})
@@ -261,7 +265,7 @@ class EventStore:
 
     async def count(self, person_ids: Sequence[str], query: TimelineQuery) -> int:
         """How many events match the filters, on all pages."""
-        if not query.channels and not query.types:
+        if not query.channels and not query.types and not query.exclude_types:
             window = _window(query)
             counts = [
                 self._collection.count_documents(
@@ -285,8 +289,8 @@ class EventStore:
         if window:
             match["timestamp"] = window
         channels = {channel.value for channel in query.channels}
-        types = set(query.types)
-        filtered = bool(channels or types or query.after)
+        types, excluded = set(query.types), set(query.exclude_types)
+        filtered = bool(channels or types or excluded or query.after)
         cursor = self._collection.find(match).sort([("timestamp", -1), ("_id", -1)])
         if limit is not None and not filtered:
             cursor = cursor.limit(limit)
@@ -297,6 +301,8 @@ class EventStore:
             if channels and doc["channel"] not in channels:
                 continue
             if types and doc["type"] not in types:
+                continue
+            if doc["type"] in excluded:
                 continue
             if query.after is not None and not _before(doc, query.after):
                 continue

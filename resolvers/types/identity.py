@@ -14,6 +14,8 @@ from cdp.explain import IdentityGraph as DomainGraph
 from cdp.explain import PathStep
 from cdp.json_values import json_ready
 from identity import IdentityRules, Strength
+from resolvers.context import Info
+from resolvers.types.event import Event
 
 strawberry.enum(Strength, description="STRONG identifiers prove a person; WEAK ones are shared.")
 
@@ -44,6 +46,16 @@ class IdentityEdge:
     event_id: str | None = strawberry.field(description="The event that proved it; null if manual.")
     source: str = strawberry.field(description="The channel, or manual:<agent>.")
     at: datetime
+
+    @strawberry.field(
+        description="The event that proved the link, to read; null for a manual link or an "
+        "event since erased."
+    )
+    async def event(self, info: Info) -> Event | None:
+        if self.event_id is None:
+            return None
+        doc = await info.context.loaders.events.load(self.event_id)
+        return Event.from_document(doc) if doc else None
 
     @classmethod
     def from_link(cls, doc: dict[str, Any]) -> IdentityEdge:

@@ -151,7 +151,12 @@ class Person:
         records = await merge_history(info.context.deps.stores, self.profile)
         return [MergeRecord.from_document(doc) for doc in records]
 
-    @strawberry.field(description="Every interaction on every channel, newest first.")
+    @strawberry.field(
+        description="Every interaction on every channel, newest first. `types` keeps only "
+        "those types and `excludeTypes` leaves those out: the platform's own rows are "
+        "segment_entered and segment_left, so a screen of the customer's own interactions "
+        "excludes them."
+    )
     async def timeline(
         self,
         info: Info,
@@ -161,6 +166,7 @@ class Person:
         types: list[str] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        exclude_types: list[str] | None = None,
     ) -> EventConnection:
         query = build_query(
             first=50 if first is None else first,
@@ -169,6 +175,7 @@ class Person:
             types=types,
             since=since,
             until=until,
+            exclude_types=exclude_types,
         )
         page = await timeline_page(info.context.deps.stores, self.profile, query)
         return EventConnection.from_page(page, self.profile, query)

@@ -40,7 +40,14 @@ async def test_the_identity_graph_and_merge_history_of_a_person(deps: Deps) -> N
         "personByIdentifier"
     ]
     assert len(person["identityGraph"]["nodes"]) == 4
-    assert len(person["identityGraph"]["edges"]) == 3
+    edges = person["identityGraph"]["edges"]
+    assert len(edges) == 3
+    proofs = {(edge["event"]["id"], edge["event"]["type"]) for edge in edges}
+    assert proofs == {
+        ("web-1", "contact_form_submitted"),
+        ("call-1", "call_received"),
+        ("app-1", "login"),
+    }
     [merge] = person["mergeHistory"]
     assert merge["kind"] == "MERGE"
     assert merge["eventId"] == "app-1"

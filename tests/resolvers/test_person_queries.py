@@ -1,5 +1,6 @@
 """Reading a person: by any identifier or old id, with a filtered, paginated timeline."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from cdp.deps import Deps
@@ -142,6 +143,33 @@ async def test_a_handle_is_found_with_or_without_its_at_sign(deps: Deps) -> None
     assert errors == []
     person = await lookup(deps, type="instagram", value="ana_silva")
     assert person["id"] == data["track"]["results"][0]["personId"]
+
+
+async def test_the_customers_own_lane_leaves_the_platforms_rows_out(deps: Deps) -> None:
+    await load_story(deps)
+    today = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    order = event(
+        "purchase",
+        "WEB",
+        [("email", "ana.silva@example.com")],
+        at=today,
+        message_id="order-1",
+        properties={"total": 40.0},
+    )
+    await execute(deps, operation("Track"), events=[order])  # she enters segments
+    everything = (await lookup(deps, type="email", value="ana.silva@example.com"))["timeline"]
+    platform = [
+        e["node"]["type"] for e in everything["edges"] if e["node"]["type"].startswith("segment_")
+    ]
+    assert platform
+    own = await lookup(
+        deps,
+        type="email",
+        value="ana.silva@example.com",
+        excludeTypes=["segment_entered", "segment_left"],
+    )
+    assert own["timeline"]["totalCount"] == 5 == everything["totalCount"] - len(platform)
+    assert {e["node"]["type"] for e in own["timeline"]["edges"]}.isdisjoint(platform)
 
 
 async def test_one_search_box_finds_a_person_by_any_identifier_written_any_way(
