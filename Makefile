@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# The console tests drive a real headless Chromium: Debian's, installed when missing
+# (Playwright's own browser download cannot work on a machine without internet).
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 .PHONY: run test lint bench schema clean
 
 $(STAMP): pyproject.toml
@@ -23,7 +28,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "The console tests need Chromium at $(CHROMIUM): install it with your package manager."; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
 # Every benchmark, one table row each (BENCHMARKS.md says what each measures and how long

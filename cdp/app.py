@@ -22,7 +22,8 @@ from cross_web import HTTPException  # what strawberry raises for a refused requ
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -56,6 +57,11 @@ _PARSED: ContextVar[tuple[bytes, object] | None] = ContextVar("parsed_body", def
 
 class _GraphQLApp(GraphQL[Context, None]):
     sign_in: _SignIn  # the same key check as HTTP requests
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL with its assets served from the project itself (no CDN: it works on a
+        machine without internet), signed in with the console's key."""
+        return HTMLResponse(_console_page("graphiql.html"))
 
     def decode_json(self, data: str | bytes) -> object:
         parsed = _PARSED.get()
@@ -298,9 +304,12 @@ async def _healthz(request: Request) -> Response:
     )
 
 
+def _console_page(name: str) -> str:
+    return resources.files("cdp.console").joinpath(name).read_text(encoding="utf-8")
+
+
 async def _console(request: Request) -> Response:
-    page = resources.files("cdp.console").joinpath("index.html").read_text(encoding="utf-8")
-    return HTMLResponse(page)
+    return HTMLResponse(_console_page("index.html"))
 
 
 def create_app(settings: Settings, engine: str | None = None) -> Starlette:
@@ -335,5 +344,10 @@ def create_app(settings: Settings, engine: str | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", _healthz, methods=["GET"]),
         Route("/", _console, methods=["GET"]),
+        # the console's scripts, styles and vendored libraries (no CDN, no build step)
+        Mount(
+            "/console/static",
+            StaticFiles(directory=str(resources.files("cdp.console").joinpath("static"))),
+        ),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -133,6 +133,7 @@ class _Maker:
     rng: random.Random
     person: DemoPerson
     hour: int  # the hour they read email and shop most
+    bought: set[str] = field(default_factory=set)
 
     def emit(
         self, type_: str, channel: str, ids: list[tuple[str, str]], at: datetime, **extra: Any
@@ -347,10 +348,13 @@ def _purchases(maker: _Maker, ids: _Identifiers, forced: str | None, mobile: boo
     spacing = 6.0 if mode == "cheap" else rng.uniform(14, 40)
     discount = forced == "discount" or (orders >= 2 and rng.random() < 0.15)
     login = [ids.customer, ids.email_id]
+    # irregular gaps, as people buy: the CLV model needs spread to learn from
+    gaps = [spacing * min(rng.expovariate(1.0) + 0.3, 3.0) for _ in range(orders - 1)]
     for k in range(orders):
-        days = last + spacing * (orders - 1 - k)
+        days = last + sum(gaps[k:])
         at = maker.days_ago(days, days)
         basket = _basket(rng, mode)
+        maker.bought.update(sku for sku, _ in basket)
         total = round(sum(BY_SKU[sku].price * qty for sku, qty in basket), 2)
         channel, where = _where(rng, mobile, ids)
         if ids.number % 17 == 3 and k == 0:  # typo at the first checkout, fixed later
@@ -397,9 +401,12 @@ def _basket(rng: random.Random, mode: str) -> list[tuple[str, int]]:
     if mode == "dear":
         anchor = rng.choice(DEAR)
         bundle = next((b for b in BUNDLES if b[0] == anchor), (anchor,))
+    elif rng.random() < 0.45:  # a small order: one or two things off the shelf
+        every = [item.sku for item in CATALOGUE if item.sku not in DEAR]
+        return [(sku, 1) for sku in rng.sample(every, rng.randint(1, 2))]
     else:
         bundle = rng.choice(BUNDLES)
-    skus = [bundle[0]] + [sku for sku in bundle[1:] if rng.random() < 0.75]
+    skus = [sku for sku in bundle if rng.random() < 0.8] or [bundle[0]]
     if rng.random() < 0.2:
         skus.append(rng.choice(CATALOGUE).sku)
     return [(sku, 2 if sku in CHEAP and rng.random() < 0.3 else 1) for sku in dict.fromkeys(skus)]
@@ -471,8 +478,17 @@ def _wishlist(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
 def _comparing(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
     """Three or more products of one category looked at this fortnight."""
     rng = maker.rng
-    category = rng.choice([c for c in CATEGORIES if c != "beauty"])
-    items = [item for item in CATALOGUE if item.category == category]
+    shelves = {c: [i for i in CATALOGUE if i.category == c] for c in CATEGORIES}
+    # a category they have bought nothing from yet: they are still choosing
+    open_ = [
+        c
+        for c, items in shelves.items()
+        if len(items) >= 3 and not any(i.sku in maker.bought for i in items)
+    ]
+    if not open_:
+        return
+    category = rng.choice(open_)
+    items = shelves[category]
     channel, device = ("MOBILE_APP", ids.device) if mobile else ("WEB", ids.cookie)
     for item in [*rng.sample(items, 3), rng.choice(items)]:
         maker.emit(

@@ -134,10 +134,13 @@ async def _record_consents(
 
 
 async def _fit_clv(stores: Stores, now: datetime) -> None:
-    """The CLV model (so tiers exist); a demo too small to fit one goes without."""
-    try:
-        await fit_clv_model(stores, now, TimeUnit.DAYS, now)
-    except BadUserInput:
+    """The CLV model (so tiers exist), counted in days or, when a small demo cannot pin
+    that down, in weeks; a demo too small for either goes without."""
+    for unit in (TimeUnit.DAYS, TimeUnit.WEEKS):
+        try:
+            await fit_clv_model(stores, now, unit, now)
+        except BadUserInput:
+            continue
         return
 
 

@@ -260,7 +260,8 @@ def rank(
 def _one_per_product(ranked: list[Recommendation]) -> list[Recommendation]:
     """The best-ranked offer of each product only: a lifecycle reminder and a co-purchase
     offer naming the same sku are one thing to the customer. The reasons of those left
-    out travel with the one kept (``evidence.alsoBecause``), so nothing an agent should
+    out travel with the one kept (``evidence.alsoBecause``, their offers in
+    ``evidence.alsoOffers``), so nothing an agent should
     know is lost."""
     kept: list[Recommendation] = []
     by_sku: dict[str, int] = {}
@@ -276,6 +277,10 @@ def _one_per_product(ranked: list[Recommendation]) -> list[Recommendation]:
         evidence["alsoBecause"] = [
             *evidence.get("alsoBecause", []),
             recommendation.candidate.reason,
+        ]
+        evidence["alsoOffers"] = [  # which offers those reasons came from
+            *evidence.get("alsoOffers", []),
+            recommendation.candidate.offer.id,
         ]
         kept[by_sku[sku]] = replace(first, candidate=replace(first.candidate, evidence=evidence))
     return kept

@@ -178,3 +178,4 @@ def test_one_product_is_offered_once_with_every_reason() -> None:
     assert chosen[0].candidate.evidence["alsoBecause"] == [
         "Head lamp on their wishlist has only 2 left."
     ]
+    assert chosen[0].candidate.evidence["alsoOffers"] == ["lifecycle:low_stock:LAMP-1"]

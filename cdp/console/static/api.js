@@ -1,0 +1,77 @@
+// Talking to the service: GraphQL over HTTP and subscriptions over graphql-transport-ws
+// (the vendored graphql-ws client), both with the key kept for this browser session.
+
+const KEY = "cdp.key";
+
+export function currentKey() {
+  return sessionStorage.getItem(KEY);
+}
+
+export function keepKey(key) {
+  if (key) sessionStorage.setItem(KEY, key);
+  else sessionStorage.removeItem(KEY);
+}
+
+/** An answer the agent can read: the service's sentence and its code. */
+export class ApiError extends Error {
+  constructor(message, code = "ERROR", status = 0) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+
+  get signedOut() {
+    return this.code === "UNAUTHENTICATED";
+  }
+}
+
+export async function gql(query, variables = {}) {
+  const headers = { "Content-Type": "application/json", Accept: "application/json" };
+  const key = currentKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let response;
+  try {
+    response = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  } catch {
+    throw new ApiError("The service cannot be reached: is it running, and is this machine online?", "NETWORK");
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`The service answered HTTP ${response.status} without a readable body.`, "HTTP", response.status);
+  }
+  if (body.errors && body.errors.length) {
+    const [first] = body.errors;
+    throw new ApiError(first.message, first.extensions?.code ?? "ERROR", response.status);
+  }
+  return body.data;
+}
+
+/** One WebSocket for a screen; each subscription calls ``onData`` with its payload. */
+export function liveClient(onState) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const client = globalThis.graphqlWs.createClient({
+    url: `${scheme}://${location.host}/graphql`,
+    connectionParams: () => ({ Authorization: `Bearer ${currentKey()}` }),
+    lazy: true,
+    retryAttempts: 10,
+    on: {
+      connected: () => onState(true),
+      closed: () => onState(false),
+    },
+  });
+  return {
+    subscribe(query, variables, onData, onError) {
+      return client.subscribe(
+        { query, variables },
+        {
+          next: (answer) => (answer.errors ? onError(new ApiError(answer.errors[0].message)) : onData(answer.data)),
+          error: (problem) => onError(new ApiError(problem?.reason || problem?.message || "The live connection failed.")),
+          complete: () => {},
+        },
+      );
+    },
+    dispose: () => client.dispose(),
+  };
+}

@@ -1,0 +1,363 @@
+// One customer on one screen: who they are, how we know them, what they did (live), the
+// segments they are in and the offers worth making now.
+
+import { ApiError, gql, liveClient } from "./api.js";
+import { drawGraph } from "./graph.js";
+import { CHANNELS, PLATFORM_TYPES, channelName, day, esc, eventRow, money, when } from "./format.js";
+
+const PROFILE = `query Customer($id: ID!) {
+  person(id: $id) {
+    id traits mergedFrom createdAt updatedAt refreshPendingSince
+    identifiers { type value firstSeen lastSeen }
+    consents { purpose channel granted source at }
+    metrics {
+      purchases { orders revenue averageOrderValue lastOrderAt daysSinceLastOrder }
+      rfm { code segment }
+      clv { tier expectedValue12m probabilityAlive }
+      engagement { preferredChannel mostActiveHour openRate }
+    }
+    segments { enteredAt segment { id name kind } }
+    nextBestOffers(limit: 3) {
+      offer { id name kind } product { sku name } reason channel probability decision sendAt
+    }
+    identityGraph {
+      nodes { type value }
+      edges { from to eventId source at event { id type channel timestamp properties } }
+    }
+    mergeHistory { id kind at agent reason identifiers }
+  }
+}`;
+
+const TIMELINE = `query Timeline($id: ID!, $first: Int, $after: String, $channels: [Channel!],
+    $types: [String!], $excludeTypes: [String!], $since: DateTime, $until: DateTime) {
+  person(id: $id) {
+    timeline(first: $first, after: $after, channels: $channels, types: $types,
+             excludeTypes: $excludeTypes, since: $since, until: $until) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { id type channel timestamp properties } }
+    }
+  }
+}`;
+
+const EVENTS = `subscription Events($personId: ID!) {
+  personEvents(personId: $personId) { id type channel timestamp properties }
+}`;
+const CHANGED = `subscription Changed($personId: ID!) { personChanged(personId: $personId) { id } }`;
+
+const RESPOND = `mutation Respond($personId: ID!, $offerId: ID!, $response: OfferResponse!, $channel: Channel, $decision: String) {
+  recordOfferResponse(personId: $personId, offerId: $offerId, response: $response, channel: $channel, decision: $decision)
+}`;
+const UNLINK = `mutation Unlink($personId: ID!, $identifier: IdentifierInput!, $reason: String!) {
+  unlinkIdentifier(personId: $personId, identifier: $identifier, reason: $reason) { persons { id } }
+}`;
+const MERGE = `mutation Merge($into: ID!, $from: ID!, $reason: String!) {
+  mergePersons(into: $into, from: $from, reason: $reason) { id }
+}`;
+
+const PAGE = 30;
+
+export async function personPage(main, personId, { onGone }) {
+  const screen = new CustomerScreen(main, personId, onGone);
+  await screen.open();
+  return () => screen.close();
+}
+
+class CustomerScreen {
+  constructor(main, personId, onGone) {
+    this.main = main;
+    this.id = personId;
+    this.onGone = onGone;
+    this.filters = { lane: "customer", channel: "", type: "", since: "", until: "" };
+    this.after = null;
+    this.live = null;
+    this.stops = [];
+  }
+
+  async open() {
+    const person = (await gql(PROFILE, { id: this.id })).person;
+    if (!person) {
+      this.main.innerHTML = `<section class="notice"><h1>No such customer</h1><p>No person has the id ${esc(this.id)} (it may have been erased).</p></section>`;
+      return;
+    }
+    this.id = person.id; // an absorbed id opens the survivor
+    this.main.innerHTML = `<div id="header"></div>
+      <div class="grid">
+        <div>
+          <section aria-labelledby="timeline-title">
+            <h2 id="timeline-title">Timeline <span id="live" class="live off" aria-live="polite">connecting…</span></h2>
+            ${this.filterForm()}
+            <p id="count" class="muted"></p>
+            <ol class="events" id="events" aria-label="Events, newest first"></ol>
+            <p><button type="button" id="older" hidden>Older events</button></p>
+          </section>
+        </div>
+        <div>
+          <section aria-labelledby="offers-title"><h2 id="offers-title">Next best offers</h2><div id="offers"></div></section>
+          <section aria-labelledby="segments-title"><h2 id="segments-title">Segments</h2><div id="segments"></div></section>
+          <section aria-labelledby="ids-title"><h2 id="ids-title">Identities</h2><div id="identities"></div>
+            <h3>Identity graph</h3><div class="graph" id="graph"></div>
+            <h3>Merge history</h3><div id="merges"></div>
+            <h3>Merge a duplicate into this customer</h3>
+            <form id="merge" class="filters"><label>Duplicate's person id<input name="from" required></label>
+              <label>Reason<input name="reason" required value="same customer, confirmed by phone"></label>
+              <button type="submit">Merge…</button></form>
+            <p id="action-result" role="status"></p>
+          </section>
+        </div>
+      </div>`;
+    this.render(person);
+    this.bindFilters();
+    this.main.querySelector("#merge").addEventListener("submit", (e) => this.merge(e));
+    await this.loadTimeline(true);
+    this.goLive();
+  }
+
+  close() {
+    this.stops.forEach((stop) => stop());
+    this.live?.dispose();
+  }
+
+  render(person) {
+    this.person = person;
+    this.main.querySelector("#header").innerHTML = header(person);
+    this.main.querySelector("#segments").innerHTML = segments(person.segments);
+    this.main.querySelector("#identities").innerHTML = identities(person.identifiers);
+    this.main.querySelector("#merges").innerHTML = merges(person.mergeHistory);
+    this.renderOffers(person.nextBestOffers);
+    drawGraph(this.main.querySelector("#graph"), person.identityGraph);
+    for (const button of this.main.querySelectorAll("button[data-unlink]")) {
+      button.addEventListener("click", () => this.unlink(button.dataset.type, button.dataset.value));
+    }
+  }
+
+  renderOffers(offers) {
+    const box = this.main.querySelector("#offers");
+    if (!offers.length) {
+      box.innerHTML = `<p class="muted">Nothing to offer now (no consented channel, or nothing eligible).</p>`;
+      return;
+    }
+    box.innerHTML = offers
+      .map(
+        (o, i) => `<div class="offer" data-offer="${esc(o.offer.id)}">
+          <strong>${esc(o.offer.name)}</strong>${o.product && o.product.name !== o.offer.name ? ` · ${esc(o.product.name)}` : ""}
+          <div>${esc(o.reason)}</div>
+          <div class="muted">${o.channel ? `by ${esc(channelName(o.channel))}` : "no consented channel"} · ${(100 * o.probability).toFixed(0)}% likely${o.sendAt ? ` · best sent ${esc(when(o.sendAt))}` : ""}</div>
+          <div class="actions" role="group" aria-label="The customer's answer to ${esc(o.offer.name)}">
+            <button type="button" class="small" data-i="${i}" data-response="ACCEPTED">Accepted</button>
+            <button type="button" class="small" data-i="${i}" data-response="CLICKED">Interested</button>
+            <button type="button" class="small danger" data-i="${i}" data-response="DECLINED">Declined</button>
+          </div><div class="muted" role="status" data-status="${i}"></div></div>`,
+      )
+      .join("");
+    for (const button of box.querySelectorAll("button[data-response]")) {
+      button.addEventListener("click", () => this.respond(offers[Number(button.dataset.i)], button.dataset.response, button.dataset.i));
+    }
+  }
+
+  async respond(offer, response, index) {
+    const status = this.main.querySelector(`[data-status="${index}"]`);
+    try {
+      await gql(RESPOND, {
+        personId: this.id,
+        offerId: offer.offer.id,
+        response,
+        channel: offer.channel,
+        decision: offer.decision,
+      });
+      status.textContent = `Recorded: ${response.toLowerCase()}.`;
+    } catch (error) {
+      status.innerHTML = `<span class="error">${esc(error.message)}</span>`;
+    }
+  }
+
+  filterForm() {
+    const channels = Object.entries(CHANNELS)
+      .map(([value, [, , name]]) => `<option value="${value}">${esc(name)}</option>`)
+      .join("");
+    return `<form id="filters" class="filters" aria-label="Filter the timeline">
+      <label>Lane<select name="lane"><option value="customer">Customer's own</option>
+        <option value="platform">Platform (segments)</option><option value="all">Everything</option></select></label>
+      <label>Channel<select name="channel"><option value="">All channels</option>${channels}</select></label>
+      <label>Type<input name="type" size="14" placeholder="e.g. purchase"></label>
+      <label>From<input name="since" type="date"></label>
+      <label>To<input name="until" type="date"></label>
+    </form>`;
+  }
+
+  bindFilters() {
+    const form = this.main.querySelector("#filters");
+    form.addEventListener("change", () => {
+      const data = new FormData(form);
+      this.filters = Object.fromEntries(["lane", "channel", "type", "since", "until"].map((k) => [k, String(data.get(k) ?? "").trim()]));
+      this.loadTimeline(true).catch((error) => this.problem(error));
+    });
+    form.addEventListener("submit", (e) => e.preventDefault());
+    const older = this.main.querySelector("#older");
+    older.addEventListener("click", () => this.loadTimeline(false).catch((error) => this.problem(error)));
+    // more as the agent scrolls: the button loads itself when it comes into view
+    const watcher = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !older.hidden && !this.loading) older.click();
+    });
+    watcher.observe(older);
+    this.stops.push(() => watcher.disconnect());
+  }
+
+  variables() {
+    const f = this.filters;
+    return {
+      id: this.id,
+      first: PAGE,
+      channels: f.channel ? [f.channel] : null,
+      types: f.lane === "platform" ? PLATFORM_TYPES : f.type ? [f.type] : null,
+      excludeTypes: f.lane === "customer" ? PLATFORM_TYPES : null,
+      since: f.since ? `${f.since}T00:00:00Z` : null,
+      until: f.until ? `${f.until}T23:59:59Z` : null,
+    };
+  }
+
+  matches(event) {
+    const f = this.filters;
+    const platform = PLATFORM_TYPES.includes(event.type);
+    if (f.lane === "customer" && platform) return false;
+    if (f.lane === "platform" && !platform) return false;
+    if (f.channel && event.channel !== f.channel) return false;
+    if (f.type && f.lane !== "platform" && event.type !== f.type) return false;
+    if (f.since && event.timestamp < `${f.since}T00:00:00`) return false;
+    return !(f.until && event.timestamp > `${f.until}T23:59:59.999`);
+  }
+
+  async loadTimeline(fresh) {
+    this.loading = true;
+    try {
+      const page = (await gql(TIMELINE, { ...this.variables(), after: fresh ? null : this.after })).person.timeline;
+      const list = this.main.querySelector("#events");
+      const rows = page.edges.map((edge) => eventRow(edge.node)).join("");
+      if (fresh) list.innerHTML = rows || `<li class="muted">No events match these filters.</li>`;
+      else list.insertAdjacentHTML("beforeend", rows);
+      this.after = page.pageInfo.endCursor;
+      this.total = page.totalCount;
+      this.main.querySelector("#count").textContent = `${page.totalCount} events`;
+      this.main.querySelector("#older").hidden = !page.pageInfo.hasNextPage;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  goLive() {
+    const state = this.main.querySelector("#live");
+    this.live = liveClient((up) => {
+      state.textContent = up ? "live" : "reconnecting…";
+      state.classList.toggle("off", !up);
+    });
+    const failed = (error) => {
+      state.textContent = `not live: ${error.message}`;
+      state.classList.add("off");
+    };
+    this.stops.push(
+      this.live.subscribe(EVENTS, { personId: this.id }, (data) => this.arrived(data.personEvents), failed),
+      this.live.subscribe(CHANGED, { personId: this.id }, () => this.changed(), failed),
+    );
+  }
+
+  arrived(event) {
+    if (!this.matches(event) || this.main.querySelector(`#events li[data-id="${CSS.escape(event.id)}"]`)) return;
+    const list = this.main.querySelector("#events");
+    list.querySelector("li.muted")?.remove();
+    list.insertAdjacentHTML("afterbegin", eventRow(event, true));
+    this.total = (this.total ?? 0) + 1;
+    this.main.querySelector("#count").textContent = `${this.total} events`;
+  }
+
+  async changed() {
+    try {
+      const person = (await gql(PROFILE, { id: this.id })).person;
+      if (person) this.render(person);
+      else this.onGone?.();
+    } catch (error) {
+      this.problem(error);
+    }
+  }
+
+  async unlink(type, value) {
+    const reason = prompt(`Unlink ${type} ${value} from this customer? It becomes a person of its own. Say why:`, "not this customer's");
+    if (!reason) return;
+    await this.act(() => gql(UNLINK, { personId: this.id, identifier: { type, value }, reason }), `Unlinked ${type} ${value}.`);
+  }
+
+  async merge(event) {
+    event.preventDefault();
+    const data = new FormData(event.target);
+    const from = String(data.get("from")).trim();
+    if (!confirm(`Merge person ${from} into this customer? Their identifiers and history move here.`)) return;
+    await this.act(() => gql(MERGE, { into: this.id, from, reason: String(data.get("reason")) }), `Merged ${from} into this customer.`);
+  }
+
+  async act(call, done) {
+    const result = this.main.querySelector("#action-result");
+    try {
+      await call();
+      result.textContent = done;
+      await this.changed();
+    } catch (error) {
+      result.innerHTML = `<span class="error">${esc(error.message)}</span>`;
+    }
+  }
+
+  problem(error) {
+    const result = this.main.querySelector("#action-result") ?? this.main;
+    result.insertAdjacentHTML("afterbegin", `<p class="error" role="alert">${esc(error.message)}</p>`);
+    if (error instanceof ApiError && error.signedOut) this.onGone?.();
+  }
+}
+
+function header(person) {
+  const t = person.traits ?? {};
+  const name = [t.firstName, t.lastName].filter(Boolean).join(" ") || t.name || "Unnamed customer";
+  const m = person.metrics ?? {};
+  const hour = m.engagement?.mostActiveHour;
+  const facts = [
+    ["RFM segment", m.rfm ? `${m.rfm.segment} (${m.rfm.code})` : "not scored yet"],
+    ["CLV tier", m.clv?.tier ?? "not fitted yet"],
+    ["Orders", m.purchases ? `${m.purchases.orders} · ${money(m.purchases.revenue)}` : "none"],
+    ["Last order", m.purchases?.lastOrderAt ? day(m.purchases.lastOrderAt) : "never"],
+    ["Preferred channel", m.engagement?.preferredChannel ? channelName(m.engagement.preferredChannel) : "none consented"],
+    ["Best hour", hour == null ? "unknown" : `${String(hour).padStart(2, "0")}:00 UTC`],
+    ["Lives in", [t.city, t.country].filter(Boolean).join(", ") || "unknown"],
+  ];
+  const consents = person.consents.length
+    ? person.consents
+        .map((c) => `<span class="chip ${c.granted ? "yes" : "no"}" title="${esc(c.source)}, ${esc(when(c.at))}">${c.granted ? "✓" : "✗"} ${esc(c.purpose)} · ${esc(c.channel ? channelName(c.channel) : "all channels")}</span>`)
+        .join("")
+    : `<span class="chip no">no consent recorded</span>`;
+  const known = person.identifiers.map((i) => i.firstSeen).sort()[0] ?? person.createdAt;
+  const pending = person.refreshPendingSince ? `<p class="muted">Metrics catching up since ${esc(when(person.refreshPendingSince))}.</p>` : "";
+  return `<section class="card" aria-labelledby="who"><h1 id="who">${esc(name)}</h1>
+    <div class="muted">Known since ${esc(day(known))} · id <code>${esc(person.id)}</code></div>
+    <ul class="facts">${facts.map(([k, v]) => `<li><span>${esc(k)}</span>${esc(v)}</li>`).join("")}</ul>
+    <p aria-label="Consents">${consents}</p>${pending}</section>`;
+}
+
+function segments(list) {
+  if (!list.length) return `<p class="muted">In no segment.</p>`;
+  return list
+    .map((m) => `<span class="chip" title="${esc(m.segment.kind)}">${esc(m.segment.name)} <small>since ${esc(day(m.enteredAt))}</small></span>`)
+    .join("");
+}
+
+function identities(list) {
+  const rows = list
+    .map(
+      (i) => `<tr><td>${esc(i.type)}</td><td>${esc(i.value)}</td><td>${esc(day(i.firstSeen))}</td><td>${esc(day(i.lastSeen))}</td>
+        <td><button type="button" class="small danger" data-unlink data-type="${esc(i.type)}" data-value="${esc(i.value)}"
+          aria-label="Unlink ${esc(i.type)} ${esc(i.value)}">Unlink…</button></td></tr>`,
+    )
+    .join("");
+  return `<table><thead><tr><th>Type</th><th>Value</th><th>First seen</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function merges(list) {
+  if (!list.length) return `<p class="muted">Never merged or split.</p>`;
+  return `<ul>${list
+    .map((r) => `<li>${esc(r.kind === "MERGE" ? "Merged" : "Split")} ${esc(when(r.at))} by ${esc(r.agent ?? "the identity rules")}: ${esc(r.reason)}</li>`)
+    .join("")}</ul>`;
+}

@@ -1,0 +1,168 @@
+"""The agent console in a real headless Chromium, as a support agent uses it: sign in once,
+find Ana by a phone number written her own way, read her four channels, watch a new
+event arrive, ask why two identifiers are linked, record her answer to an offer."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+
+from tests.e2e.server import ADMIN_KEY, Service, graphql, serving
+from tests.stories import event, seed_story
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    folder: Path = tmp_path_factory.mktemp("console")
+    with serving({"CDP_DATA_DIR": str(folder / "data")}, folder) as running:
+        graphql(running.client, "Track", events=seed_story())
+        products = [{"sku": "LAMP-1", "name": "Head lamp", "price": 24.0, "stock": 2}]
+        graphql(running.client, "UpsertProducts", products=products)
+        wished = event(
+            "wishlist_add",
+            "WEB",
+            [("email", "ana.silva@example.com")],
+            at="2026-03-03T10:00:00Z",
+            message_id="wish-1",
+            properties={"sku": "LAMP-1", "category": "outdoor"},
+        )
+        [result] = graphql(running.client, "Track", events=[wished])["track"]["results"]
+        graphql(
+            running.client,
+            "SetConsent",
+            personId=result["personId"],
+            purpose="marketing",
+            granted=True,
+            source="web form",
+        )
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, service: Service) -> Iterator[Page]:
+    """A fresh browser session at 1280x800 that can reach nothing but the service."""
+    context = browser.new_context(
+        base_url=str(service.client.base_url), viewport={"width": 1280, "height": 800}
+    )
+    context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), _offline)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _offline(route: Route) -> None:
+    """No CDN, no internet: anything that leaves the machine fails, as it would here."""
+    route.abort()
+
+
+def sign_in(page: Page, key: str = ADMIN_KEY) -> None:
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_an_agent_signs_in_once_and_finds_ana_by_her_phone_written_her_own_way(
+    page: Page,
+) -> None:
+    page.goto("/")
+    expect(page.get_by_role("dialog")).to_be_visible()
+    sign_in(page)
+    page.get_by_label("Find a customer by any identifier").fill("+44 (0)20 7946-0958")
+    page.get_by_role("button", name="Find", exact=True).click()
+    expect(page.get_by_role("heading", name="Ana", exact=True)).to_be_visible()
+    events = page.get_by_role("list", name="Events, newest first")
+    for channel in ("Facebook", "Web", "Phone", "Mobile app"):
+        expect(events.get_by_role("img", name=channel, exact=True).first).to_be_visible()
+    expect(events.get_by_text("“Is my order on its way?”")).to_be_visible()
+    expect(events.get_by_text("4 min call")).to_be_visible()
+
+    page.reload()  # the key is kept for the browser session: no second sign-in
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Ana", exact=True)).to_be_visible()
+
+
+def test_a_new_event_appears_at_the_top_without_a_reload(page: Page, service: Service) -> None:
+    page.goto("/?type=email&value=ana.silva@example.com")
+    sign_in(page)
+    expect(page.locator("#live")).to_have_text("live")
+    call = event(
+        "message_received",
+        "WHATSAPP",
+        [("whatsapp", "+44 20 7946 0958"), ("email", "ana.silva@example.com")],
+        at="2026-03-04T09:00:00Z",
+        message_id="wa-live-1",
+        properties={"text": "Any news about the tent?"},
+    )
+    graphql(service.client, "Track", events=[call])
+    newest = page.get_by_role("list", name="Events, newest first").get_by_role("listitem").first
+    expect(newest).to_contain_text("Any news about the tent?")
+    expect(newest.get_by_role("img", name="WhatsApp")).to_be_visible()
+
+
+def test_the_agent_reads_why_two_identifiers_are_linked(page: Page) -> None:
+    page.goto("/?type=facebook&value=10158000000001")
+    sign_in(page)
+    link = page.get_by_role("button", name=re.compile(r"^Link .*facebook:10158000000001"))
+    link.click()
+    proof = page.locator("#proof")
+    expect(proof).to_contain_text("seen together in Login on Mobile app")
+    expect(proof).to_contain_text("app-1")
+
+
+def test_the_agent_records_the_customers_answer_to_an_offer(page: Page, service: Service) -> None:
+    page.goto("/?type=email&value=ana.silva@example.com")
+    sign_in(page)
+    offer = page.locator(".offer", has_text="Head lamp")
+    expect(offer).to_contain_text("only 2 left")
+    offer.get_by_role("button", name="Accepted").click()
+    expect(offer.get_by_role("status")).to_have_text("Recorded: accepted.")
+
+
+def test_a_refused_key_and_a_key_without_the_scope_are_told_in_words(
+    page: Page, service: Service
+) -> None:
+    page.goto("/?view=overview")
+    sign_in(page, "cdp_not-a-real-key")
+    expect(page.locator("#signin-error")).to_contain_text("key")
+    writer = graphql(service.client, "CreateApiKey", name="integration", scopes=["EVENTS_WRITE"])[
+        "createApiKey"
+    ]["key"]
+    sign_in(page, writer)
+    expect(page.get_by_role("alert")).to_contain_text("profiles:read")
+
+
+def test_the_overview_draws_segment_sizes_and_the_rfm_map(page: Page) -> None:
+    page.goto("/?view=overview")
+    sign_in(page)
+    expect(page.get_by_role("list", name="Segment sizes, largest first")).to_be_visible()
+    expect(page.get_by_role("table", name="RFM heat map").get_by_role("cell")).to_have_count(25)
+
+
+def test_graphiql_works_with_its_own_assets_and_no_internet(page: Page) -> None:
+    page.goto("/")
+    sign_in(page)
+    page.goto("/graphql")
+    expect(page.locator(".graphiql-container")).to_be_visible()
+    expect(page.get_by_text("findPersons").first).to_be_visible()
