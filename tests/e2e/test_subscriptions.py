@@ -4,6 +4,7 @@ land through the HTTP API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,9 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gql import Client, gql
+from gql.transport.exceptions import TransportConnectionFailed
+from gql.transport.websockets import WebsocketsTransport
+from pymongo.asynchronous.database import AsyncDatabase
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from cdp.store.database import Document
 from tests.e2e.server import ADMIN_KEY, Service, graphql, serving
 from tests.resolvers.graphql import operation
 
@@ -142,3 +148,44 @@ def test_a_revoked_key_cannot_open_a_socket(service: Service) -> None:
         receive(socket)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4403
+
+
+async def test_a_graphql_ws_client_follows_events_written_through_another_instance(
+    db: AsyncDatabase[Document], mongodb_uri: str, tmp_path: Path
+) -> None:
+    """Two instances on one database, as behind a load balancer, and a third-party
+    client (gql's graphql-transport-ws transport): the agent's subscription is on the
+    first instance, the customer's event lands through the second; without a key the
+    same client is refused."""
+    shared = {"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}
+    with serving(shared, tmp_path) as first, serving(shared, tmp_path) as second:
+        nina = track(second, "multi-1", ("email", "nina.kowalski@example.pl"))
+        signed = transport(first, {"Authorization": f"Bearer {ADMIN_KEY}"})
+        async with Client(transport=signed) as session:
+            request = gql(operation("PersonEvents"))
+            request.variable_values = {"personId": nina}
+            stream = session.subscribe(request)
+            arriving = asyncio.create_task(anext(stream))
+            # the protocol does not acknowledge a subscribe: give the first instance a
+            # moment to register it (the change stream itself is already open)
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(
+                track, second, "multi-2", ("email", "nina.kowalski@example.pl"), type="login"
+            )
+            answer = await asyncio.wait_for(arriving, 15)
+        assert answer["personEvents"]["id"] == "multi-2"
+
+        with pytest.raises(TransportConnectionFailed) as refused:
+            async with Client(transport=transport(first, None)) as anonymous:
+                await anonymous.execute(gql("{ __typename }"))
+        closed = refused.value.__cause__
+        assert isinstance(closed, ConnectionClosed)
+        assert closed.rcvd is not None
+        assert closed.rcvd.code == 4403  # Forbidden
+
+
+def transport(service: Service, init: dict[str, Any] | None) -> WebsocketsTransport:
+    url = str(service.client.base_url).replace("http://", "ws://") + "/graphql"
+    return WebsocketsTransport(
+        url=url, init_payload=init or {}, subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]
+    )
