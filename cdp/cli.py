@@ -445,8 +445,8 @@ def _import(args: argparse.Namespace) -> int:
     rejected = f" (reasons in {path.name}.rejected.jsonl)" if tally.rejected else ""
     print(
         f"read {tally.read:,}, accepted {tally.accepted:,}, duplicates {tally.duplicates:,}, "
-        f"rejected {tally.rejected:,}{rejected}; {len(tally.persons):,} persons touched; "
-        f"{seconds:.1f} s"
+        f"rejected {tally.rejected:,}{rejected}; {len(tally.persons):,} persons touched, "
+        f"{tally.persons_created:,} created, {tally.merges:,} merges; {seconds:.1f} s"
     )
     return 0 if tally.accepted + tally.duplicates else 1
 

@@ -24,7 +24,7 @@ from cdp.models import Event, EventResult, EventStatus, TrackResult
 from cdp.refresher import Refresher, refresh_now
 from cdp.rules import current_rules
 from cdp.segments.refresh import refresh_persons
-from cdp.stitching import resolve_persons
+from cdp.stitching import Resolution, resolve_persons
 from cdp.store import LinkProof, Stores
 from identity import Conflict, Identifier, IdentityRules
 
@@ -100,7 +100,7 @@ async def land(
     stored_before = {m: p for m, p in known.items() if m not in cut_short}
     # an event whose call died after storing it is stitched and applied again
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
-    landed, landing = await _store(stores, fresh, rules, now, cut_short)
+    landed, landing, resolution = await _store(stores, fresh, rules, now, cut_short)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
     touched = set(persons.values())
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
@@ -128,7 +128,8 @@ async def land(
                 message_id, status, person_id=persons[person], blocked=blocked.get(index, ())
             )
         )
-    return Landed(TrackResult(results), touched)
+    answer = TrackResult(results, len(resolution.created), resolution.merges)
+    return Landed(answer, touched)
 
 
 def _validate(
@@ -179,12 +180,12 @@ async def _store(
     rules: IdentityRules,
     now: datetime,
     cut_short: set[str],
-) -> tuple[dict[str, tuple[str, bool]], list[str]]:
+) -> tuple[dict[str, tuple[str, bool]], list[str], Resolution]:
     """Stitch and store new events (and those in ``cut_short``, stored by a call that
     died); map each message id to (person, stored before), and name the landing this
     call opened for them (closed once everything that follows them is written)."""
     if not events:
-        return {}, []
+        return {}, [], Resolution([])
     landing = await stores.events.open_landing([event.message_id for event in events], now)
     resolution = await resolve_persons(stores, events, rules, now)
     persons = resolution.persons
@@ -213,7 +214,7 @@ async def _store(
     landed = {
         e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)
     }
-    return landed, [landing]
+    return landed, [landing], resolution
 
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:

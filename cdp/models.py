@@ -82,6 +82,8 @@ class TrackResult:
     """The answer for a whole batch, in the order the events were sent."""
 
     results: list[EventResult]
+    persons_created: int = 0  # new persons the batch made (kept after stitching)
+    merges: int = 0  # merges of two persons its events proved
 
     def count(self, status: EventStatus) -> int:
         return sum(1 for result in self.results if result.status is status)

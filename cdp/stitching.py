@@ -23,11 +23,12 @@ MAX_ROUNDS = 25
 
 @dataclass(slots=True)
 class Resolution:
-    """Each event's person, the persons created, and per event the links it proved and
-    the links the rules refused."""
+    """Each event's person, the persons created (and kept), how many merges it made, and
+    per event the links it proved and the links the rules refused."""
 
     persons: list[str]
     created: set[str] = field(default_factory=set)
+    merges: int = 0
     links: dict[int, list[Link]] = field(default_factory=dict)
     conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
 
@@ -75,6 +76,7 @@ async def _resolve(
         created.update(plan.new_persons)
         lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
+        resolution.merges += len(plan.merges)
         await merge_many(
             stores,
             [
@@ -103,7 +105,7 @@ async def _resolve(
                 c.other for cs in resolution.conflicts.values() for c in cs
             }
             await _drop_unused(stores, created - used)
-            resolution.created = created
+            resolution.created = created & used
             return resolution
     raise RuntimeError(f"identity resolution did not settle in {MAX_ROUNDS} rounds")
 

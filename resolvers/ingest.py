@@ -68,11 +68,19 @@ class TrackPayload:
         description="Placeholder identifiers dropped from the batch's events (see "
         "EventResult.blockedIdentifiers)."
     )
+    persons_created: int = strawberry.field(
+        description="New persons this batch made (an identifier seen for the first time)."
+    )
+    merges: int = strawberry.field(
+        description="Merges of two persons this batch's events proved (see mergeHistory)."
+    )
     results: list[EventResult]
 
     @classmethod
     def of(cls, outcome: TrackResult) -> TrackPayload:
         return cls(
+            persons_created=outcome.persons_created,
+            merges=outcome.merges,
             accepted=outcome.count(EventStatus.ACCEPTED),
             duplicates=outcome.count(EventStatus.DUPLICATE),
             rejected=outcome.count(EventStatus.REJECTED),

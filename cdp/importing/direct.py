@@ -19,10 +19,14 @@ from cdp.store import Stores
 
 
 def into_database(stores: Stores, limits: IngestLimits, clock: Clock) -> Sender:
-    async def send(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def send(events: list[dict[str, Any]]) -> dict[str, Any]:
         now: datetime = clock()
         result = await track(stores, events, limits, now)
-        return [_as_graphql(answer) for answer in result.results]
+        return {
+            "personsCreated": result.persons_created,
+            "merges": result.merges,
+            "results": [_as_graphql(answer) for answer in result.results],
+        }
 
     return send
 

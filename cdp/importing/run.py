@@ -29,7 +29,9 @@ import httpx
 from cdp.importing.rows import Row, check_mapping, csv_rows, json_lines
 
 TRACK = """mutation Track($events: [EventInput!]!) {
-  track(events: $events) { results { messageId status personId error errorCode field } }
+  track(events: $events) {
+    personsCreated merges results { messageId status personId error errorCode field }
+  }
 }"""
 MAX_WAIT_SECONDS = 30.0
 ATTEMPTS = 20
@@ -45,7 +47,9 @@ class Tally:
     accepted: int = 0
     duplicates: int = 0
     rejected: int = 0
-    persons: set[str] = field(default_factory=set)
+    persons_created: int = 0
+    merges: int = 0
+    persons: set[str] = field(default_factory=set)  # touched by this run (not kept on resume)
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "persons": len(self.persons)}
@@ -82,8 +86,9 @@ def write_state(path: Path, state: State) -> None:
     os.replace(temporary, saved)  # whole or not at all, even if the import is killed
 
 
-Sender = Callable[[list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
-"""Sends one batch of events; answers each with ``track``'s result fields (GraphQL names)."""
+Sender = Callable[[list[dict[str, Any]]], Awaitable[dict[str, Any]]]
+"""Sends one batch of events; answers as ``track`` does (GraphQL names): ``results`` for
+each event, ``personsCreated`` and ``merges`` for the batch."""
 
 
 @asynccontextmanager
@@ -92,7 +97,7 @@ async def through_service(url: str, key: str) -> AsyncIterator[Sender]:
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120.0) as client:
 
-        async def send(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        async def send(events: list[dict[str, Any]]) -> dict[str, Any]:
             return await _send(client, events)
 
         yield send
@@ -116,6 +121,8 @@ async def import_file(
         accepted=before.get("accepted", 0),
         duplicates=before.get("duplicates", 0),
         rejected=before.get("rejected", 0),
+        persons_created=before.get("persons_created", 0),
+        merges=before.get("merges", 0),
     )
     first = state.line if state else 1
     rejects = path.with_name(path.name + ".rejected.jsonl")
@@ -138,8 +145,10 @@ async def import_file(
             answers = await asyncio.gather(
                 *(send([row.event for row in chunk if row.event is not None]) for chunk in chunks)
             )
-            for chunk, results in zip(chunks, answers, strict=True):
-                for row, result in zip(chunk, results, strict=True):
+            for chunk, answer in zip(chunks, answers, strict=True):
+                tally.persons_created += answer.get("personsCreated", 0)
+                tally.merges += answer.get("merges", 0)
+                for row, result in zip(chunk, answer["results"], strict=True):
                     _count(tally, row, result, rejected)
             rejected.flush()
             write_state(path, State(size, round_[-1].line + 1, tally.to_json()))
@@ -186,7 +195,7 @@ def _count(tally: Tally, row: Row, result: dict[str, Any], rejected: IO[str]) ->
         tally.persons.add(result["personId"])
 
 
-async def _send(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def _send(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> dict[str, Any]:
     body = {"query": TRACK, "variables": {"events": events}}
     wait = 0.5
     for _ in range(ATTEMPTS):
@@ -206,8 +215,8 @@ async def _send(client: httpx.AsyncClient, events: list[dict[str, Any]]) -> list
         errors = answer.get("errors") or []
         if errors:
             raise ImportFailed(f"the service refused a batch: {errors[0].get('message')}")
-        results: list[dict[str, Any]] = answer["data"]["track"]["results"]
-        return results
+        track: dict[str, Any] = answer["data"]["track"]
+        return track
     raise ImportFailed(
         f"the service at {client.base_url} did not take a batch after {ATTEMPTS} tries"
     )

@@ -67,6 +67,22 @@ async def test_a_batch_gives_the_same_person_as_events_sent_one_by_one(
     assert await db["persons"].count_documents({}) == 1  # nobody created and merged away
 
 
+async def test_each_call_counts_the_persons_it_created_and_the_merges_it_proved(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    """Ana's Facebook message and her web form make two persons; the app login that
+    carries both identifiers merges them. Sent as one batch, one person is made."""
+    one_by_one = [await track(stores, [raw], limits) for raw in seed_story()]
+    assert [(r.persons_created, r.merges) for r in one_by_one] == [(1, 0), (1, 0), (0, 0), (0, 1)]
+    again = [{**raw, "messageId": f"again-{raw['messageId']}"} for raw in seed_story()]
+    for raw in again:
+        for identifier in raw["identifiers"]:
+            identifier["value"] = identifier["value"].replace("ana", "eva").replace("0958", "0959")
+            identifier["value"] = identifier["value"].replace("10158000000001", "10158000000002")
+    together = await track(stores, again, limits)
+    assert (together.persons_created, together.merges) == (1, 0)
+
+
 async def test_a_message_id_sent_again_is_stored_once_and_answered_duplicate(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:

@@ -216,7 +216,7 @@ async def test_the_examples_go_straight_into_a_database_when_no_service_runs(
     history = await direct(str(tmp_path / "history.jsonl"))
     assert history.returncode == 0, history.stderr
     assert "read 7, accepted 6, duplicates 0, rejected 1" in history.stdout
-    assert "1 persons touched" in history.stdout  # four channels, one Ana
+    assert "1 persons touched, 1 created, 0 merges" in history.stdout  # four channels, one Ana
     [reason] = (tmp_path / "history.jsonl.rejected.jsonl").read_text().splitlines()
     assert "properties.total: must be a number" in json.loads(reason)["reason"]
 
@@ -224,7 +224,7 @@ async def test_the_examples_go_straight_into_a_database_when_no_service_runs(
         str(tmp_path / "orders.csv"), "--mapping", str(tmp_path / "orders.mapping.json")
     )
     assert "read 4, accepted 3, duplicates 0, rejected 1" in csv.stdout
-    assert "2 persons touched" in csv.stdout  # Ben's email written two ways is one Ben
+    assert "2 persons touched, 2 created" in csv.stdout  # Ben's email written two ways: one Ben
 
     again = await direct(str(tmp_path / "history.jsonl"))
     assert "accepted 0, duplicates 6, rejected 1" in again.stdout
