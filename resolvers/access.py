@@ -46,6 +46,7 @@ ROOT_FIELD_SCOPES: dict[str, tuple[Scope, ...]] = {
     "person": (Scope.PROFILES_READ,),
     "personByIdentifier": (Scope.PROFILES_READ,),
     "findPersons": (Scope.PROFILES_READ,),
+    "viewer": (),  # any key may ask what it may do
     "persons": (Scope.PROFILES_READ,),
     "personEvents": (Scope.PROFILES_READ,),
     "personChanged": (Scope.PROFILES_READ,),
@@ -96,6 +97,7 @@ PUBLIC_TYPES = frozenset(
         "NewApiKey",
         "ClvModel",
         "RfmCell",
+        "Viewer",
         "CoPurchaseRule",
         "CoPurchaseRuleConnection",
         "CoPurchaseRuleEdge",

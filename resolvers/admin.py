@@ -54,8 +54,24 @@ class Erasure:
     agent: str | None = strawberry.field(description="The API key that asked: its name and id.")
 
 
+@strawberry.type(description="The key making this request, and what it may do.")
+class Viewer:
+    key_id: strawberry.ID
+    name: str
+    scopes: list[Scope] = strawberry.field(description="ADMIN may do everything.")
+
+
 @strawberry.type
 class AdminQuery:
+    @strawberry.field(
+        description="The calling key's name and scopes, so a screen shows only what it may "
+        "do (any key may ask)."
+    )
+    async def viewer(self, info: Info) -> Viewer:
+        caller = info.context.principal
+        scopes = sorted(caller.scopes, key=lambda scope: scope.value)
+        return Viewer(key_id=strawberry.ID(caller.key_id), name=caller.name, scopes=scopes)
+
     @strawberry.field(description="Every API key (never the keys themselves).")
     async def api_keys(self, info: Info) -> list[ApiKey]:
         return [ApiKey.from_document(d) for d in await list_keys(info.context.deps.stores)]

@@ -78,9 +78,13 @@ def _offline(route: Route) -> None:
     route.abort()
 
 
-def sign_in(page: Page, key: str = ADMIN_KEY) -> None:
+def sign_in(page: Page, key: str = ADMIN_KEY, *, accepted: bool = True) -> None:
+    """Sign in as an agent does, and (when the key is good) wait for the sign-in dialog
+    to close: the page behind a modal dialog takes no typing."""
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
+    if accepted:
+        expect(page.get_by_role("dialog")).to_be_hidden()
 
 
 def test_an_agent_signs_in_once_and_finds_ana_by_her_phone_written_her_own_way(
@@ -144,7 +148,7 @@ def test_a_refused_key_and_a_key_without_the_scope_are_told_in_words(
     page: Page, service: Service
 ) -> None:
     page.goto("/?view=overview")
-    sign_in(page, "cdp_not-a-real-key")
+    sign_in(page, "cdp_not-a-real-key", accepted=False)
     expect(page.locator("#signin-error")).to_contain_text("key")
     writer = graphql(service.client, "CreateApiKey", name="integration", scopes=["EVENTS_WRITE"])[
         "createApiKey"
@@ -166,3 +170,18 @@ def test_graphiql_works_with_its_own_assets_and_no_internet(page: Page) -> None:
     page.goto("/graphql")
     expect(page.locator(".graphiql-container")).to_be_visible()
     expect(page.get_by_text("findPersons").first).to_be_visible()
+
+
+def test_a_read_only_key_is_offered_no_actions_it_may_not_take(
+    page: Page, service: Service
+) -> None:
+    reader = graphql(
+        service.client, "CreateApiKey", name="agent", scopes=["PROFILES_READ", "PII_READ"]
+    )["createApiKey"]["key"]
+    page.goto("/?type=email&value=ana.silva@example.com")
+    sign_in(page, reader)
+    expect(page.get_by_role("heading", name="Ana", exact=True)).to_be_visible()
+    expect(page.locator(".offer", has_text="Head lamp")).to_be_visible()
+    expect(page.get_by_role("button", name="Accepted")).to_have_count(0)
+    expect(page.get_by_role("button", name=re.compile("^Unlink"))).to_have_count(0)
+    expect(page.get_by_text("Unlinking and merging need an admin key.")).to_be_visible()

@@ -19,6 +19,7 @@ CALLS = {
     "person": f"{{ person(id: {ID}) {{ id }} }}",
     "personByIdentifier": '{ personByIdentifier(type: "email", value: "a@b.co") { id } }',
     "findPersons": '{ findPersons(query: "a@b.co") { id } }',
+    "viewer": "{ viewer { name scopes } }",
     "persons": "{ persons(first: 1) { edges { cursor } } }",
     "identityPath": '{ identityPath(from: {type: "email", value: "a@b.co"}, to: {type: "email", value: "c@d.co"}) { linked } }',
     "identityConflicts": "{ identityConflicts { totalCount } }",

@@ -56,6 +56,7 @@ ROOT_CALLS: dict[str, str] = {
     "updateOffer": '(id: "{offer}", input: {{name: "Tea {n}", kind: SERVICE, value: 1}})',
     "archiveOffer": '(id: "{offer}")',
     "recordOfferResponse": '(personId: "{ana}", offerId: "{offer}", response: SHOWN)',
+    "viewer": "",  # a query: the calling key, never a person
 }
 WITHOUT_PROFILES_READ = sorted(
     field
@@ -95,12 +96,18 @@ def _arguments(field: GraphQLField) -> str:
     return f"({', '.join(required)})" if required else ""
 
 
+def operation_of(root: str) -> str:
+    query = schema._schema.query_type
+    assert query is not None
+    return "query" if root in query.fields else "mutation"
+
+
 def reachable(root: str) -> Iterator[tuple[str, str, str]]:
     """(type, field, selection under the root) for every field reachable from ``root``,
     each by its shortest path."""
-    mutation = schema._schema.mutation_type
-    assert mutation is not None
-    start = get_named_type(mutation.fields[root].type)
+    kind_of_root = getattr(schema._schema, f"{operation_of(root)}_type")
+    assert kind_of_root is not None
+    start = get_named_type(kind_of_root.fields[root].type)
     if not isinstance(start, GraphQLObjectType):
         return
     paths: dict[str, list[str]] = {start.name: []}
@@ -146,7 +153,7 @@ async def test_a_key_reads_nothing_personal_through_what_a_mutation_returns(
     refused = 0
     for _, _, selection in reachable(root):
         arguments = ROOT_CALLS[root].format(n=next(_names), email=ANA_EMAIL, **ids)
-        document = f"mutation {{ {root}{arguments} {selection} }}"
+        document = f"{operation_of(root)} {{ {root}{arguments} {selection} }}"
         before = await counts(db)
         data, errors = await execute(deps, document, key)
         codes = {error["extensions"]["code"] for error in errors}

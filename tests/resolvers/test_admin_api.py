@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from cdp.access import Principal, Scope
 from cdp.deps import Deps
 from cdp.keys import authenticate
 from tests.resolvers.graphql import execute, operation
@@ -30,6 +31,17 @@ async def test_a_key_is_created_listed_and_revoked(deps: Deps) -> None:
     assert (await run(deps, "RevokeApiKey", id=made["id"]))["revokeApiKey"] is True
     assert (await authenticate(deps.stores, made["key"])) is None
     assert (await run(deps, "ApiKeys"))["apiKeys"][0]["revokedAt"] is not None
+
+
+async def test_any_key_may_ask_what_it_may_do(deps: Deps) -> None:
+    writer = Principal("k-1", "checkout", frozenset({Scope.EVENTS_WRITE, Scope.PII_READ}))
+    data, errors = await execute(deps, operation("Viewer"), writer)
+    assert errors == []
+    assert data["viewer"] == {
+        "keyId": "k-1",
+        "name": "checkout",
+        "scopes": ["EVENTS_WRITE", "PII_READ"],
+    }
 
 
 async def test_persons_are_paged_newest_first(deps: Deps) -> None:

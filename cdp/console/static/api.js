@@ -48,6 +48,26 @@ export async function gql(query, variables = {}) {
   return body.data;
 }
 
+let asked = null;
+
+/** What the signed-in key may do (asked once per page load): which actions to offer. */
+export async function permissions() {
+  asked ??= gql("query Viewer { viewer { name scopes } }").then(({ viewer }) => {
+    const has = (scope) => viewer.scopes.includes(scope) || viewer.scopes.includes("ADMIN");
+    return { name: viewer.name, answerOffers: has("EVENTS_WRITE"), linkIdentities: has("ADMIN") };
+  });
+  try {
+    return await asked;
+  } catch (error) {
+    asked = null;
+    throw error;
+  }
+}
+
+export function forgetPermissions() {
+  asked = null;
+}
+
 /** One WebSocket for a screen; each subscription calls ``onData`` with its payload. */
 export function liveClient(onState) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";

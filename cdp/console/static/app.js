@@ -2,7 +2,7 @@
 // they gave us, and open the page a link names (/?person=..., /?type=email&value=...,
 // /?q=..., /?view=overview), so a helpdesk ticket can link straight to a customer.
 
-import { ApiError, currentKey, gql, keepKey } from "./api.js";
+import { ApiError, currentKey, forgetPermissions, gql, keepKey, permissions } from "./api.js";
 import { esc, day } from "./format.js";
 import { overview } from "./overview.js";
 import { personPage } from "./person.js";
@@ -10,6 +10,7 @@ import { personPage } from "./person.js";
 const main = document.getElementById("main");
 const dialog = document.getElementById("signin");
 let leave = () => {};
+let shown = 0; // the page being shown: an answer for an older one is dropped
 
 const FIND = `query Find($text: String!) {
   findPersons(query: $text) { id traits updatedAt identifiers { type value } }
@@ -27,6 +28,8 @@ function go(search) {
 async function route() {
   leave();
   leave = () => {};
+  const mine = ++shown;
+  const current = () => mine === shown;
   if (!currentKey()) {
     askForKey();
     return;
@@ -37,35 +40,43 @@ async function route() {
   try {
     if (params.get("view") === "overview") {
       document.title = "Overview · CDP console";
-      await overview(main);
+      await overview(main, current);
     } else if (params.get("person")) {
       document.title = "Customer · CDP console";
-      leave = await personPage(main, params.get("person"), { onGone: () => go("") });
+      await openPerson(params.get("person"), current);
     } else if (params.get("type") && params.get("value")) {
       const found = (await gql(BY_IDENTIFIER, { type: params.get("type"), value: params.get("value") })).personByIdentifier;
+      if (!current()) return;
       if (found) {
         history.replaceState(null, "", `/?person=${encodeURIComponent(found.id)}`);
-        leave = await personPage(main, found.id, { onGone: () => go("") });
+        await openPerson(found.id, current);
       } else {
         main.innerHTML = `<section class="notice"><h1>No customer found</h1><p>No one has ${esc(params.get("type"))} ${esc(params.get("value"))}.</p></section>`;
       }
     } else if (params.get("q")) {
       document.getElementById("q").value = params.get("q");
-      await search(params.get("q"));
+      await search(params.get("q"), current);
     } else {
-      await home();
+      await home(current);
     }
   } catch (error) {
-    showProblem(error);
+    if (current()) showProblem(error);
   }
   main.focus({ preventScroll: true });
 }
 
-async function search(text) {
+async function openPerson(id, current) {
+  const close = await personPage(main, id, { onGone: () => go(""), current });
+  if (current()) leave = close;
+  else close();
+}
+
+async function search(text, current) {
   const found = (await gql(FIND, { text })).findPersons;
+  if (!current()) return;
   if (found.length === 1) {
     history.replaceState(null, "", `/?person=${encodeURIComponent(found[0].id)}`);
-    leave = await personPage(main, found[0].id, { onGone: () => go("") });
+    await openPerson(found[0].id, current);
     return;
   }
   main.innerHTML = found.length
@@ -73,8 +84,9 @@ async function search(text) {
     : `<section class="notice"><h1>No customer found</h1><p>Nobody has <strong>${esc(text)}</strong> as an email, phone, social id or handle, device, cookie or customer number. Check the spelling, or try another identifier.</p></section>`;
 }
 
-async function home() {
+async function home(current) {
   const recent = (await gql(RECENT)).persons.edges.map((e) => e.node);
+  if (!current()) return;
   main.innerHTML = `<section><h1>Find a customer</h1>
     <p>Type anything the customer gave you in the box above: an email, a phone number in any format, a social id or handle, a device, cookie or customer number.</p></section>
     <section><h2>Recently created</h2>${recent.length ? personList(recent) : `<p class="muted">No customers yet. Send events, run <code>cdp import</code> or <code>cdp demo</code>.</p>`}</section>`;
@@ -93,6 +105,7 @@ function personList(persons) {
 function showProblem(error) {
   if (error instanceof ApiError && error.signedOut) {
     keepKey(null);
+    forgetPermissions();
     askForKey(error.message);
     return;
   }
@@ -115,8 +128,9 @@ document.getElementById("signin-form").addEventListener("submit", async (event) 
   const key = document.getElementById("key").value.trim();
   const error = document.getElementById("signin-error");
   keepKey(key);
+  forgetPermissions();
   try {
-    await gql("{ __typename }");
+    await permissions();
   } catch (problem) {
     keepKey(null);
     error.textContent = problem.message;
@@ -132,6 +146,7 @@ dialog.addEventListener("cancel", (event) => event.preventDefault()); // nothing
 
 document.getElementById("signout").addEventListener("click", () => {
   keepKey(null);
+  forgetPermissions();
   leave();
   history.pushState(null, "", "/");
   route();

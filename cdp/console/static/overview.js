@@ -8,8 +8,9 @@ const OVERVIEW = `query Overview {
   rfmGrid { recency frequency persons segment }
 }`;
 
-export async function overview(main) {
+export async function overview(main, current = () => true) {
   const data = await gql(OVERVIEW);
+  if (!current()) return;
   const segments = [...data.segments].sort((a, b) => b.size - a.size || a.name.localeCompare(b.name));
   const largest = Math.max(1, ...segments.map((s) => s.size));
   const bars = segments

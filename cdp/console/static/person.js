@@ -1,7 +1,7 @@
 // One customer on one screen: who they are, how we know them, what they did (live), the
 // segments they are in and the offers worth making now.
 
-import { ApiError, gql, liveClient } from "./api.js";
+import { ApiError, gql, liveClient, permissions } from "./api.js";
 import { drawGraph } from "./graph.js";
 import { CHANNELS, PLATFORM_TYPES, channelName, day, esc, eventRow, money, when } from "./format.js";
 
@@ -56,9 +56,9 @@ const MERGE = `mutation Merge($into: ID!, $from: ID!, $reason: String!) {
 
 const PAGE = 30;
 
-export async function personPage(main, personId, { onGone }) {
+export async function personPage(main, personId, { onGone, current = () => true }) {
   const screen = new CustomerScreen(main, personId, onGone);
-  await screen.open();
+  await screen.open(current);
   return () => screen.close();
 }
 
@@ -73,8 +73,10 @@ class CustomerScreen {
     this.stops = [];
   }
 
-  async open() {
+  async open(current) {
+    this.may = await permissions();
     const person = (await gql(PROFILE, { id: this.id })).person;
+    if (!current()) return; // the agent went elsewhere meanwhile
     if (!person) {
       this.main.innerHTML = `<section class="notice"><h1>No such customer</h1><p>No person has the id ${esc(this.id)} (it may have been erased).</p></section>`;
       return;
@@ -97,17 +99,21 @@ class CustomerScreen {
           <section aria-labelledby="ids-title"><h2 id="ids-title">Identities</h2><div id="identities"></div>
             <h3>Identity graph</h3><div class="graph" id="graph"></div>
             <h3>Merge history</h3><div id="merges"></div>
-            <h3>Merge a duplicate into this customer</h3>
+            ${
+              this.may.linkIdentities
+                ? `<h3>Merge a duplicate into this customer</h3>
             <form id="merge" class="filters"><label>Duplicate's person id<input name="from" required></label>
               <label>Reason<input name="reason" required value="same customer, confirmed by phone"></label>
-              <button type="submit">Merge…</button></form>
+              <button type="submit">Merge…</button></form>`
+                : `<p class="muted">Unlinking and merging need an admin key.</p>`
+            }
             <p id="action-result" role="status"></p>
           </section>
         </div>
       </div>`;
     this.render(person);
     this.bindFilters();
-    this.main.querySelector("#merge").addEventListener("submit", (e) => this.merge(e));
+    this.main.querySelector("#merge")?.addEventListener("submit", (e) => this.merge(e));
     await this.loadTimeline(true);
     this.goLive();
   }
@@ -121,7 +127,7 @@ class CustomerScreen {
     this.person = person;
     this.main.querySelector("#header").innerHTML = header(person);
     this.main.querySelector("#segments").innerHTML = segments(person.segments);
-    this.main.querySelector("#identities").innerHTML = identities(person.identifiers);
+    this.main.querySelector("#identities").innerHTML = identities(person.identifiers, this.may.linkIdentities);
     this.main.querySelector("#merges").innerHTML = merges(person.mergeHistory);
     this.renderOffers(person.nextBestOffers);
     drawGraph(this.main.querySelector("#graph"), person.identityGraph);
@@ -142,11 +148,15 @@ class CustomerScreen {
           <strong>${esc(o.offer.name)}</strong>${o.product && o.product.name !== o.offer.name ? ` · ${esc(o.product.name)}` : ""}
           <div>${esc(o.reason)}</div>
           <div class="muted">${o.channel ? `by ${esc(channelName(o.channel))}` : "no consented channel"} · ${(100 * o.probability).toFixed(0)}% likely${o.sendAt ? ` · best sent ${esc(when(o.sendAt))}` : ""}</div>
-          <div class="actions" role="group" aria-label="The customer's answer to ${esc(o.offer.name)}">
+          ${
+            this.may.answerOffers
+              ? `<div class="actions" role="group" aria-label="The customer's answer to ${esc(o.offer.name)}">
             <button type="button" class="small" data-i="${i}" data-response="ACCEPTED">Accepted</button>
             <button type="button" class="small" data-i="${i}" data-response="CLICKED">Interested</button>
             <button type="button" class="small danger" data-i="${i}" data-response="DECLINED">Declined</button>
-          </div><div class="muted" role="status" data-status="${i}"></div></div>`,
+          </div>`
+              : ""
+          }<div class="muted" role="status" data-status="${i}"></div></div>`,
       )
       .join("");
     for (const button of box.querySelectorAll("button[data-response]")) {
@@ -344,12 +354,16 @@ function segments(list) {
     .join("");
 }
 
-function identities(list) {
+function identities(list, mayUnlink) {
+  const unlink = (i) =>
+    mayUnlink
+      ? `<button type="button" class="small danger" data-unlink data-type="${esc(i.type)}" data-value="${esc(i.value)}"
+          aria-label="Unlink ${esc(i.type)} ${esc(i.value)}">Unlink…</button>`
+      : "";
   const rows = list
     .map(
       (i) => `<tr><td>${esc(i.type)}</td><td>${esc(i.value)}</td><td>${esc(day(i.firstSeen))}</td><td>${esc(day(i.lastSeen))}</td>
-        <td><button type="button" class="small danger" data-unlink data-type="${esc(i.type)}" data-value="${esc(i.value)}"
-          aria-label="Unlink ${esc(i.type)} ${esc(i.value)}">Unlink…</button></td></tr>`,
+        <td>${unlink(i)}</td></tr>`,
     )
     .join("");
   return `<table><thead><tr><th>Type</th><th>Value</th><th>First seen</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
