@@ -1,5 +1,5 @@
 """Offers: explicit ones an admin defines, implicit product offers (every catalogue
-product, its price as value) and the lifecycle offers built in from the seeds."""
+product, its price as value); the lifecycle offers are in :mod:`cdp.offers.lifecycle`."""
 
 from __future__ import annotations
 
@@ -75,18 +75,12 @@ def product_offer(sku: str, name: str, price: float) -> Offer:
     return Offer(f"product:{sku}", name, OfferKind.PRODUCT, price, sku=sku)
 
 
-LIFECYCLE = {
-    "win_back": ("Win-back discount", OfferKind.DISCOUNT),
-    "loyalty": ("Loyalty reward", OfferKind.SERVICE),
-    "birthday": ("Birthday voucher", OfferKind.DISCOUNT),
-    "low_stock": ("Low stock on a wishlist item", OfferKind.PRODUCT),
-    "cart_reminder": ("Still in your cart", OfferKind.PRODUCT),
-    "compare_upsell": ("Help choosing", OfferKind.PRODUCT),
-    "exclusive_discount": ("Exclusive discount", OfferKind.DISCOUNT),
-}
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An offer worth considering for a person, with why (read aloud by an agent) and
+    the evidence behind it (what the ranking's prior is made of)."""
 
-
-def lifecycle_offer(name: str, value: float, sku: str | None = None) -> Offer:
-    title, kind = LIFECYCLE[name]
-    suffix = f":{sku}" if sku else ""
-    return Offer(f"lifecycle:{name}{suffix}", title, kind, value, sku=sku)
+    offer: Offer
+    reason: str
+    evidence: Mapping[str, Any]
+    product_name: str | None = None

@@ -24,10 +24,11 @@ from cdp.errors import NotFound
 from cdp.metrics.trail import RECENT_VIEW_DAYS, Trail, trail
 from cdp.models import Channel
 from cdp.offers.copurchase import CoPurchaseRule, offers_for
-from cdp.offers.definitions import Offer, lifecycle_offer, product_offer
+from cdp.offers.definitions import Candidate, Offer, product_offer
 from cdp.offers.exploration import Considered, Decision
+from cdp.offers.lifecycle import Situation, lifecycle_candidates
 from cdp.offers.policy import OfferPolicy
-from cdp.offers.ranking import Candidate, Facts, Recommendation, Suppressed, rank
+from cdp.offers.ranking import Facts, Recommendation, Suppressed, rank
 from cdp.profiles import Profile, find_person
 from cdp.segments.catalogue import all_segments
 from cdp.segments.describe import describe
@@ -112,7 +113,18 @@ async def next_best_offers(
     weights = {i["topic"]: float(i.get("weight") or 0.0) for i in metrics.get("interests") or []}
     candidates = _product_candidates(rules, similar, by_interest, products, weights)
     candidates += await _explicit(stores, explicit, products)
-    candidates += _lifecycle(metrics, known.segments, products, wished, carted, compared, policy)
+    candidates += lifecycle_candidates(
+        Situation(
+            metrics,
+            known.segments,
+            products,
+            tuple(wished),
+            carted,
+            compared,
+            policy.low_stock,
+            policy.lifecycle_value,
+        )
+    )
     segment_key = metrics.get("rfm_segment") or "none"
     stats = await catalogue.stats(
         f"{c.offer.id}|{k}" for c in candidates for k in (segment_key, "*")
@@ -281,89 +293,6 @@ def _product_candidates(
                     p["name"],
                 )
             )
-    return found
-
-
-def _lifecycle(
-    metrics: Mapping[str, Any],
-    segments: frozenset[str],
-    products: Mapping[str, Document],
-    wished: list[str],
-    carted: str | None,
-    compared: str | None,
-    policy: OfferPolicy,
-) -> list[Candidate]:
-    """The lifecycle offers from the seeds, each with the condition that triggered it."""
-    basket = metrics.get("average_order_value") or policy.lifecycle_value
-    found = []
-    if "lapsed_90d" in segments:
-        days = metrics.get("days_since_last_order")
-        found.append(
-            Candidate(
-                lifecycle_offer("win_back", basket),
-                f"No order for {days} days: a win-back discount may bring them back.",
-                {"source": "lifecycle", "segment": "lapsed_90d", "daysSinceLastOrder": days},
-            )
-        )
-    if "rfm_champions" in segments:
-        found.append(
-            Candidate(
-                lifecycle_offer("loyalty", basket),
-                "One of the best customers (RFM Champions): thank them with a loyalty reward.",
-                {"source": "lifecycle", "segment": "rfm_champions", "rfm": metrics.get("rfm_code")},
-            )
-        )
-    days = metrics.get("days_to_birthday")
-    if days is not None and days <= 7:
-        found.append(
-            Candidate(
-                lifecycle_offer("birthday", basket),
-                f"Birthday in {days} days: send a birthday voucher.",
-                {"source": "lifecycle", "daysToBirthday": days},
-            )
-        )
-    for sku in wished:
-        product = products.get(sku)
-        stock = product.get("stock") if product else None
-        if product and stock is not None and stock < policy.low_stock:
-            found.append(
-                Candidate(
-                    lifecycle_offer("low_stock", product["price"], sku),
-                    f"{product['name']} on their wishlist has only {stock} left.",
-                    {"source": "lifecycle", "sku": sku, "stock": stock},
-                    product["name"],
-                )
-            )
-    if carted and metrics.get("cart_abandoned") and carted in products:
-        product = products[carted]
-        found.append(
-            Candidate(
-                lifecycle_offer("cart_reminder", product["price"], carted),
-                f"Left {product['name']} in the cart without buying.",
-                {"source": "lifecycle", "sku": carted},
-                product["name"],
-            )
-        )
-    if compared and compared in products:
-        product = products[compared]
-        found.append(
-            Candidate(
-                lifecycle_offer("compare_upsell", product["price"], compared),
-                f"Comparing several {product.get('category')} products; "
-                f"{product['name']} is the one they looked at most.",
-                {"source": "lifecycle", "sku": compared, "category": product.get("category")},
-                product["name"],
-            )
-        )
-    if "discount_seekers" in segments:
-        found.append(
-            Candidate(
-                lifecycle_offer("exclusive_discount", basket),
-                f"Used a discount code on {metrics.get('discount_share', 0):.0%} of orders: "
-                "an exclusive discount suits them.",
-                {"source": "lifecycle", "segment": "discount_seekers"},
-            )
-        )
     return found
 
 

@@ -6,20 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-# Starting beliefs for lifecycle offers, before their own responses: an offer about
-# something the customer showed intent for (a wishlist item running out, a cart left)
-# starts above the base rate; a cold win-back below it. Responses soon outweigh them.
-LIFECYCLE_RATES: Mapping[str, float] = MappingProxyType(
-    {
-        "low_stock": 0.20,
-        "cart_reminder": 0.12,
-        "compare_upsell": 0.08,
-        "birthday": 0.08,
-        "loyalty": 0.06,
-        "exclusive_discount": 0.06,
-        "win_back": 0.03,
-    }
-)
+from cdp.offers.lifecycle import STARTING_RATES
+
+# Starting beliefs for lifecycle offers, before their own responses (the registry's).
+LIFECYCLE_RATES: Mapping[str, float] = MappingProxyType(dict(STARTING_RATES))
 
 
 @dataclass(frozen=True, slots=True)

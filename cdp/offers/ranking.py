@@ -18,17 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.offers.definitions import Offer
+from cdp.offers.definitions import Candidate, Offer
 from cdp.offers.exploration import Arm, Considered, choose
 from cdp.offers.policy import OfferPolicy
-
-
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    offer: Offer
-    reason: str  # a sentence a support agent can read aloud
-    evidence: Mapping[str, Any]
-    product_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 from cdp.errors import NotFound
 from cdp.models import Channel
-from cdp.offers.definitions import LIFECYCLE
 from cdp.offers.exploration import Decision
+from cdp.offers.lifecycle import BY_NAME as LIFECYCLE
 from cdp.profiles import Profile, find_person
 from cdp.store import Stores
 

@@ -8,9 +8,9 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.offers.definitions import Offer, OfferKind
+from cdp.offers.definitions import Candidate, Offer, OfferKind
 from cdp.offers.exploration import Decision
-from cdp.offers.ranking import Candidate, Recommendation, Suppressed
+from cdp.offers.ranking import Recommendation, Suppressed
 from cdp.offers.responses import OfferResponse
 from cdp.segments.rules import rule_to_data
 from resolvers.types.fields import pick

@@ -7,7 +7,7 @@ from cdp.demo.customers import demo_people
 from cdp.demo.load import load_demo
 from cdp.demo.shop import CATALOGUE
 from cdp.ingest import IngestLimits
-from cdp.offers.definitions import LIFECYCLE
+from cdp.offers.lifecycle import BY_NAME as LIFECYCLE
 from cdp.offers.next_best import next_best_offers
 from cdp.offers.policy import OfferPolicy
 from cdp.segments.definitions import BUILT_IN

@@ -4,9 +4,9 @@ responses, and exploration that is repeatable with a seed."""
 import random
 from datetime import UTC, datetime, timedelta
 
-from cdp.offers.definitions import Offer, OfferKind, product_offer
+from cdp.offers.definitions import Candidate, Offer, OfferKind, product_offer
 from cdp.offers.policy import OfferPolicy
-from cdp.offers.ranking import Candidate, Facts, prior_of, probability, rank, send_time
+from cdp.offers.ranking import Facts, prior_of, probability, rank, send_time
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 POLICY = OfferPolicy(exploration=0.0)
