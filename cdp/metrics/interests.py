@@ -28,7 +28,8 @@ TOP = 10  # interests kept on the profile
 MIN_WEIGHT = 0.5  # one view in the last 30 days is enough for an interest segment
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: the GraphQL type extends it (resolvers/types/metrics.py), typed once
+@dataclass(slots=True)
 class Interest:
     topic: str
     weight: float

@@ -34,7 +34,8 @@ class Interaction:
         )
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: the GraphQL type extends it (resolvers/types/metrics.py), typed once
+@dataclass(slots=True)
 class PurchaseMetrics:
     orders: int
     revenue: float
@@ -48,7 +49,8 @@ class PurchaseMetrics:
     discount_share: float | None
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: the GraphQL type extends it (resolvers/types/metrics.py), typed once
+@dataclass(slots=True)
 class EngagementMetrics:
     emails_sent: int
     emails_opened: int

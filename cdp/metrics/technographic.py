@@ -23,7 +23,8 @@ CART_GRACE = timedelta(hours=24)  # a cart left this long without a purchase is 
 CART_MEMORY = timedelta(days=30)  # older carts are history, not an abandonment to act on
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: the GraphQL type extends it (resolvers/types/metrics.py), typed once
+@dataclass(slots=True)
 class Technographic:
     devices: list[str]
     operating_systems: list[str]
@@ -31,13 +32,15 @@ class Technographic:
     mobile_share: float | None
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: the GraphQL type extends it (resolvers/types/metrics.py), typed once
+@dataclass(slots=True)
 class Shopping:
     cart_abandoned: bool
     wishlist: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+# not frozen: the GraphQL type extends it (resolvers/types/metrics.py), typed once
+@dataclass(slots=True)
 class Demographic:
     age: int | None
     days_to_birthday: int | None

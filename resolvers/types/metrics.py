@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import strawberry
 
+from cdp.metrics import interests, profile, technographic
 from cdp.metrics.catalogue import METRICS
 from cdp.segments.rules import Op
 from resolvers.types.fields import pick
@@ -24,28 +25,16 @@ strawberry.enum(
 )
 
 
+# The fields of each are those of the metrics the domain computes (cdp/metrics): typed
+# once there; here only descriptions and what the profile adds.
 @strawberry.type
-class PurchaseMetrics:
-    orders: int
+class PurchaseMetrics(profile.PurchaseMetrics):
     revenue: float = strawberry.field(description="Order totals less refunds.")
-    average_order_value: float | None
-    first_order_at: datetime | None
-    last_order_at: datetime | None
-    days_since_last_order: int | None
-    purchases_30d: int
-    purchases_90d: int
-    purchases_365d: int
     discount_share: float | None = strawberry.field(description="Share of orders with a code.")
 
 
 @strawberry.type
-class EngagementMetrics:
-    emails_sent: int
-    emails_opened: int
-    emails_clicked: int
-    open_rate: float | None
-    click_rate: float | None
-    last_engaged_at: datetime | None
+class EngagementMetrics(profile.EngagementMetrics):
     days_since_last_engagement: int | None
     most_active_hour: int | None = strawberry.field(description="Hour of day (UTC), 0-23.")
     preferred_channel: str | None = strawberry.field(
@@ -74,33 +63,23 @@ class ClvPrediction:
 
 
 @strawberry.type
-class Interest:
-    topic: str
+class Interest(interests.Interest):
     weight: float = strawberry.field(description="Recency-weighted signal strength.")
 
 
 @strawberry.type
-class Technographic:
-    devices: list[str]
-    operating_systems: list[str]
-    channels: list[str]
-    mobile_share: float | None
+class Technographic(technographic.Technographic):
+    pass
 
 
 @strawberry.type
-class ShoppingState:
-    cart_abandoned: bool
+class ShoppingState(technographic.Shopping):
     wishlist: list[str] = strawberry.field(description="Skus wished for, not removed or bought.")
 
 
 @strawberry.type(description="From traits: birthday (age), gender, city, country, incomeBand.")
-class Demographic:
-    age: int | None
-    days_to_birthday: int | None
-    gender: str | None
-    city: str | None
-    country: str | None
-    income_band: str | None
+class Demographic(technographic.Demographic):
+    pass
 
 
 @strawberry.type(description="Kept on the profile as each event lands; true as of computedAt.")
@@ -144,7 +123,7 @@ class PersonMetrics:
             engagement=pick(EngagementMetrics, doc),
             rfm=rfm,
             clv=clv,
-            interests=[Interest(topic=i["topic"], weight=i["weight"]) for i in doc["interests"]],
+            interests=[pick(Interest, interest) for interest in doc["interests"]],
             technographic=pick(Technographic, doc),
             shopping=pick(ShoppingState, doc),
             demographic=pick(Demographic, doc),
