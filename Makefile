@@ -33,8 +33,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
 
+# Two workers, a whole test file each at a time (a file's service or browser starts
+# once); each worker starts its own embedded database. Half the wall time on 2 cores:
+# much of the suite waits on processes starting and stopping.
+TEST_WORKERS ?= 2
+
 test: lint $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Every benchmark, one table row each (BENCHMARKS.md says what each measures and how long
 # the whole run took); run one with `.venv/bin/python -m bench.<name>`.
