@@ -27,17 +27,17 @@ from tqdm import tqdm
 
 from bench.service import machine, today
 from cdp import bootstrap
-from cdp.access import Principal, Scope
-from cdp.consent import set_consent
 from cdp.deps import Deps
 from cdp.events import EventRules
 from cdp.ingest import IngestLimits, track
-from cdp.models import Channel
 from cdp.offers.mining import rebuild_offer_models
 from cdp.offers.next_best import next_best_offers
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.products import upsert_products
-from cdp.profiles import find_person
+from cdp.privacy.access import Principal, Scope
+from cdp.privacy.consent_records import set_consent
+from cdp.profile.find import find_person
+from cdp.records import Channel
 from cdp.store import Stores
 from cdp.store.database import connect, ping
 from cdp.store.embedded import EmbeddedServer

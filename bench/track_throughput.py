@@ -76,7 +76,7 @@ async def run(count: int, people: int, batch: int, senders: int) -> dict[str, An
         await asyncio.gather(*(sender() for _ in range(senders)))
         track_seconds = time.perf_counter() - started
         bar.close()
-        # The persons of bulk batches are refreshed just after each call (cdp.refresher):
+        # The persons of bulk batches are refreshed just after each call (cdp.profile.refresher):
         # how long until every profile counts every event.
         pending = {"pending_since": {"$ne": None}, "merged_into": None}
         while await running.db["persons"].count_documents(pending):  # noqa: ASYNC110

@@ -32,12 +32,12 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from cdp import bootstrap
-from cdp.access import ANONYMOUS, Principal, bearer_key
 from cdp.availability import RETRY_AFTER_SECONDS, as_unavailable
 from cdp.deps import Deps
 from cdp.graphql_request import Refusal, check_get, read_post
-from cdp.keys import authenticate
-from cdp.ratelimit import RateLimiter
+from cdp.privacy.access import ANONYMOUS, Principal, bearer_key
+from cdp.privacy.keys import authenticate
+from cdp.privacy.ratelimit import RateLimiter
 from cdp.settings import Settings
 from resolvers import Context, build_schema
 

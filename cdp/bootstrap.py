@@ -20,10 +20,10 @@ from cdp.deps import Deps
 from cdp.events import EventRules
 from cdp.ingest import IngestLimits, repair_unfinished
 from cdp.ingest_queue import IngestQueue
-from cdp.keys import KeyCache, ensure_bootstrap_key, first_admin_key
 from cdp.live import LiveFeed
-from cdp.refresher import Refresher
-from cdp.segments.refresh import refresh_persons
+from cdp.privacy.keys import KeyCache, ensure_bootstrap_key, first_admin_key
+from cdp.profile.refresh import refresh_persons
+from cdp.profile.refresher import Refresher
 from cdp.settings import Settings
 from cdp.store import Stores
 from cdp.store.changes import changes

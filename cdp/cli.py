@@ -202,9 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _keys(args: argparse.Namespace) -> int:
     """Manage keys directly in the database (the server must not hold the embedded one)."""
-    from cdp.access import parse_scopes
     from cdp.clock import utc_now
-    from cdp.keys import create_key, list_keys, revoke_key
+    from cdp.privacy.access import parse_scopes
+    from cdp.privacy.keys import create_key, list_keys, revoke_key
 
     async def run(stores: Stores) -> None:
         if args.action == "create":
@@ -459,8 +459,8 @@ def _campaign(segment: str, channel_name: str | None, out: Path, *, record: bool
     from tqdm import tqdm
 
     from cdp.clock import utc_now
-    from cdp.models import Channel
     from cdp.offers.campaign import campaign
+    from cdp.records import Channel
     from cdp.segments.members import sizes
 
     try:

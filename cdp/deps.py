@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from cdp.clock import Clock, utc_now
 from cdp.ingest import IngestLimits
 from cdp.ingest_queue import IngestQueue
-from cdp.keys import KeyCache
 from cdp.live import LiveFeed
 from cdp.offers.policy import OfferPolicy
-from cdp.refresher import Refresher
+from cdp.privacy.keys import KeyCache
+from cdp.profile.refresher import Refresher
 from cdp.store import Stores
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from cdp.event_shapes import shape_problem
-from cdp.models import Channel, Event, RejectionCode
+from cdp.records import Channel, Event, RejectionCode
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from identity import Identifier, IdentityRules, InvalidIdentifier, normalise_identifier
 

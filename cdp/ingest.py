@@ -19,12 +19,12 @@ from typing import Any
 from cdp.clock import utc_now
 from cdp.errors import BadUserInput
 from cdp.events import EventRejected, EventRules, parse_event, without_placeholders
-from cdp.merging import settle_all
-from cdp.models import Event, EventResult, EventStatus, TrackResult
-from cdp.refresher import Refresher, refresh_now
-from cdp.rules import current_rules
-from cdp.segments.refresh import refresh_persons
-from cdp.stitching import Resolution, resolve_persons
+from cdp.linking.identity_rules import current_rules
+from cdp.linking.merging import settle_all
+from cdp.linking.stitching import Resolution, resolve_persons
+from cdp.profile.refresh import refresh_persons
+from cdp.profile.refresher import Refresher, refresh_now
+from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.store import LinkProof, Stores
 from identity import Conflict, Identifier, IdentityRules
 
@@ -49,7 +49,7 @@ async def track(
     concurrent call a moment before) is answered with the live person its event is on.
     The persons touched are marked pending, then refreshed before the call answers when
     they are few (or there is no ``refresher``), else by the refresher just after
-    (:mod:`cdp.refresher`).
+    (:mod:`cdp.profile.refresher`).
     """
     check_batch_size(raw_events, limits)
     now = now or utc_now()

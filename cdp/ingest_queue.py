@@ -15,7 +15,7 @@ alone just before or after the others: a message id sent by two calls is stored 
 and the later one is told ``DUPLICATE``. A call that touched few persons has them
 refreshed before it answers, as if it had come alone (a support screen or a page asking
 for offers right after the event sees them current); the persons of bigger calls go to
-the refresher (:mod:`cdp.refresher`). Tried and measured worse: deferring the whole
+the refresher (:mod:`cdp.profile.refresher`). Tried and measured worse: deferring the whole
 burst when many calls came together (p95 1.38 s against 1.01 s for fifty writers): the
 refresh's work is the same, done a moment later on the same cores.
 """
@@ -30,9 +30,9 @@ from datetime import datetime
 from typing import Any
 
 from cdp.ingest import IngestLimits, Landed, check_batch_size, land
-from cdp.models import TrackResult
-from cdp.refresher import Refresher, refresh_now
-from cdp.segments.refresh import refresh_persons
+from cdp.profile.refresh import refresh_persons
+from cdp.profile.refresher import Refresher, refresh_now
+from cdp.records import TrackResult
 from cdp.store import Stores
 
 log = logging.getLogger("cdp.ingest")

@@ -13,9 +13,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cdp.linking.identity_rules import RuleSetting, apply_settings
 from cdp.offers.policy import OfferPolicy
-from cdp.refresher import RefreshPolicy
-from cdp.rules import RuleSetting, apply_settings
+from cdp.profile.refresher import RefreshPolicy
 from cdp.store.embedded import Engine
 from identity import IdentityRules
 

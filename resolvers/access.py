@@ -28,9 +28,9 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.graphql import OperationType
 from strawberry.utils.str_converters import to_camel_case
 
-from cdp.access import Principal, Scope
 from cdp.errors import Forbidden
-from cdp.masking import mask_identifier, mask_json, mask_key, mask_text
+from cdp.privacy.access import Principal, Scope
+from cdp.privacy.masking import mask_identifier, mask_json, mask_key, mask_text
 from resolvers.context import Info
 from resolvers.hygiene import check_arguments
 from resolvers.reach import Selected, selected_fields

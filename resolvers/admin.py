@@ -8,12 +8,12 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.access import Scope
-from cdp.consent import set_consent
-from cdp.data_rights import erase_person, export_person
 from cdp.errors import BadUserInput
-from cdp.keys import create_key, list_keys, revoke_key
-from cdp.profiles import page_of_persons
+from cdp.privacy.access import Scope
+from cdp.privacy.consent_records import set_consent
+from cdp.privacy.data_rights import erase_person, export_person
+from cdp.privacy.keys import create_key, list_keys, revoke_key
+from cdp.profile.find import page_of_persons
 from resolvers.context import Info
 from resolvers.types.enums import Channel
 from resolvers.types.person import Person, PersonConnection, person_page

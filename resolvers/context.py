@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import strawberry
 
-from cdp.access import Principal
 from cdp.deps import Deps
+from cdp.privacy.access import Principal
 from resolvers.loaders import Loaders
 
 

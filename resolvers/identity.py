@@ -8,10 +8,16 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.corrections import dismiss_conflict, merge_manually, unlink_identifier
-from cdp.explain import conflicts_count, conflicts_page, identity_path
-from cdp.rules import blocked_counts, current_rules, parse_settings, rule_changes, set_rules
-from cdp.timeline import Position, encode_cursor
+from cdp.linking.corrections import dismiss_conflict, merge_manually, unlink_identifier
+from cdp.linking.explain import conflicts_count, conflicts_page, identity_path
+from cdp.linking.identity_rules import (
+    blocked_counts,
+    current_rules,
+    parse_settings,
+    rule_changes,
+    set_rules,
+)
+from cdp.profile.timeline import Position, encode_cursor
 from identity import Strength
 from resolvers.context import Info
 from resolvers.ingest import IdentifierInput

@@ -12,7 +12,7 @@ from strawberry.types.arguments import InputContext
 from strawberry.types.base import get_object_definition
 
 from cdp import ingest
-from cdp.models import TrackResult
+from cdp.records import TrackResult
 from resolvers.context import Info
 from resolvers.types.enums import Channel, EventStatus, RejectionCode
 from resolvers.types.person import Person

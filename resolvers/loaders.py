@@ -14,12 +14,13 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from cdp.consent import Consent, consents_of_families
 from cdp.deps import Deps
-from cdp.identifiers import identifiers_of
-from cdp.profiles import Profile, events_by_id, find_persons
-from cdp.segments.catalogue import segments_by_id
+from cdp.privacy.consent import Consent
+from cdp.privacy.consent_records import consents_of_families
+from cdp.profile.find import Profile, events_by_id, find_persons
+from cdp.profile.identifiers import identifiers_of
 from cdp.segments.definitions import SegmentDefinition
+from cdp.segments.lookup import segments_by_id
 from cdp.segments.members import Held, live_persons, memberships_of, sizes
 
 Family = tuple[str, ...]  # a live person's id and every id merged into it

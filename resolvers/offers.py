@@ -15,7 +15,7 @@ from cdp.offers.manage import active_offers, archive_offer, create_offer, update
 from cdp.offers.mining import rebuild_offer_models
 from cdp.offers.products import co_purchase_rules_page, upsert_products
 from cdp.offers.responses import OfferResponse, record_response
-from cdp.timeline import page_size
+from cdp.profile.timeline import page_size
 from resolvers.context import Info
 from resolvers.segments import SegmentRuleInput, rule_data
 from resolvers.types.connection import Connection

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from cdp.profiles import SEARCH_LIMIT, find_by_identifier, search_by_identifier
+from cdp.profile.find import SEARCH_LIMIT, find_by_identifier, search_by_identifier
 from resolvers.context import Info
 from resolvers.types.person import Person
 

@@ -7,8 +7,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.segments.catalogue import all_segments, find_segment
 from cdp.segments.definitions import SegmentKind
+from cdp.segments.lookup import all_segments, find_segment
 from cdp.segments.manage import create_segment, delete_segment, update_segment
 from cdp.segments.recompute import recompute_all
 from cdp.segments.rules import Op

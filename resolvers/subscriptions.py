@@ -12,7 +12,7 @@ import strawberry
 
 from cdp.errors import NotFound, ServiceUnavailable
 from cdp.live import Change
-from cdp.profiles import Profile, find_person
+from cdp.profile.find import Profile, find_person
 from resolvers.context import Info
 from resolvers.loaders import Loaders
 from resolvers.types.event import Event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from cdp.profiles import find_by_identifier
+from cdp.profile.find import find_by_identifier
 from cdp.store import Stores
 
 

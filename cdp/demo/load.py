@@ -24,11 +24,11 @@ from cdp.errors import BadUserInput
 from cdp.ingest import IngestLimits, track
 from cdp.metrics.clv import TimeUnit
 from cdp.metrics.fitting import fit_clv_model
-from cdp.models import EventStatus
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.products import upsert_products
+from cdp.profile.refresh import refresh_persons
+from cdp.records import EventStatus
 from cdp.segments.recompute import Progress, recompute_all
-from cdp.segments.refresh import refresh_persons
 from cdp.store import Stores
 
 PAGE = 500

@@ -14,7 +14,7 @@ from typing import Any
 from cdp.clock import Clock
 from cdp.importing.run import Sender
 from cdp.ingest import IngestLimits, track
-from cdp.models import EventResult
+from cdp.records import EventResult
 from cdp.store import Stores
 
 

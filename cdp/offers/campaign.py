@@ -16,7 +16,6 @@ from datetime import datetime
 
 from cdp import cursors
 from cdp.errors import NotFound
-from cdp.models import Channel
 from cdp.offers.decisions import decision_document
 from cdp.offers.next_best import OfferAnswer, next_best_offers
 from cdp.offers.policy import OfferPolicy
@@ -28,8 +27,9 @@ from cdp.offers.responses import (
     response_document,
     rfm_key,
 )
-from cdp.profiles import Profile, profiles_of
-from cdp.segments.catalogue import find_segment
+from cdp.profile.find import Profile, profiles_of
+from cdp.records import Channel
+from cdp.segments.lookup import find_segment
 from cdp.segments.members import member_page
 from cdp.store import Stores
 

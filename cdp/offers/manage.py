@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from cdp.errors import BadUserInput, Conflict, NotFound
-from cdp.models import Channel
 from cdp.offers.definitions import Offer, OfferKind, is_amount
-from cdp.segments.catalogue import find_segment
+from cdp.records import Channel
+from cdp.segments.lookup import find_segment
 from cdp.segments.rules import RuleError, parse_rule, rule_to_data
 from cdp.store import Stores
 

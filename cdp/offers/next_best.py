@@ -19,21 +19,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.consent import consents_of, marketing_channels
 from cdp.errors import NotFound
 from cdp.metrics.trail import RECENT_VIEW_DAYS, Trail, trail
-from cdp.models import Channel
 from cdp.offers.copurchase import CoPurchaseRule, offers_for
 from cdp.offers.definitions import Candidate, Offer, product_offer
 from cdp.offers.exploration import Considered, Decision
 from cdp.offers.lifecycle import Situation, lifecycle_candidates
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.ranking import Facts, Recommendation, Suppressed, rank
-from cdp.profiles import Profile, find_person
-from cdp.segments.catalogue import all_segments
+from cdp.privacy.consent import marketing_channels
+from cdp.privacy.consent_records import consents_of
+from cdp.profile.compute import interactions
+from cdp.profile.find import Profile, find_person
+from cdp.records import Channel
 from cdp.segments.describe import describe
 from cdp.segments.evaluate import EventFacts, Subject, matches
-from cdp.segments.refresh import interactions
+from cdp.segments.lookup import all_segments
 from cdp.segments.rules import EventCount, HasIdentifier, Rule, conditions, parse_rule
 from cdp.store import Stores
 from cdp.store.database import Document

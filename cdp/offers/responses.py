@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cdp.errors import NotFound
-from cdp.models import Channel
 from cdp.offers.exploration import Decision
 from cdp.offers.lifecycle import BY_NAME as LIFECYCLE
-from cdp.profiles import Profile, find_person
+from cdp.profile.find import Profile, find_person
+from cdp.records import Channel
 from cdp.store import Stores
 
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from cdp.errors import BadUserInput, Conflict, Forbidden, NotFound
-from cdp.segments.catalogue import find_segment, from_document
 from cdp.segments.compile import member_pipeline
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
-from cdp.segments.refresh import record_changes
+from cdp.segments.lookup import find_segment, from_document
+from cdp.segments.record import record_changes
 from cdp.segments.rules import Rule, RuleError, parse_rule, rule_to_data
 from cdp.store import Stores
 

@@ -7,7 +7,7 @@ the ids of the base and five numbers per customer:
    metrics were computed, they were computed before today (time moves windows and
    decays on), a CLV model was fitted since, or ``full`` is asked. A due person's
    metrics and segments are computed with the same pure functions as the per-event
-   refresh (:func:`cdp.segments.refresh.evaluate_person`), and only what changed is
+   refresh (:func:`cdp.profile.refresh.evaluate_person`), and only what changed is
    written: one command per page for the profiles, one per kind of membership change.
    A person who is not due costs a read of a few fields.
 2. **RFM and CLV tiers.** The quintile boundaries and tier cut points are refitted on
@@ -38,15 +38,11 @@ from cdp.metrics.rfm import Boundaries, boundaries
 from cdp.metrics.summary import BaseModels, ClvTiers, rfm_fields
 from cdp.offers.mining import rebuild_offer_models
 from cdp.offers.policy import OfferPolicy
-from cdp.segments.catalogue import all_segments
+from cdp.profile.compute import Evaluation, evaluate_person, evaluate_segments
+from cdp.profile.refresh import family_facts
 from cdp.segments.definitions import SegmentKind
-from cdp.segments.refresh import (
-    Evaluation,
-    evaluate_person,
-    evaluate_segments,
-    family_facts,
-    record_changes,
-)
+from cdp.segments.lookup import all_segments
+from cdp.segments.record import record_changes
 from cdp.segments.rules import Compare, Rule, conditions
 from cdp.store import Stores
 from cdp.store.database import Document

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.metrics.catalogue import METRICS, Kind
+from cdp.metrics.vocabulary import METRICS, Kind
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 50

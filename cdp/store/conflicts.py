@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.profile.timeline import Position
 from cdp.store.database import Document, insert_unless_present
-from cdp.timeline import Position
 
 
 class ConflictStore:

@@ -12,8 +12,8 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.profile.timeline import Position, TimelineQuery
 from cdp.store.database import Document, chunked, insert_fresh, insert_unless_present, repoint
-from cdp.timeline import Position, TimelineQuery
 
 
 class EventStore:

@@ -36,7 +36,7 @@ def _latest_wins(
     """An update pipeline setting each trait unless a newer value is already stored.
 
     On a tie an event's value replaces the stored one (it arrived later), while a merged
-    person's value does not (the survivor keeps its own, as ``cdp.traits`` records).
+    person's value does not (the survivor keeps its own, as ``cdp.profile.traits`` records).
     Values go through ``$literal`` so that user data such as ``"$where"`` is never read as
     an expression.
     """

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import strawberry
 
-from cdp.consent import Consent
+from cdp.privacy.consent import Consent
 from resolvers.types.enums import Channel
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import strawberry
 
-from cdp.models import Channel, EventStatus, RejectionCode
+from cdp.records import Channel, EventStatus, RejectionCode
 
 strawberry.enum(Channel, description="Where an interaction happened.")
 strawberry.enum(EventStatus, description="What happened to one event of a batch.")

@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.profiles import Profile, timeline_count
-from cdp.timeline import Page, Position, TimelineQuery, encode_cursor
+from cdp.profile.find import Profile, timeline_count
+from cdp.profile.timeline import Page, Position, TimelineQuery, encode_cursor
 from resolvers.context import Info
 from resolvers.types.connection import Connection
 from resolvers.types.enums import Channel

@@ -10,9 +10,9 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.explain import IdentityGraph as DomainGraph
-from cdp.explain import PathStep
 from cdp.json_values import json_ready
+from cdp.linking.explain import IdentityGraph as DomainGraph
+from cdp.linking.explain import PathStep
 from identity import IdentityRules, Strength
 from resolvers.context import Info
 from resolvers.types.event import Event

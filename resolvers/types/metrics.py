@@ -9,7 +9,7 @@ from typing import Any, cast
 import strawberry
 
 from cdp.metrics import interests, profile, technographic
-from cdp.metrics.catalogue import METRICS
+from cdp.metrics.vocabulary import METRICS
 from cdp.segments.rules import Op
 from resolvers.types.fields import pick
 

@@ -9,13 +9,13 @@ import strawberry
 from strawberry.scalars import JSON
 
 from cdp import cursors
-from cdp.consent import in_force
 from cdp.errors import BadUserInput, NotFound
-from cdp.explain import identity_graph, merge_history
+from cdp.linking.explain import identity_graph, merge_history
 from cdp.offers.decisions import log_answer
 from cdp.offers.next_best import next_best_offers
-from cdp.profiles import Profile, find_person, timeline_page
-from cdp.timeline import build_query
+from cdp.privacy.consent import in_force
+from cdp.profile.find import Profile, find_person, timeline_page
+from cdp.profile.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.connection import Connection
 from resolvers.types.consent import ConsentType

@@ -7,12 +7,12 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from cdp.profiles import profiles_of
+from cdp.profile.find import profiles_of
+from cdp.profile.timeline import page_size
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.members import member_page
 from cdp.segments.rules import rule_to_data
 from cdp.segments.significance import significance
-from cdp.timeline import page_size
 from resolvers.context import Info
 from resolvers.types.person import PersonConnection, person_page
 

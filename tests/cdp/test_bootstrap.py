@@ -4,8 +4,8 @@ import uuid
 from datetime import UTC, datetime
 
 from cdp import bootstrap
-from cdp.access import Scope
-from cdp.keys import authenticate
+from cdp.privacy.access import Scope
+from cdp.privacy.keys import authenticate
 from cdp.settings import Settings
 from tests.stories import event
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from cdp.events import EventRejected, EventRules, parse_event
-from cdp.models import RejectionCode
+from cdp.records import RejectionCode
 from tests.stories import event
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from cdp.events import EventRejected, EventRules, parse_event
-from cdp.models import Channel, RejectionCode
+from cdp.records import Channel, RejectionCode
 from tests.stories import event
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

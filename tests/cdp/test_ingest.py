@@ -8,8 +8,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.errors import BadUserInput
 from cdp.ingest import IngestLimits, identify, track
-from cdp.models import EventStatus, RejectionCode
-from cdp.profiles import find_by_identifier, find_person
+from cdp.profile.find import find_by_identifier, find_person
+from cdp.records import EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.stories import event, seed_story

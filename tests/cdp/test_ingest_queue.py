@@ -13,9 +13,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cdp.errors import BadUserInput
 from cdp.ingest import IngestLimits, Landed, land
 from cdp.ingest_queue import IngestQueue
-from cdp.models import EventStatus
-from cdp.profiles import find_by_identifier
-from cdp.refresher import Refresher, RefreshPolicy
+from cdp.profile.find import find_by_identifier
+from cdp.profile.refresher import Refresher, RefreshPolicy
+from cdp.records import EventStatus
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.faults import failing_writes

@@ -8,10 +8,10 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
-from cdp.explain import identity_path
 from cdp.ingest import IngestLimits, repair_unfinished, track
-from cdp.models import EventStatus
-from cdp.segments.refresh import refresh_persons
+from cdp.linking.explain import identity_path
+from cdp.profile.refresh import refresh_persons
+from cdp.records import EventStatus
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.faults import failing_writes

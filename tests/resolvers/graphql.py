@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
+from cdp.privacy.access import Principal, Scope
 from resolvers import Context, schema
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "schema" / "operations"

@@ -4,8 +4,8 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from strawberry.types import ExecutionResult
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
+from cdp.privacy.access import Principal, Scope
 from cdp.store.database import Document
 from resolvers import Context, schema
 from resolvers.access import ROOT_FIELD_SCOPES

@@ -26,8 +26,8 @@ from graphql import (
 )
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
+from cdp.privacy.access import Principal, Scope
 from cdp.store.database import Document
 from resolvers import schema
 from resolvers.access import ROOT_FIELD_SCOPES

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
-from cdp.keys import authenticate
+from cdp.privacy.access import Principal, Scope
+from cdp.privacy.keys import authenticate
 from tests.resolvers.graphql import execute, operation
 from tests.stories import event, seed_story
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from graphql import parse
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
+from cdp.privacy.access import Principal, Scope
 from resolvers import schema
 from resolvers.cost import document_cost
 from tests.resolvers.graphql import OPERATIONS, execute

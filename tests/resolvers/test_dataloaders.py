@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.consent import set_consent
 from cdp.deps import Deps
 from cdp.ingest import IngestLimits, track
-from cdp.models import Channel
+from cdp.privacy.consent_records import set_consent
+from cdp.records import Channel
 from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document, connect, ping

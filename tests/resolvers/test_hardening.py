@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
+from cdp.privacy.access import Principal, Scope
 from cdp.settings import GraphQLLimits
 from resolvers import Context, build_schema
 

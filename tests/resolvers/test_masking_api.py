@@ -4,8 +4,8 @@ import base64
 import json
 from typing import Any
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
+from cdp.privacy.access import Principal, Scope
 from tests.resolvers.graphql import execute, operation
 from tests.stories import event, seed_story
 

@@ -3,9 +3,9 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cdp.access import Principal, Scope
 from cdp.deps import Deps
 from cdp.ingest import track
+from cdp.privacy.access import Principal, Scope
 from tests.resolvers.graphql import execute, operation
 
 NOW = datetime.now(UTC)

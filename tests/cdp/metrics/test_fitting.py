@@ -5,7 +5,7 @@ from typing import Any
 
 from cdp.deps import Deps
 from cdp.ingest import track
-from cdp.models import EventStatus
+from cdp.records import EventStatus
 from tests.cdp.metrics.test_clv import CDNOW
 from tests.resolvers.graphql import execute, operation
 

@@ -12,7 +12,7 @@ from cdp.ingest import IngestLimits, track
 from cdp.offers.next_best import OfferAnswer, next_best_offers
 from cdp.offers.policy import OfferPolicy
 from cdp.offers.responses import OfferResponse, record_response
-from cdp.profiles import Profile, find_person
+from cdp.profile.find import Profile, find_person
 from cdp.store import Stores
 from cdp.store.database import Document, connect, ping
 from tests.commands import Commands

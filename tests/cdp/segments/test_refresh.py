@@ -6,8 +6,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.corrections import merge_manually, unlink_identifier
 from cdp.ingest import IngestLimits, track
+from cdp.linking.corrections import merge_manually, unlink_identifier
 from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document

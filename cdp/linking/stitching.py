@@ -1,0 +1,138 @@
+"""Stitching a batch against the store: read the facts, let ``identity`` decide, apply.
+
+Plans are made with what the database says now; the unowned identifiers are then claimed
+with inserts. A claim lost to a concurrent writer means the plan was made on stale facts,
+so the events carrying that identifier are planned again. Every round makes progress:
+the lost identifiers now have owners.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cdp.linking.merging import MergeRequest, merge_many, settle_all
+from cdp.records import Event
+from cdp.store import Sighting, Stores
+from identity import Conflict, IdentityRules, Link, new_person_id, plan_batch
+
+MAX_ROUNDS = 25
+
+
+@dataclass(slots=True)
+class Resolution:
+    """Each event's person, the persons created (and kept), how many merges it made, and
+    per event the links it proved and the links the rules refused."""
+
+    persons: list[str]
+    created: set[str] = field(default_factory=set)
+    merges: int = 0
+    links: dict[int, list[Link]] = field(default_factory=dict)
+    conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
+
+
+async def resolve_persons(
+    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
+) -> Resolution:
+    """Find or create the person of each event, applying merges, moves and claims; one
+    batch at a time (:mod:`cdp.store.locks`), so the limits hold under concurrency."""
+    async with stores.stitching.held():
+        return await _resolve(stores, events, rules, now)
+
+
+async def _resolve(
+    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
+) -> Resolution:
+    sightings = _sightings(events)
+    resolution = Resolution(persons=[""] * len(events))
+    created: set[str] = set()
+    pending = list(range(len(events)))
+    for _ in range(MAX_ROUNDS):
+        keys = {key for index in pending for key in events[index].keys}
+        known = await stores.identifiers.owners(keys)
+        roots = await stores.persons.roots({owned.person_id for owned in known.values()})
+        cut_short = {p for p, root in roots.items() if p != root}
+        if cut_short:
+            # A merged person that still owns identifiers is a merge cut short: finish it.
+            roots.update(await settle_all(stores, cut_short))
+        owners = {key: roots[owned.person_id] for key, owned in known.items()}
+        counts = await stores.identifiers.counts(set(owners.values()))
+        batch = [events[i].identifiers for i in pending]
+        plan = plan_batch(batch, owners, counts, rules, new_person_id)
+        if plan.merges and rules.review_after_events > 0:
+            # Merges of two persons with their own history wait for an agent unless a
+            # trusted identifier proves them: plan again knowing who is established.
+            involved = {m.absorbed for m in plan.merges} | {m.survivor for m in plan.merges}
+            established = await stores.events.with_history(
+                involved & set(owners.values()), rules.review_after_events
+            )
+            if established:
+                plan = plan_batch(
+                    batch, owners, counts, rules, new_person_id, frozenset(established)
+                )
+        await stores.persons.create(plan.new_persons, now)
+        created.update(plan.new_persons)
+        lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
+        await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
+        resolution.merges += len(plan.merges)
+        await merge_many(
+            stores,
+            [
+                MergeRequest(
+                    merge.absorbed,
+                    merge.survivor,
+                    event_id=events[pending[merge.event_index]].message_id,
+                    reason="an event carried identifiers of both persons",
+                )
+                for merge in plan.merges
+            ],
+            now,
+        )
+        links_of, conflicts_of = defaultdict(list), defaultdict(list)
+        for link in plan.links:
+            links_of[link.event_index].append(link)
+        for conflict in plan.conflicts:
+            conflicts_of[conflict.event_index].append(conflict)
+        for position, index in enumerate(pending):
+            resolution.persons[index] = plan.person_of_event[position]
+            resolution.links[index] = links_of[position]
+            resolution.conflicts[index] = conflicts_of[position]
+        pending = [index for index in pending if lost.intersection(events[index].keys)]
+        if not pending:
+            used = set(resolution.persons) | {
+                c.other for cs in resolution.conflicts.values() for c in cs
+            }
+            await _drop_unused(stores, created - used)
+            resolution.created = created & used
+            return resolution
+    raise RuntimeError(f"identity resolution did not settle in {MAX_ROUNDS} rounds")
+
+
+async def _drop_unused(stores: Stores, candidates: set[str]) -> None:
+    """Remove persons created in a losing round that ended up owning nothing.
+
+    Such a person lost every identifier it tried to claim to a concurrent writer; it has
+    no events and nobody can reach it, so it is deleted rather than left as clutter.
+    """
+    if not candidates:
+        return
+    holders = await stores.identifiers.holders(candidates)
+    await stores.persons.delete_empty(candidates - holders)
+
+
+def _sightings(events: Sequence[Event]) -> dict[str, Sighting]:
+    sightings: dict[str, Sighting] = {}
+    for event in events:
+        for identifier in event.identifiers:
+            known = sightings.get(identifier.key)
+            if known is None:
+                sightings[identifier.key] = Sighting(identifier, event.timestamp, event.timestamp)
+            else:
+                sightings[identifier.key] = Sighting(
+                    identifier,
+                    min(known.first_seen, event.timestamp),
+                    max(known.last_seen, event.timestamp),
+                )
+    return sightings

@@ -1,0 +1,1 @@
+"""Privacy and access: API keys and scopes, masking, consent, data rights, rate limits."""

@@ -1,0 +1,2 @@
+"""The profile: finding persons, their identifiers, traits and timeline, and the
+per-person refresh of metrics and memberships."""

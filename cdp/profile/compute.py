@@ -1,0 +1,90 @@
+"""What a person is now, from what is known of them: their metrics and the segments
+they belong in. Pure: the per-person refresh and the bulk recompute both call it, so an
+event and a recompute can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cdp.metrics.profile import Interaction
+from cdp.metrics.summary import BaseModels, summarise_person
+from cdp.privacy.consent import Consent, marketing_channels
+from cdp.segments.changes import SEGMENT_EVENT_TYPES
+from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition
+from cdp.segments.evaluate import EventFacts, Predicate, Subject, predicate
+from cdp.segments.rules import EventCount, HasIdentifier, conditions
+
+Document = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The segments a refresh decides, compiled once for every person it covers, and
+    what their rules read beyond metrics and traits."""
+
+    segments: tuple[tuple[str, Predicate], ...]
+    needs_events: bool
+    needs_identifier_types: bool
+    definitions: tuple[SegmentDefinition, ...] = ()
+
+    @classmethod
+    def of(cls, segments: Sequence[SegmentDefinition]) -> Evaluation:
+        leaves = [leaf for segment in segments for leaf in conditions(segment.rule)]
+        return cls(
+            definitions=tuple(segments),
+            segments=tuple((segment.id, predicate(segment.rule)) for segment in segments),
+            needs_events=any(isinstance(leaf, EventCount) for leaf in leaves),
+            needs_identifier_types=any(isinstance(leaf, HasIdentifier) for leaf in leaves),
+        )
+
+
+def evaluate_person(
+    traits: Mapping[str, Any],
+    events: Sequence[Document],
+    consents: Sequence[Consent],
+    identifier_types: frozenset[str],
+    models: BaseModels,
+    evaluation: Evaluation,
+    now: datetime,
+) -> tuple[dict[str, Any], set[str]]:
+    """A person's metrics and the segments they belong in (pure; the bulk path uses it)."""
+    metrics = summarise_person(
+        interactions(events), traits, marketing_channels(consents), models, now
+    )
+    return metrics, evaluate_segments(traits, metrics, events, identifier_types, evaluation, now)
+
+
+def evaluate_segments(
+    traits: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    events: Sequence[Document],
+    identifier_types: frozenset[str],
+    evaluation: Evaluation,
+    now: datetime,
+) -> set[str]:
+    """The segments a person with these metrics belongs in, interest ones included."""
+    subject = Subject(
+        traits=traits,
+        metrics=metrics,
+        identifier_types=identifier_types,
+        events=[EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events]
+        if evaluation.needs_events
+        else [],
+    )
+    inside = {segment for segment, fits in evaluation.segments if fits(subject, now)}
+    inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics.get("interest_topics") or [])
+    return inside
+
+
+def interactions(events: Sequence[Document]) -> list[Interaction]:
+    """What the metrics read of a person's events (their segment entries and exits left
+    out: those are about the person, not things they did)."""
+    return [
+        Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {})
+        for e in events
+        if e["type"] not in SEGMENT_EVENT_TYPES
+    ]

@@ -1,0 +1,127 @@
+"""The segment of one: after events land, each touched person's metrics are recomputed
+from their own history and their memberships re-evaluated, in one pass.
+
+This module fetches and writes; what the person is now is computed by the pure
+:mod:`cdp.profile.compute`, and membership changes are written by
+:mod:`cdp.segments.record`. Cost follows the touched persons' histories, never the base:
+a handful of reads for the whole batch (profiles, histories, consents, identifier types,
+base models, definitions, current memberships), then one write per collection. Persons
+merged away lose their memberships quietly (they did not leave; they became part of
+someone else).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cdp.metrics.base import load_base_models
+from cdp.privacy.consent import Consent
+from cdp.profile.compute import Evaluation, evaluate_person
+from cdp.segments.changes import SEGMENT_EVENT_TYPES
+from cdp.segments.definitions import SegmentKind
+from cdp.segments.lookup import all_segments
+from cdp.segments.record import record_changes
+from cdp.store import Stores
+from cdp.store.database import Document
+
+READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
+
+
+async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
+    asked = set(person_ids)
+    if not asked:
+        return
+    docs = await stores.persons.get_many(asked, READ_FIELDS)
+    absorbed = {pid for pid, doc in docs.items() if doc.get("merged_into")}
+    if absorbed:  # merged away since they were asked for: their survivors instead
+        await stores.memberships.delete_of_persons(absorbed)
+        roots = await stores.persons.roots(absorbed)
+        docs.update(await stores.persons.get_many(set(roots.values()) - docs.keys(), READ_FIELDS))
+    live = {pid: doc for pid, doc in docs.items() if not doc.get("merged_into")}
+    if not live:
+        return
+    models, every_segment = await asyncio.gather(load_base_models(stores), all_segments(stores))
+    segments = [s for s in every_segment if s.kind is not SegmentKind.INTEREST]
+    evaluation = Evaluation.of(segments)
+    # Identifier types are read only when some rule asks about them (none built in does).
+    # Independent reads go together: the database answers them side by side.
+    facts, held = await asyncio.gather(
+        family_facts(stores, live, with_types=evaluation.needs_identifier_types),
+        stores.memberships.of_persons(live),
+    )
+
+    metrics: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, set[str]] = {}
+    for root, doc in live.items():
+        metrics[root], wanted[root] = evaluate_person(
+            doc.get("traits", {}),
+            facts.events[root],
+            facts.consents[root],
+            frozenset(facts.types[root]),
+            models,
+            evaluation,
+            now,
+        )
+    await stores.persons.set_refreshed(  # segments as decided, for the offers
+        metrics, wanted, {root: int(doc.get("changes", 0)) for root, doc in live.items()}
+    )
+    before = {root: held.get(root, {}) for root in live}
+    changes = await record_changes(stores, before, wanted, segments, now, clean_up=False)
+    # A person merged away while this ran must not keep what was just written: the
+    # merging call cleans up after its own mark, this check covers a write landing later
+    # (one read for the profiles and the memberships written).
+    await _forget_merged(stores, live.keys(), changes.persons)
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyFacts:
+    """What the metrics and rules read of each live person, their whole family merged."""
+
+    events: dict[str, list[Document]]  # oldest first
+    consents: dict[str, list[Consent]]
+    types: dict[str, set[str]]  # empty unless asked for
+
+
+async def family_facts(
+    stores: Stores, roots: Iterable[str], *, with_types: bool, with_events: bool = True
+) -> FamilyFacts:
+    """Events, consent decisions and (when asked) identifier types of live persons and
+    everyone merged into them, a few reads for all of them at once."""
+    families = await stores.persons.absorbed_into_each(sorted(roots))
+    root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
+    no_events: dict[str, list[Document]] = {}  # for a read not needed
+    no_types: dict[str, dict[str, int]] = {}
+    histories, decisions, counts = await asyncio.gather(
+        stores.events.histories(root_of) if with_events else asyncio.sleep(0, no_events),
+        stores.consents.of_persons(root_of),
+        stores.identifiers.counts(root_of) if with_types else asyncio.sleep(0, no_types),
+    )
+    events: dict[str, list[Document]] = defaultdict(list)
+    for member, docs in histories.items():
+        events[root_of[member]] += docs
+    for docs in events.values():
+        docs.sort(key=lambda e: (e["timestamp"], e["_id"]))
+    consents: dict[str, list[Consent]] = defaultdict(list)
+    for decision in decisions:
+        consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
+    types: dict[str, set[str]] = defaultdict(set)
+    for member, held in counts.items():
+        types[root_of[member]].update(held)
+    return FamilyFacts(events, consents, types)
+
+
+async def _forget_merged(stores: Stores, refreshed: Iterable[str], wrote_for: set[str]) -> None:
+    """Drop what this refresh wrote for persons merged away while it ran (memberships of
+    every refreshed person, timeline entries of those it wrote entries for)."""
+    parent = await stores.persons.parents(refreshed)
+    gone = sorted(person for person, above in parent.items() if above != person)
+    if gone:
+        await stores.memberships.delete_of_persons(gone)
+        entries = wrote_for.intersection(gone)
+        if entries:
+            await stores.events.delete_of_types(entries, SEGMENT_EVENT_TYPES)

@@ -1,0 +1,133 @@
+"""Keeping profiles current just after a bulk of events lands: the refresh, coalesced.
+
+``track`` stores a batch and answers; the persons it touched are marked pending in the
+database first (``PersonStore.mark_pending``). A call that touched a few persons then
+refreshes them before it answers (a support screen or a page asking for offers right
+after the event sees them current); a bulk batch hands them to this instance's
+``Refresher``, which refreshes them a moment later, many at a time, each person once
+however many of its events arrived meanwhile. So ingest pays for storing events, not
+for recomputing four hundred profiles per call, and a person is refreshed once per
+burst rather than once per event.
+
+Nothing depends on the queue surviving: the mark is in the database, and the sweep
+refreshes any person marked longer than ``stale_after`` ago (a crash, a lost queue,
+another instance that died), so every person catches up within seconds. The same sweep
+finishes events whose call died between storing them and writing what follows
+(:func:`cdp.ingest.repair_unfinished`), when no client sends them again. Readers see
+``pending_since`` while a person waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+log = logging.getLogger("cdp.profile.refresher")
+
+RefreshFn = Callable[[set[str], datetime], Awaitable[None]]
+PendingFn = Callable[[datetime, int], Awaitable[list[str]]]
+RepairFn = Callable[[datetime], Awaitable[set[str]]]  # events cut short before -> persons
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshPolicy:
+    """When and how much to refresh (settings: ``CDP_REFRESH_*``)."""
+
+    inline_persons: int = 20  # a call touching at most this many refreshes before answering
+    batch: int = 2000  # persons per background refresh
+    linger_seconds: float = 0.5  # wait this long for more work: a burst is refreshed once
+    stale_after_seconds: float = 10.0  # the sweep takes persons pending longer than this
+    sweep_every_seconds: float = 5.0
+
+
+class Refresher:
+    """One per instance: a queue of persons to refresh, drained by a background task."""
+
+    def __init__(
+        self,
+        refresh: RefreshFn,
+        pending: PendingFn,
+        clock: Clock,
+        policy: RefreshPolicy | None = None,
+        repair: RepairFn | None = None,
+    ) -> None:
+        self._refresh, self._pending, self._clock = refresh, pending, clock
+        self._repair = repair
+        self.policy = policy or RefreshPolicy()
+        self._queue: set[str] = set()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._last_sweep = 0.0
+
+    def submit(self, person_ids: Iterable[str]) -> None:
+        """Refresh these persons soon (they are already marked pending)."""
+        before = len(self._queue)
+        self._queue.update(person_ids)
+        if len(self._queue) > before:
+            self._idle.clear()
+            self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="cdp-refresher")
+
+    async def stop(self, drain_seconds: float = 10.0) -> None:
+        """Refresh what is queued (for at most ``drain_seconds``), then stop. What is
+        left stays marked pending in the database for the next start's sweep."""
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(self.drained(), drain_seconds)
+        except TimeoutError:
+            log.warning("stopping with %d persons still to refresh", len(self._queue))
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def drained(self) -> None:
+        """Wait until every person submitted so far is refreshed."""
+        await self._idle.wait()
+
+    async def sweep(self) -> int:
+        """Finish events whose call died longer than ``stale_after`` ago, and queue every
+        person pending that long; how many persons were found."""
+        cutoff = self._clock() - timedelta(seconds=self.policy.stale_after_seconds)
+        repaired = await self._repair(cutoff) if self._repair is not None else set()
+        found = {*repaired, *await self._pending(cutoff, self.policy.batch)}
+        self.submit(found)
+        return len(found)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.policy.sweep_every_seconds)
+            self._wake.clear()
+            if loop.time() - self._last_sweep >= self.policy.sweep_every_seconds:
+                self._last_sweep = loop.time()
+                try:
+                    await self.sweep()
+                except Exception:
+                    log.exception("the sweep for pending persons failed")
+            await asyncio.sleep(self.policy.linger_seconds)  # let a burst gather
+            while self._queue:
+                taken = set(sorted(self._queue)[: self.policy.batch])
+                self._queue -= taken
+                try:
+                    await self._refresh(taken, self._clock())
+                except Exception:
+                    log.exception("refreshing %d persons failed; the sweep will retry", len(taken))
+            self._idle.set()
+
+
+def refresh_now(persons: set[str], policy: RefreshPolicy) -> bool:
+    """Whether a call that touched ``persons`` refreshes them before it answers."""
+    return len(persons) <= policy.inline_persons

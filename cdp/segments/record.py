@@ -1,0 +1,106 @@
+"""Recording membership changes: a membership that began or ended, each with its entry
+on the person's timeline, written so that a write cut short can simply run again."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event
+from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition, interest_segment
+from cdp.segments.rules import rule_to_data
+from cdp.store import Stores
+from cdp.store.database import Document
+from cdp.store.memberships import Held
+
+
+class Changes(NamedTuple):
+    """What :func:`record_changes` wrote."""
+
+    entered: int
+    left: int
+    persons: set[str]
+
+
+async def record_changes(
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+    *,
+    clean_up: bool = True,
+) -> Changes:
+    """Write memberships that began or ended, each with its timeline entry; returns
+    (entered, left) as counted by this writer, and the persons it wrote for.
+
+    Order makes it safe to cut anywhere and run again: a membership is inserted
+    unrecorded, its entry written (id from the time it began, so a repeat is one entry),
+    then it is flagged recorded; a leaving is written to the timeline before the
+    membership is deleted.
+    """
+    names = {segment.id: segment.name for segment in segments}
+    entering: list[tuple[str, str]] = []
+    unrecorded: list[tuple[str, str, datetime]] = []
+    leaving: list[tuple[str, str, datetime]] = []
+    for person, segments_now in after.items():
+        held = before.get(person, {})
+        entering += [(s, person) for s in sorted(segments_now - held.keys())]
+        unrecorded += [(s, person, h.entered_at) for s, h in sorted(held.items()) if not h.recorded]
+        leaving += [
+            (s, person, h.entered_at)
+            for s, h in sorted(held.items())
+            if s not in segments_now and (s in names or s.startswith(INTEREST_PREFIX))
+        ]
+    topics = {s[len(INTEREST_PREFIX) :] for s, _ in entering if s.startswith(INTEREST_PREFIX)}
+    if topics:
+        await stores.segments.add_interests(interest_document(t, now) for t in sorted(topics))
+    added = await stores.memberships.enter(entering, now)
+    unrecorded += [(s, p, now) for s, p in added]
+
+    def name(segment: str) -> str:
+        return names.get(segment) or interest_segment(segment[len(INTEREST_PREFIX) :]).name
+
+    await stores.events.insert(
+        [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in unrecorded]
+    )
+    await stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded)
+    await stores.events.insert(
+        [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
+    )
+    await stores.memberships.leave((s, p) for s, p, _ in leaving)
+    wrote_for = {p for _, p, _ in unrecorded + leaving}
+    if clean_up:  # else the caller checks, with a read it makes anyway
+        await _clean_up_after_merges(stores, wrote_for)
+    return Changes(len(added), len(leaving), wrote_for)
+
+
+async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:
+    """A person merged away while this refresh ran must not keep what it just wrote.
+
+    The merge drops an absorbed person's memberships and their timeline entries; a
+    refresh that began before the merge may write them after it. Checked after the
+    writes, so whichever of the two finishes last cleans up (a merge marked after this
+    check is the merge's to clean).
+    """
+    if not wrote_for:
+        return
+    parent = await stores.persons.parents(wrote_for)
+    gone = {person for person in wrote_for if parent.get(person, person) != person}
+    if gone:
+        await stores.memberships.delete_of_persons(sorted(gone))
+        await stores.events.delete_of_types(gone, SEGMENT_EVENT_TYPES)
+
+
+def interest_document(topic: str, now: datetime) -> Document:
+    segment = interest_segment(topic)
+    return {
+        "_id": segment.id,
+        "name": segment.name,
+        "description": segment.description,
+        "kind": segment.kind.value,
+        "rule": rule_to_data(segment.rule),
+        "created_at": now,
+        "updated_at": now,
+    }

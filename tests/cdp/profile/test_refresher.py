@@ -1,0 +1,179 @@
+"""Bulk batches are refreshed just after the call, coalesced, and never lost."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from cdp.ingest import IngestLimits, repair_unfinished, track
+from cdp.profile.find import find_by_identifier
+from cdp.profile.refresh import refresh_persons
+from cdp.profile.refresher import Refresher, RefreshPolicy
+from cdp.records import EventStatus
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.faults import failing_writes
+from tests.stories import event
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+POLICY = RefreshPolicy(inline_persons=2, linger_seconds=0.01, stale_after_seconds=30)
+
+
+def purchases(customers: range, n: int) -> list[dict[str, object]]:
+    return [
+        event(
+            "purchase",
+            "STORE",
+            [("email", f"c{c}@example.com")],
+            at=(NOW - timedelta(hours=n)).isoformat(),
+            message_id=f"o{c}-{n}",
+            properties={"total": 20.0},
+        )
+        for c in customers
+    ]
+
+
+class Counting:
+    """The real refresh, counting the persons each call was given."""
+
+    def __init__(self, stores: Stores) -> None:
+        self.stores = stores
+        self.calls: list[set[str]] = []
+
+    async def __call__(self, persons: set[str], now: datetime) -> None:
+        self.calls.append(set(persons))
+        await refresh_persons(self.stores, persons, now)
+
+
+def refresher_for(stores: Stores, counting: Counting, clock: datetime = NOW) -> Refresher:
+    return Refresher(counting, stores.persons.pending, lambda: clock, POLICY)
+
+
+async def orders_of(stores: Stores, customer: int) -> tuple[int | None, datetime | None]:
+    profile = await find_by_identifier(stores, "email", f"c{customer}@example.com", "GB")
+    assert profile is not None
+    orders = profile.metrics["orders"] if profile.metrics else None
+    return orders, profile.pending_since
+
+
+async def test_a_bulk_batch_answers_first_and_its_persons_catch_up_just_after(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    counting = Counting(stores)
+    refresher = refresher_for(stores, counting)
+    result = await track(stores, purchases(range(5), 1), limits, NOW, refresher)
+    assert result.count(EventStatus.ACCEPTED) == 5
+    assert await orders_of(stores, 3) == (None, NOW)  # stored, visibly pending
+    refresher.start()
+    await refresher.drained()
+    await refresher.stop()
+    assert await orders_of(stores, 3) == (1, None)
+    assert counting.calls == [{r.person_id for r in result.results}]
+
+
+async def test_a_few_persons_are_refreshed_before_the_call_answers(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    counting = Counting(stores)
+    refresher = refresher_for(stores, counting)
+    await track(stores, purchases(range(2), 1), limits, NOW, refresher)  # inline: 2 persons
+    assert await orders_of(stores, 1) == (1, None)
+    assert counting.calls == []  # the call did it itself
+
+
+async def test_bursts_for_the_same_persons_are_refreshed_once(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    counting = Counting(stores)
+    refresher = refresher_for(stores, counting)
+    for n in range(1, 5):  # four batches for the same five customers
+        await track(stores, purchases(range(5), n), limits, NOW, refresher)
+    refresher.start()
+    await refresher.drained()
+    await refresher.stop()
+    assert len(counting.calls) == 1
+    assert await orders_of(stores, 0) == (4, None)
+
+
+async def test_persons_left_pending_by_a_stopped_instance_are_found_by_the_sweep(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    lost = refresher_for(stores, Counting(stores))  # never started: its queue is lost
+    await track(stores, purchases(range(4), 1), limits, NOW, lost)
+    assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 4
+
+    counting = Counting(stores)
+    too_soon = refresher_for(stores, counting, NOW + timedelta(seconds=5))
+    assert await too_soon.sweep() == 0  # another instance may still be on it
+    later = refresher_for(stores, counting, NOW + timedelta(seconds=31))
+    assert await later.sweep() == 4
+    later.start()
+    await later.drained()
+    await later.stop()
+    assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 0
+    assert await orders_of(stores, 2) == (1, None)
+
+
+async def test_an_event_landing_during_a_refresh_keeps_its_person_pending(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    never = refresher_for(stores, Counting(stores))
+    result = await track(stores, purchases(range(3), 1), limits, NOW, never)
+    persons = {r.person_id for r in result.results if r.person_id}
+    read = await stores.persons.get_many(persons)  # a refresh reads the persons...
+    await stores.persons.mark_pending(persons, NOW + timedelta(seconds=1))  # ...events land...
+    await stores.persons.set_refreshed(  # ...and it writes what it computed before them
+        {p: {"orders": 1} for p in persons},
+        {p: set() for p in persons},
+        {p: read[p]["changes"] for p in persons},
+    )
+    still = await db["persons"].find({"_id": {"$in": list(persons)}}).to_list()
+    assert {doc["pending_since"] for doc in still} == {NOW}  # pending since the first
+    await refresh_persons(stores, persons, NOW)
+    assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 0
+
+
+async def test_a_person_merged_away_while_pending_is_no_longer_pending(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    never = refresher_for(stores, Counting(stores))
+    await track(stores, purchases(range(3), 1), limits, NOW, never)  # three pending persons
+    joining = event(
+        "login",
+        "WEB",
+        [("email", "c0@example.com"), ("email", "c1@example.com")],
+        at=NOW.isoformat(),
+    )
+    await track(stores, [joining], limits, NOW)  # merges c1 into c0 and refreshes c0 inline
+    pending = await db["persons"].find({"pending_since": {"$ne": None}}).to_list()
+    assert [doc.get("merged_into") for doc in pending] == [None]  # only c2 still waits
+    assert await stores.persons.pending(NOW + timedelta(days=1), 10) == [pending[0]["_id"]]
+
+
+async def test_the_sweep_finishes_events_whose_call_died_and_refreshes_their_persons(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    batch = purchases(range(3), 1)
+    async with failing_writes(db, 4, ("insert", "update", "delete")):  # stored, then died
+        with pytest.raises(OperationFailure):  # the call dies; nobody retries
+            await track(stores, batch, limits, NOW)
+    [landing] = await db["landings"].find().to_list()  # the batch, noted as half-written
+    assert len(landing["events"]) == 3
+
+    counting = Counting(stores)
+    sweeper = Refresher(
+        counting,
+        stores.persons.pending,
+        lambda: NOW + timedelta(seconds=31),
+        POLICY,
+        repair=lambda before: repair_unfinished(stores, limits, before, before),
+    )
+    assert await sweeper.sweep() == 3
+    sweeper.start()
+    await sweeper.drained()
+    await sweeper.stop()
+    assert await db["landings"].count_documents({}) == 0
+    assert [await orders_of(stores, c) for c in range(3)] == [(1, None)] * 3
