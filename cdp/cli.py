@@ -83,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="write straight into the database (CDP_MONGODB_URI, or the embedded one) when "
         "no service runs; needs no key",
     )
+    load.add_argument(
+        "--mongodb-uri",
+        help="with --direct (implied): the MongoDB to write into, instead of CDP_MONGODB_URI",
+    )
     load.add_argument("--batch", type=int, default=500, help="events per call (default 500)")
     load.add_argument("--in-flight", type=int, default=2, help="calls at once (default 2)")
     offers = commands.add_parser("offers", help="work with next-best-offer's logs")
@@ -382,8 +386,9 @@ def _import(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as error:
             print(f"cdp import: cannot read the mapping {args.mapping}: {error}", file=sys.stderr)
             return 2
+    direct = args.direct or args.mongodb_uri is not None
     key = args.key or os.environ.get("CDP_API_KEY")
-    if not key and not args.direct:
+    if not key and not direct:
         print(
             "cdp import: pass --key (or set CDP_API_KEY) with events:write, or --direct "
             "when no service runs",
@@ -391,6 +396,8 @@ def _import(args: argparse.Namespace) -> int:
         )
         return 2
     settings = Settings()
+    if args.mongodb_uri is not None:
+        settings = settings.model_copy(update={"mongodb_uri": args.mongodb_uri})
     url = args.url or f"http://127.0.0.1:{settings.port}"
     total = sum(1 for _ in path.open("rb"))
     bar = tqdm(total=total, unit=" lines", desc=f"importing {path.name}")
@@ -413,7 +420,7 @@ def _import(args: argparse.Namespace) -> int:
         async with through_service(url, key or "") as send:
             return await run(send)
 
-    async def direct() -> Tally:
+    async def straight_in() -> Tally:
         from cdp import bootstrap
         from cdp.clock import utc_now
         from cdp.importing.direct import into_database
@@ -423,7 +430,7 @@ def _import(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        tally = asyncio.run(direct() if args.direct else through_http())
+        tally = asyncio.run(straight_in() if direct else through_http())
     except EmbeddedServerError as error:
         bar.close()
         print(

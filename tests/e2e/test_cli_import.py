@@ -228,3 +228,13 @@ async def test_the_examples_go_straight_into_a_database_when_no_service_runs(
 
     again = await direct(str(tmp_path / "history.jsonl"))
     assert "accepted 0, duplicates 6, rejected 1" in again.stdout
+
+    # the database named on the command line instead of in the environment
+    named = await asyncio.to_thread(
+        subprocess.run,
+        [str(CDP), "import", str(tmp_path / "history.jsonl"), "--mongodb-uri", mongodb_uri],
+        env=environment({"CDP_DB_NAME": db.name}),
+        capture_output=True,
+        text=True,
+    )
+    assert "accepted 0, duplicates 6, rejected 1" in named.stdout, named.stderr
