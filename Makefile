@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.offer_latency
 	$(BIN)/python -m bench.campaign
 	$(BIN)/python -m bench.import_throughput
+	$(BIN)/python -m bench.demo_load
 	$(BIN)/python -m bench.segment_refresh
 	$(BIN)/python -m bench.bulk_recompute
 

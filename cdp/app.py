@@ -308,8 +308,19 @@ def _console_page(name: str) -> str:
     return resources.files("cdp.console").joinpath(name).read_text(encoding="utf-8")
 
 
+# The console runs only its own scripts (no inline script, nothing from elsewhere), so
+# text a customer typed can never run as code in an agent's browser, where the key is.
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
 async def _console(request: Request) -> Response:
-    return HTMLResponse(_console_page("index.html"))
+    return HTMLResponse(_console_page("index.html"), headers=CONSOLE_HEADERS)
 
 
 def create_app(settings: Settings, engine: str | None = None) -> Starlette:

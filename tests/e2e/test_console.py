@@ -185,3 +185,11 @@ def test_a_read_only_key_is_offered_no_actions_it_may_not_take(
     expect(page.get_by_role("button", name="Accepted")).to_have_count(0)
     expect(page.get_by_role("button", name=re.compile("^Unlink"))).to_have_count(0)
     expect(page.get_by_text("Unlinking and merging need an admin key.")).to_be_visible()
+
+
+def test_the_console_page_runs_only_its_own_scripts(service: Service) -> None:
+    page = service.client.get("/", headers={"Accept": "text/html"})
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self';" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
