@@ -129,7 +129,7 @@ def test_the_agent_reads_why_two_identifiers_are_linked(page: Page) -> None:
     page.goto("/?type=facebook&value=10158000000001")
     sign_in(page)
     link = page.get_by_role("button", name=re.compile(r"^Link .*facebook:10158000000001"))
-    link.click()
+    link.locator(".link-handle").click()  # the handle on the line, as an agent clicks it
     proof = page.locator("#proof")
     expect(proof).to_contain_text("seen together in Login on Mobile app")
     expect(proof).to_contain_text("app-1")

@@ -8,6 +8,10 @@ import { channelName, esc, label, summary, when } from "./format.js";
 const STRONG = new Set(["customer_id", "crm_id", "email", "phone", "whatsapp", "sms", "facebook", "instagram", "twitter"]);
 const COLOURS = { email: "#0f8a8a", phone: "#1e7a46", facebook: "#1877f2", customer_id: "#b3261e", device_id: "#8a93a6", cookie_id: "#a0a8b8" };
 
+// Where on its line a link's handle sits: off the middle, so two links crossing at the
+// centre of the circle keep their handles apart.
+const HANDLE = 0.38;
+
 function keyOf(node) {
   return `${node.type}:${node.value}`;
 }
@@ -32,7 +36,8 @@ export function drawGraph(container, graph, onChoose) {
       return `<g class="edge" data-index="${i}" tabindex="0" role="button" aria-label="${esc(name)}: why are they linked?">
         <title>${esc(name)}</title>
         <line class="link" x1="${a[0]}" y1="${a[1]}" x2="${b[0]}" y2="${b[1]}"></line>
-        <line class="link-hit" x1="${a[0]}" y1="${a[1]}" x2="${b[0]}" y2="${b[1]}"></line></g>`;
+        <line class="link-hit" x1="${a[0]}" y1="${a[1]}" x2="${b[0]}" y2="${b[1]}"></line>
+        <circle class="link-handle" cx="${a[0] + HANDLE * (b[0] - a[0])}" cy="${a[1] + HANDLE * (b[1] - a[1])}" r="6"></circle></g>`;
     })
     .join("");
   const dots = nodes
@@ -42,7 +47,7 @@ export function drawGraph(container, graph, onChoose) {
       const right = x >= centre;
       return `<g class="node"><title>${esc(keyOf(node))}</title>
         <circle cx="${x}" cy="${y}" r="${STRONG.has(node.type) ? 11 : 8}" fill="${colour}"></circle>
-        <text x="${x + (right ? 14 : -14)}" y="${y + 4}" text-anchor="${right ? "start" : "end"}">${esc(node.type)}: ${esc(node.value)}</text></g>`;
+        <text x="${x + (right ? 14 : -14)}" y="${y + 4}" text-anchor="${right ? "start" : "end"}">${esc(short(keyOf(node)))}</text></g>`;
     })
     .join("");
   container.innerHTML = `<svg viewBox="-150 0 ${size + 300} ${size}" role="group" aria-label="Identity graph: ${nodes.length} identifiers, ${graph.edges.length} links">${links}${dots}</svg>
@@ -63,6 +68,10 @@ export function drawGraph(container, graph, onChoose) {
       }
     });
   }
+}
+
+function short(text) {
+  return text.length > 28 ? `${text.slice(0, 27)}…` : text; // the whole key is in the title
 }
 
 function proofOf(edge) {

@@ -366,7 +366,7 @@ function identities(list, mayUnlink) {
         <td>${unlink(i)}</td></tr>`,
     )
     .join("");
-  return `<table><thead><tr><th>Type</th><th>Value</th><th>First seen</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<div class="scroll"><table class="identities"><thead><tr><th>Type</th><th>Value</th><th>First seen</th><th>Last seen</th><th></th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function merges(list) {
