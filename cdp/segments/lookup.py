@@ -30,11 +30,18 @@ async def all_segments(stores: Stores) -> list[SegmentDefinition]:
 async def segments_by_id(
     stores: Stores, segment_ids: Iterable[str]
 ) -> dict[str, SegmentDefinition]:
-    """These segments (those that still exist): built-in ones from code, the others in
-    one read of just their documents."""
+    """These segments (those that still exist): built-in ones from code, the others from
+    the stored segments this instance keeps for a moment (``CDP_SHARED_CACHE_SECONDS``;
+    its own changes are seen at once), and only those it does not know yet (a segment
+    another instance made a moment ago) in one read of just their documents."""
     wanted = set(segment_ids)
     found = {s: BUILT_IN_BY_ID[s] for s in wanted if s in BUILT_IN_BY_ID}
-    stored = await stores.segments.get_many(wanted - found.keys())
+    if len(found) == len(wanted):
+        return found
+    kept = {doc["_id"]: doc for doc in await stores.segments.all()}
+    unknown = wanted - found.keys() - kept.keys()
+    stored = [kept[s] for s in wanted if s in kept]
+    stored += await stores.segments.get_many(unknown) if unknown else []
     found.update({doc["_id"]: from_document(doc) for doc in stored})
     return found
 
