@@ -18,6 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib import resources
 
+import orjson
 from cross_web import HTTPException  # what strawberry raises for a refused request
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -62,6 +63,13 @@ class _GraphQLApp(GraphQL[Context, None]):
         """GraphiQL with its assets served from the project itself (no CDN: it works on a
         machine without internet), signed in with the console's key."""
         return HTMLResponse(_console_page("graphiql.html"))
+
+    def encode_json(self, data: object) -> str:
+        """Answers encoded by orjson: a tenth of a profile read's CPU was the standard
+        library's encoder. Keys that are not text (from a stored JSON value) are written
+        as text rather than refused. Text, not bytes: WebSocket messages must be text
+        frames (graphql-transport-ws)."""
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
 
     def decode_json(self, data: str | bytes) -> object:
         parsed = _PARSED.get()
