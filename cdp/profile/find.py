@@ -17,7 +17,7 @@ from cdp.errors import BadUserInput
 from cdp.profile.timeline import Page, TimelineQuery, page_size
 from cdp.store import Stores
 from identity import InvalidIdentifier, normalise_identifier
-from identity.identifiers import PHONE_TYPES
+from identity.identifiers import MAX_VALUE_LENGTH, PHONE_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +144,10 @@ async def search_by_identifier(
     identifiers, one of the persons."""
     if not text.strip():
         raise BadUserInput("query: type an identifier (an email, a phone, a handle, an id)")
+    if len(text) > MAX_VALUE_LENGTH:
+        raise BadUserInput(
+            f"query: {len(text)} characters; an identifier is at most {MAX_VALUE_LENGTH}"
+        )
     keys: list[str] = []
     for type_ in sorted(set(types)):
         try:

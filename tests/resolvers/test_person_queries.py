@@ -210,3 +210,6 @@ async def test_one_search_box_finds_a_person_by_any_identifier_written_any_way(
     assert emails == ["sam1@example.com"]
     _, errors = await execute(deps, search, text="   ")
     assert errors[0]["message"].startswith("query: type an identifier")
+    _, errors = await execute(deps, search, text="x" * 5_000)
+    assert errors[0]["message"] == "query: 5000 characters; an identifier is at most 256"
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
