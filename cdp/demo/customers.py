@@ -228,6 +228,10 @@ class _Identifiers:
     def facebook(self) -> tuple[str, str]:
         return ("facebook", f"1015{self.seed:04d}{self.number:07d}")
 
+    def browsing(self, mobile: bool) -> tuple[str, tuple[str, str]]:
+        """Where they browse, and the identifier that carries it: the app or the web."""
+        return ("MOBILE_APP", self.device) if mobile else ("WEB", self.cookie)
+
     @property
     def family_tablet(self) -> tuple[str, str]:
         return ("device_id", f"tablet-{self.seed}-{self.number // 2}")
@@ -294,7 +298,7 @@ def _first_contact(maker: _Maker, ids: _Identifiers, traits: dict[str, Any], mob
             properties={"device": "mobile"},
         )
         return
-    channel, device = ("MOBILE_APP", ids.device) if mobile else ("WEB", ids.cookie)
+    channel, device = ids.browsing(mobile)
     maker.emit(
         "page_view",
         channel,
@@ -445,7 +449,7 @@ def _emails(maker: _Maker, ids: _Identifiers, *, engaged: bool) -> None:
 
 def _abandoned_cart(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
     item = maker.rng.choice(CATALOGUE)
-    channel, device = ("MOBILE_APP", ids.device) if mobile else ("WEB", ids.cookie)
+    channel, device = ids.browsing(mobile)
     at = maker.days_ago(2, 9)
     maker.emit(
         "product_view",
@@ -465,7 +469,7 @@ def _abandoned_cart(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
 
 def _wishlist(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
     item = BY_SKU[maker.rng.choice(LOW_STOCK)]
-    channel, device = ("MOBILE_APP", ids.device) if mobile else ("WEB", ids.cookie)
+    channel, device = ids.browsing(mobile)
     maker.emit(
         "wishlist_add",
         channel,
@@ -489,7 +493,7 @@ def _comparing(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
         return
     category = rng.choice(open_)
     items = shelves[category]
-    channel, device = ("MOBILE_APP", ids.device) if mobile else ("WEB", ids.cookie)
+    channel, device = ids.browsing(mobile)
     for item in [*rng.sample(items, 3), rng.choice(items)]:
         maker.emit(
             "product_view",
@@ -502,7 +506,7 @@ def _comparing(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
 
 def _reading(maker: _Maker, ids: _Identifiers, mobile: bool) -> None:
     topic = maker.rng.choice(TOPICS)
-    channel, device = ("MOBILE_APP", ids.device) if mobile else ("WEB", ids.cookie)
+    channel, device = ids.browsing(mobile)
     for _ in range(maker.rng.randint(1, 4)):
         maker.emit(
             "content_view",

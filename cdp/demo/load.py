@@ -1,10 +1,12 @@
 """Loading the demo into a database: catalogue, events, consents, then the bulk models.
 
 The events go through the same ingest as ``track`` (validation, stitching, the identity
-rules, the per-person refresh), so the demo shows what the product does with such data
-rather than documents written around it. Afterwards the consents are recorded, the CLV
-model fitted and a recompute cuts the RFM quintiles and mines the co-purchase rules, the
-steps an operator would run on real history. Re-running it stores no event twice (the
+rules, each person marked for refresh), so the demo shows what the product does with such
+data rather than documents written around it. Then the consents are recorded and every
+person refreshed once (the same per-person refresh; before the consents it would have to
+run twice, as consent decides the preferred channel), the CLV model fitted and a
+recompute cuts the RFM quintiles and mines the co-purchase rules, the steps an operator
+would run on real history. Re-running it stores no event twice (the
 message ids are derived from the seed and the person), which is what lets a start that
 was interrupted mid-load simply load again.
 """
@@ -21,7 +23,7 @@ from typing import Any
 from cdp.demo.customers import DemoPerson, demo_people
 from cdp.demo.shop import product_inputs
 from cdp.errors import BadUserInput
-from cdp.ingest import IngestLimits, track
+from cdp.ingest import IngestLimits, land
 from cdp.metrics.clv import TimeUnit
 from cdp.metrics.fitting import fit_clv_model
 from cdp.offers.policy import OfferPolicy
@@ -69,10 +71,15 @@ async def load_demo(
     statuses: dict[EventStatus, int] = dict.fromkeys(EventStatus, 0)
     person_of: dict[int, str] = {}
     decisions: list[tuple[int, dict[str, Any]]] = []
+    touched: set[str] = set()
     loaded = 0
     for batch in _batches(demo_people(persons, seed, now), limits.max_batch_size):
         events = [event for person in batch for event in person.events]
-        result = await track(stores, events, limits, now)
+        # landed without the per-batch refresh: each person is refreshed once, below,
+        # after their consent decisions are in (their preferred channel follows consent)
+        landed = await land(stores, events, limits, now)
+        touched |= landed.persons
+        result = landed.result
         for status in EventStatus:
             statuses[status] += result.count(status)
         answers = iter(result.results)
@@ -83,7 +90,8 @@ async def load_demo(
             decisions += [(person.number, decision) for decision in person.consents]
         loaded += len(batch)
         progress("demo customers", loaded, persons)
-    await _record_consents(stores, person_of, decisions, now, progress)
+    await _record_consents(stores, person_of, decisions)
+    await _refresh(stores, sorted(touched), now, progress)
     await _fit_clv(stores, now)
     await recompute_all(stores, now, progress, offers)
     await stores.config.set_demo_state({"state": "loaded", "persons": persons, "seed": seed})
@@ -98,7 +106,7 @@ async def load_demo(
 
 
 def _batches(people: Iterable[DemoPerson], most: int) -> Iterator[list[DemoPerson]]:
-    """Whole persons per batch (each person refreshed once), at most ``most`` events."""
+    """Whole persons per batch (stitched together), at most ``most`` events."""
     batch: list[DemoPerson] = []
     size = 0
     for person in people:
@@ -112,14 +120,9 @@ def _batches(people: Iterable[DemoPerson], most: int) -> Iterator[list[DemoPerso
 
 
 async def _record_consents(
-    stores: Stores,
-    person_of: dict[int, str],
-    decisions: Sequence[tuple[int, dict[str, Any]]],
-    now: datetime,
-    progress: Progress,
+    stores: Stores, person_of: dict[int, str], decisions: Sequence[tuple[int, dict[str, Any]]]
 ) -> None:
-    """The decisions on each person's live profile, then one refresh of them all (the
-    preferred channel and the offers follow consent)."""
+    """The decisions on each person's live profile, in one write."""
     roots = await stores.persons.roots(set(person_of.values()))
     documents = [
         {**decision, "person_id": roots[person_of[number]], "source": "demo data", "agent": None}
@@ -127,10 +130,13 @@ async def _record_consents(
         if number in person_of
     ]
     await stores.consents.record_many(documents)
-    consenting = sorted({doc["person_id"] for doc in documents})
-    for start in range(0, len(consenting), PAGE):
-        await refresh_persons(stores, consenting[start : start + PAGE], now)
-        progress("demo consents", min(start + PAGE, len(consenting)), len(consenting))
+
+
+async def _refresh(stores: Stores, persons: list[str], now: datetime, progress: Progress) -> None:
+    """Metrics and memberships of every demo person, once, a page at a time."""
+    for start in range(0, len(persons), PAGE):
+        await refresh_persons(stores, persons[start : start + PAGE], now)
+        progress("demo metrics and segments", min(start + PAGE, len(persons)), len(persons))
 
 
 async def _fit_clv(stores: Stores, now: datetime) -> None:

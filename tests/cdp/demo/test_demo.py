@@ -48,6 +48,8 @@ async def test_loaded_demo_fills_every_built_in_segment_and_fires_every_lifecycl
     filled = {doc["_id"] for doc in members}
     assert sorted(s.id for s in BUILT_IN if s.id not in filled) == []
     assert await stores.database["offer_rules"].count_documents({}) > 0
+    waiting = {"pending_since": {"$ne": None}}
+    assert await stores.database["persons"].count_documents(waiting) == 0  # all refreshed
     assert await stores.database["products"].count_documents({}) == len(CATALOGUE)
 
     fired: set[str] = set()  # lifecycle offers shown to someone, alone or with a product
