@@ -1,5 +1,5 @@
-"""The ``cdp`` command: ``serve`` runs the service, ``keys`` manages API keys,
-``recompute`` recomputes metrics and segments in bulk, ``schema`` prints the SDL."""
+"""The ``cdp`` command: ``serve`` runs the service; ``demo``, ``import``, ``recompute``,
+``keys``, ``offers`` and ``doctor`` work on its data; ``schema`` prints the SDL."""
 
 from __future__ import annotations
 
@@ -361,7 +361,6 @@ def _doctor() -> int:
 def _import(args: argparse.Namespace) -> int:
     """Import a file through a running service (or straight into the database), with a
     progress bar and a summary."""
-    import json
     import os
     import time
 
@@ -460,7 +459,6 @@ def _import(args: argparse.Namespace) -> int:
 
 def _campaign(segment: str, channel_name: str | None, out: Path, *, record: bool) -> int:
     """Write a segment's members with their best offer to a JSON Lines file."""
-    import json
     import time
 
     from tqdm import tqdm

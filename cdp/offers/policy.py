@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
-
-from cdp.offers.lifecycle import STARTING_RATES
-
-# Starting beliefs for lifecycle offers, before their own responses (the registry's).
-LIFECYCLE_RATES: Mapping[str, float] = MappingProxyType(dict(STARTING_RATES))
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,4 +16,3 @@ class OfferPolicy:
     prior_accepts: float = 1.0  # Beta prior: about 1 acceptance in 20 showings
     prior_rejects: float = 19.0
     lifecycle_value: float = 20.0  # value of a lifecycle offer when nothing better is known
-    lifecycle_rates: Mapping[str, float] = field(default_factory=lambda: LIFECYCLE_RATES)

@@ -20,6 +20,7 @@ from typing import Any
 
 from cdp.offers.definitions import Candidate, Offer
 from cdp.offers.exploration import Arm, Considered, choose
+from cdp.offers.lifecycle import STARTING_RATES
 from cdp.offers.policy import OfferPolicy
 
 
@@ -91,7 +92,7 @@ def prior_of(candidate: Candidate, policy: OfferPolicy) -> Prior:
         return Prior(mean, showings, weight, f"interest in {found['category']} at {weight:.2f}")
     if found.get("source") == "lifecycle":
         kind = candidate.offer.id.split(":")[1]
-        rate = policy.lifecycle_rates.get(kind, base)
+        rate = STARTING_RATES.get(kind, base)  # the registry's starting belief
         return Prior(rate, showings, 0.0, f"the starting rate of {kind} offers, {rate:.0%}")
     return Prior(base, showings, 0.0, f"the base rate of {base:.0%}")
 
