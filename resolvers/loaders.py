@@ -9,8 +9,8 @@ Context`), so nothing cached outlives it or leaks between callers with different
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -24,6 +24,8 @@ from cdp.segments.lookup import segments_by_id
 from cdp.segments.members import Held, live_persons, memberships_of, sizes
 
 Family = tuple[str, ...]  # a live person's id and every id merged into it
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class Loaders:
@@ -46,8 +48,7 @@ class Loaders:
         return [held.get(person, {}) for person in person_ids]
 
     async def _segments(self, segment_ids: Sequence[str]) -> list[SegmentDefinition | None]:
-        found = await segments_by_id(self._deps.stores, segment_ids)
-        return [found.get(segment) for segment in segment_ids]
+        return _in_order(await segments_by_id(self._deps.stores, segment_ids), segment_ids)
 
     async def _consents(self, families: Sequence[Family]) -> list[list[Consent]]:
         return await consents_of_families(self._deps.stores, families)
@@ -61,9 +62,13 @@ class Loaders:
         return [count for _ in keys]
 
     async def _events(self, event_ids: Sequence[str]) -> list[dict[str, Any] | None]:
-        found = await events_by_id(self._deps.stores, event_ids)
-        return [found.get(event) for event in event_ids]
+        return _in_order(await events_by_id(self._deps.stores, event_ids), event_ids)
 
     async def _persons(self, person_ids: Sequence[str]) -> list[Profile | None]:
-        found = await find_persons(self._deps.stores, person_ids)
-        return [found.get(person) for person in person_ids]
+        return _in_order(await find_persons(self._deps.stores, person_ids), person_ids)
+
+
+def _in_order(found: Mapping[K, V], keys: Sequence[K]) -> list[V | None]:
+    """What a batch read found, one per key asked for (None where nothing was found), as
+    a DataLoader must answer."""
+    return [found.get(key) for key in keys]
