@@ -15,6 +15,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from cdp.errors import BadUserInput
 
 Part = str | int | datetime
@@ -23,7 +25,7 @@ Part = str | int | datetime
 def encode(*parts: Part) -> str:
     """An opaque cursor for a position made of ``parts``."""
     plain = [int(p.timestamp() * 1000) if isinstance(p, datetime) else p for p in parts]
-    raw = json.dumps(plain, separators=(",", ":")).encode()
+    raw = orjson.dumps(plain)  # 50 cursors a timeline page: a tenth of json.dumps' cost
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
