@@ -22,6 +22,7 @@ from resolvers.access import AccessControl, install
 from resolvers.admin import AdminMutation, AdminQuery
 from resolvers.cost import cost_limit
 from resolvers.errors import CdpSchema
+from resolvers.execution import FastLeafExecutionContext
 from resolvers.identity import IdentityConflict, IdentityMutation, IdentityQuery
 from resolvers.ingest import IngestMutation
 from resolvers.metrics import MetricsMutation, MetricsQuery
@@ -85,7 +86,11 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
     ]
     return CdpSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=FastLeafExecutionContext,
     )
 
 
