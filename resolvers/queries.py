@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from cdp.profile.find import SEARCH_LIMIT, find_by_identifier, search_by_identifier
+from cdp.profile.find import SEARCH_LIMIT, read_by_identifier, search_by_identifier
 from resolvers.context import Info
 from resolvers.types.person import Person
 
@@ -21,8 +21,16 @@ class ProfileQuery:
     )
     async def person_by_identifier(self, info: Info, type: str, value: str) -> Person | None:
         deps = info.context.deps
-        profile = await find_by_identifier(deps.stores, type, value, deps.default_phone_region)
-        return Person(profile=profile) if profile else None
+        found = await read_by_identifier(deps.stores, type, value, deps.default_phone_region)
+        if found is None:
+            return None
+        # What was read with the person answers their identifiers and segments fields.
+        loaders = info.context.loaders
+        if found.identifiers is not None:
+            loaders.identifiers.prime(tuple(found.profile.family), found.identifiers)
+        if found.memberships is not None:
+            loaders.memberships.prime(found.profile.id, found.memberships)
+        return Person(profile=found.profile)
 
     @strawberry.field(
         description="Persons owning the text read as any identifier type: an email, a phone "

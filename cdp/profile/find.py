@@ -16,6 +16,7 @@ from cdp import cursors
 from cdp.errors import BadUserInput
 from cdp.profile.timeline import Page, TimelineQuery, page_size
 from cdp.store import Stores
+from cdp.store.memberships import Held
 from identity import InvalidIdentifier, normalise_identifier
 from identity.identifiers import MAX_VALUE_LENGTH, PHONE_TYPES
 
@@ -111,10 +112,30 @@ def _profile(doc: dict[str, Any], absorbed: list[str]) -> Profile:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A person found by an identifier, with the facts read along with them: the
+    family's identifiers and the person's segments (None when not read at once)."""
+
+    profile: Profile
+    identifiers: list[dict[str, Any]] | None = None
+    memberships: dict[str, Held] | None = None
+
+
 async def find_by_identifier(
     stores: Stores, type_: str, value: str, default_region: str
 ) -> Profile | None:
     """The person owning an identifier, normalised as on the way in."""
+    found = await read_by_identifier(stores, type_, value, default_region)
+    return found.profile if found else None
+
+
+async def read_by_identifier(
+    stores: Stores, type_: str, value: str, default_region: str
+) -> Found | None:
+    """The person owning an identifier, with their identifiers and segments: one read
+    for a person nobody was merged into (:mod:`cdp.store.profile_reads`); a merged id or
+    a family is followed as :func:`find_person` does, and their facts read later."""
     try:
         identifier = normalise_identifier(type_, value, default_region)
     except InvalidIdentifier as error:
@@ -122,9 +143,13 @@ async def find_by_identifier(
     keys = [identifier.key]
     if identifier.type in PHONE_TYPES:  # a number kept as phone is found as whatsapp or sms
         keys += [f"{kind}:{identifier.value}" for kind in PHONE_TYPES if kind != identifier.type]
-    owners = await stores.identifiers.owners(keys)
-    owned = next((owners[key] for key in keys if key in owners), None)
-    return await find_person(stores, owned.person_id) if owned else None
+    read = await stores.profile_reads.by_identifier(keys)
+    if read is None or read.person is None:
+        return None
+    if read.person.get("merged_into") or read.absorbed:
+        profile = await find_person(stores, read.person["_id"])
+        return Found(profile) if profile else None
+    return Found(_profile(read.person, []), read.identifiers, read.memberships)
 
 
 SEARCH_LIMIT = 20

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,7 +26,7 @@ from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.segments.definitions import SegmentKind
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import record_changes
-from cdp.store import Stores
+from cdp.store import PersonRead, Stores
 from cdp.store.database import Document
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
@@ -36,7 +36,8 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     asked = set(person_ids)
     if not asked:
         return
-    docs = await stores.persons.get_many(asked, READ_FIELDS)
+    read = await stores.profile_reads.persons_with_facts(asked, READ_FIELDS)
+    docs = {person: found.person for person, found in read.items()}
     absorbed = {pid for pid, doc in docs.items() if doc.get("merged_into")}
     if absorbed:  # merged away since they were asked for: their survivors instead
         await stores.memberships.delete_of_persons(absorbed)
@@ -48,12 +49,16 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     models, every_segment = await asyncio.gather(load_base_models(stores), all_segments(stores))
     segments = [s for s in every_segment if s.kind is not SegmentKind.INTEREST]
     evaluation = Evaluation.of(segments)
-    # Identifier types are read only when some rule asks about them (none built in does).
-    # Independent reads go together: the database answers them side by side.
+    # Persons nobody was merged into came with their consents and memberships; the
+    # others' families are read here. Identifier types are read only when some rule asks
+    # about them (none built in does). Independent reads go together: the database
+    # answers them side by side.
+    alone = {root: read[root] for root in live if root in read and not read[root].absorbed}
     facts, held = await asyncio.gather(
-        family_facts(stores, live, with_types=evaluation.needs_identifier_types),
-        stores.memberships.of_persons(live),
+        family_facts(stores, live, with_types=evaluation.needs_identifier_types, known=alone),
+        stores.memberships.of_persons(live.keys() - alone.keys()),
     )
+    held.update({root: found.memberships for root, found in alone.items()})
 
     metrics: dict[str, dict[str, Any]] = {}
     wanted: dict[str, set[str]] = {}
@@ -88,19 +93,28 @@ class FamilyFacts:
 
 
 async def family_facts(
-    stores: Stores, roots: Iterable[str], *, with_types: bool, with_events: bool = True
+    stores: Stores,
+    roots: Iterable[str],
+    *,
+    with_types: bool,
+    with_events: bool = True,
+    known: Mapping[str, PersonRead] | None = None,
 ) -> FamilyFacts:
     """Events, consent decisions and (when asked) identifier types of live persons and
-    everyone merged into them, a few reads for all of them at once."""
-    families = await stores.persons.absorbed_into_each(sorted(roots))
+    everyone merged into them, a few reads for all of them at once. ``known``: persons
+    already read with their consents, whom nobody was merged into."""
+    known = known or {}
+    families = await stores.persons.absorbed_into_each(sorted(set(roots) - known.keys()))
+    families.update({root: [] for root in known})
     root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
     no_events: dict[str, list[Document]] = {}  # for a read not needed
     no_types: dict[str, dict[str, int]] = {}
     histories, decisions, counts = await asyncio.gather(
         stores.events.histories(root_of) if with_events else asyncio.sleep(0, no_events),
-        stores.consents.of_persons(root_of),
+        stores.consents.of_persons(root_of.keys() - known.keys()),
         stores.identifiers.counts(root_of) if with_types else asyncio.sleep(0, no_types),
     )
+    decisions += [decision for found in known.values() for decision in found.consents]
     events: dict[str, list[Document]] = defaultdict(list)
     for member, docs in histories.items():
         events[root_of[member]] += docs

@@ -26,6 +26,7 @@ from cdp.store.models import ModelStore
 from cdp.store.offers import OfferStore
 from cdp.store.persons import PersonStore
 from cdp.store.products import ProductStore
+from cdp.store.profile_reads import OwnerRead, PersonRead, ProfileReads
 from cdp.store.segments import SegmentStore
 
 
@@ -48,6 +49,7 @@ class Stores:
     offers: OfferStore
     catalogue: CachedCatalogue
     stitching: StitchLock
+    profile_reads: ProfileReads  # an identifier's owner and its screen's facts at once
     database: AsyncDatabase[Document]  # for what spans collections (cdp doctor's inventory)
 
     @classmethod
@@ -85,8 +87,9 @@ class Stores:
             offers=OfferStore(db, version, catalogue),
             catalogue=catalogue,
             stitching=DatabaseLock(db) if shared else LocalLock(),
+            profile_reads=ProfileReads(db),
             database=db,
         )
 
 
-__all__ = ["LinkProof", "Owned", "Sighting", "Stores"]
+__all__ = ["LinkProof", "Owned", "OwnerRead", "PersonRead", "Sighting", "Stores"]

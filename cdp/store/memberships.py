@@ -33,12 +33,12 @@ class MembershipStore:
         held: dict[str, dict[str, Held]] = {}
         for chunk in chunked(person_ids):
             async for doc in self._collection.find({"person_id": {"$in": chunk}}):
-                held.setdefault(doc["person_id"], {})[doc["segment_id"]] = _held(doc)
+                held.setdefault(doc["person_id"], {})[doc["segment_id"]] = held_of(doc)
         return held
 
     async def of_segment(self, segment_id: str) -> dict[str, Held]:
         cursor = self._collection.find({"segment_id": segment_id})
-        return {doc["person_id"]: _held(doc) async for doc in cursor}
+        return {doc["person_id"]: held_of(doc) async for doc in cursor}
 
     async def enter(self, pairs: Iterable[tuple[str, str]], at: datetime) -> list[tuple[str, str]]:
         """Add (segment, person) memberships, not yet recorded; returns those this call added."""
@@ -98,5 +98,6 @@ class MembershipStore:
         await self._collection.delete_many({"segment_id": segment_id})
 
 
-def _held(doc: Document) -> Held:
+def held_of(doc: Document) -> Held:
+    """A membership document as the segment it holds: since when, and whether recorded."""
     return Held(doc["entered_at"], bool(doc.get("recorded")))

@@ -50,15 +50,20 @@ class Event:
 class EventConnection(Connection[Event]):
     profile: strawberry.Private[Profile]
     query: strawberry.Private[TimelineQuery]
+    total: strawberry.Private[int | None] = None  # counted beside the page when asked
 
     @strawberry.field(description="Events matching the filters, on all pages.")
     async def total_count(self, info: Info) -> int:
+        if self.total is not None:
+            return self.total
         return await timeline_count(info.context.deps.stores, self.profile, self.query)
 
     @classmethod
-    def from_page(cls, page: Page, profile: Profile, query: TimelineQuery) -> EventConnection:
+    def from_page(
+        cls, page: Page, profile: Profile, query: TimelineQuery, total: int | None = None
+    ) -> EventConnection:
         rows = [
             (encode_cursor(Position(doc["timestamp"], doc["_id"])), Event.from_document(doc))
             for doc in page.items
         ]
-        return cls.of(rows, page.has_next, profile=profile, query=query)
+        return cls.of(rows, page.has_next, profile=profile, query=query, total=total)

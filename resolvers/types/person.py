@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.nodes import SelectedField
 
 from cdp import cursors
 from cdp.errors import BadUserInput, NotFound
@@ -14,7 +16,7 @@ from cdp.linking.explain import identity_graph, merge_history
 from cdp.offers.decisions import log_answer
 from cdp.offers.next_best import next_best_offers
 from cdp.privacy.consent import in_force
-from cdp.profile.find import Profile, find_person, timeline_page
+from cdp.profile.find import Profile, find_person, timeline_count, timeline_page
 from cdp.profile.timeline import build_query
 from resolvers.context import Info
 from resolvers.types.connection import Connection
@@ -177,11 +179,30 @@ class Person:
             until=until,
             exclude_types=exclude_types,
         )
-        page = await timeline_page(info.context.deps.stores, self.profile, query)
-        return EventConnection.from_page(page, self.profile, query)
+        stores = info.context.deps.stores
+        if not _asks_for(info, "totalCount"):
+            return EventConnection.from_page(
+                await timeline_page(stores, self.profile, query), self.profile, query
+            )
+        # The count beside the page, not after it: two reads at once, one wait.
+        page, total = await asyncio.gather(
+            timeline_page(stores, self.profile, query),
+            timeline_count(stores, self.profile, query),
+        )
+        return EventConnection.from_page(page, self.profile, query, total)
 
 
 PersonConnection = Connection[Person]
+
+
+def _asks_for(info: Info, name: str) -> bool:
+    """Whether the document selects ``name`` directly under this field (a fragment
+    there counts as not saying: the field then reads it when asked)."""
+    return any(
+        isinstance(selection, SelectedField) and selection.name == name
+        for field in info.selected_fields
+        for selection in field.selections
+    )
 
 
 def person_page(profiles: list[Profile], has_next: bool) -> Connection[Person]:

@@ -129,3 +129,43 @@ async def test_conflicts_with_both_persons_cost_the_same_for_2_and_8(
     assert len(edges) == 8
     assert all(e["node"]["person"]["id"] != e["node"]["other"]["id"] for e in edges)
     assert few == many, commands.targets
+
+
+PROFILE = """query Read($value: String!) { personByIdentifier(type: "email", value: $value) {
+  id mergedFrom identifiers { type value } segments { segment { id } }
+  timeline(first: 10) { totalCount edges { node { id } } }
+} }"""
+
+
+async def test_a_profile_screen_costs_three_reads_its_identifiers_and_segments_come_with_it(
+    counted: tuple[Deps, Commands], stores: Stores, limits: IngestLimits
+) -> None:
+    """The person, their identifiers and segments in one read; the timeline page and
+    its count are the other two, as the raw driver needs for the same screen."""
+    deps, commands = counted
+    await add_customers(stores, limits, range(3))
+    commands.names.clear()
+    data, errors = await execute(deps, PROFILE, value="P1@x.io")
+    assert errors == []
+    person = data["personByIdentifier"]
+    assert sorted(i["type"] for i in person["identifiers"]) == ["cookie_id", "email"]
+    assert person["segments"]  # a buyer
+    assert person["timeline"]["totalCount"] >= 2  # the visit, the sale, segment entries
+    assert len(commands.names) == 3, commands.targets
+
+
+async def test_a_family_read_by_an_identifier_of_the_absorbed_person_has_everyones_facts(
+    counted: tuple[Deps, Commands], stores: Stores, limits: IngestLimits
+) -> None:
+    """A cookie seen first on its own, then with an email: the email's person absorbed
+    the cookie's; read through either identifier it is one family with both."""
+    deps, _ = counted
+    await track(stores, [event("page_view", "WEB", [("cookie_id", "ck-9")], at=AT)], limits)
+    await track(stores, [event("page_view", "WEB", [("email", "jo@x.io")], at=AT)], limits)
+    both = event("purchase", "WEB", [("email", "jo@x.io"), ("cookie_id", "ck-9")], at=AT)
+    await track(stores, [both], limits)
+    data, errors = await execute(deps, PROFILE, value="jo@x.io")
+    assert errors == []
+    person = data["personByIdentifier"]
+    assert len(person["mergedFrom"]) == 1
+    assert sorted(i["value"] for i in person["identifiers"]) == ["ck-9", "jo@x.io"]

@@ -1,0 +1,114 @@
+"""Reads that join what comes next: a profile screen's first read, and a refresh's.
+
+A profile screen's first read: an identifier's owner and what the screen asks next.
+Finding a person by an identifier and showing them took five reads one after another
+or side by side (the identifier, the person, who was merged into them, their
+identifiers, their segments), each a round trip and about 0.35 ms of the service's own
+CPU in the driver. One aggregation with ``$lookup`` on indexed fields answers all five
+(0.8 ms on the embedded server against 2 ms for four plain reads in a row). A
+``$lookup`` with a sub-pipeline, or ``$or``, would make the embedded server scan a
+collection; plain ``localField``/``foreignField`` joins use the indexes.
+
+A refresh reads each person with who was merged into them, their consents and their
+memberships the same way: one command for what took four.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store.database import Document
+from cdp.store.memberships import Held, held_of
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRead:
+    """The owner of the first key found, as stored, with its own identifiers and
+    segments and the persons merged straight into it (one level)."""
+
+    key: str
+    person: Document | None  # None: the identifier names a person no longer stored
+    absorbed: list[str]
+    identifiers: list[Document]  # sorted by key
+    memberships: dict[str, Held]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRead:
+    """A person as stored (the fields asked for), with the persons merged straight into
+    it (one level), its own consent decisions (oldest first) and its memberships."""
+
+    person: Document
+    absorbed: list[str]
+    consents: list[Document]
+    memberships: dict[str, Held]
+
+
+class ProfileReads:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._identifiers = db["identifiers"]
+        self._persons = db["persons"]
+
+    async def persons_with_facts(
+        self, person_ids: Iterable[str], fields: Iterable[str]
+    ) -> dict[str, PersonRead]:
+        """Each stored person among ``person_ids``, with ``fields`` of its document and
+        its facts, in one command (persons never stored are left out)."""
+        wanted = sorted(set(person_ids))
+        if not wanted:
+            return {}
+        pipeline: list[Document] = [
+            {"$match": {"_id": {"$in": wanted}}},
+            {"$project": dict.fromkeys(fields, 1)},
+            _join("persons", "merged_into", "absorbed", on="_id"),
+            _join("consents", "person_id", "consents", on="_id"),
+            _join("memberships", "person_id", "memberships", on="_id"),
+            {"$project": {"absorbed.metrics": 0, "absorbed.traits": 0}},  # only ids needed
+        ]
+        read: dict[str, PersonRead] = {}
+        async for row in await self._persons.aggregate(pipeline):
+            absorbed, consents, held = (
+                row.pop("absorbed"),
+                row.pop("consents"),
+                row.pop("memberships"),
+            )
+            read[row["_id"]] = PersonRead(
+                person=row,
+                absorbed=sorted(doc["_id"] for doc in absorbed),
+                consents=sorted(consents, key=lambda doc: (doc["at"], doc["_id"])),
+                memberships={doc["segment_id"]: held_of(doc) for doc in held},
+            )
+        return read
+
+    async def by_identifier(self, keys: Sequence[str]) -> OwnerRead | None:
+        """What is stored for the first of ``keys`` that someone owns, in one command."""
+        pipeline: list[Document] = [
+            {"$match": {"_id": {"$in": list(keys)}}},
+            _join("persons", "_id", "person"),
+            _join("persons", "merged_into", "absorbed"),
+            _join("identifiers", "person_id", "identifiers"),
+            _join("memberships", "person_id", "memberships"),
+        ]
+        found = await (await self._identifiers.aggregate(pipeline)).to_list()
+        rows = {row["_id"]: row for row in found}
+        key = next((key for key in keys if key in rows), None)
+        if key is None:
+            return None
+        row = rows[key]
+        return OwnerRead(
+            key=key,
+            person=row["person"][0] if row["person"] else None,
+            absorbed=sorted(doc["_id"] for doc in row["absorbed"]),
+            identifiers=sorted(row["identifiers"], key=lambda doc: str(doc["_id"])),
+            memberships={doc["segment_id"]: held_of(doc) for doc in row["memberships"]},
+        )
+
+
+def _join(collection: str, field: str, into: str, on: str = "person_id") -> Document:
+    """Documents of ``collection`` whose ``field`` is the document's ``on`` (by default
+    the identifier's owner)."""
+    join = {"from": collection, "localField": on, "foreignField": field, "as": into}
+    return {"$lookup": join}

@@ -1,0 +1,73 @@
+"""One command answers what a profile screen and a refresh read first: the joins find
+the same facts as the separate reads did."""
+
+from datetime import UTC, datetime, timedelta
+
+from cdp.ingest import IngestLimits, track
+from cdp.privacy.consent_records import set_consent
+from cdp.records import Channel
+from cdp.store import Stores
+from tests.stories import event
+
+AT = "2026-03-01T10:00:00Z"
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def _ana_with_her_old_cookie(stores: Stores, limits: IngestLimits) -> tuple[str, str]:
+    """Ana browsed anonymously (a cookie), then wrote from her email; an order with
+    both merged the cookie's person into hers. She agreed to email, then to SMS."""
+    cookie = await track(
+        stores, [event("page_view", "WEB", [("cookie_id", "ck-ana")], at=AT)], limits
+    )
+    email = await track(
+        stores, [event("email_open", "EMAIL", [("email", "Ana@Example.com")], at=AT)], limits
+    )
+    both = event("purchase", "WEB", [("email", "ana@example.com"), ("cookie_id", "ck-ana")], at=AT)
+    both["properties"] = {"total": 80}
+    await track(stores, [both], limits)
+    first, second = cookie.results[0].person_id, email.results[0].person_id
+    assert first is not None
+    assert second is not None
+    merged = await stores.persons.get(first)
+    assert merged is not None
+    survivor, absorbed = (second, first) if merged.get("merged_into") else (first, second)
+    await set_consent(stores, survivor, "marketing", Channel.EMAIL, True, "web form", NOW)
+    later = NOW + timedelta(hours=1)
+    await set_consent(stores, survivor, "marketing", Channel.SMS, True, "phone call", later)
+    return survivor, absorbed
+
+
+async def test_an_identifier_read_brings_the_owner_its_identifiers_and_segments(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    survivor, absorbed = await _ana_with_her_old_cookie(stores, limits)
+    read = await stores.profile_reads.by_identifier(["email:nobody@x.io", "email:ana@example.com"])
+    assert read is not None
+    assert read.key == "email:ana@example.com"  # the first key anyone owns
+    assert read.person is not None
+    assert read.person["_id"] == survivor
+    assert read.absorbed == [absorbed]
+    keys = [doc["_id"] for doc in read.identifiers]
+    assert keys == ["cookie_id:ck-ana", "email:ana@example.com"]  # the merge moved the cookie
+    held = await stores.memberships.of_persons([survivor])
+    assert read.memberships == held[survivor]
+    assert await stores.profile_reads.by_identifier(["email:nobody@x.io"]) is None
+
+
+async def test_a_refresh_read_brings_each_person_with_family_consents_and_segments(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    survivor, absorbed = await _ana_with_her_old_cookie(stores, limits)
+    read = await stores.profile_reads.persons_with_facts(
+        [survivor, absorbed, "P-never-stored"], ["traits", "merged_into"]
+    )
+    assert set(read) == {survivor, absorbed}
+    ana = read[survivor]
+    assert set(ana.person) <= {"_id", "traits", "merged_into"}  # the fields asked for
+    assert ana.absorbed == [absorbed]
+    assert [c["channel"] for c in ana.consents] == ["EMAIL", "SMS"]  # oldest first
+    held = await stores.memberships.of_persons([survivor])
+    assert ana.memberships == held.get(survivor, {})
+    assert ana.memberships  # a buyer is in segments
+    assert read[absorbed].person["merged_into"] == survivor
+    assert read[absorbed].absorbed == []
