@@ -62,11 +62,19 @@ class ProfileReads:
             return {}
         pipeline: list[Document] = [
             {"$match": {"_id": {"$in": wanted}}},
-            {"$project": dict.fromkeys(fields, 1)},
             _join("persons", "merged_into", "absorbed", on="_id"),
             _join("consents", "person_id", "consents", on="_id"),
             _join("memberships", "person_id", "memberships", on="_id"),
-            {"$project": {"absorbed.metrics": 0, "absorbed.traits": 0}},  # only ids needed
+            # Of the absorbed only their ids (an exclusion of their fields is ignored by
+            # the embedded server; an inclusion is not).
+            {
+                "$project": {
+                    **dict.fromkeys(fields, 1),
+                    "absorbed._id": 1,
+                    "consents": 1,
+                    "memberships": 1,
+                }
+            },
         ]
         read: dict[str, PersonRead] = {}
         async for row in await self._persons.aggregate(pipeline):
