@@ -51,14 +51,16 @@ async def _resolve(
     pending = list(range(len(events)))
     for _ in range(MAX_ROUNDS):
         keys = {key for index in pending for key in events[index].keys}
-        known = await stores.identifiers.owners(keys)
-        roots = await stores.persons.roots({owned.person_id for owned in known.values()})
-        cut_short = {p for p, root in roots.items() if p != root}
-        if cut_short:
-            # A merged person that still owns identifiers is a merge cut short: finish it.
-            roots.update(await settle_all(stores, cut_short))
+        # The owners, whether any is merged away, and what each holds, in one read.
+        holdings = await stores.identifiers.holdings(keys)
+        known, counts = holdings.owned, holdings.counts
+        roots = {owned.person_id: owned.person_id for owned in known.values()}
+        if holdings.merged:
+            # A merged person that still owns identifiers is a merge cut short: finish it
+            # and count what the roots hold.
+            roots.update(await settle_all(stores, holdings.merged))
+            counts = await stores.identifiers.counts(set(roots.values()))
         owners = {key: roots[owned.person_id] for key, owned in known.items()}
-        counts = await stores.identifiers.counts(set(owners.values()))
         batch = [events[i].identifiers for i in pending]
         plan = plan_batch(batch, owners, counts, rules, new_person_id)
         if plan.merges and rules.review_after_events > 0:

@@ -6,6 +6,7 @@ person for the same identifier cannot both win the insert.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,19 @@ class Sighting:
     last_seen: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Holdings:
+    """Owned keys and their owners as stitching needs them (:meth:`IdentifierStore.holdings`)."""
+
+    owned: dict[str, Owned]
+    merged: set[str]  # owners merged into someone else: their roots are still to find
+    counts: dict[str, dict[str, int]]  # per owner, identifiers held of each type
+
+
+def _by_owner(collection: str, field: str, into: str) -> dict[str, str]:
+    return {"from": collection, "localField": "person_id", "foreignField": field, "as": into}
+
+
 class IdentifierStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["identifiers"]
@@ -52,6 +66,38 @@ class IdentifierStore:
             async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
                 owned[doc["_id"]] = Owned(doc["person_id"], doc["first_seen"], doc["last_seen"])
         return owned
+
+    async def holdings(self, keys: Iterable[str]) -> Holdings:
+        """What stitching plans with, in one command: each owned key's owner, which of
+        the owners are merged away, and how many identifiers of each type every owner
+        holds (a ``$lookup`` of the owner and of its identifiers, both by index)."""
+        wanted = list(keys)
+        if not wanted:
+            return Holdings({}, set(), {})
+        pipeline: list[Document] = [
+            {"$match": {"_id": {"$in": wanted}}},
+            {"$lookup": _by_owner("persons", "_id", "owner")},
+            {"$lookup": _by_owner("identifiers", "person_id", "held")},
+            {
+                "$project": {
+                    "person_id": 1,
+                    "first_seen": 1,
+                    "last_seen": 1,
+                    "owner.merged_into": 1,
+                    "held.type": 1,
+                }
+            },
+        ]
+        owned: dict[str, Owned] = {}
+        merged: set[str] = set()
+        counts: dict[str, dict[str, int]] = {}
+        async for row in await self._collection.aggregate(pipeline):
+            person = row["person_id"]
+            owned[row["_id"]] = Owned(person, row["first_seen"], row["last_seen"])
+            if any(owner.get("merged_into") for owner in row["owner"]):
+                merged.add(person)
+            counts[person] = dict(Counter(held["type"] for held in row["held"]))
+        return Holdings(owned, merged, counts)
 
     async def record(
         self,
