@@ -15,7 +15,7 @@ from datetime import datetime
 
 from cdp.linking.merging import MergeRequest, merge_many, settle_all
 from cdp.records import Event
-from cdp.store import Sighting, Stores
+from cdp.store import JOIN_AT_MOST, Owned, Sighting, Stores
 from identity import Conflict, IdentityRules, Link, new_person_id, plan_batch
 
 MAX_ROUNDS = 25
@@ -51,16 +51,7 @@ async def _resolve(
     pending = list(range(len(events)))
     for _ in range(MAX_ROUNDS):
         keys = {key for index in pending for key in events[index].keys}
-        # The owners, whether any is merged away, and what each holds, in one read.
-        holdings = await stores.identifiers.holdings(keys)
-        known, counts = holdings.owned, holdings.counts
-        roots = {owned.person_id: owned.person_id for owned in known.values()}
-        if holdings.merged:
-            # A merged person that still owns identifiers is a merge cut short: finish it
-            # and count what the roots hold.
-            roots.update(await settle_all(stores, holdings.merged))
-            counts = await stores.identifiers.counts(set(roots.values()))
-        owners = {key: roots[owned.person_id] for key, owned in known.items()}
+        known, owners, counts = await _owners(stores, keys)
         batch = [events[i].identifiers for i in pending]
         plan = plan_batch(batch, owners, counts, rules, new_person_id)
         if plan.merges and rules.review_after_events > 0:
@@ -110,6 +101,32 @@ async def _resolve(
             resolution.created = created & used
             return resolution
     raise RuntimeError(f"identity resolution did not settle in {MAX_ROUNDS} rounds")
+
+
+async def _owners(
+    stores: Stores, keys: set[str]
+) -> tuple[dict[str, Owned], dict[str, str], dict[str, dict[str, int]]]:
+    """What is stored for each owned key, its live owner (a merge cut short on the way
+    is finished), and what each live owner holds of each identifier type.
+
+    A few keys (a single event's) are read in one joined command; a bulk batch's in
+    three set-based reads, cheaper at that size (:mod:`cdp.store.profile_reads`)."""
+    if len(keys) <= JOIN_AT_MOST:
+        holdings = await stores.identifiers.holdings(keys)
+        known, counts = holdings.owned, holdings.counts
+        roots = {owned.person_id: owned.person_id for owned in known.values()}
+        merged = holdings.merged
+    else:
+        known = await stores.identifiers.owners(keys)
+        roots = await stores.persons.roots({owned.person_id for owned in known.values()})
+        merged = {person for person, root in roots.items() if person != root}
+        counts = {}
+    if merged:
+        # A merged person that still owns identifiers is a merge cut short: finish it.
+        roots.update(await settle_all(stores, merged))
+    if merged or len(keys) > JOIN_AT_MOST:
+        counts = await stores.identifiers.counts(set(roots.values()))
+    return known, {key: roots[owned.person_id] for key, owned in known.items()}, counts
 
 
 async def _drop_unused(stores: Stores, candidates: set[str]) -> None:

@@ -26,7 +26,7 @@ from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.segments.definitions import SegmentKind
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import record_changes
-from cdp.store import PersonRead, Stores
+from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
@@ -36,8 +36,14 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
     asked = set(person_ids)
     if not asked:
         return
-    read = await stores.profile_reads.persons_with_facts(asked, READ_FIELDS)
-    docs = {person: found.person for person, found in read.items()}
+    # A few persons (a single event's) come with their facts in one joined read; a bulk
+    # batch's are read set-based below, cheaper at that size (cdp.store.profile_reads).
+    read: dict[str, PersonRead] = {}
+    if len(asked) <= JOIN_AT_MOST:
+        read = await stores.profile_reads.persons_with_facts(asked, READ_FIELDS)
+        docs = {person: found.person for person, found in read.items()}
+    else:
+        docs = await stores.persons.get_many(asked, READ_FIELDS)
     absorbed = {pid for pid, doc in docs.items() if doc.get("merged_into")}
     if absorbed:  # merged away since they were asked for: their survivors instead
         await stores.memberships.delete_of_persons(absorbed)

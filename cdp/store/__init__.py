@@ -26,7 +26,7 @@ from cdp.store.models import ModelStore
 from cdp.store.offers import OfferStore
 from cdp.store.persons import PersonStore
 from cdp.store.products import ProductStore
-from cdp.store.profile_reads import OwnerRead, PersonRead, ProfileReads
+from cdp.store.profile_reads import JOIN_AT_MOST, OwnerRead, PersonRead, ProfileReads
 from cdp.store.segments import SegmentStore
 
 
@@ -92,4 +92,4 @@ class Stores:
         )
 
 
-__all__ = ["LinkProof", "Owned", "OwnerRead", "PersonRead", "Sighting", "Stores"]
+__all__ = ["JOIN_AT_MOST", "LinkProof", "Owned", "OwnerRead", "PersonRead", "Sighting", "Stores"]

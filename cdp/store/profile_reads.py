@@ -11,6 +11,12 @@ collection; plain ``localField``/``foreignField`` joins use the indexes.
 
 A refresh reads each person with who was merged into them, their consents and their
 memberships the same way: one command for what took four.
+
+A join probes an index once per document it joins from, where a plain ``$in`` read
+walks the index once for the whole list: for a handful of documents the join saves
+round trips, for hundreds it costs more (a refresh of 450 persons: 103 ms joined against
+about 30 ms in four reads). Callers join up to ``JOIN_AT_MOST`` documents and read
+separately above it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document
 from cdp.store.memberships import Held, held_of
+
+JOIN_AT_MOST = 20  # documents to join from; a single event's reads, not a bulk batch's
 
 
 @dataclass(frozen=True, slots=True)
