@@ -15,6 +15,7 @@ from datetime import datetime
 
 from cdp.linking.merging import MergeRequest, merge_many, settle_all
 from cdp.records import Event
+from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.store import JOIN_AT_MOST, Owned, Sighting, Stores
 from identity import Conflict, IdentityRules, Link, new_person_id, plan_batch
 
@@ -58,8 +59,10 @@ async def _resolve(
             # Merges of two persons with their own history wait for an agent unless a
             # trusted identifier proves them: plan again knowing who is established.
             involved = {m.absorbed for m in plan.merges} | {m.survivor for m in plan.merges}
+            # The customer's own events make them established, not the platform's rows
+            # (segment entries, written by a refresh whenever it runs).
             established = await stores.events.with_history(
-                involved & set(owners.values()), rules.review_after_events
+                involved & set(owners.values()), rules.review_after_events, SEGMENT_EVENT_TYPES
             )
             if established:
                 plan = plan_batch(

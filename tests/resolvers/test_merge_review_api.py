@@ -100,3 +100,29 @@ async def test_newcomers_still_merge_as_they_meet(deps: Deps) -> None:
         await run(deps, "Track", events=[raw])
     by_email = await run(deps, "PersonByIdentifier", type="email", value="ana@example.com")
     assert len(by_email["personByIdentifier"]["identifiers"]) == 2
+
+
+async def test_segment_entries_do_not_make_a_customer_established(deps: Deps) -> None:
+    """Two purchases each put Ana and Bo in segments (timeline rows the platform writes);
+    their own history is still two events, under the three that make a person
+    established, so the reply naming both merges them at once."""
+    batch = [
+        event("purchase", "WEB", [("email", who)], at=f"2026-02-0{day}T10:00:00Z",
+              message_id=f"{who}-{day}", properties={"total": 20.0})
+        for who in ("ana@example.com", "bo@example.org")
+        for day in (1, 2)
+    ]  # fmt: skip
+    await run(deps, "Track", events=batch)
+    read = """query($value: String!) { personByIdentifier(type: "email", value: $value) {
+      timeline(first: 20) { edges { node { type } } } } }"""
+    data, errors = await execute(deps, read, value="bo@example.org")
+    assert errors == []
+    types = [e["node"]["type"] for e in data["personByIdentifier"]["timeline"]["edges"]]
+    assert types.count("purchase") == 2
+    assert "segment_entered" in types  # the platform's rows are there
+
+    await run(deps, "Track", events=[reply("ana@example.com", "bo@example.org")])
+    bo_now = await run(deps, "PersonByIdentifier", type="email", value="bo@example.org")
+    ana_now = await run(deps, "PersonByIdentifier", type="email", value="ana@example.com")
+    assert bo_now["personByIdentifier"]["id"] == ana_now["personByIdentifier"]["id"]
+    assert (await run(deps, "IdentityConflicts"))["identityConflicts"]["totalCount"] == 0
