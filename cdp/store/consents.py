@@ -27,7 +27,7 @@ class ConsentStore:
         found: list[Document] = []
         for chunk in chunked(person_ids):
             found += await self._collection.find({"person_id": {"$in": chunk}}).to_list()
-        return sorted(found, key=lambda doc: (doc["at"], doc["_id"]))
+        return oldest_first(found)
 
     async def delete_of(self, person_ids: Iterable[str]) -> None:
         for chunk in chunked(person_ids):
@@ -35,3 +35,9 @@ class ConsentStore:
 
     async def repoint_many(self, moves: Mapping[str, str]) -> None:
         await repoint(self._collection, moves)
+
+
+def oldest_first(decisions: Iterable[Document]) -> list[Document]:
+    """Consent decisions in the order they were made (the last one of a purpose and
+    channel is the one in force)."""
+    return sorted(decisions, key=lambda doc: (doc["at"], doc["_id"]))

@@ -83,6 +83,16 @@ def unavailable(error: BaseException | None) -> bool:
 EACH_CHUNK = 500  # documents per update_each command: its cost grows with their square
 
 
+def lookup(collection: str, local: str, foreign: str, into: str) -> Document:
+    """A ``$lookup`` stage: the documents of ``collection`` whose ``foreign`` field equals
+    this document's ``local`` field, as the array ``into``.
+
+    Only this plain form: the embedded Rust server answers it by index, while a
+    ``$lookup`` with a sub-pipeline ignores the pipeline and scans the collection."""
+    join = {"from": collection, "localField": local, "foreignField": foreign, "as": into}
+    return {"$lookup": join}
+
+
 def per_document(values: Mapping[str, Any], key: str = "$_id") -> Document:
     """An expression worth ``values[<key of the document being updated>]``: how one
     update command gives each document its own value. Missing when the key is not in

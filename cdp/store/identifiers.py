@@ -17,6 +17,7 @@ from cdp.store.database import (
     Document,
     chunked,
     insert_unless_present,
+    lookup,
     repoint,
     update_each,
 )
@@ -50,10 +51,6 @@ class Holdings:
     counts: dict[str, dict[str, int]]  # per owner, identifiers held of each type
 
 
-def _by_owner(collection: str, field: str, into: str) -> dict[str, str]:
-    return {"from": collection, "localField": "person_id", "foreignField": field, "as": into}
-
-
 class IdentifierStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._collection = db["identifiers"]
@@ -76,8 +73,8 @@ class IdentifierStore:
             return Holdings({}, set(), {})
         pipeline: list[Document] = [
             {"$match": {"_id": {"$in": wanted}}},
-            {"$lookup": _by_owner("persons", "_id", "owner")},
-            {"$lookup": _by_owner("identifiers", "person_id", "held")},
+            lookup("persons", "person_id", "_id", "owner"),
+            lookup("identifiers", "person_id", "person_id", "held"),
             {
                 "$project": {
                     "person_id": 1,

@@ -98,6 +98,11 @@ class MembershipStore:
         await self._collection.delete_many({"segment_id": segment_id})
 
 
+def held_by_segment(docs: Iterable[Document]) -> dict[str, Held]:
+    """One person's membership documents as the segments they hold."""
+    return {doc["segment_id"]: held_of(doc) for doc in docs}
+
+
 def held_of(doc: Document) -> Held:
     """A membership document as the segment it holds: since when, and whether recorded."""
     return Held(doc["entered_at"], bool(doc.get("recorded")))

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document
-from cdp.store.memberships import Held, held_of
+from cdp.store.consents import oldest_first
+from cdp.store.database import Document, lookup
+from cdp.store.memberships import Held, held_by_segment
 
 JOIN_AT_MOST = 20  # documents to join from; a single event's reads, not a bulk batch's
 
@@ -70,9 +71,9 @@ class ProfileReads:
             return {}
         pipeline: list[Document] = [
             {"$match": {"_id": {"$in": wanted}}},
-            _join("persons", "merged_into", "absorbed", on="_id"),
-            _join("consents", "person_id", "consents", on="_id"),
-            _join("memberships", "person_id", "memberships", on="_id"),
+            lookup("persons", "_id", "merged_into", "absorbed"),
+            lookup("consents", "_id", "person_id", "consents"),
+            lookup("memberships", "_id", "person_id", "memberships"),
             # Of the absorbed only their ids (an exclusion of their fields is ignored by
             # the embedded server; an inclusion is not).
             {
@@ -94,8 +95,8 @@ class ProfileReads:
             read[row["_id"]] = PersonRead(
                 person=row,
                 absorbed=sorted(doc["_id"] for doc in absorbed),
-                consents=sorted(consents, key=lambda doc: (doc["at"], doc["_id"])),
-                memberships={doc["segment_id"]: held_of(doc) for doc in held},
+                consents=oldest_first(consents),
+                memberships=held_by_segment(held),
             )
         return read
 
@@ -103,10 +104,10 @@ class ProfileReads:
         """What is stored for the first of ``keys`` that someone owns, in one command."""
         pipeline: list[Document] = [
             {"$match": {"_id": {"$in": list(keys)}}},
-            _join("persons", "_id", "person"),
-            _join("persons", "merged_into", "absorbed"),
-            _join("identifiers", "person_id", "identifiers"),
-            _join("memberships", "person_id", "memberships"),
+            lookup("persons", "person_id", "_id", "person"),
+            lookup("persons", "person_id", "merged_into", "absorbed"),
+            lookup("identifiers", "person_id", "person_id", "identifiers"),
+            lookup("memberships", "person_id", "person_id", "memberships"),
         ]
         found = await (await self._identifiers.aggregate(pipeline)).to_list()
         rows = {row["_id"]: row for row in found}
@@ -119,12 +120,5 @@ class ProfileReads:
             person=row["person"][0] if row["person"] else None,
             absorbed=sorted(doc["_id"] for doc in row["absorbed"]),
             identifiers=sorted(row["identifiers"], key=lambda doc: str(doc["_id"])),
-            memberships={doc["segment_id"]: held_of(doc) for doc in row["memberships"]},
+            memberships=held_by_segment(row["memberships"]),
         )
-
-
-def _join(collection: str, field: str, into: str, on: str = "person_id") -> Document:
-    """Documents of ``collection`` whose ``field`` is the document's ``on`` (by default
-    the identifier's owner)."""
-    join = {"from": collection, "localField": on, "foreignField": field, "as": into}
-    return {"$lookup": join}
