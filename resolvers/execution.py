@@ -21,6 +21,7 @@ the minor version, and the whole test suite runs through this class.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from typing import Any
 
 from graphql import (
@@ -52,7 +53,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: Any,
         position_context: Any,
     ) -> Any:
-        if self._wrapped_by_middleware():
+        if self._wrapped_by_middleware:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
@@ -71,10 +72,12 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _in_order(grouped_field_set, fast, completed)
         return _merged_later(grouped_field_set, fast, completed)
 
+    @cached_property
     def _wrapped_by_middleware(self) -> bool:
         """Whether a middleware (an extension with a ``resolve`` hook) wraps resolvers:
         then every field takes the full path. strawberry always passes a manager, empty
-        unless some extension has the hook (none of ours does: see AccessControl)."""
+        unless some extension has the hook (none of ours does: see AccessControl). The
+        same for the whole execution, so asked once."""
         manager = self.middleware_manager
         return manager is not None and manager.get_field_resolver(_probe) is not _probe
 
