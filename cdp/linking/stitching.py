@@ -114,20 +114,21 @@ async def _owners(
 
     A few keys (a single event's) are read in one joined command; a bulk batch's in
     three set-based reads, cheaper at that size (:mod:`cdp.store.profile_reads`)."""
+    counts: dict[str, dict[str, int]] | None = None  # None: still to read for the roots
     if len(keys) <= JOIN_AT_MOST:
         holdings = await stores.identifiers.holdings(keys)
-        known, counts = holdings.owned, holdings.counts
+        known, merged = holdings.owned, holdings.merged
         roots = {owned.person_id: owned.person_id for owned in known.values()}
-        merged = holdings.merged
+        if not merged:
+            counts = holdings.counts
     else:
         known = await stores.identifiers.owners(keys)
         roots = await stores.persons.roots({owned.person_id for owned in known.values()})
         merged = {person for person, root in roots.items() if person != root}
-        counts = {}
     if merged:
         # A merged person that still owns identifiers is a merge cut short: finish it.
         roots.update(await settle_all(stores, merged))
-    if merged or len(keys) > JOIN_AT_MOST:
+    if counts is None:
         counts = await stores.identifiers.counts(set(roots.values()))
     return known, {key: roots[owned.person_id] for key, owned in known.items()}, counts
 
