@@ -18,6 +18,7 @@ and moves them in one write per collection, not forty rounds of a dozen calls.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -66,7 +67,13 @@ async def merge_persons(
 async def merge_many(
     stores: Stores, requests: Sequence[MergeRequest], now: datetime
 ) -> dict[str, str]:
-    """Apply merges in order, as if one by one; map every id named to its live person.
+    """Apply merges in order, as if one by one; map every id named to its live person."""
+    await apply_merges(stores, requests, now)
+    return await settle_all(stores, {x for r in requests for x in (r.a, r.b)})
+
+
+async def apply_merges(stores: Stores, requests: Sequence[MergeRequest], now: datetime) -> None:
+    """Apply merges in order, as if one by one, each settled when this returns.
 
     Each absorbed person is marked into the older of the two (person ids sort by
     creation, so concurrent writers agree on the survivor without a read), or into the
@@ -105,7 +112,6 @@ async def merge_many(
         )
         await settle_all(stores, landed)
         pending = [request for absorbed, (_, request) in marks.items() if absorbed not in landed]
-    return await settle_all(stores, {x for r in requests for x in (r.a, r.b)})
 
 
 async def settle(stores: Stores, person_id: str) -> str:
@@ -123,10 +129,16 @@ async def settle_all(stores: Stores, person_ids: Iterable[str]) -> dict[str, str
     """
     asked = set(person_ids)
     for _ in range(MAX_ROUNDS):
-        parents = await stores.persons.parents(asked)
+        # Both reads start from the ids asked, so they go side by side; only the persons
+        # above them (met when some are merged) need their unsettled children read after.
+        parents, unsettled = await asyncio.gather(
+            stores.persons.parents(asked), _unsettled_below(stores, asked)
+        )
+        higher = parents.keys() - asked
+        if higher:
+            unsettled.update(await _unsettled_below(stores, higher))
         roots = _resolve(parents)
         tombstones = {person for person, above in parents.items() if above != person}
-        unsettled = await _unsettled_below(stores, set(parents))
         moving = tombstones | unsettled.keys()
         if not moving:  # nothing to finish: the roots just read are the answer
             return {person: roots[person] for person in asked}
@@ -185,23 +197,40 @@ async def _move_many(
     their roots (dropping their segment memberships and the timeline entries that told
     them: the survivor is re-evaluated and writes its own), then flag them settled.
 
-    One write per collection for all of them. Identifiers move last: while any still
-    point at a tombstone, the next writer that meets them finishes the move.
+    One write per collection for all of them. The audit record comes first and the
+    identifiers last: while any still point at a tombstone, the next writer that meets
+    them finishes the move. The writes between touch different documents and each can be
+    repeated, so they go side by side (a crash among them leaves the move to finish).
     """
     persons = [doc["_id"] for doc in tombstones]
     await _audit_many(stores, tombstones, root_of)
-    await stores.persons.take_traits_many([(doc, root_of[doc["_id"]]) for doc in tombstones])
     moves = {person: root_of[person] for person in persons}
-    # segment entries stay (a refresh racing this merge may still write some) and go
-    await stores.events.repoint_many(moves, keep_types=sorted(SEGMENT_EVENT_TYPES))
-    await stores.events.delete_of_types(persons, SEGMENT_EVENT_TYPES)
-    await stores.consents.repoint_many(moves)
+    await asyncio.gather(
+        _move_profile_fields(stores, tombstones, root_of),
+        _move_events(stores, persons, moves),
+        stores.consents.repoint_many(moves),
+        stores.memberships.delete_of_persons(persons),  # the survivors' are re-evaluated
+    )
+    await stores.identifiers.repoint_many(moves)
+    await stores.persons.mark_settled(persons)
+
+
+async def _move_profile_fields(
+    stores: Stores, tombstones: Sequence[Document], root_of: Mapping[str, str]
+) -> None:
+    """Traits and offer history into the survivors' profiles (one after the other: both
+    write the survivors)."""
+    await stores.persons.take_traits_many([(doc, root_of[doc["_id"]]) for doc in tombstones])
     await stores.persons.remember_offer_responses_many(
         [(root_of[doc["_id"]], doc.get("offer_history") or []) for doc in tombstones]
     )
-    await stores.memberships.delete_of_persons(persons)  # the survivors' are re-evaluated
-    await stores.identifiers.repoint_many(moves)
-    await stores.persons.mark_settled(persons)
+
+
+async def _move_events(stores: Stores, persons: list[str], moves: dict[str, str]) -> None:
+    """The tombstones' events to their roots; their segment entries stay (a refresh
+    racing this merge may still write some) and are deleted after."""
+    await stores.events.repoint_many(moves, keep_types=sorted(SEGMENT_EVENT_TYPES))
+    await stores.events.delete_of_types(persons, SEGMENT_EVENT_TYPES)
 
 
 async def _audit_many(
@@ -219,9 +248,12 @@ async def _audit_many(
     if not missing:
         return
     moved: dict[str, list[str]] = {}
-    for identifier in await stores.identifiers.of_persons([doc["_id"] for doc in missing]):
+    held, survivors = await asyncio.gather(
+        stores.identifiers.of_persons([doc["_id"] for doc in missing]),
+        stores.persons.get_many({root_of[doc["_id"]] for doc in missing}),
+    )
+    for identifier in held:
         moved.setdefault(identifier["person_id"], []).append(identifier["_id"])
-    survivors = await stores.persons.get_many({root_of[doc["_id"]] for doc in missing})
     await stores.merges.record_many(
         [
             {

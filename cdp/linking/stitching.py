@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cdp.linking.merging import MergeRequest, merge_many, settle_all
+from cdp.linking.merging import MergeRequest, apply_merges, settle_all
 from cdp.records import Event
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.store import JOIN_AT_MOST, Owned, Sighting, Stores
@@ -73,7 +73,7 @@ async def _resolve(
         lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
         resolution.merges += len(plan.merges)
-        await merge_many(
+        await apply_merges(
             stores,
             [
                 MergeRequest(
