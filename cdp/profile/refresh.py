@@ -23,19 +23,42 @@ from cdp.metrics.base import load_base_models
 from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
-from cdp.segments.definitions import SegmentKind
+from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import record_changes
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
+from cdp.store.memberships import Held
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
 
 
 async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
+    computed = await compute_refresh(stores, person_ids, now)
+    if computed is not None:
+        await write_refresh(stores, computed, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """What a refresh found for each live person, ready to write: kept apart from the
+    write so that what a refresh read stays what it writes, however late it lands."""
+
+    metrics: dict[str, dict[str, Any]]
+    wanted: dict[str, set[str]]  # segment ids
+    seen: dict[str, int]  # the change marks the metrics include
+    held: dict[str, dict[str, Held]]  # memberships as read
+    segments: list[SegmentDefinition]
+
+
+async def compute_refresh(
+    stores: Stores, person_ids: Iterable[str], now: datetime
+) -> Computed | None:
+    """Read the asked persons' live roots with their facts and compute what they are
+    now; None when none of them is live."""
     asked = set(person_ids)
     if not asked:
-        return
+        return None
     # A few persons (a single event's) come with their facts in one joined read; a bulk
     # batch's are read set-based below, cheaper at that size (cdp.store.profile_reads).
     read: dict[str, PersonRead] = {}
@@ -51,7 +74,7 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
         docs.update(await stores.persons.get_many(set(roots.values()) - docs.keys(), READ_FIELDS))
     live = {pid: doc for pid, doc in docs.items() if not doc.get("merged_into")}
     if not live:
-        return
+        return None
     models, every_segment = await asyncio.gather(load_base_models(stores), all_segments(stores))
     segments = [s for s in every_segment if s.kind is not SegmentKind.INTEREST]
     evaluation = Evaluation.of(segments)
@@ -78,15 +101,28 @@ async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: dateti
             evaluation,
             now,
         )
-    await stores.persons.set_refreshed(  # segments as decided, for the offers
-        metrics, wanted, {root: int(doc.get("changes", 0)) for root, doc in live.items()}
-    )
+    seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     before = {root: held.get(root, {}) for root in live}
-    changes = await record_changes(stores, before, wanted, segments, now, clean_up=False)
+    return Computed(metrics, wanted, seen, before, segments)
+
+
+async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> None:
+    """Write the profiles (segments as decided, for the offers), then the membership
+    changes of those whose profile this refresh wrote: a person a newer refresh reached
+    first keeps what that one wrote."""
+    won = await stores.persons.set_refreshed(computed.metrics, computed.wanted, computed.seen)
+    changes = await record_changes(
+        stores,
+        {person: computed.held[person] for person in won},
+        {person: computed.wanted[person] for person in won},
+        computed.segments,
+        now,
+        clean_up=False,
+    )
     # A person merged away while this ran must not keep what was just written: the
     # merging call cleans up after its own mark, this check covers a write landing later
     # (one read for the profiles and the memberships written).
-    await _forget_merged(stores, live.keys(), changes.persons)
+    await _forget_merged(stores, computed.metrics.keys(), changes.persons)
 
 
 @dataclass(frozen=True, slots=True)

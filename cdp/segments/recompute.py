@@ -231,14 +231,20 @@ async def _recompute(
         or sorted(doc.get("segment_ids") or []) != sorted(wanted[doc["_id"]])
         or doc.get("pending_since") is not None
     ]
-    await stores.persons.set_refreshed(
+    won = await stores.persons.set_refreshed(
         {p: metrics[p] for p in changed},
         {p: wanted[p] for p in changed},
         {doc["_id"]: int(doc.get("changes", 0)) for doc in docs},
     )
     await stores.persons.set_computed_at(set(ids) - set(changed), now)
+    # a person refreshed by a newer reader meanwhile keeps the memberships it wrote
+    kept = [p for p in ids if p in won or p not in changed]
     entered, left, _ = await record_changes(
-        stores, {p: held.get(p, {}) for p in ids}, wanted, evaluation.definitions, now
+        stores,
+        {p: held.get(p, {}) for p in kept},
+        {p: wanted[p] for p in kept},
+        evaluation.definitions,
+        now,
     )
     tally.entered, tally.left = tally.entered + entered, tally.left + left
     return metrics

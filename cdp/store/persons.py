@@ -337,43 +337,74 @@ class PersonStore:
         metrics: Mapping[str, Mapping[str, Any]],
         segments: Mapping[str, Iterable[str]],
         changes_seen: Mapping[str, int],
-    ) -> None:
-        """Store each live person's metrics and segment list, one command per 500, and
-        clear their pending mark unless another change arrived since ``changes_seen``."""
+    ) -> set[str]:
+        """Store each live person's metrics and segment list, one command per 500, unless
+        a refresh that saw more changes wrote first; clear the pending mark unless another
+        change arrived since ``changes_seen``. Returns the persons whose profile now holds
+        what was given (the others were merged away or refreshed by a newer reader).
+
+        ``refreshed_changes`` is the number of change marks the stored metrics include: a
+        refresh that read the person before an event landed (an inline refresh and the
+        refresher's, or two calls about one customer, overlapping) must not overwrite the
+        metrics of one that read after it, whichever writes last.
+        """
+        won: set[str] = set()
         items = list(metrics)
         for start in range(0, len(items), EACH_CHUNK):
             chunk = items[start : start + EACH_CHUNK]
+            seen = {p: changes_seen.get(p, 0) for p in chunk}
             # One $switch finds the person's new values (three lookups cost three times
-            # as much on the embedded server); the next stage applies them.
+            # as much on the embedded server); the next stages apply them.
             found = per_document_switch(
                 {
                     p: {
                         "metrics": dict(metrics[p]),
                         "segment_ids": sorted(segments[p]),
-                        "changes": changes_seen.get(p, 0),
+                        "changes": seen[p],
                     }
                     for p in chunk
                 },
                 None,
             )
-            live = _LIVE
-            done = {"$and": [live, {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]}
-            await self._collection.update_many(
+            newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
+            done = {
+                "$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]
+            }
+            result = await self._collection.update_many(
                 {"_id": {"$in": chunk}},
                 [
                     {"$set": {"_refresh": found}},
+                    {"$set": {"_apply": {"$and": [_LIVE, newer]}}},
                     {
                         "$set": {
-                            "metrics": {"$cond": [live, "$_refresh.metrics", "$metrics"]},
+                            "metrics": {"$cond": ["$_apply", "$_refresh.metrics", "$metrics"]},
                             "segment_ids": {
-                                "$cond": [live, "$_refresh.segment_ids", "$segment_ids"]
+                                "$cond": ["$_apply", "$_refresh.segment_ids", "$segment_ids"]
+                            },
+                            "refreshed_changes": {
+                                "$cond": ["$_apply", "$_refresh.changes", "$refreshed_changes"]
                             },
                             "pending_since": {"$cond": [done, "$$REMOVE", "$pending_since"]},
                         }
                     },
-                    {"$unset": "_refresh"},
+                    {"$unset": ["_refresh", "_apply"]},
                 ],
             )
+            if result.modified_count == len(chunk):  # every one written (metrics are dated)
+                won.update(chunk)
+                continue
+            cursor = self._collection.find(
+                {"_id": {"$in": chunk}}, {"merged_into": 1, "refreshed_changes": 1}
+            )
+            won.update(
+                [
+                    doc["_id"]
+                    async for doc in cursor
+                    if not doc.get("merged_into")
+                    and doc.get("refreshed_changes") == seen[doc["_id"]]
+                ]
+            )
+        return won
 
     async def set_computed_at(self, person_ids: Iterable[str], now: datetime) -> None:
         """Say these persons' metrics, unchanged, are true as of ``now``."""

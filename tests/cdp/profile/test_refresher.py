@@ -10,7 +10,7 @@ from pymongo.errors import OperationFailure
 
 from cdp.ingest import IngestLimits, repair_unfinished, track
 from cdp.profile.find import find_by_identifier
-from cdp.profile.refresh import refresh_persons
+from cdp.profile.refresh import compute_refresh, refresh_persons, write_refresh
 from cdp.profile.refresher import Refresher, RefreshPolicy
 from cdp.records import EventStatus
 from cdp.store import Stores
@@ -134,6 +134,53 @@ async def test_an_event_landing_during_a_refresh_keeps_its_person_pending(
     assert {doc["pending_since"] for doc in still} == {NOW}  # pending since the first
     await refresh_persons(stores, persons, NOW)
     assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 0
+
+
+async def test_a_refresh_that_read_before_a_newer_one_does_not_undo_it_by_writing_last(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """Two refreshes of one customer overlap (the call's own and the refresher's): the
+    one that read before the purchase landed finishes last. Its metrics and segment
+    changes are older than what is stored, so it writes neither."""
+    never = refresher_for(stores, Counting(stores))
+    visit = event("page_view", "WEB", [("email", "c0@example.com")], at=NOW.isoformat())
+    person = (await track(stores, [visit], limits, NOW, never)).results[0].person_id
+    assert person is not None
+    late = await compute_refresh(stores, {person}, NOW)  # read before the purchase
+    assert late is not None and late.metrics[person]["orders"] == 0
+
+    await track(stores, purchases(range(1), 1), limits, NOW, never)
+    await refresh_persons(stores, {person}, NOW)  # the newer refresh writes first
+    await write_refresh(stores, late, NOW)  # and the older one lands after it
+
+    assert await orders_of(stores, 0) == (1, None)
+    segments = await db["memberships"].distinct("segment_id", {"person_id": person})
+    assert "purchased_last_30d" in segments
+    left = await db["events"].count_documents({"person_id": person, "type": "segment_left"})
+    assert left == 0
+
+
+async def test_a_stale_profile_write_is_refused_and_says_so(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    never = refresher_for(stores, Counting(stores))
+    result = await track(stores, purchases(range(2), 1), limits, NOW, never)
+    persons = {r.person_id for r in result.results if r.person_id}
+    read = await stores.persons.get_many(persons)
+    await stores.persons.mark_pending(persons, NOW + timedelta(seconds=1))
+    await refresh_persons(stores, persons, NOW)  # saw both marks
+    stale = {p: read[p]["changes"] for p in persons}  # saw only the first
+    written = await stores.persons.set_refreshed(
+        {p: {"orders": 99} for p in persons}, {p: set() for p in persons}, stale
+    )
+    assert written == set()
+    assert await orders_of(stores, 1) == (1, None)
+    again = await stores.persons.set_refreshed(  # a reader as recent as the stored one
+        {p: {"orders": 1} for p in persons},
+        {p: set() for p in persons},
+        {p: read[p]["changes"] + 1 for p in persons},
+    )
+    assert again == persons
 
 
 async def test_a_person_merged_away_while_pending_is_no_longer_pending(
