@@ -31,7 +31,7 @@ from strawberry.utils.str_converters import to_camel_case
 from cdp.errors import Forbidden
 from cdp.privacy.access import Principal, Scope
 from cdp.privacy.masking import mask_identifier, mask_json, mask_key, mask_text
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.hygiene import check_arguments
 from resolvers.reach import Selected, selected_fields
 
@@ -239,14 +239,17 @@ class MaskedWithoutPii(FieldExtension):
     def resolve(  # type: ignore[override]
         self, next_: Callable[..., Any], source: Any, info: Info, /, **kwargs: Any
     ) -> Any:
-        value = next_(source, info, **kwargs)
-        return value if info.context.principal.allows(Scope.PII_READ) else self.mask(value, source)
+        return self.short_path(next_(source, info, **kwargs), source, info.context)
 
     async def resolve_async(  # type: ignore[override]
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, /, **kwargs: Any
     ) -> Any:
-        value = await next_(source, info, **kwargs)
-        return value if info.context.principal.allows(Scope.PII_READ) else self.mask(value, source)
+        return self.short_path(await next_(source, info, **kwargs), source, info.context)
+
+    def short_path(self, value: Any, source: Any, context: Context) -> Any:
+        """The masking itself: it needs nothing of the resolve info, so the executor's
+        short path for plain fields applies it too (``resolvers/execution.py``)."""
+        return value if context.principal.allows(Scope.PII_READ) else self.mask(value, source)
 
 
 class StorableArguments(FieldExtension):

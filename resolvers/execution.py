@@ -9,6 +9,10 @@ the read's Python time. For a field that strawberry resolves by reading an attri
 of that is needed when the value is there: the value is read and coerced by the type's
 own ``coerce_output_value``, exactly what the full path ends with.
 
+A field whose extensions all offer a ``short_path`` (``ShortPath``: a pure function of
+the value, the object and the request's context, as the masking of personal data is)
+takes the short path too, with them applied in the order strawberry applies them.
+
 Anything else takes graphql-core's path unchanged: other fields, and a leaf whose value
 is missing, awaitable or refused by its scalar (so a null in a non-null field, or a bad
 value, is reported by graphql-core with its path, as before). Reading an attribute has
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 from graphql import (
     GraphQLField,
@@ -34,9 +38,24 @@ from graphql import (
 )
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 BASIC_READER = "_get_basic_result"  # strawberry.schema.schema_converter, from_resolver
-Plain = tuple[Callable[..., Any], GraphQLLeafType] | None
+DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF  # a GraphQL field's strawberry field
+
+
+@runtime_checkable
+class ShortPath(Protocol):
+    """A field extension that can also be applied without a resolve info: what it does to
+    a field's value depends on nothing but the value, its object and the context."""
+
+    def short_path(self, value: Any, source: Any, context: Any) -> Any: ...
+
+
+Transform = Callable[[Any, Any, Any], Any]
+# The field's reader (object -> value), its leaf type, the extensions' short paths.
+Plain = tuple[Callable[[Any], Any], GraphQLLeafType, tuple[Transform, ...]] | None
 
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -97,9 +116,13 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plain = known[1]
         if plain is None:
             return Undefined
-        resolve, leaf = plain
+        read, leaf, transforms = plain
         try:
-            value = resolve(source, None)
+            value = read(source)
+            for transform in transforms:
+                if value is None or self.is_awaitable(value):
+                    break
+                value = transform(value, source, self.context_value)
             if value is None or self.is_awaitable(value):
                 return Undefined
             coerced = leaf.coerce_output_value(value)
@@ -113,15 +136,29 @@ def _probe(source: Any, info: Any) -> Any:
 
 
 def _plain_leaf(field_def: GraphQLField) -> Plain:
-    """The resolver and leaf type of a field strawberry reads straight off its object."""
-    resolve = field_def.resolve
-    # strawberry's own reader for a field with no resolver and no extension (one that
-    # masks, for one): it ignores the info it is given. Any other resolver, or a field
-    # with arguments, goes the full way. A strawberry that renamed it only loses speed.
-    if resolve is None or getattr(resolve, "__name__", "") != BASIC_READER or field_def.args:
+    """How to read a field straight off its object, when it is a leaf strawberry reads by
+    attribute, with no extension or only extensions that offer a short path."""
+    if field_def.args:
         return None
     kind = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
-    return (resolve, kind) if is_leaf_type(kind) else None
+    if not is_leaf_type(kind):
+        return None
+    resolve = field_def.resolve
+    # strawberry's own reader for a field with no resolver and no extension: it ignores
+    # the info it is given. A strawberry that renamed it only loses speed.
+    if resolve is not None and getattr(resolve, "__name__", "") == BASIC_READER:
+        return (lambda source: resolve(source, None)), kind, ()
+    field = (field_def.extensions or {}).get(DEFINITION)
+    if not isinstance(field, StrawberryField) or field.base_resolver is not None:
+        return None
+    if not field.extensions or not all(isinstance(e, ShortPath) for e in field.extensions):
+        return None
+    transforms = tuple(cast(ShortPath, e).short_path for e in field.extensions)
+    return (
+        (lambda source: field.get_result(source, info=None, args=[], kwargs={})),
+        kind,
+        transforms,
+    )
 
 
 def _in_order(

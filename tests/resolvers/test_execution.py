@@ -35,6 +35,21 @@ class Shout(FieldExtension):
         return str(await next_(source, info, **kwargs)).upper()
 
 
+class Whisper(FieldExtension):
+    """Stands for the masking extension: it offers the same change as a short path."""
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        return self.short_path(next_(source, info, **kwargs), source, info.context)
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        return self.short_path(await next_(source, info, **kwargs), source, info.context)
+
+    def short_path(self, value: Any, source: Any, context: Any) -> Any:
+        return f"{value[:2]}*** ({context['who']} asked about {source.id})"
+
+
 @strawberry.type
 class Visit:
     id: strawberry.ID
@@ -42,6 +57,7 @@ class Visit:
     at: datetime
     note: str | None
     email: str = strawberry.field(extensions=[Shout()])
+    phone: str | None = strawberry.field(extensions=[Whisper()])
     required: str  # None is stored on one visit: a non-null violation to report
 
     @strawberry.field
@@ -61,6 +77,7 @@ VISITS = [
         at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
         note=None,
         email="ana@example.com",
+        phone="+442079460958",
         required="yes",
     ),
     Visit(
@@ -69,6 +86,7 @@ VISITS = [
         at=datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC),
         note="called back",
         email="ben@example.com",
+        phone=None,
         required=None,  # type: ignore[arg-type]
     ),
 ]
@@ -90,9 +108,10 @@ def _both(document: str) -> tuple[Any, Any]:
         query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
     )
     fast = strawberry.Schema(query=Query, execution_context_class=FastLeafExecutionContext)
+    context = {"who": "agent-7"}
     return (
-        asyncio.run(standard.execute(document)),
-        asyncio.run(fast.execute(document)),
+        asyncio.run(standard.execute(document, context_value=context)),
+        asyncio.run(fast.execute(document, context_value=context)),
     )
 
 
@@ -138,6 +157,12 @@ def test_a_null_in_a_non_null_field_is_reported_at_its_path() -> None:
     assert result.errors[0].path == ["visits", 1, "required"]
 
 
+def test_an_extension_with_a_short_path_is_applied_on_it_exactly_as_on_the_full_one() -> None:
+    fast = _same("{ visits { id phone email } first { phone } }")
+    assert fast.data["visits"][0]["phone"] == "+4*** (agent-7 asked about v1)"
+    assert fast.data["visits"][1]["phone"] is None  # null: the full path answers it
+
+
 def test_fragments_and_skipped_fields_answer_as_before() -> None:
     _same(
         "query { visits { ...V note @skip(if: true) at @include(if: true) } }"
@@ -145,16 +170,21 @@ def test_fragments_and_skipped_fields_answer_as_before() -> None:
     )
 
 
-def test_the_cdp_schema_reads_event_leaves_on_the_short_path_and_masks_the_rest() -> None:
+def test_the_cdp_schema_reads_event_leaves_and_masked_values_on_the_short_path() -> None:
     """If strawberry renamed its plain reader the short path would silently go: this
-    says so. Masked fields (an extension each) must never take it."""
+    says so. Masked fields take it with the masking applied; a field whose extension
+    offers no short path (``Shout``) never does."""
     event = cdp_schema._schema.type_map["Event"]
     identifier = cdp_schema._schema.type_map["EventIdentifier"]
     assert isinstance(event, GraphQLObjectType)
     assert isinstance(identifier, GraphQLObjectType)
     assert _plain_leaf(event.fields["type"]) is not None
     assert _plain_leaf(event.fields["timestamp"]) is not None
-    assert _plain_leaf(event.fields["properties"]) is None  # masked without pii:read
+    masked = [_plain_leaf(event.fields["properties"]), _plain_leaf(identifier.fields["value"])]
+    assert [len(plain[2]) if plain else None for plain in masked] == [1, 1]  # the masking
     assert _plain_leaf(event.fields["identifiers"]) is None  # not a leaf
-    assert _plain_leaf(identifier.fields["value"]) is None  # masked
+    visit = strawberry.Schema(query=Query)._schema.type_map["Visit"]
+    assert isinstance(visit, GraphQLObjectType)
+    assert _plain_leaf(visit.fields["email"]) is None  # Shout has no short path
+    assert _plain_leaf(visit.fields["phone"]) is not None  # Whisper has
     assert cdp_schema.execution_context_class is FastLeafExecutionContext

@@ -147,7 +147,8 @@ async def test_a_refresh_that_read_before_a_newer_one_does_not_undo_it_by_writin
     person = (await track(stores, [visit], limits, NOW, never)).results[0].person_id
     assert person is not None
     late = await compute_refresh(stores, {person}, NOW)  # read before the purchase
-    assert late is not None and late.metrics[person]["orders"] == 0
+    assert late is not None
+    assert late.metrics[person]["orders"] == 0
 
     await track(stores, purchases(range(1), 1), limits, NOW, never)
     await refresh_persons(stores, {person}, NOW)  # the newer refresh writes first
