@@ -22,7 +22,6 @@ from typing import Any
 from cdp.metrics.base import load_base_models
 from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
-from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import record_changes
@@ -111,18 +110,17 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
     changes of those whose profile this refresh wrote: a person a newer refresh reached
     first keeps what that one wrote."""
     won = await stores.persons.set_refreshed(computed.metrics, computed.wanted, computed.seen)
-    changes = await record_changes(
+    # A person merged away while this ran must not keep the memberships and entries just
+    # written: the merging call cleans up after its own mark, record_changes checks for a
+    # write landing later (a read only when it wrote something: a single event that moved
+    # no segment costs none).
+    await record_changes(
         stores,
         {person: computed.held[person] for person in won},
         {person: computed.wanted[person] for person in won},
         computed.segments,
         now,
-        clean_up=False,
     )
-    # A person merged away while this ran must not keep what was just written: the
-    # merging call cleans up after its own mark, this check covers a write landing later
-    # (one read for the profiles and the memberships written).
-    await _forget_merged(stores, computed.metrics.keys(), changes.persons)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +167,3 @@ async def family_facts(
     for member, held in counts.items():
         types[root_of[member]].update(held)
     return FamilyFacts(events, consents, types)
-
-
-async def _forget_merged(stores: Stores, refreshed: Iterable[str], wrote_for: set[str]) -> None:
-    """Drop what this refresh wrote for persons merged away while it ran (memberships of
-    every refreshed person, timeline entries of those it wrote entries for)."""
-    parent = await stores.persons.parents(refreshed)
-    gone = sorted(person for person, above in parent.items() if above != person)
-    if gone:
-        await stores.memberships.delete_of_persons(gone)
-        entries = wrote_for.intersection(gone)
-        if entries:
-            await stores.events.delete_of_types(entries, SEGMENT_EVENT_TYPES)

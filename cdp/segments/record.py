@@ -29,8 +29,6 @@ async def record_changes(
     after: Mapping[str, set[str]],
     segments: Sequence[SegmentDefinition],
     now: datetime,
-    *,
-    clean_up: bool = True,
 ) -> Changes:
     """Write memberships that began or ended, each with its timeline entry; returns
     (entered, left) as counted by this writer, and the persons it wrote for.
@@ -71,8 +69,7 @@ async def record_changes(
     )
     await stores.memberships.leave((s, p) for s, p, _ in leaving)
     wrote_for = {p for _, p, _ in unrecorded + leaving}
-    if clean_up:  # else the caller checks, with a read it makes anyway
-        await _clean_up_after_merges(stores, wrote_for)
+    await _clean_up_after_merges(stores, wrote_for)
     return Changes(len(added), len(leaving), wrote_for)
 
 
