@@ -8,6 +8,7 @@ collection, plus one round per merge.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections import Counter
@@ -192,24 +193,32 @@ async def _store(
     documents = [
         _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
     ]
-    raced = await stores.events.insert(documents)
+    # What follows the stitching writes different documents and each write can be
+    # repeated (the landing is open), so independent writes go side by side: the events
+    # with the identifiers' first and last seen, then what the stored events prove.
+    raced, _ = await asyncio.gather(
+        stores.events.insert(documents),
+        stores.identifiers.widen(resolution.sightings, resolution.known),
+    )
     stored = [
         i
         for i, event in enumerate(events)
         if event.message_id not in raced or event.message_id in cut_short
     ]
-    await stores.persons.set_traits(
-        (persons[i], events[i].traits, events[i].timestamp) for i in stored if events[i].traits
-    )
-    await stores.links.record(
-        LinkProof(
-            link.a, link.b, events[i].message_id, events[i].channel.value, events[i].timestamp
-        )
-        for i in stored
-        for link in resolution.links[i]
-    )
-    await stores.conflicts.record(
-        [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
+    await asyncio.gather(
+        stores.persons.set_traits(
+            (persons[i], events[i].traits, events[i].timestamp) for i in stored if events[i].traits
+        ),
+        stores.links.record(
+            LinkProof(
+                link.a, link.b, events[i].message_id, events[i].channel.value, events[i].timestamp
+            )
+            for i in stored
+            for link in resolution.links[i]
+        ),
+        stores.conflicts.record(
+            [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
+        ),
     )
     landed = {
         e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)

@@ -32,6 +32,10 @@ class Resolution:
     merges: int = 0
     links: dict[int, list[Link]] = field(default_factory=dict)
     conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
+    # what the batch saw of each identifier, and what was stored of those already owned:
+    # their first and last seen are widened after the lock (IdentifierStore.widen)
+    sightings: dict[str, Sighting] = field(default_factory=dict)
+    known: dict[str, Owned] = field(default_factory=dict)
 
 
 async def resolve_persons(
@@ -47,7 +51,7 @@ async def _resolve(
     stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
 ) -> Resolution:
     sightings = _sightings(events)
-    resolution = Resolution(persons=[""] * len(events))
+    resolution = Resolution(persons=[""] * len(events), sightings=sightings)
     created: set[str] = set()
     pending = list(range(len(events)))
     for _ in range(MAX_ROUNDS):
@@ -70,7 +74,8 @@ async def _resolve(
                 )
         await stores.persons.create(plan.new_persons, now)
         created.update(plan.new_persons)
-        lost = await stores.identifiers.record({k: sightings[k] for k in keys}, plan.claims, known)
+        lost = await stores.identifiers.claim(sightings, plan.claims)
+        resolution.known.update(known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
         resolution.merges += len(plan.merges)
         await apply_merges(

@@ -82,6 +82,9 @@ async def compute_refresh(
     # about them (none built in does). Independent reads go together: the database
     # answers them side by side.
     alone = {root: read[root] for root in live if root in read and not read[root].absorbed}
+    # Histories are read after the persons, never beside them: a person's ``changes``
+    # says which pending marks these metrics include, and a mark is written after its
+    # events, so only a history read after the person surely holds every marked event.
     facts, held = await asyncio.gather(
         family_facts(stores, live, with_types=evaluation.needs_identifier_types, known=alone),
         stores.memberships.of_persons(live.keys() - alone.keys()),

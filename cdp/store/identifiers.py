@@ -96,19 +96,13 @@ class IdentifierStore:
             counts[person] = dict(Counter(held["type"] for held in row["held"]))
         return Holdings(owned, merged, counts)
 
-    async def record(
-        self,
-        sightings: Mapping[str, Sighting],
-        claims: Mapping[str, str],
-        known: Mapping[str, Owned],
-    ) -> set[str]:
-        """Claim unowned keys for their planned person; widen first/last seen of known ones.
+    async def claim(self, sightings: Mapping[str, Sighting], claims: Mapping[str, str]) -> set[str]:
+        """Claim unowned keys for their planned person; return those someone else took
+        first (the caller re-plans their events).
 
-        Claims are plain inserts: the unique ``_id`` lets only one writer win. Returns the
-        claimed keys that someone else took first; the caller re-plans their events. Known
-        keys are written only when this batch saw them earlier or later than stored.
+        Claims are plain inserts: the unique ``_id`` lets only one writer win.
         """
-        lost = await insert_unless_present(
+        return await insert_unless_present(
             self._collection,
             [
                 {
@@ -122,6 +116,11 @@ class IdentifierStore:
                 for key, person_id in claims.items()
             ],
         )
+
+    async def widen(self, sightings: Mapping[str, Sighting], known: Mapping[str, Owned]) -> None:
+        """Widen first/last seen of known keys this batch saw earlier or later than stored
+        (only those are written). Each bound moves only outwards (``$min``, ``$max``), so
+        concurrent writers need no lock for it."""
         earlier = {
             key: {"first_seen": seen.first_seen}
             for key, seen in sightings.items()
@@ -134,7 +133,6 @@ class IdentifierStore:
         }
         await update_each(self._collection, earlier, keep="min")
         await update_each(self._collection, later, keep="max")
-        return lost
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
         found: list[Document] = []
