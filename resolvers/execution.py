@@ -13,6 +13,9 @@ A field whose extensions all offer a ``short_path`` (``ShortPath``: a pure funct
 the value, the object and the request's context, as the masking of personal data is)
 takes the short path too, with them applied in the order strawberry applies them.
 
+A null in a nullable field without extensions is answered as null on the short path too
+(a mutation's per-event results are mostly nulls: no error, no code, no field).
+
 Anything else takes graphql-core's path unchanged: other fields, and a leaf whose value
 is missing, awaitable or refused by its scalar (so a null in a non-null field, or a bad
 value, is reported by graphql-core with its path, as before). Reading an attribute has
@@ -119,6 +122,8 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         read, leaf, transforms = plain
         try:
             value = read(source)
+            if value is None and not transforms and not is_non_null_type(field_def.type):
+                return None  # what the full path answers for a null in a nullable field
             for transform in transforms:
                 if value is None or self.is_awaitable(value):
                     break

@@ -163,6 +163,24 @@ def test_an_extension_with_a_short_path_is_applied_on_it_exactly_as_on_the_full_
     assert fast.data["visits"][1]["phone"] is None  # null: the full path answers it
 
 
+class CountingFullPath(FastLeafExecutionContext):
+    """Counts the fields that take graphql-core's full path."""
+
+    calls = 0
+
+    def execute_field(self, *args: Any, **kwargs: Any) -> Any:
+        type(self).calls += 1
+        return super().execute_field(*args, **kwargs)
+
+
+def test_a_null_in_a_nullable_field_is_answered_on_the_short_path() -> None:
+    _same("{ first { note id } }")
+    counting = strawberry.Schema(query=Query, execution_context_class=CountingFullPath)
+    result = asyncio.run(counting.execute("{ first { note id } }"))
+    assert result.data == {"first": {"note": None, "id": "v1"}}
+    assert CountingFullPath.calls == 1  # `first` alone: it has a resolver
+
+
 def test_fragments_and_skipped_fields_answer_as_before() -> None:
     _same(
         "query { visits { ...V note @skip(if: true) at @include(if: true) } }"
