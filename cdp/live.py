@@ -20,6 +20,7 @@ from typing import Any
 
 from cdp.errors import ServiceUnavailable
 from cdp.store.changes import Change
+from cdp.tasks import cancel_and_wait
 
 __all__ = ["Change", "Follower", "Lagging", "LiveFeed"]
 
@@ -74,7 +75,8 @@ class LiveFeed:
             self._task = asyncio.create_task(self._run(), name="cdp-live-feed")
         try:
             # The stream is open: nothing written from now on is missed.
-            await asyncio.wait_for(self._ready.wait(), OPEN_SECONDS)
+            async with asyncio.timeout(OPEN_SECONDS):  # not wait_for: see Refresher._run
+                await self._ready.wait()
         except TimeoutError:
             self._followers.discard(follower)
             raise ServiceUnavailable(
@@ -88,10 +90,8 @@ class LiveFeed:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            await cancel_and_wait(task)
 
     def dispatch(self, change: Change) -> None:
         """Hand a change to everyone following a person it is about."""

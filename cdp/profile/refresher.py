@@ -26,6 +26,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cdp.tasks import cancel_and_wait
+
 log = logging.getLogger("cdp.profile.refresher")
 
 RefreshFn = Callable[[set[str], datetime], Awaitable[None]]
@@ -84,13 +86,12 @@ class Refresher:
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(self.drained(), drain_seconds)
+            async with asyncio.timeout(drain_seconds):
+                await self.drained()
         except TimeoutError:
             log.warning("stopping with %d persons still to refresh", len(self._queue))
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
 
     async def drained(self) -> None:
         """Wait until every person submitted so far is refreshed."""
@@ -108,8 +109,12 @@ class Refresher:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the result when
+            # the task is cancelled just as the wait ends (a submit set the wake while the
+            # queue drained), so stop()'s cancel was lost and a stopping service hung.
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.policy.sweep_every_seconds)
+                async with asyncio.timeout(self.policy.sweep_every_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             if loop.time() - self._last_sweep >= self.policy.sweep_every_seconds:
                 self._last_sweep = loop.time()

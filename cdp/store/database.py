@@ -236,7 +236,8 @@ async def server_version(db: AsyncDatabase[Document]) -> str:
 async def ping(db: AsyncDatabase[Document]) -> bool:
     """True when the server answers; the health check uses it."""
     try:
-        await asyncio.wait_for(db.command("ping"), timeout=2.0)
+        async with asyncio.timeout(2.0):
+            await db.command("ping")
     except Exception:  # noqa: BLE001 - any failure, timeout included, means "not healthy"
         return False
     return True

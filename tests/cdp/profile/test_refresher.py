@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -96,6 +98,35 @@ async def test_bursts_for_the_same_persons_are_refreshed_once(
     await refresher.stop()
     assert len(counting.calls) == 1
     assert await orders_of(stores, 0) == (4, None)
+
+
+async def test_stopping_while_more_work_just_arrived_stops() -> None:
+    """A bulk batch lands while the refresher drains the one before (so its wake is set
+    when the queue empties) and the service is stopped just then: the stop must end.
+    Python 3.11's ``wait_for`` swallowed the cancel in that moment and the refresher
+    ran on, so a service stopped after an import never exited."""
+    calls: list[set[str]] = []
+
+    async def refresh(persons: set[str], now: datetime) -> None:
+        calls.append(persons)
+        if len(calls) == 1:
+            refresher.submit({"arrived-meanwhile"})
+        await asyncio.sleep(0)
+
+    async def nobody_pending(before: datetime, limit: int) -> list[str]:
+        return []
+
+    refresher = Refresher(refresh, nobody_pending, lambda: NOW, POLICY)
+    refresher.start()
+    refresher.submit({"first"})
+    stopping = asyncio.ensure_future(refresher.stop())
+    # a drain takes milliseconds; with the cancel lost, the stop never ends
+    done, _ = await asyncio.wait({stopping}, timeout=2)
+    stopping.cancel()  # (when it hung: cancelling the stop cancels the refresher again)
+    with suppress(asyncio.CancelledError):
+        await stopping
+    assert done == {stopping}
+    assert calls == [{"first"}, {"arrived-meanwhile"}]
 
 
 async def test_persons_left_pending_by_a_stopped_instance_are_found_by_the_sweep(
