@@ -108,6 +108,15 @@ class ProfileReads:
             lookup("persons", "person_id", "merged_into", "absorbed"),
             lookup("identifiers", "person_id", "person_id", "identifiers"),
             lookup("memberships", "person_id", "person_id", "memberships"),
+            # of the persons merged in only their ids, not their whole old profiles
+            {
+                "$project": {
+                    "person": 1,
+                    "absorbed._id": 1,
+                    "identifiers": 1,
+                    "memberships": 1,
+                }
+            },
         ]
         found = await (await self._identifiers.aggregate(pipeline)).to_list()
         rows = {row["_id"]: row for row in found}
