@@ -13,8 +13,9 @@ A field whose extensions all offer a ``short_path`` (``ShortPath``: a pure funct
 the value, the object and the request's context, as the masking of personal data is)
 takes the short path too, with them applied in the order strawberry applies them.
 
-A null in a nullable field without extensions is answered as null on the short path too
-(a mutation's per-event results are mostly nulls: no error, no code, no field).
+A null in a nullable field without extensions is answered as null on the short path too,
+and an empty list read by attribute as an empty list (a mutation's per-event results are
+mostly nulls and empty lists: no error, no code, no blocked identifiers).
 
 Anything else takes graphql-core's path unchanged: other fields, and a leaf whose value
 is missing, awaitable or refused by its scalar (so a null in a non-null field, or a bad
@@ -37,6 +38,7 @@ from graphql import (
     GraphQLObjectType,
     Undefined,
     is_leaf_type,
+    is_list_type,
     is_non_null_type,
 )
 from graphql.pyutils import Path
@@ -57,8 +59,9 @@ class ShortPath(Protocol):
 
 
 Transform = Callable[[Any, Any, Any], Any]
-# The field's reader (object -> value), its leaf type, the extensions' short paths.
-Plain = tuple[Callable[[Any], Any], GraphQLLeafType, tuple[Transform, ...]] | None
+# The field's reader (object -> value), its leaf type (None: a list, answered on the short
+# path only when empty), the extensions' short paths.
+Plain = tuple[Callable[[Any], Any], GraphQLLeafType | None, tuple[Transform, ...]] | None
 
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -124,6 +127,8 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             value = read(source)
             if value is None and not transforms and not is_non_null_type(field_def.type):
                 return None  # what the full path answers for a null in a nullable field
+            if leaf is None:  # a list: an empty one is answered empty, others go the full way
+                return [] if isinstance(value, list | tuple) and not value else Undefined
             for transform in transforms:
                 if value is None or self.is_awaitable(value):
                     break
@@ -142,17 +147,25 @@ def _probe(source: Any, info: Any) -> Any:
 
 def _plain_leaf(field_def: GraphQLField) -> Plain:
     """How to read a field straight off its object, when it is a leaf strawberry reads by
-    attribute, with no extension or only extensions that offer a short path."""
+    attribute, with no extension or only extensions that offer a short path, or a list it
+    reads by attribute (answered here only when empty)."""
     if field_def.args:
         return None
     kind = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
-    if not is_leaf_type(kind):
-        return None
     resolve = field_def.resolve
     # strawberry's own reader for a field with no resolver and no extension: it ignores
     # the info it is given. A strawberry that renamed it only loses speed.
     if resolve is not None and getattr(resolve, "__name__", "") == BASIC_READER:
-        return (lambda source: resolve(source, None)), kind, ()
+        basic = resolve
+
+        def read_basic(source: Any) -> Any:
+            return basic(source, None)
+
+        if is_list_type(kind):
+            return read_basic, None, ()  # the empty ones only
+        return (read_basic, kind, ()) if is_leaf_type(kind) else None
+    if not is_leaf_type(kind):
+        return None
     field = (field_def.extensions or {}).get(DEFINITION)
     if not isinstance(field, StrawberryField) or field.base_resolver is not None:
         return None

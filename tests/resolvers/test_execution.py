@@ -58,6 +58,8 @@ class Visit:
     note: str | None
     email: str = strawberry.field(extensions=[Shout()])
     phone: str | None = strawberry.field(extensions=[Whisper()])
+    tags: list[str]
+    companions: list[Visit]
     required: str  # None is stored on one visit: a non-null violation to report
 
     @strawberry.field
@@ -79,6 +81,8 @@ VISITS = [
         email="ana@example.com",
         phone="+442079460958",
         required="yes",
+        tags=[],
+        companions=[],
     ),
     Visit(
         id=strawberry.ID("v2"),
@@ -88,6 +92,8 @@ VISITS = [
         email="ben@example.com",
         phone=None,
         required=None,  # type: ignore[arg-type]
+        tags=["callback"],
+        companions=[],
     ),
 ]
 
@@ -176,9 +182,20 @@ class CountingFullPath(FastLeafExecutionContext):
 def test_a_null_in_a_nullable_field_is_answered_on_the_short_path() -> None:
     _same("{ first { note id } }")
     counting = strawberry.Schema(query=Query, execution_context_class=CountingFullPath)
+    CountingFullPath.calls = 0
     result = asyncio.run(counting.execute("{ first { note id } }"))
     assert result.data == {"first": {"note": None, "id": "v1"}}
     assert CountingFullPath.calls == 1  # `first` alone: it has a resolver
+
+
+def test_an_empty_list_is_answered_on_the_short_path_and_others_take_the_full_one() -> None:
+    document = "{ visits { id tags companions { id } } }"
+    fast = _same(document)
+    assert [v["tags"] for v in fast.data["visits"]] == [[], ["callback"]]
+    CountingFullPath.calls = 0
+    counting = strawberry.Schema(query=Query, execution_context_class=CountingFullPath)
+    asyncio.run(counting.execute(document))
+    assert CountingFullPath.calls == 2  # `visits`, and the second visit's one tag list
 
 
 def test_fragments_and_skipped_fields_answer_as_before() -> None:
@@ -200,7 +217,9 @@ def test_the_cdp_schema_reads_event_leaves_and_masked_values_on_the_short_path()
     assert _plain_leaf(event.fields["timestamp"]) is not None
     masked = [_plain_leaf(event.fields["properties"]), _plain_leaf(identifier.fields["value"])]
     assert [len(plain[2]) if plain else None for plain in masked] == [1, 1]  # the masking
-    assert _plain_leaf(event.fields["identifiers"]) is None  # not a leaf
+    identifiers = _plain_leaf(event.fields["identifiers"])
+    assert identifiers is not None
+    assert identifiers[1] is None  # a list: only an empty one takes the short path
     visit = strawberry.Schema(query=Query)._schema.type_map["Visit"]
     assert isinstance(visit, GraphQLObjectType)
     assert _plain_leaf(visit.fields["email"]) is None  # Shout has no short path
