@@ -129,6 +129,17 @@ async def test_stopping_while_more_work_just_arrived_stops() -> None:
     assert calls == [{"first"}, {"arrived-meanwhile"}]
 
 
+async def pending_customers(
+    stores: Stores, limits: IngestLimits, count: int
+) -> tuple[set[str], dict[str, Document]]:
+    """``count`` customers with a purchase each, left pending (nobody refreshes them),
+    and their profiles as a refresh starting now reads them."""
+    never = refresher_for(stores, Counting(stores))
+    result = await track(stores, purchases(range(count), 1), limits, NOW, never)
+    persons = {r.person_id for r in result.results if r.person_id}
+    return persons, await stores.persons.get_many(persons)
+
+
 async def test_persons_left_pending_by_a_stopped_instance_are_found_by_the_sweep(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
@@ -151,10 +162,7 @@ async def test_persons_left_pending_by_a_stopped_instance_are_found_by_the_sweep
 async def test_an_event_landing_during_a_refresh_keeps_its_person_pending(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
-    never = refresher_for(stores, Counting(stores))
-    result = await track(stores, purchases(range(3), 1), limits, NOW, never)
-    persons = {r.person_id for r in result.results if r.person_id}
-    read = await stores.persons.get_many(persons)  # a refresh reads the persons...
+    persons, read = await pending_customers(stores, limits, 3)  # a refresh reads them...
     await stores.persons.mark_pending(persons, NOW + timedelta(seconds=1))  # ...events land...
     await stores.persons.set_refreshed(  # ...and it writes what it computed before them
         {p: {"orders": 1} for p in persons},
@@ -195,10 +203,7 @@ async def test_a_refresh_that_read_before_a_newer_one_does_not_undo_it_by_writin
 async def test_a_stale_profile_write_is_refused_and_says_so(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
-    never = refresher_for(stores, Counting(stores))
-    result = await track(stores, purchases(range(2), 1), limits, NOW, never)
-    persons = {r.person_id for r in result.results if r.person_id}
-    read = await stores.persons.get_many(persons)
+    persons, read = await pending_customers(stores, limits, 2)
     await stores.persons.mark_pending(persons, NOW + timedelta(seconds=1))
     await refresh_persons(stores, persons, NOW)  # saw both marks
     stale = {p: read[p]["changes"] for p in persons}  # saw only the first
