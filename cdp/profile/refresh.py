@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from cdp.metrics.base import load_base_models
+from cdp.metrics.summary import BaseModels
 from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
@@ -91,18 +92,7 @@ async def compute_refresh(
     )
     held.update({root: found.memberships for root, found in alone.items()})
 
-    metrics: dict[str, dict[str, Any]] = {}
-    wanted: dict[str, set[str]] = {}
-    for root, doc in live.items():
-        metrics[root], wanted[root] = evaluate_person(
-            doc.get("traits", {}),
-            facts.events[root],
-            facts.consents[root],
-            frozenset(facts.types[root]),
-            models,
-            evaluation,
-            now,
-        )
+    metrics, wanted = evaluate_each(live.values(), facts, models, evaluation, now)
     seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     before = {root: held.get(root, {}) for root in live}
     return Computed(metrics, wanted, seen, before, segments)
@@ -133,6 +123,31 @@ class FamilyFacts:
     events: dict[str, list[Document]]  # oldest first
     consents: dict[str, list[Consent]]
     types: dict[str, set[str]]  # empty unless asked for
+
+
+def evaluate_each(
+    docs: Iterable[Document],
+    facts: FamilyFacts,
+    models: BaseModels,
+    evaluation: Evaluation,
+    now: datetime,
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    """Each live person's metrics and segment ids, from their profile and their family's
+    facts: what a refresh and the bulk recompute both compute."""
+    metrics: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, set[str]] = {}
+    for doc in docs:
+        person = doc["_id"]
+        metrics[person], wanted[person] = evaluate_person(
+            doc.get("traits", {}),
+            facts.events[person],
+            facts.consents[person],
+            frozenset(facts.types[person]),
+            models,
+            evaluation,
+            now,
+        )
+    return metrics, wanted
 
 
 async def family_facts(

@@ -38,8 +38,8 @@ from cdp.metrics.rfm import Boundaries, boundaries
 from cdp.metrics.summary import BaseModels, ClvTiers, rfm_fields
 from cdp.offers.mining import rebuild_offer_models
 from cdp.offers.policy import OfferPolicy
-from cdp.profile.compute import Evaluation, evaluate_person, evaluate_segments
-from cdp.profile.refresh import family_facts
+from cdp.profile.compute import Evaluation, evaluate_segments
+from cdp.profile.refresh import evaluate_each, family_facts
 from cdp.segments.definitions import SegmentKind
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import record_changes
@@ -210,19 +210,7 @@ async def _recompute(
     ids = [doc["_id"] for doc in docs]
     facts = await family_facts(stores, ids, with_types=evaluation.needs_identifier_types)
     held = await stores.memberships.of_persons(ids)
-    metrics: dict[str, dict[str, Any]] = {}
-    wanted: dict[str, set[str]] = {}
-    for doc in docs:
-        pid = doc["_id"]
-        metrics[pid], wanted[pid] = evaluate_person(
-            doc.get("traits", {}),
-            facts.events[pid],
-            facts.consents[pid],
-            frozenset(facts.types[pid]),
-            models,
-            evaluation,
-            now,
-        )
+    metrics, wanted = evaluate_each(docs, facts, models, evaluation, now)
     tally.recomputed += len(docs)
     changed = [
         doc["_id"]
