@@ -1,6 +1,13 @@
 """Counting the commands a piece of work sends to the database (a PyMongo listener)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from pymongo import monitoring
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.store import Stores
+from cdp.store.database import Document, connect
 
 # A new pooled connection signs in first (the embedded server runs with --auth): that is
 # the connection's set-up, not the work being counted.
@@ -24,3 +31,16 @@ class Commands(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+@asynccontextmanager
+async def listening(
+    uri: str, db: AsyncDatabase[Document]
+) -> AsyncIterator[tuple[Stores, Commands]]:
+    """Stores on ``db`` through a client of their own that records every command."""
+    listener = Commands()
+    client = connect(uri, event_listeners=[listener])
+    try:
+        yield Stores.on(client[db.name]), listener
+    finally:
+        await client.close()

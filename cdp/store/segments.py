@@ -59,8 +59,15 @@ class SegmentStore:
         return deleted
 
     async def add_interests(self, documents: Iterable[Document]) -> None:
-        """Record interest segments the first time a topic is seen."""
-        if await insert_unless_present(self._collection, wanted := list(documents)) != {
-            doc["_id"] for doc in wanted
-        }:
+        """Record interest segments the first time a topic is seen.
+
+        Topics already among the segments this instance keeps are not written again: an
+        interest segment is never deleted, and a refresh has just read them, so a person
+        entering a known interest costs no command here.
+        """
+        known = {doc["_id"] for doc in await self.all()}
+        wanted = [doc for doc in documents if doc["_id"] not in known]
+        if not wanted:
+            return
+        if await insert_unless_present(self._collection, wanted) != {doc["_id"] for doc in wanted}:
             self._all.forget()  # something new was added
