@@ -83,9 +83,10 @@ async def compute_refresh(
     # about them (none built in does). Independent reads go together: the database
     # answers them side by side.
     alone = {root: read[root] for root in live if root in read and not read[root].absorbed}
-    # Histories are read after the persons, never beside them: a person's ``changes``
-    # says which pending marks these metrics include, and a mark is written after its
-    # events, so only a history read after the person surely holds every marked event.
+    # Histories are read after the persons (or joined to them), never beside them: a
+    # person's ``changes`` says which pending marks these metrics include, and a mark is
+    # written after its events, so only a history read after the person surely holds
+    # every marked event.
     facts, held = await asyncio.gather(
         family_facts(stores, live, with_types=evaluation.needs_identifier_types, known=alone),
         stores.memberships.of_persons(live.keys() - alone.keys()),
@@ -160,7 +161,7 @@ async def family_facts(
 ) -> FamilyFacts:
     """Events, consent decisions and (when asked) identifier types of live persons and
     everyone merged into them, a few reads for all of them at once. ``known``: persons
-    already read with their consents, whom nobody was merged into."""
+    already read with their consents and events, whom nobody was merged into."""
     known = known or {}
     families = await stores.persons.absorbed_into_each(sorted(set(roots) - known.keys()))
     families.update({root: [] for root in known})
@@ -168,11 +169,15 @@ async def family_facts(
     no_events: dict[str, list[Document]] = {}  # for a read not needed
     no_types: dict[str, dict[str, int]] = {}
     histories, decisions, counts = await asyncio.gather(
-        stores.events.histories(root_of) if with_events else asyncio.sleep(0, no_events),
+        stores.events.histories(root_of.keys() - known.keys())
+        if with_events
+        else asyncio.sleep(0, no_events),
         stores.consents.of_persons(root_of.keys() - known.keys()),
         stores.identifiers.counts(root_of) if with_types else asyncio.sleep(0, no_types),
     )
     decisions += [decision for found in known.values() for decision in found.consents]
+    if with_events:
+        histories.update({root: found.events for root, found in known.items() if found.events})
     events: dict[str, list[Document]] = defaultdict(list)
     for member, docs in histories.items():
         events[root_of[member]] += docs

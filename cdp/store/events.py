@@ -15,6 +15,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cdp.profile.timeline import Position, TimelineQuery
 from cdp.store.database import Document, chunked, insert_fresh, insert_unless_present, repoint
 
+HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties")  # metrics read
+
+
+def oldest_events_first(docs: list[Document]) -> list[Document]:
+    """A history in the order the metrics read it (the id breaks a tie in time)."""
+    return sorted(docs, key=lambda doc: (doc["timestamp"], doc["_id"]))
+
 
 class EventStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
@@ -150,14 +157,12 @@ class EventStore:
 
     async def histories(self, person_ids: Iterable[str]) -> dict[str, list[Document]]:
         """What the metrics read of every event of these persons, by person, oldest first."""
-        projection = {"person_id": 1, "type": 1, "channel": 1, "timestamp": 1, "properties": 1}
+        projection = dict.fromkeys(HISTORY_FIELDS, 1)
         found: dict[str, list[Document]] = {}
         for chunk in chunked(person_ids):
             async for doc in self._collection.find({"person_id": {"$in": chunk}}, projection):
                 found.setdefault(doc["person_id"], []).append(doc)
-        for docs in found.values():
-            docs.sort(key=lambda doc: (doc["timestamp"], doc["_id"]))
-        return found
+        return {person: oldest_events_first(docs) for person, docs in found.items()}
 
     async def baskets(self) -> list[list[str]]:
         """The skus of every purchase's items, one list per purchase (the mining input).

@@ -9,8 +9,11 @@ CPU in the driver. One aggregation with ``$lookup`` on indexed fields answers al
 ``$lookup`` with a sub-pipeline, or ``$or``, would make the embedded server scan a
 collection; plain ``localField``/``foreignField`` joins use the indexes.
 
-A refresh reads each person with who was merged into them, their consents and their
-memberships the same way: one command for what took four.
+A refresh reads each person with who was merged into them, their consents, their
+memberships and their history the same way: one command for what took five. The history
+is joined after the person is read (a join reads the joined documents of a person once
+it has that person), so it holds every event written before the pending mark the person
+shows: the order a refresh's metrics rely on (:mod:`cdp.profile.refresh`).
 
 A join probes an index once per document it joins from, where a plain ``$in`` read
 walks the index once for the whole list: for a handful of documents the join saves
@@ -28,6 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.consents import oldest_first
 from cdp.store.database import Document, lookup
+from cdp.store.events import HISTORY_FIELDS, oldest_events_first
 from cdp.store.memberships import Held, held_by_segment
 
 JOIN_AT_MOST = 20  # documents to join from; a single event's reads, not a bulk batch's
@@ -48,12 +52,14 @@ class OwnerRead:
 @dataclass(frozen=True, slots=True)
 class PersonRead:
     """A person as stored (the fields asked for), with the persons merged straight into
-    it (one level), its own consent decisions (oldest first) and its memberships."""
+    it (one level), its own consent decisions (oldest first), its memberships and its
+    own events (what the metrics read of them, oldest first)."""
 
     person: Document
     absorbed: list[str]
     consents: list[Document]
     memberships: dict[str, Held]
+    events: list[Document]
 
 
 class ProfileReads:
@@ -74,29 +80,33 @@ class ProfileReads:
             lookup("persons", "_id", "merged_into", "absorbed"),
             lookup("consents", "_id", "person_id", "consents"),
             lookup("memberships", "_id", "person_id", "memberships"),
-            # Of the absorbed only their ids (an exclusion of their fields is ignored by
-            # the embedded server; an inclusion is not).
+            lookup("events", "_id", "person_id", "events"),
+            # Of the absorbed only their ids, of the events what the metrics read (an
+            # exclusion of fields is ignored by the embedded server; an inclusion is not).
             {
                 "$project": {
                     **dict.fromkeys(fields, 1),
                     "absorbed._id": 1,
                     "consents": 1,
                     "memberships": 1,
+                    **{f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)},
                 }
             },
         ]
         read: dict[str, PersonRead] = {}
         async for row in await self._persons.aggregate(pipeline):
-            absorbed, consents, held = (
+            absorbed, consents, held, events = (
                 row.pop("absorbed"),
                 row.pop("consents"),
                 row.pop("memberships"),
+                row.pop("events"),
             )
             read[row["_id"]] = PersonRead(
                 person=row,
                 absorbed=sorted(doc["_id"] for doc in absorbed),
                 consents=oldest_first(consents),
                 memberships=held_by_segment(held),
+                events=oldest_events_first(events),
             )
         return read
 

@@ -71,3 +71,6 @@ async def test_a_refresh_read_brings_each_person_with_family_consents_and_segmen
     assert ana.memberships  # a buyer is in segments
     assert read[absorbed].person["merged_into"] == survivor
     assert read[absorbed].absorbed == []
+    histories = await stores.events.histories([survivor, absorbed])
+    assert ana.events == histories[survivor]  # the same fields, oldest first
+    assert read[absorbed].events == histories.get(absorbed, [])

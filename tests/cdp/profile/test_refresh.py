@@ -1,0 +1,42 @@
+"""What a refresh reads: a single event's person comes with their whole history in the
+one joined read, and the metrics are the same as when the history is read apart."""
+
+from datetime import UTC, datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.ingest import IngestLimits, land
+from cdp.profile.refresh import refresh_persons
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.commands import listening
+from tests.stories import event
+
+NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
+LEO = [("email", "leo.brandt@example.com"), ("device_id", "ios-7f3a")]
+
+
+def leo_shopping() -> list[dict[str, object]]:
+    """Leo viewed a tent in the app, bought it on the web, then opened the receipt."""
+    purchase = event("purchase", "WEB", LEO[:1], at="2026-04-01T10:05:00Z", message_id="o-1")
+    purchase["properties"] = {"total": 249.0, "orderId": "o-1"}
+    return [
+        event("product_view", "MOBILE_APP", LEO, at="2026-04-01T09:55:00Z", message_id="v-1"),
+        purchase,
+        event("email_open", "EMAIL", LEO[:1], at="2026-04-01T11:00:00Z", message_id="r-1"),
+    ]
+
+
+async def test_a_single_persons_refresh_reads_their_history_in_the_joined_read(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    landed = await land(stores, leo_shopping(), limits, NOW)
+    [leo] = landed.persons
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await refresh_persons(counted, [leo], NOW)
+    reads = [t for t in commands.targets if t.split()[0] in {"find", "aggregate"}]
+    assert "find events" not in reads  # no history read of its own
+    assert "aggregate persons" in reads
+    metrics = (await db["persons"].find_one({"_id": leo}) or {})["metrics"]
+    assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (1, 249.0, 1)
+    assert sorted(metrics["channels"]) == ["EMAIL", "MOBILE_APP", "WEB"]
