@@ -30,3 +30,24 @@ async def failing_writes(
         yield
     finally:
         await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+
+@asynccontextmanager
+async def refused_once(db: AsyncDatabase[Document], command: str, code: int) -> AsyncIterator[None]:
+    """The server refuses the next ``command`` with ``code`` (as a real MongoDB would
+    for a limit the embedded one does not enforce), then answers as usual."""
+    admin = db.client.admin
+    try:
+        await admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": {"times": 1},
+                "data": {"failCommands": [command], "errorCode": code},
+            }
+        )
+    except OperationFailure as error:
+        pytest.skip(f"server has no failCommand fail point: {error}")
+    try:
+        yield
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})

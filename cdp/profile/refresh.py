@@ -161,15 +161,17 @@ async def family_facts(
 ) -> FamilyFacts:
     """Events, consent decisions and (when asked) identifier types of live persons and
     everyone merged into them, a few reads for all of them at once. ``known``: persons
-    already read with their consents and events, whom nobody was merged into."""
+    already read with their consents (and their events, unless too many to join), whom
+    nobody was merged into."""
     known = known or {}
     families = await stores.persons.absorbed_into_each(sorted(set(roots) - known.keys()))
     families.update({root: [] for root in known})
     root_of = {member: root for root, rest in families.items() for member in [root, *rest]}
     no_events: dict[str, list[Document]] = {}  # for a read not needed
     no_types: dict[str, dict[str, int]] = {}
+    joined = {root: found.events for root, found in known.items() if found.events is not None}
     histories, decisions, counts = await asyncio.gather(
-        stores.events.histories(root_of.keys() - known.keys())
+        stores.events.histories(root_of.keys() - joined.keys())
         if with_events
         else asyncio.sleep(0, no_events),
         stores.consents.of_persons(root_of.keys() - known.keys()),
@@ -177,7 +179,7 @@ async def family_facts(
     )
     decisions += [decision for found in known.values() for decision in found.consents]
     if with_events:
-        histories.update({root: found.events for root, found in known.items() if found.events})
+        histories.update({root: events for root, events in joined.items() if events})
     events: dict[str, list[Document]] = defaultdict(list)
     for member, docs in histories.items():
         events[root_of[member]] += docs

@@ -28,12 +28,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from cdp.store.consents import oldest_first
 from cdp.store.database import Document, lookup
 from cdp.store.events import HISTORY_FIELDS, oldest_events_first
 from cdp.store.memberships import Held, held_by_segment
 
+# MongoDB's codes for a joined document over 16 MB ($lookup's own, and BSONObjectTooLarge)
+JOINED_TOO_LARGE = frozenset({4568, 10334})
 JOIN_AT_MOST = 20  # documents to join from; a single event's reads, not a bulk batch's
 
 
@@ -59,7 +62,7 @@ class PersonRead:
     absorbed: list[str]
     consents: list[Document]
     memberships: dict[str, Held]
-    events: list[Document]
+    events: list[Document] | None  # None: too long a history to join; read it apart
 
 
 class ProfileReads:
@@ -71,16 +74,31 @@ class ProfileReads:
         self, person_ids: Iterable[str], fields: Iterable[str]
     ) -> dict[str, PersonRead]:
         """Each stored person among ``person_ids``, with ``fields`` of its document and
-        its facts, in one command (persons never stored are left out)."""
+        its facts, in one command (persons never stored are left out).
+
+        A joined result is one document, which MongoDB caps at 16 MB: a history too long
+        for that (tens of thousands of events) makes the server refuse the join, and the
+        read is made again without the events, which the caller then reads apart."""
         wanted = sorted(set(person_ids))
         if not wanted:
             return {}
+        try:
+            return await self._with_facts(wanted, fields, with_events=True)
+        except OperationFailure as error:
+            if error.code not in JOINED_TOO_LARGE:
+                raise
+            return await self._with_facts(wanted, fields, with_events=False)
+
+    async def _with_facts(
+        self, wanted: list[str], fields: Iterable[str], *, with_events: bool
+    ) -> dict[str, PersonRead]:
+        history = {f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)}
         pipeline: list[Document] = [
             {"$match": {"_id": {"$in": wanted}}},
             lookup("persons", "_id", "merged_into", "absorbed"),
             lookup("consents", "_id", "person_id", "consents"),
             lookup("memberships", "_id", "person_id", "memberships"),
-            lookup("events", "_id", "person_id", "events"),
+            *([lookup("events", "_id", "person_id", "events")] if with_events else []),
             # Of the absorbed only their ids, of the events what the metrics read (an
             # exclusion of fields is ignored by the embedded server; an inclusion is not).
             {
@@ -89,7 +107,7 @@ class ProfileReads:
                     "absorbed._id": 1,
                     "consents": 1,
                     "memberships": 1,
-                    **{f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)},
+                    **(history if with_events else {}),
                 }
             },
         ]
@@ -99,14 +117,14 @@ class ProfileReads:
                 row.pop("absorbed"),
                 row.pop("consents"),
                 row.pop("memberships"),
-                row.pop("events"),
+                row.pop("events", None),
             )
             read[row["_id"]] = PersonRead(
                 person=row,
                 absorbed=sorted(doc["_id"] for doc in absorbed),
                 consents=oldest_first(consents),
                 memberships=held_by_segment(held),
-                events=oldest_events_first(events),
+                events=oldest_events_first(events) if with_events else None,
             )
         return read
 

@@ -1,5 +1,5 @@
 """What a refresh reads: a single event's person comes with their whole history in the
-one joined read, and the metrics are the same as when the history is read apart."""
+one joined read, and a history too long to join is read apart to the same metrics."""
 
 from datetime import UTC, datetime
 
@@ -10,9 +10,11 @@ from cdp.profile.refresh import refresh_persons
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.commands import listening
+from tests.faults import refused_once
 from tests.stories import event
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
+JOINED_OVER_16_MB = 4568  # MongoDB's code when a $lookup's result passes 16 MB
 LEO = [("email", "leo.brandt@example.com"), ("device_id", "ios-7f3a")]
 
 
@@ -40,3 +42,19 @@ async def test_a_single_persons_refresh_reads_their_history_in_the_joined_read(
     metrics = (await db["persons"].find_one({"_id": leo}) or {})["metrics"]
     assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (1, 249.0, 1)
     assert sorted(metrics["channels"]) == ["EMAIL", "MOBILE_APP", "WEB"]
+
+
+async def test_a_history_too_long_to_join_is_read_apart_with_the_same_metrics(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    landed = await land(stores, leo_shopping(), limits, NOW)
+    [leo] = landed.persons
+    async with (
+        listening(mongodb_uri, db) as (counted, commands),
+        refused_once(db, "aggregate", JOINED_OVER_16_MB),
+    ):
+        await refresh_persons(counted, [leo], NOW)
+    assert commands.targets.count("aggregate persons") == 2  # refused, then without events
+    assert "find events" in commands.targets
+    metrics = (await db["persons"].find_one({"_id": leo}) or {})["metrics"]
+    assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (1, 249.0, 1)
