@@ -3,6 +3,7 @@ on the person's timeline, written so that a write cut short can simply run again
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
@@ -36,7 +37,9 @@ async def record_changes(
     Order makes it safe to cut anywhere and run again: a membership is inserted
     unrecorded, its entry written (id from the time it began, so a repeat is one entry),
     then it is flagged recorded; a leaving is written to the timeline before the
-    membership is deleted.
+    membership is deleted. Entries of both kinds go in one write, and what follows them
+    (the flags, the deletions, the check for a merge) side by side: each touches other
+    documents, or the same ones to the same end.
     """
     names = {segment.id: segment.name for segment in segments}
     entering: list[tuple[str, str]] = []
@@ -62,14 +65,14 @@ async def record_changes(
 
     await stores.events.insert(
         [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in unrecorded]
+        + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
     )
-    await stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded)
-    await stores.events.insert(
-        [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
-    )
-    await stores.memberships.leave((s, p) for s, p, _ in leaving)
     wrote_for = {p for _, p, _ in unrecorded + leaving}
-    await _clean_up_after_merges(stores, wrote_for)
+    await asyncio.gather(
+        stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded),
+        stores.memberships.leave((s, p) for s, p, _ in leaving),
+        _clean_up_after_merges(stores, wrote_for),
+    )
     return Changes(len(added), len(leaving), wrote_for)
 
 
