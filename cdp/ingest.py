@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from cdp.profile.refresh import refresh_persons
 from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.store import LinkProof, Stores
+from cdp.store.events import new_landing
 from identity import Conflict, Identifier, IdentityRules
 
 
@@ -54,13 +55,14 @@ async def track(
     """
     check_batch_size(raw_events, limits)
     now = now or utc_now()
-    landed = await land(stores, raw_events, limits, now)
-    touched = landed.persons
-    if refresher is None or refresh_now(touched, refresher.policy):
-        await refresh_persons(stores, touched, now)
-    else:
-        refresher.submit(touched)
-    return landed.result
+
+    async def refresh(landed: Landed) -> None:
+        if refresher is None or refresh_now(landed.persons, refresher.policy):
+            await refresh_persons(stores, landed.persons, now)
+        else:
+            refresher.submit(landed.persons)
+
+    return (await land(stores, raw_events, limits, now, refresh)).result
 
 
 def check_batch_size(raw_events: Sequence[object], limits: IngestLimits) -> None:
@@ -80,10 +82,22 @@ class Landed:
     persons: set[str]
 
 
+Alongside = Callable[[Landed], Awaitable[None]]
+
+
 async def land(
-    stores: Stores, raw_events: Sequence[Mapping[str, Any]], limits: IngestLimits, now: datetime
+    stores: Stores,
+    raw_events: Sequence[Mapping[str, Any]],
+    limits: IngestLimits,
+    now: datetime,
+    alongside: Alongside | None = None,
 ) -> Landed:
-    """Validate, deduplicate, stitch and store a batch, and mark its persons pending."""
+    """Validate, deduplicate, stitch and store a batch, and mark its persons pending.
+
+    ``alongside`` (a refresh of the persons touched) runs while the landing is closed:
+    it needs the pending marks, which are written by then, not the closing, and those
+    marks are what a crash during it leaves for the refresher, as before.
+    """
     rules = await current_rules(stores, limits.identity)
     blocked: dict[int, tuple[Identifier, ...]] = {}
     outcomes: list[Event | EventResult] = []
@@ -97,18 +111,41 @@ async def land(
     for outcome in outcomes:
         if isinstance(outcome, Event):
             unique.setdefault(outcome.message_id, outcome)
-    known, cut_short = await stores.events.existing(unique)
+    # The landing is opened for every event sent, beside the read of those stored
+    # before (one round trip, not two): for a duplicate it notes what is already true.
+    landing = new_landing()
+    (known, cut_short), _ = await asyncio.gather(
+        stores.events.existing(unique, landing),
+        stores.events.open_landing(landing, list(unique), now) if unique else asyncio.sleep(0),
+    )
     stored_before = {m: p for m, p in known.items() if m not in cut_short}
     # an event whose call died after storing it is stitched and applied again
     fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
-    landed, landing, resolution = await _store(stores, fresh, rules, now, cut_short)
+    landed, resolution = await _store(stores, fresh, rules, now, cut_short)
     persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
     touched = set(persons.values())
     if unique:  # a retried batch repairs a refresh cut short, duplicates or not
         updated = {persons[p] for p, raced in landed.values() if not raced}
         await stores.persons.mark_pending(touched, now, updated=updated)
-    await stores.events.finish(landing)  # last: a crash before it leaves them to repair
+    answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
+    done = Landed(answer, touched)
+    # the landing is closed last: a crash before it leaves its events to repair
+    await asyncio.gather(
+        stores.events.finish([landing] if unique else []),
+        alongside(done) if alongside else asyncio.sleep(0),
+    )
+    return done
 
+
+def _answer(
+    outcomes: Sequence[Event | EventResult],
+    blocked: Mapping[int, tuple[Identifier, ...]],
+    stored_before: Mapping[str, str],
+    landed: Mapping[str, tuple[str, bool]],
+    persons: Mapping[str, str],
+    resolution: Resolution,
+) -> TrackResult:
+    """Each event's outcome in the order sent, on the live person it is on now."""
     results: list[EventResult] = []
     first_sent: set[str] = set()
     for index, outcome in enumerate(outcomes):
@@ -129,8 +166,7 @@ async def land(
                 message_id, status, person_id=persons[person], blocked=blocked.get(index, ())
             )
         )
-    answer = TrackResult(results, len(resolution.created), resolution.merges)
-    return Landed(answer, touched)
+    return TrackResult(results, len(resolution.created), resolution.merges)
 
 
 def _validate(
@@ -181,13 +217,12 @@ async def _store(
     rules: IdentityRules,
     now: datetime,
     cut_short: set[str],
-) -> tuple[dict[str, tuple[str, bool]], list[str], Resolution]:
+) -> tuple[dict[str, tuple[str, bool]], Resolution]:
     """Stitch and store new events (and those in ``cut_short``, stored by a call that
-    died); map each message id to (person, stored before), and name the landing this
-    call opened for them (closed once everything that follows them is written)."""
+    died) under the landing the caller opened; map each message id to (person, stored
+    before)."""
     if not events:
-        return {}, [], Resolution([])
-    landing = await stores.events.open_landing([event.message_id for event in events], now)
+        return {}, Resolution([])
     resolution = await resolve_persons(stores, events, rules, now)
     persons = resolution.persons
     documents = [
@@ -223,7 +258,7 @@ async def _store(
     landed = {
         e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)
     }
-    return landed, [landing], resolution
+    return landed, resolution
 
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:

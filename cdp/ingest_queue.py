@@ -29,14 +29,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cdp.ingest import IngestLimits, Landed, check_batch_size, land
+from cdp.ingest import Alongside, IngestLimits, Landed, check_batch_size, land
 from cdp.profile.refresh import refresh_persons
 from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import TrackResult
 from cdp.store import Stores
 
 log = logging.getLogger("cdp.ingest")
-LandFn = Callable[[Stores, Sequence[Mapping[str, Any]], IngestLimits, datetime], Awaitable[Landed]]
+LandFn = Callable[
+    [Stores, Sequence[Mapping[str, Any]], IngestLimits, datetime, Alongside | None],
+    Awaitable[Landed],
+]
 
 
 @dataclass(slots=True)
@@ -97,11 +100,10 @@ class IngestQueue:
 
     async def _run(self, calls: list[_Call]) -> None:
         now = self._clock()
-        try:
-            landed = await self._land(
-                self._stores, [e for call in calls for e in call.events], self._limits, now
-            )
-            answers, at = [], 0
+        answers: list[TrackResult] = []
+
+        async def refresh(landed: Landed) -> None:
+            at = 0
             for call in calls:
                 answers.append(TrackResult(landed.result.results[at : at + len(call.events)]))
                 at += len(call.events)
@@ -114,6 +116,10 @@ class IngestQueue:
             await refresh_persons(self._stores, inline, now)
             if self._refresher is not None:
                 self._refresher.submit(landed.persons - inline)
+
+        try:
+            events = [e for call in calls for e in call.events]
+            await self._land(self._stores, events, self._limits, now, refresh)
         except Exception as error:  # noqa: BLE001 - handed to every call of the batch
             for call in calls:
                 if not call.answer.done():

@@ -18,6 +18,11 @@ from cdp.store.database import Document, chunked, insert_fresh, insert_unless_pr
 HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties")  # metrics read
 
 
+def new_landing() -> str:
+    """A landing's id: random, so concurrent calls never share one."""
+    return uuid.uuid4().hex
+
+
 def oldest_events_first(docs: list[Document]) -> list[Document]:
     """A history in the order the metrics read it (the id breaks a tie in time)."""
     return sorted(docs, key=lambda doc: (doc["timestamp"], doc["_id"]))
@@ -28,10 +33,13 @@ class EventStore:
         self._collection = db["events"]
         self._landings = db["landings"]  # batches whose follow-up writes are not done
 
-    async def existing(self, message_ids: Iterable[str]) -> tuple[dict[str, str], set[str]]:
+    async def existing(
+        self, message_ids: Iterable[str], landing: str | None = None
+    ) -> tuple[dict[str, str], set[str]]:
         """Map the ids already stored to the person their event was stored on, and say
         which of them are still *unfinished*: stored by a call that did not get to write
-        what follows the event (traits, links, conflicts, the refresh mark)."""
+        what follows the event (traits, links, conflicts, the refresh mark). The asking
+        call's own ``landing``, opened at the same moment, does not count."""
         found: dict[str, str] = {}
         for chunk in chunked(message_ids):
             async for doc in self._collection.find({"_id": {"$in": chunk}}, {"person_id": 1}):
@@ -39,8 +47,9 @@ class EventStore:
         unfinished: set[str] = set()
         if found:  # a retry, or a batch sent twice: are their landings still open?
             wanted = list(found)
-            async for landing in self._landings.find({"events": {"$in": wanted}}):
-                unfinished.update(landing["events"])
+            async for open_ in self._landings.find({"events": {"$in": wanted}}):
+                if open_["_id"] != landing:
+                    unfinished.update(open_["events"])
             unfinished &= found.keys()
         return found, unfinished
 
@@ -78,17 +87,16 @@ class EventStore:
         for chunk in chunked(doomed):
             await self._collection.delete_many({"_id": {"$in": chunk}})
 
-    async def open_landing(self, message_ids: Sequence[str], now: datetime) -> str:
+    async def open_landing(self, landing: str, message_ids: Sequence[str], now: datetime) -> None:
         """Note, before these events are stored, that what follows them (traits, links,
         conflicts, the refresh mark) is not written yet; :meth:`finish` closes the note.
+        ``landing`` is a new id (:func:`new_landing`).
 
         One small document per batch rather than a flag on each event: closing it is one
         delete, where taking a flag off 500 events rewrote 500 documents."""
-        landing = uuid.uuid4().hex
         await insert_fresh(
             self._landings, [{"_id": landing, "events": list(message_ids), "received_at": now}]
         )
-        return landing
 
     async def finish(self, landings: Iterable[str]) -> None:
         """Everything that follows these landings' events is written: close them."""

@@ -2,17 +2,20 @@
 
 import asyncio
 import random
+from datetime import UTC, datetime
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.errors import BadUserInput
-from cdp.ingest import IngestLimits, identify, track
+from cdp.ingest import IngestLimits, Landed, identify, land, track
 from cdp.profile.find import find_by_identifier, find_person
 from cdp.records import EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.stories import event, seed_story
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 async def test_the_seed_story_ends_as_one_person_with_one_cross_channel_timeline(
@@ -260,3 +263,20 @@ async def test_fifty_concurrent_calls_overlapping_in_a_chain_make_exactly_one_pe
     assert {doc["person_id"] async for doc in db["memberships"].find()} <= {survivor}
     absorbed = await db["persons"].count_documents({"merged_into": {"$ne": None}})
     assert await db["merges"].count_documents({}) == absorbed
+
+
+async def test_what_runs_alongside_the_landing_close_finds_every_person_marked_pending(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    seen: list[tuple[set[str], int]] = []
+
+    async def look(landed: Landed) -> None:
+        pending = await db["persons"].count_documents(
+            {"_id": {"$in": sorted(landed.persons)}, "pending_since": {"$ne": None}}
+        )
+        seen.append((landed.persons, pending))
+
+    landed = await land(stores, seed_story()[:3], limits, NOW, look)
+    assert seen == [(landed.persons, len(landed.persons))]
+    assert len(landed.persons) >= 1
+    assert await db["landings"].count_documents({}) == 0  # closed when both are done

@@ -11,7 +11,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.errors import BadUserInput
-from cdp.ingest import IngestLimits, Landed, land
+from cdp.ingest import Alongside, IngestLimits, Landed, land
 from cdp.ingest_queue import IngestQueue
 from cdp.profile.find import find_by_identifier
 from cdp.profile.refresher import Refresher, RefreshPolicy
@@ -42,10 +42,15 @@ class Batches(list[int]):
     """The real landing of a batch, noting the size of every batch the queue lands."""
 
     async def __call__(
-        self, stores: Stores, events: Sequence[Any], limits: IngestLimits, now: datetime
+        self,
+        stores: Stores,
+        events: Sequence[Any],
+        limits: IngestLimits,
+        now: datetime,
+        alongside: Alongside | None,
     ) -> Landed:
         self.append(len(events))
-        return await land(stores, events, limits, now)
+        return await land(stores, events, limits, now, alongside)
 
 
 def queue_for(stores: Stores, limits: IngestLimits, batches: Batches | None = None) -> IngestQueue:

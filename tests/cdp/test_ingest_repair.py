@@ -19,7 +19,7 @@ from tests.stories import event
 
 SENT_AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 WRITES = ("insert", "update", "delete")
-LAST_FAULT_POINT = 9  # person, claims, landing, event, traits, links, marks, close; refresh
+LAST_FAULT_POINT = 9  # landing, person, claims, event, traits, links, marks; close, refresh
 
 
 def web_form() -> dict[str, Any]:
