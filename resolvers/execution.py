@@ -17,6 +17,15 @@ A null in a nullable field without extensions is answered as null on the short p
 and an empty list read by attribute as an empty list (a mutation's per-event results are
 mostly nulls and empty lists: no error, no code, no blocked identifiers).
 
+An object or a list read by attribute takes the short path whole when everything asked
+of it does, however deep (a timeline's edges: a cursor, a node of plain fields, the
+node's identifiers): the selection is planned once per request and document node, then
+each value is completed by plain Python. The plan covers plain fields only (no
+fragments, no directives, no arguments, no repeated response names, no object type with
+an ``is_type_of`` check); a value it cannot answer (a null in a non-null field, a value
+its scalar refuses, something awaitable, a list that is not a list) sends the whole
+field back to the full path, which reports it as before.
+
 Anything else takes graphql-core's path unchanged: other fields, and a leaf whose value
 is missing, awaitable or refused by its scalar (so a null in a non-null field, or a bad
 value, is reported by graphql-core with its path, as before). Reading an attribute has
@@ -33,9 +42,11 @@ from functools import cached_property
 from typing import Any, Protocol, cast, runtime_checkable
 
 from graphql import (
+    FieldNode,
     GraphQLField,
     GraphQLLeafType,
     GraphQLObjectType,
+    GraphQLOutputType,
     Undefined,
     is_leaf_type,
     is_list_type,
@@ -62,6 +73,11 @@ Transform = Callable[[Any, Any, Any], Any]
 # The field's reader (object -> value), its leaf type (None: a list, answered on the short
 # path only when empty), the extensions' short paths.
 Plain = tuple[Callable[[Any], Any], GraphQLLeafType | None, tuple[Transform, ...]] | None
+Complete = Callable[[Any], Any]  # a value (or an object, for a field) -> its completed value
+
+
+class _FullPath(Exception):
+    """A value the short path does not answer: graphql-core's full path will."""
 
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -107,7 +123,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return manager is not None and manager.get_field_resolver(_probe) is not _probe
 
     def _plain_value(self, parent_type: GraphQLObjectType, source: Any, details: Any) -> Any:
-        """The completed value of a plain leaf field, or Undefined to take the full path."""
+        """The completed value of a plain field, or Undefined to take the full path."""
         if len(details) != 1:
             return Undefined
         node = details[0].node
@@ -123,12 +139,18 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plain is None:
             return Undefined
         read, leaf, transforms = plain
+        if leaf is None:  # an object or a list, read by attribute
+            complete = self._planned(parent_type, node)
+            if complete is None:
+                return Undefined
+            try:
+                return complete(source)
+            except Exception:  # noqa: BLE001 - the full path answers it, and reports it
+                return Undefined
         try:
             value = read(source)
             if value is None and not transforms and not is_non_null_type(field_def.type):
                 return None  # what the full path answers for a null in a nullable field
-            if leaf is None:  # a list: an empty one is answered empty, others go the full way
-                return [] if isinstance(value, list | tuple) and not value else Undefined
             for transform in transforms:
                 if value is None or self.is_awaitable(value):
                     break
@@ -140,6 +162,117 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         return Undefined if coerced is None else coerced
 
+    @cached_property
+    def _plans(self) -> dict[tuple[int, str], tuple[FieldNode, Complete | None]]:
+        """Plans made for this request, by document node and parent type (the node is
+        kept with its plan, so its id is never reused while cached)."""
+        return {}
+
+    def _planned(self, parent_type: GraphQLObjectType, node: FieldNode) -> Complete | None:
+        key = (id(node), parent_type.name)
+        known = self._plans.get(key)
+        if known is None or known[0] is not node:
+            known = self._plans[key] = (node, self._field_plan(parent_type, node))
+        return known[1]
+
+    def _field_plan(self, parent_type: GraphQLObjectType, node: FieldNode) -> Complete | None:
+        """How to complete this field from its object on the short path, or None."""
+        if node.arguments or node.directives:
+            return None
+        name = node.name.value
+        if name == "__typename":
+            type_name = parent_type.name
+            return lambda source: type_name
+        field_def = self.schema.get_field(parent_type, name)
+        if field_def is None or name.startswith("__"):
+            return None
+        plain = _plain_leaf(field_def)
+        value_plan = self._value_plan(field_def.type, node)
+        if plain is None or value_plan is None:
+            return None
+        read, _, transforms = plain
+        context, is_awaitable = self.context_value, self.is_awaitable
+
+        def complete(source: Any) -> Any:
+            value = read(source)
+            for transform in transforms:  # as the extension's resolve does, null or not
+                if is_awaitable(value):
+                    raise _FullPath
+                value = transform(value, source, context)
+            return value_plan(value)
+
+        return complete
+
+    def _value_plan(self, kind: GraphQLOutputType, node: FieldNode) -> Complete | None:
+        """How to complete a value of this type on the short path, or None. Each plan
+        answers null for null and raises ``_FullPath`` for what it cannot answer."""
+        is_awaitable = self.is_awaitable
+        if is_non_null_type(kind):
+            inner = self._value_plan(kind.of_type, node)
+            if inner is None:
+                return None
+
+            def non_null(value: Any) -> Any:
+                completed = inner(value)
+                if completed is None:  # an error to report, with its path
+                    raise _FullPath
+                return completed
+
+            return non_null
+        if is_leaf_type(kind):
+            coerce = kind.coerce_output_value
+
+            def leaf(value: Any) -> Any:
+                if value is None:
+                    return None
+                if is_awaitable(value):
+                    raise _FullPath
+                completed = coerce(value)
+                if completed is None:  # the full path reports a value its scalar refused
+                    raise _FullPath
+                return completed
+
+            return leaf
+        if is_list_type(kind):
+            item = self._value_plan(kind.of_type, node)
+            if item is None:
+                return None
+
+            def many(value: Any) -> Any:
+                if value is None:
+                    return None
+                if not isinstance(value, list | tuple):
+                    raise _FullPath
+                return [item(one) for one in value]
+
+            return many
+        if isinstance(kind, GraphQLObjectType):
+            return self._object_plan(kind, node)
+        return None  # an interface or a union: the full path resolves the type
+
+    def _object_plan(self, kind: GraphQLObjectType, node: FieldNode) -> Complete | None:
+        if kind.is_type_of is not None or node.selection_set is None:
+            return None
+        fields: list[tuple[str, Complete]] = []
+        for selection in node.selection_set.selections:
+            if not isinstance(selection, FieldNode):
+                return None  # a fragment
+            name = selection.alias.value if selection.alias else selection.name.value
+            plan = self._planned(kind, selection)
+            if plan is None or any(name == taken for taken, _ in fields):
+                return None
+            fields.append((name, plan))
+        is_awaitable = self.is_awaitable
+
+        def complete_object(value: Any) -> Any:
+            if value is None:
+                return None
+            if is_awaitable(value):
+                raise _FullPath
+            return {name: plan(value) for name, plan in fields}
+
+        return complete_object
+
 
 def _probe(source: Any, info: Any) -> Any:
     """A resolver that no middleware has wrapped yet."""
@@ -147,8 +280,8 @@ def _probe(source: Any, info: Any) -> Any:
 
 def _plain_leaf(field_def: GraphQLField) -> Plain:
     """How to read a field straight off its object, when it is a leaf strawberry reads by
-    attribute, with no extension or only extensions that offer a short path, or a list it
-    reads by attribute (answered here only when empty)."""
+    attribute, with no extension or only extensions that offer a short path, or an object
+    or a list it reads by attribute (no leaf type then: planned with its selection)."""
     if field_def.args:
         return None
     kind = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
@@ -161,9 +294,7 @@ def _plain_leaf(field_def: GraphQLField) -> Plain:
         def read_basic(source: Any) -> Any:
             return basic(source, None)
 
-        if is_list_type(kind):
-            return read_basic, None, ()  # the empty ones only
-        return (read_basic, kind, ()) if is_leaf_type(kind) else None
+        return read_basic, (kind if is_leaf_type(kind) else None), ()
     if not is_leaf_type(kind):
         return None
     field = (field_def.extensions or {}).get(DEFINITION)

@@ -96,6 +96,8 @@ VISITS = [
         companions=[],
     ),
 ]
+VISITS[1].companions = [VISITS[0]]  # came back with the first visitor
+VISITS[0].companions = [VISITS[1]]  # who came with the second, whose `required` is null
 
 
 @strawberry.type
@@ -188,14 +190,34 @@ def test_a_null_in_a_nullable_field_is_answered_on_the_short_path() -> None:
     assert CountingFullPath.calls == 1  # `first` alone: it has a resolver
 
 
-def test_an_empty_list_is_answered_on_the_short_path_and_others_take_the_full_one() -> None:
-    document = "{ visits { id tags companions { id } } }"
-    fast = _same(document)
-    assert [v["tags"] for v in fast.data["visits"]] == [[], ["callback"]]
+def _full_path_calls(document: str) -> int:
     CountingFullPath.calls = 0
     counting = strawberry.Schema(query=Query, execution_context_class=CountingFullPath)
-    asyncio.run(counting.execute(document))
-    assert CountingFullPath.calls == 2  # `visits`, and the second visit's one tag list
+    asyncio.run(counting.execute(document, context_value={"who": "agent-7"}))
+    return CountingFullPath.calls
+
+
+def test_lists_and_objects_of_plain_fields_take_the_short_path_whole() -> None:
+    document = "{ visits { id tags companions { __typename id at tags } } }"
+    fast = _same(document)
+    assert [v["tags"] for v in fast.data["visits"]] == [[], ["callback"]]
+    assert _full_path_calls(document) == 1  # `visits` alone: it has a resolver
+    masked = "{ first { companions { companions { id phone } } } }"
+    fast = _same(masked)
+    assert fast.data["first"]["companions"][0]["companions"][0]["phone"].startswith("+4***")
+    assert _full_path_calls(masked) == 1
+
+
+def test_a_null_deep_in_a_list_is_reported_at_its_path_by_the_full_path() -> None:
+    result = _same("{ first { id companions { id required } } }")
+    assert result.data is None
+    assert result.errors[0].path == ["first", "companions", 0, "required"]
+
+
+def test_an_object_asking_for_a_field_without_a_short_path_takes_the_full_one() -> None:
+    document = "{ visits { companions { id email label } } }"
+    _same(document)
+    assert _full_path_calls(document) > 1
 
 
 def test_fragments_and_skipped_fields_answer_as_before() -> None:
@@ -219,7 +241,7 @@ def test_the_cdp_schema_reads_event_leaves_and_masked_values_on_the_short_path()
     assert [len(plain[2]) if plain else None for plain in masked] == [1, 1]  # the masking
     identifiers = _plain_leaf(event.fields["identifiers"])
     assert identifiers is not None
-    assert identifiers[1] is None  # a list: only an empty one takes the short path
+    assert identifiers[1] is None  # a list: planned with what is asked of its items
     visit = strawberry.Schema(query=Query)._schema.type_map["Visit"]
     assert isinstance(visit, GraphQLObjectType)
     assert _plain_leaf(visit.fields["email"]) is None  # Shout has no short path
