@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import Any, Protocol, cast, runtime_checkable
+from typing import Any, NamedTuple, Protocol, cast, runtime_checkable
 
 from graphql import (
     FieldNode,
@@ -47,6 +47,7 @@ from graphql import (
     GraphQLLeafType,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     Undefined,
     is_leaf_type,
     is_list_type,
@@ -73,7 +74,8 @@ Transform = Callable[[Any, Any, Any], Any]
 # The field's reader (object -> value), its leaf type (None: a list, answered on the short
 # path only when empty), the extensions' short paths.
 Plain = tuple[Callable[[Any], Any], GraphQLLeafType | None, tuple[Transform, ...]] | None
-Complete = Callable[[Any], Any]  # a value (or an object, for a field) -> its completed value
+# (a value, or an object for a field; the request's context) -> the completed value
+Complete = Callable[[Any, Any], Any]
 
 
 class _FullPath(Exception):
@@ -82,9 +84,6 @@ class _FullPath(Exception):
 
 class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, with plain leaf fields completed in one step."""
-
-    # Per field definition, kept with it (so its id is never reused while cached).
-    _plain: dict[int, tuple[GraphQLField, Plain]] = {}
 
     def execute_fields(
         self,
@@ -132,10 +131,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         field_def = self.schema.get_field(parent_type, node.name.value)
         if field_def is None:
             return Undefined
-        known = self._plain.get(id(field_def))
-        if known is None or known[0] is not field_def:
-            known = self._plain[id(field_def)] = (field_def, _plain_leaf(field_def))
-        plain = known[1]
+        plain = _plain_of(field_def)
         if plain is None:
             return Undefined
         read, leaf, transforms = plain
@@ -144,7 +140,7 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if complete is None:
                 return Undefined
             try:
-                return complete(source)
+                return complete(source, self.context_value)
             except Exception:  # noqa: BLE001 - the full path answers it, and reports it
                 return Undefined
         try:
@@ -163,119 +159,158 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return Undefined if coerced is None else coerced
 
     @cached_property
-    def _plans(self) -> dict[tuple[int, str], tuple[FieldNode, Complete | None]]:
-        """Plans made for this request, by document node and parent type (the node is
-        kept with its plan, so its id is never reused while cached)."""
-        return {}
+    def _planning(self) -> _Planning:
+        return _Planning(self.schema, self.is_awaitable)
 
     def _planned(self, parent_type: GraphQLObjectType, node: FieldNode) -> Complete | None:
-        key = (id(node), parent_type.name)
-        known = self._plans.get(key)
-        if known is None or known[0] is not node:
-            known = self._plans[key] = (node, self._field_plan(parent_type, node))
-        return known[1]
+        return _planned(self._planning, parent_type, node)
 
-    def _field_plan(self, parent_type: GraphQLObjectType, node: FieldNode) -> Complete | None:
-        """How to complete this field from its object on the short path, or None."""
-        if node.arguments or node.directives:
+
+class _Planning(NamedTuple):
+    """What a plan is made with: the same for every request to a schema."""
+
+    schema: GraphQLSchema
+    is_awaitable: Callable[[Any], bool]
+
+
+# Plans by document node and parent type, for every request: the parsed documents are
+# kept (ParserCache), so the same nodes come back. Each entry keeps its node, type and
+# planning, so an id is never reused while cached; emptied when it holds too many (a
+# plan is a few microseconds to make again).
+_PLANS: dict[tuple[int, int], tuple[FieldNode, GraphQLObjectType, _Planning, Complete | None]] = {}
+PLANS_KEPT = 20_000
+
+
+def _planned(
+    planning: _Planning, parent_type: GraphQLObjectType, node: FieldNode
+) -> Complete | None:
+    key = (id(node), id(parent_type))
+    known = _PLANS.get(key)
+    if known is None or known[0] is not node or known[1] is not parent_type or known[2] != planning:
+        if len(_PLANS) >= PLANS_KEPT:
+            _PLANS.clear()
+        plan = _field_plan(planning, parent_type, node)
+        known = _PLANS[key] = (node, parent_type, planning, plan)
+    return known[3]
+
+
+def _field_plan(
+    planning: _Planning, parent_type: GraphQLObjectType, node: FieldNode
+) -> Complete | None:
+    """How to complete this field from its object on the short path, or None."""
+    if node.arguments or node.directives:
+        return None
+    name = node.name.value
+    if name == "__typename":
+        type_name = parent_type.name
+        return lambda source, context: type_name
+    field_def = planning.schema.get_field(parent_type, name)
+    if field_def is None or name.startswith("__"):
+        return None
+    plain = _plain_of(field_def)
+    value_plan = _value_plan(planning, field_def.type, node)
+    if plain is None or value_plan is None:
+        return None
+    read, _, transforms = plain
+    is_awaitable = planning.is_awaitable
+
+    def complete(source: Any, context: Any) -> Any:
+        value = read(source)
+        for transform in transforms:  # as the extension's resolve does, null or not
+            if is_awaitable(value):
+                raise _FullPath
+            value = transform(value, source, context)
+        return value_plan(value, context)
+
+    return complete
+
+
+def _value_plan(planning: _Planning, kind: GraphQLOutputType, node: FieldNode) -> Complete | None:
+    """How to complete a value of this type on the short path, or None. Each plan
+    answers null for null and raises ``_FullPath`` for what it cannot answer."""
+    is_awaitable = planning.is_awaitable
+    if is_non_null_type(kind):
+        inner = _value_plan(planning, kind.of_type, node)
+        if inner is None:
             return None
-        name = node.name.value
-        if name == "__typename":
-            type_name = parent_type.name
-            return lambda source: type_name
-        field_def = self.schema.get_field(parent_type, name)
-        if field_def is None or name.startswith("__"):
-            return None
-        plain = _plain_leaf(field_def)
-        value_plan = self._value_plan(field_def.type, node)
-        if plain is None or value_plan is None:
-            return None
-        read, _, transforms = plain
-        context, is_awaitable = self.context_value, self.is_awaitable
 
-        def complete(source: Any) -> Any:
-            value = read(source)
-            for transform in transforms:  # as the extension's resolve does, null or not
-                if is_awaitable(value):
-                    raise _FullPath
-                value = transform(value, source, context)
-            return value_plan(value)
+        def non_null(value: Any, context: Any) -> Any:
+            completed = inner(value, context)
+            if completed is None:  # an error to report, with its path
+                raise _FullPath
+            return completed
 
-        return complete
+        return non_null
+    if is_leaf_type(kind):
+        coerce = kind.coerce_output_value
 
-    def _value_plan(self, kind: GraphQLOutputType, node: FieldNode) -> Complete | None:
-        """How to complete a value of this type on the short path, or None. Each plan
-        answers null for null and raises ``_FullPath`` for what it cannot answer."""
-        is_awaitable = self.is_awaitable
-        if is_non_null_type(kind):
-            inner = self._value_plan(kind.of_type, node)
-            if inner is None:
-                return None
-
-            def non_null(value: Any) -> Any:
-                completed = inner(value)
-                if completed is None:  # an error to report, with its path
-                    raise _FullPath
-                return completed
-
-            return non_null
-        if is_leaf_type(kind):
-            coerce = kind.coerce_output_value
-
-            def leaf(value: Any) -> Any:
-                if value is None:
-                    return None
-                if is_awaitable(value):
-                    raise _FullPath
-                completed = coerce(value)
-                if completed is None:  # the full path reports a value its scalar refused
-                    raise _FullPath
-                return completed
-
-            return leaf
-        if is_list_type(kind):
-            item = self._value_plan(kind.of_type, node)
-            if item is None:
-                return None
-
-            def many(value: Any) -> Any:
-                if value is None:
-                    return None
-                if not isinstance(value, list | tuple):
-                    raise _FullPath
-                return [item(one) for one in value]
-
-            return many
-        if isinstance(kind, GraphQLObjectType):
-            return self._object_plan(kind, node)
-        return None  # an interface or a union: the full path resolves the type
-
-    def _object_plan(self, kind: GraphQLObjectType, node: FieldNode) -> Complete | None:
-        if kind.is_type_of is not None or node.selection_set is None:
-            return None
-        fields: list[tuple[str, Complete]] = []
-        for selection in node.selection_set.selections:
-            if not isinstance(selection, FieldNode):
-                return None  # a fragment
-            name = selection.alias.value if selection.alias else selection.name.value
-            plan = self._planned(kind, selection)
-            if plan is None or any(name == taken for taken, _ in fields):
-                return None
-            fields.append((name, plan))
-        is_awaitable = self.is_awaitable
-
-        def complete_object(value: Any) -> Any:
+        def leaf(value: Any, context: Any) -> Any:
             if value is None:
                 return None
             if is_awaitable(value):
                 raise _FullPath
-            return {name: plan(value) for name, plan in fields}
+            completed = coerce(value)
+            if completed is None:  # the full path reports a value its scalar refused
+                raise _FullPath
+            return completed
 
-        return complete_object
+        return leaf
+    if is_list_type(kind):
+        item = _value_plan(planning, kind.of_type, node)
+        if item is None:
+            return None
+
+        def many(value: Any, context: Any) -> Any:
+            if value is None:
+                return None
+            if not isinstance(value, list | tuple):
+                raise _FullPath
+            return [item(one, context) for one in value]
+
+        return many
+    if isinstance(kind, GraphQLObjectType):
+        return _object_plan(planning, kind, node)
+    return None  # an interface or a union: the full path resolves the type
+
+
+def _object_plan(planning: _Planning, kind: GraphQLObjectType, node: FieldNode) -> Complete | None:
+    if kind.is_type_of is not None or node.selection_set is None:
+        return None
+    fields: list[tuple[str, Complete]] = []
+    for selection in node.selection_set.selections:
+        if not isinstance(selection, FieldNode):
+            return None  # a fragment
+        name = selection.alias.value if selection.alias else selection.name.value
+        plan = _planned(planning, kind, selection)
+        if plan is None or any(name == taken for taken, _ in fields):
+            return None
+        fields.append((name, plan))
+    is_awaitable = planning.is_awaitable
+
+    def complete_object(value: Any, context: Any) -> Any:
+        if value is None:
+            return None
+        if is_awaitable(value):
+            raise _FullPath
+        return {name: plan(value, context) for name, plan in fields}
+
+    return complete_object
 
 
 def _probe(source: Any, info: Any) -> Any:
     """A resolver that no middleware has wrapped yet."""
+
+
+# Per field definition, kept with it (so its id is never reused while cached).
+_PLAIN: dict[int, tuple[GraphQLField, Plain]] = {}
+
+
+def _plain_of(field_def: GraphQLField) -> Plain:
+    """``_plain_leaf``, worked out once per field definition."""
+    known = _PLAIN.get(id(field_def))
+    if known is None or known[0] is not field_def:
+        known = _PLAIN[id(field_def)] = (field_def, _plain_leaf(field_def))
+    return known[1]
 
 
 def _plain_leaf(field_def: GraphQLField) -> Plain:
