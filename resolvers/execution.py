@@ -245,16 +245,12 @@ def _value_plan(planning: _Planning, kind: GraphQLOutputType, node: FieldNode) -
         coerce = kind.coerce_output_value
 
         def leaf(value: Any, context: Any) -> Any:
-            if value is None:
-                return None
-            if is_awaitable(value):
-                raise _FullPath
             completed = coerce(value)
             if completed is None:  # the full path reports a value its scalar refused
                 raise _FullPath
             return completed
 
-        return leaf
+        return _when_present(is_awaitable, leaf)
     if is_list_type(kind):
         item = _value_plan(planning, kind.of_type, node)
         if item is None:
@@ -285,16 +281,25 @@ def _object_plan(planning: _Planning, kind: GraphQLObjectType, node: FieldNode) 
         if plan is None or any(name == taken for taken, _ in fields):
             return None
         fields.append((name, plan))
-    is_awaitable = planning.is_awaitable
 
     def complete_object(value: Any, context: Any) -> Any:
+        return {name: plan(value, context) for name, plan in fields}
+
+    return _when_present(planning.is_awaitable, complete_object)
+
+
+def _when_present(is_awaitable: Callable[[Any], bool], complete: Complete) -> Complete:
+    """``complete`` for a value that is there: null stays null, and something awaitable
+    goes to the full path."""
+
+    def present(value: Any, context: Any) -> Any:
         if value is None:
             return None
         if is_awaitable(value):
             raise _FullPath
-        return {name: plan(value, context) for name, plan in fields}
+        return complete(value, context)
 
-    return complete_object
+    return present
 
 
 def _probe(source: Any, info: Any) -> Any:

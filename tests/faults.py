@@ -11,19 +11,13 @@ from cdp.store.database import Document
 
 
 @asynccontextmanager
-async def failing_writes(
-    db: AsyncDatabase[Document], skip: int, commands: tuple[str, ...] = ("update",)
+async def _fail_point(
+    db: AsyncDatabase[Document], mode: object, data: object
 ) -> AsyncIterator[None]:
-    """Let ``skip`` of ``commands`` through, then fail every one of them until the block ends."""
+    """The server's ``failCommand`` fail point on for the block (skipped where it has none)."""
     admin = db.client.admin
     try:
-        await admin.command(
-            {
-                "configureFailPoint": "failCommand",
-                "mode": {"skip": skip},
-                "data": {"failCommands": list(commands), "errorCode": 2},
-            }
-        )
+        await admin.command({"configureFailPoint": "failCommand", "mode": mode, "data": data})
     except OperationFailure as error:
         pytest.skip(f"server has no failCommand fail point: {error}")
     try:
@@ -33,21 +27,18 @@ async def failing_writes(
 
 
 @asynccontextmanager
+async def failing_writes(
+    db: AsyncDatabase[Document], skip: int, commands: tuple[str, ...] = ("update",)
+) -> AsyncIterator[None]:
+    """Let ``skip`` of ``commands`` through, then fail every one of them until the block ends."""
+    data = {"failCommands": list(commands), "errorCode": 2}
+    async with _fail_point(db, {"skip": skip}, data):
+        yield
+
+
+@asynccontextmanager
 async def refused_once(db: AsyncDatabase[Document], command: str, code: int) -> AsyncIterator[None]:
     """The server refuses the next ``command`` with ``code`` (as a real MongoDB would
     for a limit the embedded one does not enforce), then answers as usual."""
-    admin = db.client.admin
-    try:
-        await admin.command(
-            {
-                "configureFailPoint": "failCommand",
-                "mode": {"times": 1},
-                "data": {"failCommands": [command], "errorCode": code},
-            }
-        )
-    except OperationFailure as error:
-        pytest.skip(f"server has no failCommand fail point: {error}")
-    try:
+    async with _fail_point(db, {"times": 1}, {"failCommands": [command], "errorCode": code}):
         yield
-    finally:
-        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
