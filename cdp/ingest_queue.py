@@ -100,16 +100,13 @@ class IngestQueue:
 
     async def _run(self, calls: list[_Call]) -> None:
         now = self._clock()
-        answers: list[TrackResult] = []
 
         async def refresh(landed: Landed) -> None:
-            at = 0
-            for call in calls:
-                answers.append(TrackResult(landed.result.results[at : at + len(call.events)]))
-                at += len(call.events)
+            """The persons of small calls now, as if each had come alone; the rest by
+            the refresher (run by ``land`` beside its landing's closing)."""
             policy = self._refresher.policy if self._refresher else None
             inline: set[str] = set()
-            for answer in answers:
+            for answer in _per_call(calls, landed):
                 persons = {r.person_id for r in answer.results if r.person_id}
                 if policy is None or refresh_now(persons, policy):
                     inline |= persons
@@ -119,12 +116,21 @@ class IngestQueue:
 
         try:
             events = [e for call in calls for e in call.events]
-            await self._land(self._stores, events, self._limits, now, refresh)
+            landed = await self._land(self._stores, events, self._limits, now, refresh)
         except Exception as error:  # noqa: BLE001 - handed to every call of the batch
             for call in calls:
                 if not call.answer.done():
                     call.answer.set_exception(error)
             return
-        for call, answer in zip(calls, answers, strict=True):
+        for call, answer in zip(calls, _per_call(calls, landed), strict=True):
             if not call.answer.done():  # a caller that went away needs no answer
                 call.answer.set_result(answer)
+
+
+def _per_call(calls: list[_Call], landed: Landed) -> list[TrackResult]:
+    """The batch's results cut back into each call's own, in the order sent."""
+    answers, at = [], 0
+    for call in calls:
+        answers.append(TrackResult(landed.result.results[at : at + len(call.events)]))
+        at += len(call.events)
+    return answers
