@@ -71,8 +71,8 @@ class ShortPath(Protocol):
 
 
 Transform = Callable[[Any, Any, Any], Any]
-# The field's reader (object -> value), its leaf type (None: a list, answered on the short
-# path only when empty), the extensions' short paths.
+# The field's reader (object -> value), its leaf type (None: an object or a list, planned
+# with what is asked of it), the extensions' short paths.
 Plain = tuple[Callable[[Any], Any], GraphQLLeafType | None, tuple[Transform, ...]] | None
 # (a value, or an object for a field; the request's context) -> the completed value
 Complete = Callable[[Any, Any], Any]
