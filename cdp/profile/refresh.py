@@ -25,7 +25,7 @@ from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
-from cdp.segments.record import record_changes
+from cdp.segments.record import missing_entries, record_changes
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
@@ -49,6 +49,7 @@ class Computed:
     seen: dict[str, int]  # the change marks the metrics include
     held: dict[str, dict[str, Held]]  # memberships as read
     segments: list[SegmentDefinition]
+    missing: set[tuple[str, str]]  # (segment, person): memberships whose entry is gone
 
 
 async def compute_refresh(
@@ -96,7 +97,8 @@ async def compute_refresh(
     metrics, wanted = evaluate_each(live.values(), facts, models, evaluation, now)
     seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     before = {root: held.get(root, {}) for root in live}
-    return Computed(metrics, wanted, seen, before, segments)
+    missing = missing_entries(before, facts.events)
+    return Computed(metrics, wanted, seen, before, segments, missing)
 
 
 async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> None:
@@ -114,6 +116,7 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
         {person: computed.wanted[person] for person in won},
         computed.segments,
         now,
+        {(segment, person) for segment, person in computed.missing if person in won},
     )
 
 

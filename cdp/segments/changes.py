@@ -18,12 +18,16 @@ LEFT = "segment_left"
 SEGMENT_EVENT_TYPES = frozenset({ENTERED, LEFT})
 
 
+def entry_id(kind: str, segment_id: str, person_id: str, since: datetime) -> str:
+    """A timeline entry's id: the same for every writer of the same change."""
+    return f"{kind}:{segment_id}:{person_id}:{int(since.timestamp() * 1000)}"
+
+
 def change_event(
     kind: str, segment_id: str, name: str, person_id: str, since: datetime, at: datetime
 ) -> dict[str, Any]:
-    stamp = int(since.timestamp() * 1000)
     return {
-        "_id": f"{kind}:{segment_id}:{person_id}:{stamp}",
+        "_id": entry_id(kind, segment_id, person_id, since),
         "person_id": person_id,
         "type": kind,
         "channel": "OTHER",

@@ -4,11 +4,11 @@ on the person's timeline, written so that a write cut short can simply run again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event
+from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event, entry_id
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition, interest_segment
 from cdp.segments.rules import rule_to_data
 from cdp.store import Stores
@@ -30,25 +30,36 @@ async def record_changes(
     after: Mapping[str, set[str]],
     segments: Sequence[SegmentDefinition],
     now: datetime,
+    missing: Iterable[tuple[str, str]] = (),
 ) -> Changes:
     """Write memberships that began or ended, each with its timeline entry; returns
-    (entered, left) as counted by this writer, and the persons it wrote for.
+    (entered, left) as counted by this writer, and the persons it wrote for. ``missing``:
+    (segment, person) memberships held whose entry a refresh did not find on the
+    timeline (:func:`missing_entries`), written again.
 
-    Order makes it safe to cut anywhere and run again: a membership is inserted
-    unrecorded, its entry written (id from the time it began, so a repeat is one entry),
-    then it is flagged recorded; a leaving is written to the timeline before the
-    membership is deleted. Entries of both kinds go in one write, and what follows them
-    (the flags, the deletions, the check for a merge) side by side: each touches other
-    documents, or the same ones to the same end.
+    Order makes it safe to cut anywhere and run again: a membership is inserted, then
+    its entry written (id from the time it began, so a repeat is one entry), and a
+    refresh that finds the entry missing writes it; a leaving is written to the timeline
+    before the membership is deleted. Entries of both kinds go in one write, and what
+    follows them (the deletions, the check for a merge, the flag of a membership an
+    earlier version stored unrecorded) side by side: each touches other documents, or
+    the same ones to the same end.
     """
     names = {segment.id: segment.name for segment in segments}
     entering: list[tuple[str, str]] = []
-    unrecorded: list[tuple[str, str, datetime]] = []
+    unrecorded: list[tuple[str, str, datetime]] = []  # stored unrecorded: flagged after
     leaving: list[tuple[str, str, datetime]] = []
+    again = set(missing)
+    rewritten: list[tuple[str, str, datetime]] = []
     for person, segments_now in after.items():
         held = before.get(person, {})
         entering += [(s, person) for s in sorted(segments_now - held.keys())]
         unrecorded += [(s, person, h.entered_at) for s, h in sorted(held.items()) if not h.recorded]
+        rewritten += [
+            (s, person, h.entered_at)
+            for s, h in sorted(held.items())
+            if h.recorded and (s, person) in again and s in segments_now
+        ]
         leaving += [
             (s, person, h.entered_at)
             for s, h in sorted(held.items())
@@ -58,16 +69,16 @@ async def record_changes(
     if topics:
         await stores.segments.add_interests(interest_document(t, now) for t in sorted(topics))
     added = await stores.memberships.enter(entering, now)
-    unrecorded += [(s, p, now) for s, p in added]
+    entered = unrecorded + rewritten + [(s, p, now) for s, p in added]
 
     def name(segment: str) -> str:
         return names.get(segment) or interest_segment(segment[len(INTEREST_PREFIX) :]).name
 
     await stores.events.insert(
-        [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in unrecorded]
+        [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in entered]
         + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
     )
-    wrote_for = {p for _, p, _ in unrecorded + leaving}
+    wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
         stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded),
         stores.memberships.leave((s, p) for s, p, _ in leaving),
@@ -91,6 +102,27 @@ async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:
     if gone:
         await stores.memberships.delete_of_persons(sorted(gone))
         await stores.events.delete_of_types(gone, SEGMENT_EVENT_TYPES)
+
+
+def missing_entries(
+    held: Mapping[str, Mapping[str, Held]], histories: Mapping[str, Sequence[Document]]
+) -> set[tuple[str, str]]:
+    """(segment, person) memberships stored recorded whose entry is not in the person's
+    history: a write cut short between the membership and its entry. A refresh reads
+    both; a membership another writer is recording at that moment looks the same, and
+    writing its entry again is harmless (same id, stored once)."""
+    missing: set[tuple[str, str]] = set()
+    for person, segments in held.items():
+        recorded = [(s, h.entered_at) for s, h in segments.items() if h.recorded]
+        if not recorded:
+            continue
+        on_timeline = {doc["_id"] for doc in histories.get(person, ()) if doc["type"] == ENTERED}
+        missing |= {
+            (s, person)
+            for s, since in recorded
+            if entry_id(ENTERED, s, person, since) not in on_timeline
+        }
+    return missing
 
 
 def interest_document(topic: str, now: datetime) -> Document:

@@ -41,7 +41,12 @@ class MembershipStore:
         return {doc["person_id"]: held_of(doc) async for doc in cursor}
 
     async def enter(self, pairs: Iterable[tuple[str, str]], at: datetime) -> list[tuple[str, str]]:
-        """Add (segment, person) memberships, not yet recorded; returns those this call added."""
+        """Add (segment, person) memberships; returns those this call added.
+
+        Each is stored ``recorded``: its timeline entry is written next, and a refresh
+        that finds an entry missing (a write cut short between the two) writes it again
+        (:func:`cdp.segments.record.missing_entries`). Memberships stored unrecorded by
+        earlier versions are still recorded and flagged as before."""
         wanted = list(pairs)
         documents = [
             {
@@ -49,7 +54,7 @@ class MembershipStore:
                 "segment_id": s,
                 "person_id": p,
                 "entered_at": at,
-                "recorded": False,
+                "recorded": True,
             }
             for s, p in wanted
         ]

@@ -1,16 +1,20 @@
 """Recording membership changes: a person who leaves one segment and enters another in
-the same refresh gets both timeline entries in one write, and the memberships end up
-as the refresh decided, recorded."""
+the same refresh gets both timeline entries in one write, the memberships end up as the
+refresh decided, and an entry lost between a membership and its entry comes back."""
 
 from datetime import UTC, datetime, timedelta
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.segments.changes import ENTERED, LEFT
+from cdp.ingest import IngestLimits, track
+from cdp.segments.changes import ENTERED, LEFT, change_event
 from cdp.segments.definitions import BUILT_IN_BY_ID
-from cdp.segments.record import record_changes
+from cdp.segments.record import missing_entries, record_changes
+from cdp.store import Stores
 from cdp.store.database import Document
+from cdp.store.memberships import Held
 from tests.commands import listening
+from tests.stories import event
 
 NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)
 NINA = "P-nina"  # bought twice, then nothing for 91 days
@@ -35,3 +39,31 @@ async def test_leaving_and_entering_together_are_one_timeline_write(
     ]
     held = await db["memberships"].find({"person_id": NINA}).to_list()
     assert [(h["segment_id"], h["recorded"]) for h in held] == [("lapsed_90d", True)]
+
+
+def test_a_recorded_membership_without_its_entry_on_the_timeline_is_missing() -> None:
+    since = NOW - timedelta(days=3)
+    held = {
+        NINA: {"high_aov": Held(since, True), "lapsed_90d": Held(since, True)},
+        "P-omar": {"high_aov": Held(since, False)},  # unrecorded: recorded the old way
+    }
+    kept = change_event(ENTERED, "high_aov", "High average order value", NINA, since, since)
+    histories = {NINA: [{"_id": kept["_id"], "type": ENTERED}], "P-omar": []}
+    assert missing_entries(held, histories) == {("lapsed_90d", NINA)}
+
+
+async def test_an_entry_lost_to_a_cut_short_write_comes_back_with_the_next_event(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    nina = [("email", "nina.berg@example.com")]
+    order = event("purchase", "WEB", nina, at="2026-12-01T10:00:00Z", message_id="o-1")
+    order["properties"] = {"total": 40.0}
+    await track(stores, [order], limits, now=NOW)
+    entries = {"type": ENTERED, "properties.segmentId": "purchased_last_30d"}
+    [entry] = await db["events"].find(entries).to_list()
+    await db["events"].delete_one({"_id": entry["_id"]})  # the write after the membership
+    visit = event("page_view", "WEB", nina, at="2026-12-01T11:00:00Z", message_id="v-1")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [visit], limits, now=NOW)
+    assert [doc["_id"] for doc in await db["events"].find(entries).to_list()] == [entry["_id"]]
+    assert "update memberships" not in commands.targets  # no flag to set any more
