@@ -19,8 +19,9 @@ mostly nulls and empty lists: no error, no code, no blocked identifiers).
 
 An object or a list read by attribute takes the short path whole when everything asked
 of it does, however deep (a timeline's edges: a cursor, a node of plain fields, the
-node's identifiers): the selection is planned once per request and document node, then
-each value is completed by plain Python. The plan covers plain fields only (no
+node's identifiers). Leaves and objects alike are completed by a plan made once per
+document node and kept for every request (the request's context comes in with each
+value), then by plain Python. The plan covers plain fields only (no
 fragments, no directives, no arguments, no repeated response names, no object type with
 an ``is_type_of`` check); a value it cannot answer (a null in a non-null field, a value
 its scalar refuses, something awaitable, a list that is not a list) sends the whole
@@ -122,41 +123,17 @@ class FastLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return manager is not None and manager.get_field_resolver(_probe) is not _probe
 
     def _plain_value(self, parent_type: GraphQLObjectType, source: Any, details: Any) -> Any:
-        """The completed value of a plain field, or Undefined to take the full path."""
+        """The completed value of a plain field (a leaf, or an object or a list of plain
+        fields), or Undefined to take the full path."""
         if len(details) != 1:
+            return Undefined  # the same response name asked twice: merged by graphql-core
+        complete = self._planned(parent_type, details[0].node)
+        if complete is None:
             return Undefined
-        node = details[0].node
-        if node.arguments or node.directives:
-            return Undefined
-        field_def = self.schema.get_field(parent_type, node.name.value)
-        if field_def is None:
-            return Undefined
-        plain = _plain_of(field_def)
-        if plain is None:
-            return Undefined
-        read, leaf, transforms = plain
-        if leaf is None:  # an object or a list, read by attribute
-            complete = self._planned(parent_type, node)
-            if complete is None:
-                return Undefined
-            try:
-                return complete(source, self.context_value)
-            except Exception:  # noqa: BLE001 - the full path answers it, and reports it
-                return Undefined
         try:
-            value = read(source)
-            if value is None and not transforms and not is_non_null_type(field_def.type):
-                return None  # what the full path answers for a null in a nullable field
-            for transform in transforms:
-                if value is None or self.is_awaitable(value):
-                    break
-                value = transform(value, source, self.context_value)
-            if value is None or self.is_awaitable(value):
-                return Undefined
-            coerced = leaf.coerce_output_value(value)
-        except Exception:  # noqa: BLE001 - the full path raises it again and reports it
+            return complete(source, self.context_value)
+        except Exception:  # noqa: BLE001 - the full path answers it, and reports it
             return Undefined
-        return Undefined if coerced is None else coerced
 
     @cached_property
     def _planning(self) -> _Planning:
