@@ -28,6 +28,7 @@ from cdp.segments.lookup import all_segments
 from cdp.segments.record import missing_entries, record_changes
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
+from cdp.store.events import oldest_events_first
 from cdp.store.memberships import Held
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
@@ -186,8 +187,8 @@ async def family_facts(
     events: dict[str, list[Document]] = defaultdict(list)
     for member, docs in histories.items():
         events[root_of[member]] += docs
-    for docs in events.values():
-        docs.sort(key=lambda e: (e["timestamp"], e["_id"]))
+    for root, docs in events.items():
+        events[root] = oldest_events_first(docs)  # a family's members' histories as one
     consents: dict[str, list[Consent]] = defaultdict(list)
     for decision in decisions:
         consents[root_of[decision["person_id"]]].append(Consent.from_document(decision))
