@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -57,12 +57,28 @@ async def track(
     now = now or utc_now()
 
     async def refresh(landed: Landed) -> None:
-        if refresher is None or refresh_now(landed.persons, refresher.policy):
-            await refresh_persons(stores, landed.persons, now)
-        else:
-            refresher.submit(landed.persons)
+        await refresh_touched(stores, refresher, [landed.persons], landed.persons, now)
 
     return (await land(stores, raw_events, limits, now, refresh)).result
+
+
+async def refresh_touched(
+    stores: Stores,
+    refresher: Refresher | None,
+    calls: Iterable[set[str]],
+    touched: set[str],
+    now: datetime,
+) -> None:
+    """Refresh now the persons of each call that touched few (every call's, without a
+    ``refresher``), as if it had come alone; hand the rest of ``touched`` to the
+    refresher."""
+    inline: set[str] = set()
+    for persons in calls:
+        if refresher is None or refresh_now(persons, refresher.policy):
+            inline |= persons
+    await refresh_persons(stores, inline, now)
+    if refresher is not None:
+        refresher.submit(touched - inline)
 
 
 def check_batch_size(raw_events: Sequence[object], limits: IngestLimits) -> None:

@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from cdp.ingest import Alongside, IngestLimits, Landed, check_batch_size, land
-from cdp.profile.refresh import refresh_persons
-from cdp.profile.refresher import Refresher, refresh_now
+from cdp.ingest import Alongside, IngestLimits, Landed, check_batch_size, land, refresh_touched
+from cdp.profile.refresher import Refresher
 from cdp.records import TrackResult
 from cdp.store import Stores
 
@@ -102,17 +101,12 @@ class IngestQueue:
         now = self._clock()
 
         async def refresh(landed: Landed) -> None:
-            """The persons of small calls now, as if each had come alone; the rest by
-            the refresher (run by ``land`` beside its landing's closing)."""
-            policy = self._refresher.policy if self._refresher else None
-            inline: set[str] = set()
-            for answer in _per_call(calls, landed):
-                persons = {r.person_id for r in answer.results if r.person_id}
-                if policy is None or refresh_now(persons, policy):
-                    inline |= persons
-            await refresh_persons(self._stores, inline, now)
-            if self._refresher is not None:
-                self._refresher.submit(landed.persons - inline)
+            """Run by ``land`` beside its landing's closing."""
+            each_call = [
+                {r.person_id for r in answer.results if r.person_id}
+                for answer in _per_call(calls, landed)
+            ]
+            await refresh_touched(self._stores, self._refresher, each_call, landed.persons, now)
 
         try:
             events = [e for call in calls for e in call.events]
