@@ -38,17 +38,24 @@ the minor version, and the whole test suite runs through this class.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from functools import cached_property
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import suppress
+from enum import Enum, EnumMeta
+from functools import cache, cached_property
+from operator import attrgetter
+from types import CoroutineType, GeneratorType
 from typing import Any, NamedTuple, Protocol, cast, runtime_checkable
 
 from graphql import (
     FieldNode,
+    GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
+    GraphQLString,
     Undefined,
     is_leaf_type,
     is_list_type,
@@ -189,7 +196,9 @@ def _field_plan(
     if plain is None or value_plan is None:
         return None
     read, _, transforms = plain
-    is_awaitable = planning.is_awaitable
+    is_awaitable = _by_type(planning.is_awaitable)
+    if not transforms:
+        return lambda source, context: value_plan(read(source), context)
 
     def complete(source: Any, context: Any) -> Any:
         value = read(source)
@@ -202,32 +211,17 @@ def _field_plan(
     return complete
 
 
-def _value_plan(planning: _Planning, kind: GraphQLOutputType, node: FieldNode) -> Complete | None:
+def _value_plan(
+    planning: _Planning, kind: GraphQLOutputType, node: FieldNode, *, nullable: bool = True
+) -> Complete | None:
     """How to complete a value of this type on the short path, or None. Each plan
-    answers null for null and raises ``_FullPath`` for what it cannot answer."""
-    is_awaitable = planning.is_awaitable
+    answers null for null (raises ``_FullPath`` for it when the type is non-null: an
+    error to report, with its path) and raises ``_FullPath`` for what it cannot answer."""
+    is_awaitable = _by_type(planning.is_awaitable)
     if is_non_null_type(kind):
-        inner = _value_plan(planning, kind.of_type, node)
-        if inner is None:
-            return None
-
-        def non_null(value: Any, context: Any) -> Any:
-            completed = inner(value, context)
-            if completed is None:  # an error to report, with its path
-                raise _FullPath
-            return completed
-
-        return non_null
+        return _value_plan(planning, kind.of_type, node, nullable=False)
     if is_leaf_type(kind):
-        coerce = kind.coerce_output_value
-
-        def leaf(value: Any, context: Any) -> Any:
-            completed = coerce(value)
-            if completed is None:  # the full path reports a value its scalar refused
-                raise _FullPath
-            return completed
-
-        return _when_present(is_awaitable, leaf)
+        return _leaf_plan(is_awaitable, kind, nullable=nullable)
     if is_list_type(kind):
         item = _value_plan(planning, kind.of_type, node)
         if item is None:
@@ -235,18 +229,22 @@ def _value_plan(planning: _Planning, kind: GraphQLOutputType, node: FieldNode) -
 
         def many(value: Any, context: Any) -> Any:
             if value is None:
-                return None
+                if nullable:
+                    return None
+                raise _FullPath
             if not isinstance(value, list | tuple):
                 raise _FullPath
             return [item(one, context) for one in value]
 
         return many
     if isinstance(kind, GraphQLObjectType):
-        return _object_plan(planning, kind, node)
+        return _object_plan(planning, kind, node, nullable=nullable)
     return None  # an interface or a union: the full path resolves the type
 
 
-def _object_plan(planning: _Planning, kind: GraphQLObjectType, node: FieldNode) -> Complete | None:
+def _object_plan(
+    planning: _Planning, kind: GraphQLObjectType, node: FieldNode, *, nullable: bool
+) -> Complete | None:
     if kind.is_type_of is not None or node.selection_set is None:
         return None
     fields: list[tuple[str, Complete]] = []
@@ -262,17 +260,97 @@ def _object_plan(planning: _Planning, kind: GraphQLObjectType, node: FieldNode) 
     def complete_object(value: Any, context: Any) -> Any:
         return {name: plan(value, context) for name, plan in fields}
 
-    return _when_present(planning.is_awaitable, complete_object)
+    return _when_present(_by_type(planning.is_awaitable), complete_object, nullable=nullable)
 
 
-def _when_present(is_awaitable: Callable[[Any], bool], complete: Complete) -> Complete:
-    """``complete`` for a value that is there: null stays null, and something awaitable
-    goes to the full path."""
+@cache
+def _by_type(is_awaitable: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """``is_awaitable``, answered from the value's class once that class is known not to
+    be awaitable: a read's leaves and objects are of a handful of classes (str, datetime,
+    an enum, a record type), and the full check costs three tests for each that is not a
+    str or an int. A class decides it: ``await`` looks for ``__await__`` on the class,
+    not the instance (an instance attribute of that name makes graphql-core's check say
+    yes but cannot be awaited either)."""
+
+    def check(value: Any) -> bool:
+        kind = type(value)
+        if kind in _NOT_AWAITABLE:
+            return False
+        if is_awaitable(value):
+            return True
+        if not _awaitable_class(kind) and len(_NOT_AWAITABLE) < NOT_AWAITABLE_KEPT:
+            _NOT_AWAITABLE.add(kind)
+        return False
+
+    return check
+
+
+_NOT_AWAITABLE: set[type] = set()
+NOT_AWAITABLE_KEPT = 1_000
+
+
+def _awaitable_class(kind: type) -> bool:
+    return issubclass(kind, CoroutineType | GeneratorType) or hasattr(kind, "__await__")
+
+
+def _coercion(kind: GraphQLLeafType) -> Callable[[Any], Any]:
+    """A leaf type's ``coerce_output_value``; for an enum strawberry maps from its Python
+    enum (a scan of the values, comparing each ``.value``: two descriptor calls a value),
+    its answer for each member worked out once and looked up."""
+    coerce = kind.coerce_output_value
+    wrapped = getattr(kind, "wrapped_cls", None)
+    if not isinstance(kind, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return coerce
+    names: dict[Enum, Any] = {}
+    for member in cast(Iterable[Enum], wrapped):
+        with suppress(Exception):  # a member the schema leaves out: coerced when met
+            names[member] = coerce(member)
+
+    def enum_name(value: Any) -> Any:
+        name = names.get(value) if type(value) is wrapped else None
+        return name if name is not None else coerce(value)
+
+    return enum_name
+
+
+def _leaf_plan(
+    is_awaitable: Callable[[Any], bool], kind: GraphQLLeafType, *, nullable: bool
+) -> Complete:
+    """A scalar or an enum, in one step: most of a read's fields are leaves, and a chain
+    of small plans (present, non-null, coerced) cost a call each per leaf. A string for
+    ``String`` or ``ID`` is its own coerced value, as graphql-core's serializers say."""
+    coerce = _coercion(kind)
+    same = str if kind is GraphQLString or kind is GraphQLID else None
+
+    def leaf(value: Any, context: Any) -> Any:
+        if type(value) is same:
+            return value
+        if value is None:
+            if nullable:
+                return None
+            raise _FullPath  # an error to report, with its path
+        if type(value) not in _NOT_AWAITABLE and is_awaitable(value):
+            raise _FullPath
+        completed = coerce(value)
+        if completed is None:  # the full path reports a value its scalar refused
+            raise _FullPath
+        return completed
+
+    return leaf
+
+
+def _when_present(
+    is_awaitable: Callable[[Any], bool], complete: Complete, *, nullable: bool
+) -> Complete:
+    """``complete`` for a value that is there: null stays null (or goes to the full path
+    for a non-null type), and something awaitable goes to the full path."""
 
     def present(value: Any, context: Any) -> Any:
         if value is None:
-            return None
-        if is_awaitable(value):
+            if nullable:
+                return None
+            raise _FullPath
+        if type(value) not in _NOT_AWAITABLE and is_awaitable(value):
             raise _FullPath
         return complete(value, context)
 
@@ -305,26 +383,32 @@ def _plain_leaf(field_def: GraphQLField) -> Plain:
     resolve = field_def.resolve
     # strawberry's own reader for a field with no resolver and no extension: it ignores
     # the info it is given. A strawberry that renamed it only loses speed.
+    field = (field_def.extensions or {}).get(DEFINITION)
     if resolve is not None and getattr(resolve, "__name__", "") == BASIC_READER:
-        basic = resolve
-
-        def read_basic(source: Any) -> Any:
-            return basic(source, None)
-
-        return read_basic, (kind if is_leaf_type(kind) else None), ()
+        return _attribute_reader(field, resolve), (kind if is_leaf_type(kind) else None), ()
     if not is_leaf_type(kind):
         return None
-    field = (field_def.extensions or {}).get(DEFINITION)
     if not isinstance(field, StrawberryField) or field.base_resolver is not None:
         return None
     if not field.extensions or not all(isinstance(e, ShortPath) for e in field.extensions):
         return None
     transforms = tuple(cast(ShortPath, e).short_path for e in field.extensions)
-    return (
-        (lambda source: field.get_result(source, info=None, args=[], kwargs={})),
-        kind,
-        transforms,
-    )
+    read = _attribute_reader(field, lambda source, _: field.get_result(source, None, [], {}))
+    return read, kind, transforms
+
+
+def _attribute_reader(field: object, basic: Callable[..., Any]) -> Callable[[Any], Any]:
+    """How strawberry reads a field with no resolver: ``getattr`` of its Python name
+    (the default resolver), in one call instead of three; any other default resolver
+    through strawberry's own reader."""
+    if (
+        isinstance(field, StrawberryField)
+        and field.base_resolver is None
+        and field.default_resolver is getattr
+        and field.python_name
+    ):
+        return attrgetter(field.python_name)
+    return lambda source: basic(source, None)
 
 
 def _in_order(

@@ -247,3 +247,53 @@ def test_the_cdp_schema_reads_event_leaves_and_masked_values_on_the_short_path()
     assert _plain_leaf(visit.fields["email"]) is None  # Shout has no short path
     assert _plain_leaf(visit.fields["phone"]) is not None  # Whisper has
     assert cdp_schema.execution_context_class is FastLeafExecutionContext
+
+
+class Soon:
+    """A value that can be awaited (as a field read by attribute may hold one)."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __await__(self) -> Any:
+        yield from asyncio.sleep(0).__await__()
+        return self.value
+
+
+@strawberry.type
+class Parcel:
+    note: str
+    channel: Channel
+    kind: str | None
+
+
+@strawberry.type
+class ParcelQuery:
+    @strawberry.field
+    def parcels(self) -> list[Parcel]:
+        return [
+            Parcel(note="packed", channel=Channel.EMAIL, kind=None),
+            Parcel(note=Soon("on its way"), channel=Channel.WEB, kind=Soon("box")),  # type: ignore[arg-type]
+            Parcel(note="delivered", channel=Channel.WEB, kind="letter"),
+        ]
+
+
+def test_a_value_to_await_is_awaited_whatever_plain_values_came_before_it() -> None:
+    """Leaves of a class once seen plain skip the awaitable check; a value of another
+    class is still checked and sent to the full path, which awaits it."""
+    document = "{ parcels { note channel kind } }"
+    standard = strawberry.Schema(
+        query=ParcelQuery, execution_context_class=StrawberryGraphQLCoreExecutionContext
+    )
+    fast = strawberry.Schema(query=ParcelQuery, execution_context_class=FastLeafExecutionContext)
+    expected = asyncio.run(standard.execute(document))
+    result = asyncio.run(fast.execute(document))
+    assert result.errors is None
+    assert result.data == expected.data
+    assert result.data == {
+        "parcels": [
+            {"note": "packed", "channel": "EMAIL", "kind": None},
+            {"note": "on its way", "channel": "WEB", "kind": "box"},
+            {"note": "delivered", "channel": "WEB", "kind": "letter"},
+        ]
+    }
