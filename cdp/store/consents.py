@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_fresh, repoint
+from cdp.store.database import WHOLE_ANSWER, Document, chunked, insert_fresh, repoint
 
 
 class ConsentStore:
@@ -26,7 +26,9 @@ class ConsentStore:
         """Every decision for these persons, oldest first."""
         found: list[Document] = []
         for chunk in chunked(person_ids):
-            found += await self._collection.find({"person_id": {"$in": chunk}}).to_list()
+            found += await self._collection.find(
+                {"person_id": {"$in": chunk}}, batch_size=WHOLE_ANSWER
+            ).to_list()
         return oldest_first(found)
 
     async def delete_of(self, person_ids: Iterable[str]) -> None:

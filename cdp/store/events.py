@@ -13,7 +13,14 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.profile.timeline import Position, TimelineQuery
-from cdp.store.database import Document, chunked, insert_fresh, insert_unless_present, repoint
+from cdp.store.database import (
+    WHOLE_ANSWER,
+    Document,
+    chunked,
+    insert_fresh,
+    insert_unless_present,
+    repoint,
+)
 
 HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties")  # metrics read
 
@@ -42,7 +49,9 @@ class EventStore:
         call's own ``landing``, opened at the same moment, does not count."""
         found: dict[str, str] = {}
         for chunk in chunked(message_ids):
-            async for doc in self._collection.find({"_id": {"$in": chunk}}, {"person_id": 1}):
+            async for doc in self._collection.find(
+                {"_id": {"$in": chunk}}, {"person_id": 1}, batch_size=WHOLE_ANSWER
+            ):
                 found[doc["_id"]] = doc["person_id"]
         unfinished: set[str] = set()
         if found:  # a retry, or a batch sent twice: are their landings still open?
@@ -82,7 +91,9 @@ class EventStore:
         wanted = set(types)
         doomed: list[str] = []
         for chunk in chunked(person_ids):
-            cursor = self._collection.find({"person_id": {"$in": chunk}}, {"type": 1})
+            cursor = self._collection.find(
+                {"person_id": {"$in": chunk}}, {"type": 1}, batch_size=WHOLE_ANSWER
+            )
             doomed += [doc["_id"] async for doc in cursor if doc["type"] in wanted]
         for chunk in chunked(doomed):
             await self._collection.delete_many({"_id": {"$in": chunk}})
@@ -119,7 +130,11 @@ class EventStore:
             landings.append(landing["_id"])
             wanted += landing["events"]
         await cursor.close()
-        found = await self._collection.find({"_id": {"$in": wanted}}).to_list() if wanted else []
+        found = (
+            await self._collection.find({"_id": {"$in": wanted}}, batch_size=WHOLE_ANSWER).to_list()
+            if wanted
+            else []
+        )
         return sorted(found, key=lambda doc: (doc["received_at"], doc["_id"])), landings
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:
@@ -141,7 +156,9 @@ class EventStore:
         found: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = {}
         for chunk in chunked(person_ids):
             projection = {"person_id": 1, "timestamp": 1, "traits": 1}
-            async for doc in self._collection.find({"person_id": {"$in": chunk}}, projection):
+            async for doc in self._collection.find(
+                {"person_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
+            ):
                 if doc.get("traits"):
                     found.setdefault(doc["person_id"], []).append(
                         (doc["timestamp"], doc["_id"], doc["traits"])
@@ -156,11 +173,18 @@ class EventStore:
 
     async def by_ids(self, event_ids: Iterable[str]) -> dict[str, Document]:
         wanted = list(set(event_ids))
-        return {doc["_id"]: doc async for doc in self._collection.find({"_id": {"$in": wanted}})}
+        return {
+            doc["_id"]: doc
+            async for doc in self._collection.find(
+                {"_id": {"$in": wanted}}, batch_size=WHOLE_ANSWER
+            )
+        }
 
     async def of_persons(self, person_ids: Sequence[str]) -> list[Document]:
         """Every event of these persons, oldest first (for a data export)."""
-        cursor = self._collection.find({"person_id": {"$in": list(person_ids)}})
+        cursor = self._collection.find(
+            {"person_id": {"$in": list(person_ids)}}, batch_size=WHOLE_ANSWER
+        )
         return await cursor.sort([("timestamp", 1), ("_id", 1)]).to_list()
 
     async def histories(self, person_ids: Iterable[str]) -> dict[str, list[Document]]:
@@ -168,7 +192,9 @@ class EventStore:
         projection = dict.fromkeys(HISTORY_FIELDS, 1)
         found: dict[str, list[Document]] = {}
         for chunk in chunked(person_ids):
-            async for doc in self._collection.find({"person_id": {"$in": chunk}}, projection):
+            async for doc in self._collection.find(
+                {"person_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
+            ):
                 found.setdefault(doc["person_id"], []).append(doc)
         return {person: oldest_events_first(docs) for person, docs in found.items()}
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import (
+    WHOLE_ANSWER,
     Document,
     chunked,
     insert_unless_present,
@@ -60,7 +61,9 @@ class IdentifierStore:
         owned: dict[str, Owned] = {}
         projection = {"person_id": 1, "first_seen": 1, "last_seen": 1}
         for chunk in chunked(keys):
-            async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
+            async for doc in self._collection.find(
+                {"_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
+            ):
                 owned[doc["_id"]] = Owned(doc["person_id"], doc["first_seen"], doc["last_seen"])
         return owned
 
@@ -137,7 +140,9 @@ class IdentifierStore:
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
         found: list[Document] = []
         for chunk in chunked(person_ids):
-            found += await self._collection.find({"person_id": {"$in": chunk}}).to_list()
+            found += await self._collection.find(
+                {"person_id": {"$in": chunk}}, batch_size=WHOLE_ANSWER
+            ).to_list()
         return sorted(found, key=lambda doc: str(doc["_id"]))
 
     async def counts(self, person_ids: Iterable[str]) -> dict[str, dict[str, int]]:

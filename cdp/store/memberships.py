@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_unless_present
+from cdp.store.database import WHOLE_ANSWER, Document, chunked, insert_unless_present
 
 
 def membership_id(segment_id: str, person_id: str) -> str:
@@ -32,7 +32,9 @@ class MembershipStore:
         """For each person, the segments they are in, since when, and whether recorded."""
         held: dict[str, dict[str, Held]] = {}
         for chunk in chunked(person_ids):
-            async for doc in self._collection.find({"person_id": {"$in": chunk}}):
+            async for doc in self._collection.find(
+                {"person_id": {"$in": chunk}}, batch_size=WHOLE_ANSWER
+            ):
                 held.setdefault(doc["person_id"], {})[doc["segment_id"]] = held_of(doc)
         return held
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_fresh, insert_unless_present
+from cdp.store.database import WHOLE_ANSWER, Document, chunked, insert_fresh, insert_unless_present
 
 
 class MergeStore:
@@ -24,7 +24,9 @@ class MergeStore:
         """The ids among ``record_ids`` that have a record."""
         found: set[str] = set()
         for chunk in chunked(record_ids):
-            cursor = self._collection.find({"_id": {"$in": chunk}}, {"_id": 1})
+            cursor = self._collection.find(
+                {"_id": {"$in": chunk}}, {"_id": 1}, batch_size=WHOLE_ANSWER
+            )
             found.update([doc["_id"] async for doc in cursor])
         return found
 
@@ -46,6 +48,8 @@ class MergeStore:
         server answers by scanning the collection."""
         found: dict[str, Document] = {}
         for field in ("survivor", "absorbed", "created"):
-            async for doc in self._collection.find({field: {"$in": person_ids}}):
+            async for doc in self._collection.find(
+                {field: {"$in": person_ids}}, batch_size=WHOLE_ANSWER
+            ):
                 found[doc["_id"]] = doc
         return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))

@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import (
     EACH_CHUNK,
+    WHOLE_ANSWER,
     Document,
     chunked,
     insert_fresh,
@@ -96,7 +97,9 @@ class PersonStore:
         frontier = set(person_ids)
         while frontier:
             for chunk in chunked(frontier):
-                cursor = self._collection.find({"_id": {"$in": chunk}}, {"merged_into": 1})
+                cursor = self._collection.find(
+                    {"_id": {"$in": chunk}}, {"merged_into": 1}, batch_size=WHOLE_ANSWER
+                )
                 async for doc in cursor:
                     parent[doc["_id"]] = doc.get("merged_into") or doc["_id"]
             for unknown in frontier - parent.keys():
@@ -128,7 +131,9 @@ class PersonStore:
         while frontier:
             found = []
             for chunk in chunked(frontier):
-                cursor = self._collection.find({"merged_into": {"$in": chunk}}, {"merged_into": 1})
+                cursor = self._collection.find(
+                    {"merged_into": {"$in": chunk}}, {"merged_into": 1}, batch_size=WHOLE_ANSWER
+                )
                 found += [doc async for doc in cursor]
             for doc in found:
                 root_of[doc["_id"]] = root_of[doc["merged_into"]]
@@ -144,7 +149,9 @@ class PersonStore:
         found: list[str] = []
         frontier = [root]
         while frontier:
-            cursor = self._collection.find({"merged_into": {"$in": frontier}}, {"_id": 1})
+            cursor = self._collection.find(
+                {"merged_into": {"$in": frontier}}, {"_id": 1}, batch_size=WHOLE_ANSWER
+            )
             frontier = [doc["_id"] async for doc in cursor]
             found.extend(frontier)
         return sorted(found)
@@ -202,7 +209,9 @@ class PersonStore:
             # ``settled`` is read, not matched: with it in the filter the embedded server
             # scans the whole collection instead of using the merged_into index.
             cursor = self._collection.find(
-                {"merged_into": {"$in": chunk}}, {"settled": 1, "merged_into": 1}
+                {"merged_into": {"$in": chunk}},
+                {"settled": 1, "merged_into": 1},
+                batch_size=WHOLE_ANSWER,
             )
             async for doc in cursor:
                 if not doc.get("settled"):
@@ -265,7 +274,9 @@ class PersonStore:
         projection = dict.fromkeys(fields, 1) if fields is not None else None
         found: dict[str, Document] = {}
         for chunk in chunked(person_ids):
-            async for doc in self._collection.find({"_id": {"$in": chunk}}, projection):
+            async for doc in self._collection.find(
+                {"_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
+            ):
                 found[doc["_id"]] = doc
         return found
 

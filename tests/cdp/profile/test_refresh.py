@@ -58,3 +58,28 @@ async def test_a_history_too_long_to_join_is_read_apart_with_the_same_metrics(
     assert "find events" in commands.targets
     metrics = (await db["persons"].find_one({"_id": leo}) or {})["metrics"]
     assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (1, 249.0, 1)
+
+
+async def test_a_bulk_refresh_reads_each_collection_in_one_reply(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """150 shoppers (a reply holds 101 documents unless asked for more): the persons,
+    their histories, consents and memberships each come back whole, no getMore after."""
+    shoppers = [
+        event(
+            "product_view",
+            "WEB",
+            [("email", f"shopper.{n}@example.com")],
+            at="2026-04-01T10:00:00Z",
+            message_id=f"view-{n}",
+        )
+        for n in range(150)
+    ]
+    landed = await land(stores, shoppers, limits, NOW)
+    assert len(landed.persons) == 150
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await refresh_persons(counted, landed.persons, NOW)
+    assert "find events" in commands.targets  # read set-based, not joined
+    assert not [name for name in commands.names if name == "getMore"]
+    on_the_web = await db["persons"].count_documents({"metrics.channels": ["WEB"]})
+    assert on_the_web == 150  # every shopper refreshed from the history read
