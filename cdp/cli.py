@@ -173,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings.model_copy(update=overrides)
 
     from cdp.app import create_app
+    from cdp.collector import tune_for_serving
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default action the
     # process would die before the embedded server below is stopped, leaving it holding
@@ -197,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 engine=database.engine if settings.mongodb_uri is None else None,
             )
             print(f"cdp: serving on http://{settings.host}:{settings.port} (GraphQL at /graphql)")
+            tune_for_serving(settings.gc_young_threshold)  # the app and its schema are built
             uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     except EmbeddedServerError as error:
         print(f"cdp: cannot start the embedded database: {error}", file=sys.stderr)

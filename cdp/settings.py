@@ -116,6 +116,12 @@ class Settings(BaseSettings):
         description="How often an instance checks whether another one changed products, "
         "rules or offers (its own changes are seen at once).",
     )
+    gc_young_threshold: int = Field(
+        default=50_000,
+        ge=0,
+        description="New objects between two collections of Python's youngest garbage "
+        "generation in `cdp serve` (0: Python's default of 700; see cdp/collector.py).",
+    )
     shared_cache_seconds: float = Field(
         default=1.0,
         ge=0,
