@@ -85,7 +85,11 @@ def unavailable(error: BaseException | None) -> bool:
     return isinstance(error, OperationFailure) and error.code in _SHUTTING_DOWN
 
 
-EACH_CHUNK = 500  # documents per update_each command: its cost grows with their square
+# Documents per command that gives each its own values ($switch or a keyed object): each
+# document looks its values up among the command's, so the cost grows with their square.
+# Measured on the embedded server (a batch's refresh of 450 profiles): one command of 500
+# cost 67 ms of its CPU, commands of 100 cost 44 ms; of 50, no less than of 100.
+EACH_CHUNK = 100
 
 
 def lookup(collection: str, local: str, foreign: str, into: str) -> Document:

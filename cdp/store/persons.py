@@ -349,10 +349,11 @@ class PersonStore:
         segments: Mapping[str, Iterable[str]],
         changes_seen: Mapping[str, int],
     ) -> set[str]:
-        """Store each live person's metrics and segment list, one command per 500, unless
-        a refresh that saw more changes wrote first; clear the pending mark unless another
-        change arrived since ``changes_seen``. Returns the persons whose profile now holds
-        what was given (the others were merged away or refreshed by a newer reader).
+        """Store each live person's metrics and segment list, one command per ``EACH_CHUNK``
+        persons, unless a refresh that saw more changes wrote first; clear the pending mark
+        unless another change arrived since ``changes_seen``. Returns the persons whose
+        profile now holds what was given (the others were merged away or refreshed by a
+        newer reader).
 
         ``refreshed_changes`` is the number of change marks the stored metrics include: a
         refresh that read the person before an event landed (an inline refresh and the
@@ -426,7 +427,7 @@ class PersonStore:
 
     async def set_metric_fields(self, fields: Mapping[str, Mapping[str, Any]]) -> None:
         """Set some metrics of each live person, leaving the others as they are; one
-        command per 500 persons (a bulk write would commit each person separately)."""
+        command per ``EACH_CHUNK`` persons (a bulk write would commit each separately)."""
         wanted = {pid: dict(values) for pid, values in fields.items() if values}
         items = sorted(wanted)
         for start in range(0, len(items), EACH_CHUNK):
@@ -446,7 +447,7 @@ class PersonStore:
             )
 
     async def set_segment_ids(self, segments: Mapping[str, Sequence[str]]) -> None:
-        """Replace each live person's list of segments, one command per 500 persons."""
+        """Replace each live person's list of segments, one command per ``EACH_CHUNK`` persons."""
         items = sorted(segments)
         for start in range(0, len(items), EACH_CHUNK):
             chunk = items[start : start + EACH_CHUNK]
