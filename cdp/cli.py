@@ -173,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings.model_copy(update=overrides)
 
     from cdp.app import create_app
-    from cdp.collector import tune_for_serving
+    from cdp.collector import tune_collector
 
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default action the
     # process would die before the embedded server below is stopped, leaving it holding
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 engine=database.engine if settings.mongodb_uri is None else None,
             )
             print(f"cdp: serving on http://{settings.host}:{settings.port} (GraphQL at /graphql)")
-            tune_for_serving(settings.gc_young_threshold)  # the app and its schema are built
+            tune_collector(settings.gc_young_threshold)  # the app and its schema are built
             uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     except EmbeddedServerError as error:
         print(f"cdp: cannot start the embedded database: {error}", file=sys.stderr)
@@ -587,6 +587,7 @@ def _evaluate_offers(shares: list[float], days: int) -> int:
 def _offline(command: str, work: Callable[[Stores], Awaitable[None]], instead: str) -> int:
     """Run ``work`` on the database directly, starting the embedded one if configured so."""
     from cdp import bootstrap
+    from cdp.collector import tune_collector
     from cdp.errors import CdpError
 
     settings = Settings()
@@ -594,6 +595,8 @@ def _offline(command: str, work: Callable[[Stores], Awaitable[None]], instead: s
     async def run() -> None:
         async with bootstrap.offline(settings) as stores:
             await work(stores)
+
+    tune_collector(settings.gc_young_threshold)  # a long run over many documents
 
     try:
         asyncio.run(run())

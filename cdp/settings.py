@@ -120,7 +120,8 @@ class Settings(BaseSettings):
         default=50_000,
         ge=0,
         description="New objects between two collections of Python's youngest garbage "
-        "generation in `cdp serve` (0: Python's default of 700; see cdp/collector.py).",
+        "generation in `cdp serve` and the commands that work on the database directly (0: "
+        "Python's default of 700; see cdp/collector.py).",
     )
     shared_cache_seconds: float = Field(
         default=1.0,
