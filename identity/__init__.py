@@ -8,7 +8,15 @@ stitching decision can be tested without a database and replayed deterministical
 from identity.identifiers import Identifier, InvalidIdentifier, normalise_identifier
 from identity.ids import new_person_id
 from identity.rules import DEFAULT_RULE, DEFAULT_TYPE_RULES, IdentityRules, Strength, TypeRule
-from identity.stitching import Conflict, Link, Merge, Move, StitchPlan, plan_batch
+from identity.stitching import (
+    Conflict,
+    Link,
+    Merge,
+    Move,
+    StitchPlan,
+    holders_consulted,
+    plan_batch,
+)
 
 __all__ = [
     "DEFAULT_RULE",
@@ -23,6 +31,7 @@ __all__ = [
     "StitchPlan",
     "Strength",
     "TypeRule",
+    "holders_consulted",
     "new_person_id",
     "normalise_identifier",
     "plan_batch",

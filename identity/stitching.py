@@ -216,6 +216,30 @@ def plan_batch(
     return _finish(graph, owners, chosen, conflicts, links, moved_at)
 
 
+def holders_consulted(
+    events: Sequence[Sequence[Identifier]], owners: Mapping[str, str]
+) -> set[str]:
+    """The persons whose counts :func:`plan_batch` may read for these events (``owners``
+    as it takes them): the owners of the identifiers of every event whose identifiers
+    are not all held alike (two persons, or a person and nobody). An event whose
+    identifiers all belong to one person claims, moves and merges nothing: planned, it
+    is that person's (or their survivor's) without a limit being asked; one whose
+    identifiers nobody holds makes a new person. So a bulk batch of returning customers
+    needs the counts of few of them.
+
+    Why that is the whole set: counts are read only for the persons an event adds to,
+    merges or moves from, and for the owners of its weak identifiers when they belong
+    to several persons; each of them owns an identifier of such an event before the
+    batch, or is created by it (with its counts), or survives a merge of two of them.
+    """
+    consulted: set[str] = set()
+    for identifiers in events:
+        holders = {owners.get(identifier.key) for identifier in identifiers}
+        if len(holders) > 1:
+            consulted.update(holder for holder in holders if holder is not None)
+    return consulted
+
+
 HELD_FOR_REVIEW = "held for review: both persons have their own history"
 
 

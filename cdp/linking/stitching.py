@@ -17,7 +17,15 @@ from cdp.linking.merging import MergeRequest, apply_merges, settle_all
 from cdp.records import Event
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.store import JOIN_AT_MOST, Owned, Sighting, Stores
-from identity import Conflict, IdentityRules, Link, new_person_id, plan_batch
+from identity import (
+    Conflict,
+    Identifier,
+    IdentityRules,
+    Link,
+    holders_consulted,
+    new_person_id,
+    plan_batch,
+)
 
 MAX_ROUNDS = 25
 
@@ -56,8 +64,8 @@ async def _resolve(
     pending = list(range(len(events)))
     for _ in range(MAX_ROUNDS):
         keys = {key for index in pending for key in events[index].keys}
-        known, owners, counts = await _owners(stores, keys)
         batch = [events[i].identifiers for i in pending]
+        known, owners, counts = await _owners(stores, keys, batch)
         plan = plan_batch(batch, owners, counts, rules, new_person_id)
         if plan.merges and rules.review_after_events > 0:
             # Merges of two persons with their own history wait for an agent unless a
@@ -112,13 +120,16 @@ async def _resolve(
 
 
 async def _owners(
-    stores: Stores, keys: set[str]
+    stores: Stores, keys: set[str], batch: Sequence[Sequence[Identifier]]
 ) -> tuple[dict[str, Owned], dict[str, str], dict[str, dict[str, int]]]:
     """What is stored for each owned key, its live owner (a merge cut short on the way
-    is finished), and what each live owner holds of each identifier type.
+    is finished), and what the live owners the plan of ``batch`` consults hold of each
+    identifier type.
 
     A few keys (a single event's) are read in one joined command; a bulk batch's in
-    three set-based reads, cheaper at that size (:mod:`cdp.store.profile_reads`)."""
+    three set-based reads, cheaper at that size (:mod:`cdp.store.profile_reads`), the
+    counts only of the owners the plan can ask about (``holders_consulted``: a returning
+    customer's event, all of whose identifiers are theirs, asks about nobody)."""
     counts: dict[str, dict[str, int]] | None = None  # None: still to read for the roots
     if len(keys) <= JOIN_AT_MOST:
         holdings = await stores.identifiers.holdings(keys)
@@ -133,9 +144,10 @@ async def _owners(
     if merged:
         # A merged person that still owns identifiers is a merge cut short: finish it.
         roots.update(await settle_all(stores, merged))
+    owners = {key: roots[owned.person_id] for key, owned in known.items()}
     if counts is None:
-        counts = await stores.identifiers.counts(set(roots.values()))
-    return known, {key: roots[owned.person_id] for key, owned in known.items()}, counts
+        counts = await stores.identifiers.counts(holders_consulted(batch, owners))
+    return known, owners, counts
 
 
 async def _drop_unused(stores: Stores, candidates: set[str]) -> None:

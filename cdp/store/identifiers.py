@@ -153,7 +153,8 @@ class IdentifierStore:
                 {"$match": {"person_id": {"$in": chunk}}},
                 {"$group": {"_id": {"p": "$person_id", "t": "$type"}, "n": {"$sum": 1}}},
             ]
-            async for row in await self._collection.aggregate(pipeline):
+            rows = await self._collection.aggregate(pipeline, batchSize=WHOLE_ANSWER)
+            async for row in rows:
                 held.setdefault(row["_id"]["p"], {})[row["_id"]["t"]] = row["n"]
         return held
 

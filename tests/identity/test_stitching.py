@@ -14,6 +14,7 @@ from identity import (
     StitchPlan,
     Strength,
     TypeRule,
+    holders_consulted,
     plan_batch,
 )
 from tests.oracles import components
@@ -225,3 +226,36 @@ def test_with_rules_in_play_every_identifier_has_one_owner_and_no_limit_breaks(
     for start in range(0, len(events), chunk):
         replay.send(*[ids(*keys) for keys in events[start : start + chunk]])
     assert replay.persons() == world.persons()
+
+
+@settings(max_examples=400, deadline=None)
+@given(mixed_events, mixed_events, st.data())
+def test_a_batch_planned_with_only_the_counts_it_consults_is_planned_the_same(
+    before: list[list[str]], batch: list[list[str]], data: st.DataObject
+) -> None:
+    """What the store reads for a bulk batch (``holders_consulted``) is enough: the plan
+    made with those persons' counts alone is the plan made with everyone's, merges held
+    for review included."""
+    world = World(tight)
+    for keys in before:
+        world.send(ids(*keys))
+    events = [ids(*keys) for keys in batch]
+    everyone = world.counts()
+    persons = sorted(everyone)
+    established = frozenset(data.draw(st.sets(st.sampled_from(persons))) if persons else ())
+    consulted = holders_consulted(events, world.owners)
+    assert consulted <= set(world.owners.values())
+    full = plan_batch(events, world.owners, everyone, tight, counter_ids("x"), established)
+    only = {person: held for person, held in everyone.items() if person in consulted}
+    restricted = plan_batch(events, world.owners, only, tight, counter_ids("x"), established)
+    assert restricted == full
+
+
+def test_a_returning_customers_event_consults_nobodys_counts() -> None:
+    world = World(tight)
+    world.send(ids("email:a@x.io", "device_id:d1"))
+    world.send(ids("email:b@x.io"))
+    events = [ids("device_id:d1", "email:a@x.io"), ids("email:b@x.io"), ids("email:c@x.io")]
+    assert holders_consulted(events, world.owners) == set()  # c is new: nobody gains
+    joining = [ids("email:a@x.io", "email:b@x.io")]
+    assert holders_consulted(joining, world.owners) == {"n0000", "n0001"}
