@@ -219,13 +219,17 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path:
     acknowledged, as an integration does. At the end every event is stored once and
     every customer is whole: traits, both identifiers, the link and its proof, metrics."""
     env = {"CDP_DATA_DIR": str(tmp_path / "data"), "CDP_REFRESH_STALE_SECONDS": "1"}
+    # Enough traffic that each kill lands while batches are still being sent: the
+    # service answers a call of 25 events in 15 to 30 ms, so three runs of at most 0.6 s
+    # use fewer than 120 of the 160 batches (a multiple of 8, so every customer gets the
+    # same number of orders).
     customers, per_batch = 40, 25
-    batches = _orders(80, per_batch, customers)
+    batches = _orders(160, per_batch, customers)
     rng = random.Random(20261201)
     sent, killed_mid_call = 0, 0
     for run in range(4):
         started = start_service(env, tmp_path)
-        killer = threading.Timer(rng.uniform(0.3, 1.5), started.process.kill)
+        killer = threading.Timer(rng.uniform(0.1, 0.6), started.process.kill)
         if run < 3:
             killer.start()
         sent, died = _send_from(started.service.client, batches, sent, started.process)
