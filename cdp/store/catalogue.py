@@ -30,7 +30,7 @@ from typing import TypeVar
 from cachetools import LRUCache, TTLCache
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked
+from cdp.store.database import Document, find_in
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -108,9 +108,8 @@ class CachedCatalogue:
         generation = await self._sync()
         known, missing = _split(self._products, skus)
         found: dict[str, Document | None] = dict.fromkeys(missing)
-        for chunk in chunked(sorted(missing)):
-            async for doc in self._products_collection.find({"_id": {"$in": chunk}}):
-                found[doc["_id"]] = doc
+        async for doc in find_in(self._products_collection, "_id", missing):
+            found[doc["_id"]] = doc
         if generation == self._generation:
             self._products.update(found)
         return {sku: doc for sku, doc in (known | found).items() if doc is not None}
@@ -165,9 +164,8 @@ class CachedCatalogue:
         """Response counts by ``<offer>|<segment>`` key (keys never counted left out)."""
         known, missing = _split(self._stats, keys)
         found: dict[str, Document | None] = dict.fromkeys(missing)
-        for chunk in chunked(sorted(missing)):
-            async for doc in self._stats_collection.find({"_id": {"$in": chunk}}):
-                found[doc["_id"]] = doc
+        async for doc in find_in(self._stats_collection, "_id", missing):
+            found[doc["_id"]] = doc
         self._stats.update(found)
         return {key: doc for key, doc in (known | found).items() if doc is not None}
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import WHOLE_ANSWER, Document, chunked, insert_fresh, repoint
+from cdp.store.database import Document, chunked, find_in, insert_fresh, repoint
 
 
 class ConsentStore:
@@ -24,11 +24,7 @@ class ConsentStore:
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
         """Every decision for these persons, oldest first."""
-        found: list[Document] = []
-        for chunk in chunked(person_ids):
-            found += await self._collection.find(
-                {"person_id": {"$in": chunk}}, batch_size=WHOLE_ANSWER
-            ).to_list()
+        found = [doc async for doc in find_in(self._collection, "person_id", person_ids)]
         return oldest_first(found)
 
     async def delete_of(self, person_ids: Iterable[str]) -> None:

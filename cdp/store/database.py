@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC
 from typing import Any, TypeVar
 
@@ -40,6 +40,21 @@ def chunked(values: Iterable[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+async def find_in(
+    collection: AsyncCollection[Document],
+    field: str,
+    values: Iterable[Any],
+    projection: Mapping[str, Any] | None = None,
+) -> AsyncIterator[Document]:
+    """The documents whose ``field`` is one of ``values``: ``$in`` reads of at most
+    ``IN_CHUNK`` values, each asking for its whole answer in the first reply
+    (``WHOLE_ANSWER``); none for no values."""
+    for chunk in chunked(values):
+        cursor = collection.find({field: {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER)
+        async for doc in cursor:
+            yield doc
 
 
 async def insert_unless_present(

@@ -17,6 +17,7 @@ from cdp.store.database import (
     WHOLE_ANSWER,
     Document,
     chunked,
+    find_in,
     insert_fresh,
     insert_unless_present,
     repoint,
@@ -48,11 +49,8 @@ class EventStore:
         what follows the event (traits, links, conflicts, the refresh mark). The asking
         call's own ``landing``, opened at the same moment, does not count."""
         found: dict[str, str] = {}
-        for chunk in chunked(message_ids):
-            async for doc in self._collection.find(
-                {"_id": {"$in": chunk}}, {"person_id": 1}, batch_size=WHOLE_ANSWER
-            ):
-                found[doc["_id"]] = doc["person_id"]
+        async for doc in find_in(self._collection, "_id", message_ids, {"person_id": 1}):
+            found[doc["_id"]] = doc["person_id"]
         unfinished: set[str] = set()
         if found:  # a retry, or a batch sent twice: are their landings still open?
             wanted = list(found)
@@ -89,12 +87,11 @@ class EventStore:
         """Delete these persons' events of these types. Read by person first: no index
         holds both person and type, and the embedded server scans without one."""
         wanted = set(types)
-        doomed: list[str] = []
-        for chunk in chunked(person_ids):
-            cursor = self._collection.find(
-                {"person_id": {"$in": chunk}}, {"type": 1}, batch_size=WHOLE_ANSWER
-            )
-            doomed += [doc["_id"] async for doc in cursor if doc["type"] in wanted]
+        doomed = [
+            doc["_id"]
+            async for doc in find_in(self._collection, "person_id", person_ids, {"type": 1})
+            if doc["type"] in wanted
+        ]
         for chunk in chunked(doomed):
             await self._collection.delete_many({"_id": {"$in": chunk}})
 
@@ -130,11 +127,7 @@ class EventStore:
             landings.append(landing["_id"])
             wanted += landing["events"]
         await cursor.close()
-        found = (
-            await self._collection.find({"_id": {"$in": wanted}}, batch_size=WHOLE_ANSWER).to_list()
-            if wanted
-            else []
-        )
+        found = [doc async for doc in find_in(self._collection, "_id", wanted)]
         return sorted(found, key=lambda doc: (doc["received_at"], doc["_id"])), landings
 
     async def insert(self, documents: Sequence[Document]) -> set[str]:
@@ -154,15 +147,12 @@ class EventStore:
     ) -> dict[str, list[tuple[datetime, str, dict[str, Any]]]]:
         """For each person, ``(time, event id, traits)`` of every event that set traits."""
         found: dict[str, list[tuple[datetime, str, dict[str, Any]]]] = {}
-        for chunk in chunked(person_ids):
-            projection = {"person_id": 1, "timestamp": 1, "traits": 1}
-            async for doc in self._collection.find(
-                {"person_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
-            ):
-                if doc.get("traits"):
-                    found.setdefault(doc["person_id"], []).append(
-                        (doc["timestamp"], doc["_id"], doc["traits"])
-                    )
+        projection = {"person_id": 1, "timestamp": 1, "traits": 1}
+        async for doc in find_in(self._collection, "person_id", person_ids, projection):
+            if doc.get("traits"):
+                found.setdefault(doc["person_id"], []).append(
+                    (doc["timestamp"], doc["_id"], doc["traits"])
+                )
         return found
 
     async def assign(self, event_ids: Iterable[str], person_id: str) -> None:
@@ -172,13 +162,7 @@ class EventStore:
             )
 
     async def by_ids(self, event_ids: Iterable[str]) -> dict[str, Document]:
-        wanted = list(set(event_ids))
-        return {
-            doc["_id"]: doc
-            async for doc in self._collection.find(
-                {"_id": {"$in": wanted}}, batch_size=WHOLE_ANSWER
-            )
-        }
+        return {doc["_id"]: doc async for doc in find_in(self._collection, "_id", set(event_ids))}
 
     async def of_persons(self, person_ids: Sequence[str]) -> list[Document]:
         """Every event of these persons, oldest first (for a data export)."""
@@ -191,11 +175,8 @@ class EventStore:
         """What the metrics read of every event of these persons, by person, oldest first."""
         projection = dict.fromkeys(HISTORY_FIELDS, 1)
         found: dict[str, list[Document]] = {}
-        for chunk in chunked(person_ids):
-            async for doc in self._collection.find(
-                {"person_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
-            ):
-                found.setdefault(doc["person_id"], []).append(doc)
+        async for doc in find_in(self._collection, "person_id", person_ids, projection):
+            found.setdefault(doc["person_id"], []).append(doc)
         return {person: oldest_events_first(docs) for person, docs in found.items()}
 
     async def baskets(self) -> list[list[str]]:

@@ -17,6 +17,7 @@ from cdp.store.database import (
     WHOLE_ANSWER,
     Document,
     chunked,
+    find_in,
     insert_unless_present,
     lookup,
     repoint,
@@ -60,11 +61,8 @@ class IdentifierStore:
         """What is stored for each owned key (the person may be a merged one)."""
         owned: dict[str, Owned] = {}
         projection = {"person_id": 1, "first_seen": 1, "last_seen": 1}
-        for chunk in chunked(keys):
-            async for doc in self._collection.find(
-                {"_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
-            ):
-                owned[doc["_id"]] = Owned(doc["person_id"], doc["first_seen"], doc["last_seen"])
+        async for doc in find_in(self._collection, "_id", keys, projection):
+            owned[doc["_id"]] = Owned(doc["person_id"], doc["first_seen"], doc["last_seen"])
         return owned
 
     async def holdings(self, keys: Iterable[str]) -> Holdings:
@@ -138,11 +136,7 @@ class IdentifierStore:
         await update_each(self._collection, later, keep="max")
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
-        found: list[Document] = []
-        for chunk in chunked(person_ids):
-            found += await self._collection.find(
-                {"person_id": {"$in": chunk}}, batch_size=WHOLE_ANSWER
-            ).to_list()
+        found = [doc async for doc in find_in(self._collection, "person_id", person_ids)]
         return sorted(found, key=lambda doc: str(doc["_id"]))
 
     async def counts(self, person_ids: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document, chunked, insert_unless_present
+from cdp.store.database import Document, chunked, find_in, insert_unless_present
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +54,9 @@ class LinkStore:
         """Links whose both ends are among ``keys`` (one person's graph), oldest first."""
         wanted = set(keys)
         found: dict[str, Document] = {}
-        for chunk in chunked(wanted):
-            async for doc in self._collection.find({"a": {"$in": chunk}}):
-                if doc["b"] in wanted:
-                    found[doc["_id"]] = doc
+        async for doc in find_in(self._collection, "a", wanted):
+            if doc["b"] in wanted:
+                found[doc["_id"]] = doc
         return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))
 
     async def remove_touching(self, key: str) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import WHOLE_ANSWER, Document, chunked, insert_unless_present
+from cdp.store.database import Document, chunked, find_in, insert_unless_present
 
 
 def membership_id(segment_id: str, person_id: str) -> str:
@@ -31,11 +31,8 @@ class MembershipStore:
     async def of_persons(self, person_ids: Iterable[str]) -> dict[str, dict[str, Held]]:
         """For each person, the segments they are in, since when, and whether recorded."""
         held: dict[str, dict[str, Held]] = {}
-        for chunk in chunked(person_ids):
-            async for doc in self._collection.find(
-                {"person_id": {"$in": chunk}}, batch_size=WHOLE_ANSWER
-            ):
-                held.setdefault(doc["person_id"], {})[doc["segment_id"]] = held_of(doc)
+        async for doc in find_in(self._collection, "person_id", person_ids):
+            held.setdefault(doc["person_id"], {})[doc["segment_id"]] = held_of(doc)
         return held
 
     async def of_segment(self, segment_id: str) -> dict[str, Held]:

@@ -7,7 +7,12 @@ from collections.abc import Iterable, Sequence
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import WHOLE_ANSWER, Document, chunked, insert_fresh, insert_unless_present
+from cdp.store.database import (
+    Document,
+    find_in,
+    insert_fresh,
+    insert_unless_present,
+)
 
 
 class MergeStore:
@@ -22,13 +27,9 @@ class MergeStore:
 
     async def existing(self, record_ids: Iterable[str]) -> set[str]:
         """The ids among ``record_ids`` that have a record."""
-        found: set[str] = set()
-        for chunk in chunked(record_ids):
-            cursor = self._collection.find(
-                {"_id": {"$in": chunk}}, {"_id": 1}, batch_size=WHOLE_ANSWER
-            )
-            found.update([doc["_id"] async for doc in cursor])
-        return found
+        return {
+            doc["_id"] async for doc in find_in(self._collection, "_id", record_ids, {"_id": 1})
+        }
 
     async def record_many(self, records: Sequence[Document]) -> None:
         """Store records whose ``_id`` says what they are about; a repeat changes nothing."""
@@ -48,8 +49,6 @@ class MergeStore:
         server answers by scanning the collection."""
         found: dict[str, Document] = {}
         for field in ("survivor", "absorbed", "created"):
-            async for doc in self._collection.find(
-                {field: {"$in": person_ids}}, batch_size=WHOLE_ANSWER
-            ):
+            async for doc in find_in(self._collection, field, person_ids):
                 found[doc["_id"]] = doc
         return sorted(found.values(), key=lambda doc: (doc["at"], doc["_id"]))

@@ -12,7 +12,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.catalogue import CachedCatalogue, CatalogueVersion
-from cdp.store.database import Document, chunked, insert_fresh
+from cdp.store.database import Document, chunked, find_in, insert_fresh
 
 
 class OfferStore:
@@ -91,10 +91,7 @@ class OfferStore:
             await self._decisions.delete_many({"person_id": {"$in": chunk}})
 
     async def decisions_of(self, person_ids: Iterable[str]) -> list[Document]:
-        found: list[Document] = []
-        for chunk in chunked(person_ids):
-            found += await self._decisions.find({"person_id": {"$in": chunk}}).to_list()
-        return found
+        return [doc async for doc in find_in(self._decisions, "person_id", person_ids)]
 
     async def decisions(self, since: datetime) -> AsyncIterator[Document]:
         """Logged answers from ``since`` on, oldest first (streamed: any number)."""
@@ -104,7 +101,4 @@ class OfferStore:
 
     async def responses_to(self, decisions: Iterable[str]) -> list[Document]:
         """Responses tied to these answers."""
-        found: list[Document] = []
-        for chunk in chunked(decisions):
-            found += await self._responses.find({"decision": {"$in": chunk}}).to_list()
-        return found
+        return [doc async for doc in find_in(self._responses, "decision", decisions)]

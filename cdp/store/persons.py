@@ -17,9 +17,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import (
     EACH_CHUNK,
-    WHOLE_ANSWER,
     Document,
     chunked,
+    find_in,
     insert_fresh,
     per_document,
     per_document_switch,
@@ -96,12 +96,8 @@ class PersonStore:
         parent: dict[str, str] = {}
         frontier = set(person_ids)
         while frontier:
-            for chunk in chunked(frontier):
-                cursor = self._collection.find(
-                    {"_id": {"$in": chunk}}, {"merged_into": 1}, batch_size=WHOLE_ANSWER
-                )
-                async for doc in cursor:
-                    parent[doc["_id"]] = doc.get("merged_into") or doc["_id"]
+            async for doc in find_in(self._collection, "_id", frontier, {"merged_into": 1}):
+                parent[doc["_id"]] = doc.get("merged_into") or doc["_id"]
             for unknown in frontier - parent.keys():
                 parent[unknown] = unknown
             frontier = {target for target in parent.values() if target not in parent}
@@ -129,12 +125,10 @@ class PersonStore:
         root_of = {root: root for root in roots}
         frontier = list(roots)
         while frontier:
-            found = []
-            for chunk in chunked(frontier):
-                cursor = self._collection.find(
-                    {"merged_into": {"$in": chunk}}, {"merged_into": 1}, batch_size=WHOLE_ANSWER
-                )
-                found += [doc async for doc in cursor]
+            projection = {"merged_into": 1}
+            found = [
+                doc async for doc in find_in(self._collection, "merged_into", frontier, projection)
+            ]
             for doc in found:
                 root_of[doc["_id"]] = root_of[doc["merged_into"]]
             frontier = [doc["_id"] for doc in found]
@@ -149,10 +143,8 @@ class PersonStore:
         found: list[str] = []
         frontier = [root]
         while frontier:
-            cursor = self._collection.find(
-                {"merged_into": {"$in": frontier}}, {"_id": 1}, batch_size=WHOLE_ANSWER
-            )
-            frontier = [doc["_id"] async for doc in cursor]
+            below = find_in(self._collection, "merged_into", frontier, {"_id": 1})
+            frontier = [doc["_id"] async for doc in below]
             found.extend(frontier)
         return sorted(found)
 
@@ -205,17 +197,12 @@ class PersonStore:
         """Persons merged into one of ``person_ids`` whose move has not finished, each
         with the person it was merged into."""
         found: dict[str, str] = {}
-        for chunk in chunked(person_ids):
-            # ``settled`` is read, not matched: with it in the filter the embedded server
-            # scans the whole collection instead of using the merged_into index.
-            cursor = self._collection.find(
-                {"merged_into": {"$in": chunk}},
-                {"settled": 1, "merged_into": 1},
-                batch_size=WHOLE_ANSWER,
-            )
-            async for doc in cursor:
-                if not doc.get("settled"):
-                    found[doc["_id"]] = doc["merged_into"]
+        # ``settled`` is read, not matched: with it in the filter the embedded server scans
+        # the whole collection instead of using the merged_into index.
+        projection = {"settled": 1, "merged_into": 1}
+        async for doc in find_in(self._collection, "merged_into", person_ids, projection):
+            if not doc.get("settled"):
+                found[doc["_id"]] = doc["merged_into"]
         return found
 
     async def mark_settled(self, person_ids: Iterable[str]) -> None:
@@ -273,11 +260,8 @@ class PersonStore:
         metrics, trail and recent offers: kilobytes a caller may not need)."""
         projection = dict.fromkeys(fields, 1) if fields is not None else None
         found: dict[str, Document] = {}
-        for chunk in chunked(person_ids):
-            async for doc in self._collection.find(
-                {"_id": {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER
-            ):
-                found[doc["_id"]] = doc
+        async for doc in find_in(self._collection, "_id", person_ids, projection):
+            found[doc["_id"]] = doc
         return found
 
     async def live_ids(self) -> list[str]:

@@ -8,7 +8,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.catalogue import CatalogueVersion
-from cdp.store.database import Document, chunked
+from cdp.store.database import Document, find_in
 
 
 class ProductStore:
@@ -31,9 +31,8 @@ class ProductStore:
 
     async def get_many(self, skus: Iterable[str]) -> dict[str, Document]:
         found: dict[str, Document] = {}
-        for chunk in chunked(skus):
-            async for doc in self._collection.find({"_id": {"$in": chunk}}):
-                found[doc["_id"]] = doc
+        async for doc in find_in(self._collection, "_id", skus):
+            found[doc["_id"]] = doc
         return found
 
     async def set_sales(self, baskets: Mapping[str, int]) -> None:

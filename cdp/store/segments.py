@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from cdp.store.database import Document, insert_unless_present
+from cdp.store.database import Document, find_in, insert_unless_present
 from cdp.store.remembered import Remembered
 
 
@@ -25,10 +25,7 @@ class SegmentStore:
         return await self._collection.find().sort("_id", 1).to_list()
 
     async def get_many(self, segment_ids: Iterable[str]) -> list[Document]:
-        wanted = sorted(segment_ids)
-        if not wanted:
-            return []
-        return await self._collection.find({"_id": {"$in": wanted}}).to_list()
+        return [doc async for doc in find_in(self._collection, "_id", sorted(segment_ids))]
 
     async def get(self, segment_id: str) -> Document | None:
         return await self._collection.find_one({"_id": segment_id})
