@@ -3,7 +3,7 @@ that work on the database directly (``cdp recompute``, ``cdp demo``...).
 
 CPython collects its youngest generation after every 700 new container objects. A batch
 of 500 events makes hundreds of thousands (dicts, lists, BSON documents, GraphQL
-results), so the service ran about a hundred collections a batch, and the survivors
+results), so the service ran about fifty collections a batch, and the survivors
 they promoted made the older generations' collections walk the whole heap: the schema,
 the modules and the caches that live as long as the process. Measured in one process
 serving 20 batches: 71 ms of collection a batch of about 230 ms of service CPU, and
@@ -20,8 +20,6 @@ garbage in cycles waits for a collection, so memory grows by at most that many o
 from __future__ import annotations
 
 import gc
-
-PYTHON_DEFAULT = 700
 
 
 def tune_collector(young_threshold: int) -> None:

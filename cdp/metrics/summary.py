@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from cdp.metrics.clv import BgNbd, GammaGamma, TimeUnit, summarise
@@ -89,17 +90,12 @@ def fields_of(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a handful of record classes
-
-
+@cache  # a handful of record classes
 def _field_names(kind: type) -> tuple[str, ...]:
     """A record class's field names, looked up once: ``dataclasses.fields`` builds its
     answer anew on each call, and a bulk batch calls it for every interest of every
     person (5% of the service's time while ingesting)."""
-    names = _FIELD_NAMES.get(kind)
-    if names is None:
-        names = _FIELD_NAMES[kind] = tuple(field.name for field in fields(kind))
-    return names
+    return tuple(field.name for field in fields(kind))
 
 
 def rfm_fields(
