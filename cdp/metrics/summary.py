@@ -87,7 +87,8 @@ def fields_of(record: Any) -> dict[str, Any]:
     """A metrics record's fields as a dict, shallow: ``dataclasses.asdict`` deep-copies
     every value, which was a quarter of a person's refresh; these values are built
     fresh for each person and never shared."""
-    return {name: getattr(record, name) for name in _field_names(type(record))}
+    kind: type = type(record)
+    return {name: getattr(record, name) for name in _field_names(kind)}
 
 
 @cache  # a handful of record classes
