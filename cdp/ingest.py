@@ -22,11 +22,11 @@ from cdp.errors import BadUserInput
 from cdp.events import EventRejected, EventRules, parse_event, without_placeholders
 from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
-from cdp.linking.stitching import Resolution, resolve_persons
+from cdp.linking.stitching import Resolution, resolve_persons, stitch
 from cdp.profile.refresh import refresh_persons
 from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
-from cdp.store import LinkProof, Stores
+from cdp.store import JOIN_AT_MOST, LinkProof, Stores
 from cdp.store.events import new_landing
 from identity import Conflict, Identifier, IdentityRules
 
@@ -130,19 +130,36 @@ async def land(
     # The landing is opened for every event sent, beside the read of those stored
     # before (one round trip, not two): for a duplicate it notes what is already true.
     landing = new_landing()
-    (known, cut_short), _ = await asyncio.gather(
+    opening = (
         stores.events.existing(unique, landing),
         stores.events.open_landing(landing, list(unique), now) if unique else asyncio.sleep(0),
     )
-    stored_before = {m: p for m, p in known.items() if m not in cut_short}
-    # an event whose call died after storing it is stitched and applied again
-    fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
-    landed, resolution = await _store(stores, fresh, rules, now, cut_short)
-    persons = await settle_all(stores, {*stored_before.values(), *(p for p, _ in landed.values())})
+    keys = {key for event in unique.values() for key in event.keys}
+    if unique and len(keys) <= JOIN_AT_MOST:
+        # A few identifiers (a single event's): the stitching lock is taken first and
+        # their holdings read under it beside the opening, a round trip fewer. It is
+        # held as long as before (one read, the plan, its writes), only earlier.
+        async with stores.stitching.held():
+            (known, cut_short), _, first = await asyncio.gather(
+                *opening, stores.identifiers.holdings(keys)
+            )
+            stored_before, fresh = _split(unique, known, cut_short)
+            resolution = await stitch(
+                stores, fresh, rules, now, first if len(fresh) == len(unique) else None
+            )
+    else:
+        (known, cut_short), _ = await asyncio.gather(*opening)
+        stored_before, fresh = _split(unique, known, cut_short)
+        resolution = await resolve_persons(stores, fresh, rules, now)
+    landed = await _store(stores, fresh, resolution, now, cut_short)
+    # a retried batch repairs a refresh cut short, duplicates or not: all are marked
+    persons = await _mark_touched(
+        stores,
+        {*stored_before.values(), *(p for p, _ in landed.values())},
+        {p for p, raced in landed.values() if not raced},
+        now,
+    )
     touched = set(persons.values())
-    if unique:  # a retried batch repairs a refresh cut short, duplicates or not
-        updated = {persons[p] for p, raced in landed.values() if not raced}
-        await stores.persons.mark_pending(touched, now, updated=updated)
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
     done = Landed(answer, touched)
     # the landing is closed last: a crash before it leaves its events to repair
@@ -151,6 +168,40 @@ async def land(
         alongside(done) if alongside else asyncio.sleep(0),
     )
     return done
+
+
+def _split(
+    unique: Mapping[str, Event], known: Mapping[str, str], cut_short: set[str]
+) -> tuple[dict[str, str], list[Event]]:
+    """The events stored before (message id -> person) and those to stitch and store: an
+    event whose call died after storing it (``cut_short``) is stitched and applied again."""
+    stored_before = {m: p for m, p in known.items() if m not in cut_short}
+    fresh = [event for message_id, event in unique.items() if message_id not in stored_before]
+    return stored_before, fresh
+
+
+async def _mark_touched(
+    stores: Stores, asked: set[str], updated: set[str], now: datetime
+) -> dict[str, str]:
+    """Mark the persons the batch's events are on pending (``updated``: those that got
+    new events), each where it lives now; map each to that live person.
+
+    A person merged away after the stitching (by another call, once the lock was
+    released) may hold an event this call stored after the merge moved that person's
+    events: it is settled (the event moved on) and its survivor marked. A few persons
+    (a single event's) are first marked where they are, if every one is still live: one
+    command instead of a read of the merge chain and then the mark. A mark is written
+    after the events it announces, in both ways.
+    """
+    if len(asked) <= JOIN_AT_MOST and await stores.persons.mark_pending_if_live(
+        asked, now, updated=updated
+    ):
+        return {person: person for person in asked}
+    persons = await settle_all(stores, asked)  # those marked above are marked again: harmless
+    await stores.persons.mark_pending(
+        set(persons.values()), now, updated={persons[p] for p in updated}
+    )
+    return persons
 
 
 def _answer(
@@ -230,16 +281,15 @@ async def _count_blocked(
 async def _store(
     stores: Stores,
     events: Sequence[Event],
-    rules: IdentityRules,
+    resolution: Resolution,
     now: datetime,
     cut_short: set[str],
-) -> tuple[dict[str, tuple[str, bool]], Resolution]:
-    """Stitch and store new events (and those in ``cut_short``, stored by a call that
-    died) under the landing the caller opened; map each message id to (person, stored
-    before)."""
+) -> dict[str, tuple[str, bool]]:
+    """Store new events (and those in ``cut_short``, stored by a call that died), as
+    stitched, under the landing the caller opened; map each message id to (person,
+    stored before)."""
     if not events:
-        return {}, Resolution([])
-    resolution = await resolve_persons(stores, events, rules, now)
+        return {}
     persons = resolution.persons
     documents = [
         _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
@@ -271,10 +321,7 @@ async def _store(
             [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
         ),
     )
-    landed = {
-        e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)
-    }
-    return landed, resolution
+    return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}
 
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:

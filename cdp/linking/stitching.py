@@ -16,7 +16,7 @@ from datetime import datetime
 from cdp.linking.merging import MergeRequest, apply_merges, settle_all
 from cdp.records import Event
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
-from cdp.store import JOIN_AT_MOST, Owned, Sighting, Stores
+from cdp.store import JOIN_AT_MOST, Holdings, Owned, Sighting, Stores
 from identity import (
     Conflict,
     Identifier,
@@ -52,12 +52,21 @@ async def resolve_persons(
     """Find or create the person of each event, applying merges, moves and claims; one
     batch at a time (:mod:`cdp.store.locks`), so the limits hold under concurrency."""
     async with stores.stitching.held():
-        return await _resolve(stores, events, rules, now)
+        return await stitch(stores, events, rules, now)
 
 
-async def _resolve(
-    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
+async def stitch(
+    stores: Stores,
+    events: Sequence[Event],
+    rules: IdentityRules,
+    now: datetime,
+    first: Holdings | None = None,
 ) -> Resolution:
+    """:func:`resolve_persons` for a caller that holds the stitching lock. ``first``:
+    the holdings of the events' identifiers, read under the lock (a single event's
+    caller reads them beside its duplicate check)."""
+    if not events:
+        return Resolution([])
     sightings = _sightings(events)
     resolution = Resolution(persons=[""] * len(events), sightings=sightings)
     created: set[str] = set()
@@ -65,7 +74,8 @@ async def _resolve(
     for _ in range(MAX_ROUNDS):
         keys = {key for index in pending for key in events[index].keys}
         batch = [events[i].identifiers for i in pending]
-        known, owners, counts = await _owners(stores, keys, batch)
+        known, owners, counts = await _owners(stores, keys, batch, first)
+        first = None  # a later round reads what the claims it lost have changed
         plan = plan_batch(batch, owners, counts, rules, new_person_id)
         if plan.merges and rules.review_after_events > 0:
             # Merges of two persons with their own history wait for an agent unless a
@@ -120,7 +130,10 @@ async def _resolve(
 
 
 async def _owners(
-    stores: Stores, keys: set[str], batch: Sequence[Sequence[Identifier]]
+    stores: Stores,
+    keys: set[str],
+    batch: Sequence[Sequence[Identifier]],
+    read: Holdings | None = None,
 ) -> tuple[dict[str, Owned], dict[str, str], dict[str, dict[str, int]]]:
     """What is stored for each owned key, its live owner (a merge cut short on the way
     is finished), and what the live owners the plan of ``batch`` consults hold of each
@@ -132,7 +145,7 @@ async def _owners(
     customer's event, all of whose identifiers are theirs, asks about nobody)."""
     counts: dict[str, dict[str, int]] | None = None  # None: still to read for the roots
     if len(keys) <= JOIN_AT_MOST:
-        holdings = await stores.identifiers.holdings(keys)
+        holdings = read or await stores.identifiers.holdings(keys)
         known, merged = holdings.owned, holdings.merged
         roots = {owned.person_id: owned.person_id for owned in known.values()}
         if not merged:

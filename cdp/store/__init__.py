@@ -16,7 +16,7 @@ from cdp.store.consents import ConsentStore
 from cdp.store.database import Document
 from cdp.store.erasures import ErasureStore
 from cdp.store.events import EventStore
-from cdp.store.identifiers import IdentifierStore, Owned, Sighting
+from cdp.store.identifiers import Holdings, IdentifierStore, Owned, Sighting
 from cdp.store.keys import KeyStore
 from cdp.store.links import LinkProof, LinkStore
 from cdp.store.locks import DatabaseLock, LocalLock, StitchLock
@@ -92,4 +92,13 @@ class Stores:
         )
 
 
-__all__ = ["JOIN_AT_MOST", "LinkProof", "Owned", "OwnerRead", "PersonRead", "Sighting", "Stores"]
+__all__ = [
+    "JOIN_AT_MOST",
+    "Holdings",
+    "LinkProof",
+    "Owned",
+    "OwnerRead",
+    "PersonRead",
+    "Sighting",
+    "Stores",
+]

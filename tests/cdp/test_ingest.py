@@ -2,6 +2,9 @@
 
 import asyncio
 import random
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,10 +12,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.errors import BadUserInput
 from cdp.ingest import IngestLimits, Landed, identify, land, track
+from cdp.linking.merging import merge_persons
 from cdp.profile.find import find_by_identifier, find_person
 from cdp.records import EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
+from cdp.store.events import EventStore
+from cdp.store.locks import LocalLock
+from tests.commands import Commands, listening
 from tests.stories import event, seed_story
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -280,3 +287,89 @@ async def test_what_runs_alongside_the_landing_close_finds_every_person_marked_p
     assert seen == [(landed.persons, len(landed.persons))]
     assert len(landed.persons) >= 1
     assert await db["landings"].count_documents({}) == 0  # closed when both are done
+
+
+class _MergedJustBefore(EventStore):
+    """Events stored a moment after another call merged their person away: the other
+    call's merge has moved what the person held, so these land on a tombstone."""
+
+    def __init__(self, db: AsyncDatabase[Document], stores: Stores, survivor: str) -> None:
+        super().__init__(db)
+        self._stores, self._survivor = stores, survivor
+
+    async def insert(self, documents: Sequence[Document]) -> set[str]:
+        for person in {doc["person_id"] for doc in documents} - {self._survivor}:
+            await merge_persons(
+                self._stores, self._survivor, person, event_id=None, reason="test", now=NOW
+            )
+        return await super().insert(documents)
+
+
+async def test_an_event_stored_after_its_person_was_merged_away_ends_on_the_survivor(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    story = seed_story()
+    facebook_person = (await track(stores, [story[0]], limits)).results[0].person_id
+    form_person = (await track(stores, [story[1]], limits)).results[0].person_id
+    assert facebook_person is not None
+    assert form_person is not None
+    racing = replace(stores, events=_MergedJustBefore(db, stores, facebook_person))
+
+    call = event(
+        "purchase",
+        "WEB",
+        [("cookie_id", "ck-7f3a")],
+        at="2026-03-01T10:00:00Z",
+        properties={"total": 249.0},
+    )
+    result = await track(racing, [call], limits)
+
+    assert result.results[0].person_id == facebook_person  # the survivor, not the tombstone
+    stored = await db["events"].find({}, {"person_id": 1}).to_list()
+    assert {doc["person_id"] for doc in stored} == {facebook_person}  # settled, moved on
+    tombstone = await db["persons"].find_one({"_id": form_person})
+    assert tombstone is not None
+    assert tombstone["merged_into"] == facebook_person
+    assert "pending_since" not in tombstone  # the survivor was marked (and refreshed)
+    survivor = await find_person(stores, facebook_person)
+    assert survivor is not None
+    assert survivor.metrics is not None
+    assert survivor.metrics["orders"] == 1  # its refresh read the event where it ended
+
+
+class _Watched(LocalLock):
+    """The stitching lock, noting the commands sent while it is held."""
+
+    def __init__(self, commands: Commands) -> None:
+        super().__init__()
+        self._commands = commands
+        self.under: list[list[str]] = []
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        async with super().held():
+            start = len(self._commands.targets)
+            try:
+                yield
+            finally:
+                self.under.append(self._commands.targets[start:])
+
+
+async def test_a_returning_customers_event_reads_what_it_needs_beside_the_duplicate_check(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Under the lock: the duplicate check, the landing and the identifiers' holdings,
+    sent together; after it, the person still live is marked where it is (no read of
+    its merge chain)."""
+    await track(stores, [seed_story()[1]], limits)  # Ana's web form: her email and cookie
+    returning = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        lock = _Watched(commands)
+        landed = await land(replace(counted, stitching=lock), [returning], limits, NOW)
+
+    assert [sorted(sent) for sent in lock.under] == [
+        ["aggregate identifiers", "find events", "insert landings"]
+    ]
+    assert "find persons" not in commands.targets
+    assert commands.targets.count("update persons") == 1  # the pending mark
+    assert landed.result.results[0].status is EventStatus.ACCEPTED
