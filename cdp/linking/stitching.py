@@ -145,7 +145,7 @@ async def _owners(
     customer's event, all of whose identifiers are theirs, asks about nobody)."""
     counts: dict[str, dict[str, int]] | None = None  # None: still to read for the roots
     if len(keys) <= JOIN_AT_MOST:
-        holdings = read or await stores.identifiers.holdings(keys)
+        holdings = read if read is not None else await stores.identifiers.holdings(keys)
         known, merged = holdings.owned, holdings.merged
         roots = {owned.person_id: owned.person_id for owned in known.values()}
         if not merged:
