@@ -79,9 +79,9 @@ class ShortPath(Protocol):
 
 
 Transform = Callable[[Any, Any, Any], Any]
-# The field's reader (object -> value), its leaf type (None: an object or a list, planned
-# with what is asked of it), the extensions' short paths.
-Plain = tuple[Callable[[Any], Any], GraphQLLeafType | None, tuple[Transform, ...]] | None
+# The field's reader (object -> value) and the extensions' short paths; what follows the
+# read (a leaf's serialising, an object's or a list's plan) is planned with the selection.
+Plain = tuple[Callable[[Any], Any], tuple[Transform, ...]] | None
 # (a value, or an object for a field; the request's context) -> the completed value
 Complete = Callable[[Any, Any], Any]
 
@@ -195,7 +195,7 @@ def _field_plan(
     value_plan = _value_plan(planning, field_def.type, node)
     if plain is None or value_plan is None:
         return None
-    read, _, transforms = plain
+    read, transforms = plain
     is_awaitable = _by_type(planning.is_awaitable)
     if not transforms:
         return lambda source, context: value_plan(read(source), context)
@@ -376,7 +376,7 @@ def _plain_of(field_def: GraphQLField) -> Plain:
 def _plain_leaf(field_def: GraphQLField) -> Plain:
     """How to read a field straight off its object, when it is a leaf strawberry reads by
     attribute, with no extension or only extensions that offer a short path, or an object
-    or a list it reads by attribute (no leaf type then: planned with its selection)."""
+    or a list it reads by attribute (what follows the read is planned with the selection)."""
     if field_def.args:
         return None
     kind = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
@@ -385,7 +385,7 @@ def _plain_leaf(field_def: GraphQLField) -> Plain:
     # the info it is given. A strawberry that renamed it only loses speed.
     field = (field_def.extensions or {}).get(DEFINITION)
     if resolve is not None and getattr(resolve, "__name__", "") == BASIC_READER:
-        return _attribute_reader(field, resolve), (kind if is_leaf_type(kind) else None), ()
+        return _attribute_reader(field, resolve), ()
     if not is_leaf_type(kind):
         return None
     if not isinstance(field, StrawberryField) or field.base_resolver is not None:
@@ -394,7 +394,7 @@ def _plain_leaf(field_def: GraphQLField) -> Plain:
         return None
     transforms = tuple(cast(ShortPath, e).short_path for e in field.extensions)
     read = _attribute_reader(field, lambda source, _: field.get_result(source, None, [], {}))
-    return read, kind, transforms
+    return read, transforms
 
 
 def _attribute_reader(field: object, basic: Callable[..., Any]) -> Callable[[Any], Any]:
