@@ -24,6 +24,7 @@ from cdp.store.memberships import MembershipStore
 from cdp.store.merges import MergeStore
 from cdp.store.models import ModelStore
 from cdp.store.offers import OfferStore
+from cdp.store.ordered import OrderedWrites
 from cdp.store.persons import PersonStore
 from cdp.store.products import ProductStore
 from cdp.store.profile_reads import JOIN_AT_MOST, OwnerRead, PersonRead, ProfileReads
@@ -50,6 +51,7 @@ class Stores:
     catalogue: CachedCatalogue
     stitching: StitchLock
     profile_reads: ProfileReads  # an identifier's owner and its screen's facts at once
+    ordered: OrderedWrites  # several collections' writes in one command, in order
     database: AsyncDatabase[Document]  # for what spans collections (cdp doctor's inventory)
 
     @classmethod
@@ -88,6 +90,7 @@ class Stores:
             catalogue=catalogue,
             stitching=DatabaseLock(db) if shared else LocalLock(),
             profile_reads=ProfileReads(db),
+            ordered=OrderedWrites(db),
             database=db,
         )
 

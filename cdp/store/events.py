@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import UpdateOne
+from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.profile.timeline import Position, TimelineQuery
@@ -22,6 +22,7 @@ from cdp.store.database import (
     insert_unless_present,
     repoint,
 )
+from cdp.store.ordered import Write
 
 HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties")  # metrics read
 
@@ -133,6 +134,10 @@ class EventStore:
     async def insert(self, documents: Sequence[Document]) -> set[str]:
         """Insert events; returns the ids that another writer stored first (duplicates)."""
         return await insert_unless_present(self._collection, list(documents))
+
+    def insert_writes(self, documents: Sequence[Document]) -> list[Write]:
+        """:meth:`insert` as writes to run with others (:mod:`cdp.store.ordered`)."""
+        return [InsertOne(document, namespace=self._collection.full_name) for document in documents]
 
     async def identifier_groups(self, person_id: str) -> list[tuple[str, list[str]]]:
         """For each event of a person, its id and the identifier keys it carried."""

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import (
@@ -23,6 +24,7 @@ from cdp.store.database import (
     repoint,
     update_each,
 )
+from cdp.store.ordered import Write
 from identity import Identifier
 
 
@@ -122,18 +124,21 @@ class IdentifierStore:
         """Widen first/last seen of known keys this batch saw earlier or later than stored
         (only those are written). Each bound moves only outwards (``$min``, ``$max``), so
         concurrent writers need no lock for it."""
-        earlier = {
-            key: {"first_seen": seen.first_seen}
-            for key, seen in sightings.items()
-            if key in known and seen.first_seen < known[key].first_seen
-        }
-        later = {
-            key: {"last_seen": seen.last_seen}
-            for key, seen in sightings.items()
-            if key in known and seen.last_seen > known[key].last_seen
-        }
+        earlier, later = _widened(sightings, known)
         await update_each(self._collection, earlier, keep="min")
         await update_each(self._collection, later, keep="max")
+
+    def widen_writes(
+        self, sightings: Mapping[str, Sighting], known: Mapping[str, Owned]
+    ) -> list[Write]:
+        """:meth:`widen` for a few keys, as writes to run with others
+        (:mod:`cdp.store.ordered`)."""
+        earlier, later = _widened(sightings, known)
+        return [
+            UpdateOne({"_id": key}, {f"${keep}": bound}, namespace=self._collection.full_name)
+            for keep, bounds in (("min", earlier), ("max", later))
+            for key, bound in bounds.items()
+        ]
 
     async def of_persons(self, person_ids: Iterable[str]) -> list[Document]:
         found = [doc async for doc in find_in(self._collection, "person_id", person_ids)]
@@ -179,3 +184,21 @@ class IdentifierStore:
 
     async def repoint_many(self, moves: Mapping[str, str]) -> None:
         await repoint(self._collection, moves)
+
+
+def _widened(
+    sightings: Mapping[str, Sighting], known: Mapping[str, Owned]
+) -> tuple[dict[str, Document], dict[str, Document]]:
+    """The known keys this batch saw earlier than their first seen, and later than their
+    last seen, with the new bound of each."""
+    earlier = {
+        key: {"first_seen": seen.first_seen}
+        for key, seen in sightings.items()
+        if key in known and seen.first_seen < known[key].first_seen
+    }
+    later = {
+        key: {"last_seen": seen.last_seen}
+        for key, seen in sightings.items()
+        if key in known and seen.last_seen > known[key].last_seen
+    }
+    return earlier, later

@@ -318,21 +318,27 @@ class PersonStore:
         starts with ``_id`` and ``merged_into`` (a filter on ``merged_into`` beside an
         ``$in`` makes the embedded server scan the collection: 70 ms at 100,000 persons).
         """
-        ids, changed = sorted(set(person_ids)), set(updated)
-        if not ids:
+        marks = self.mark_if_live_writes(person_ids, now, updated=updated)
+        if not marks:
             return True
-        mark = _pending_mark(now)
-        result = await self._collection.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": person, "merged_into": None},
-                    {**mark, "$max": {"updated_at": now}} if person in changed else mark,
-                )
-                for person in ids
-            ],
-            ordered=False,
-        )
-        return result.matched_count == len(ids)
+        result = await self._collection.bulk_write(marks, ordered=False)
+        return result.matched_count == len(marks)
+
+    def mark_if_live_writes(
+        self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
+    ) -> list[UpdateOne]:
+        """The updates of :meth:`mark_pending_if_live`, one a person (each matches one
+        document when that person is live), to run alone or with others
+        (:mod:`cdp.store.ordered`)."""
+        changed, mark = set(updated), _pending_mark(now)
+        return [
+            UpdateOne(
+                {"_id": person, "merged_into": None},
+                {**mark, "$max": {"updated_at": now}} if person in changed else mark,
+                namespace=self._collection.full_name,
+            )
+            for person in sorted(set(person_ids))
+        ]
 
     async def unclaimed(self, created_before: datetime, limit: int) -> list[str]:
         """Persons created before ``created_before`` whose call never marked them."""

@@ -19,6 +19,7 @@ from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.events import EventStore
 from cdp.store.locks import LocalLock
+from cdp.store.ordered import Applied, OrderedWrites, Write
 from tests.commands import Commands, listening
 from tests.stories import event, seed_story
 
@@ -305,23 +306,41 @@ class _MergedJustBefore(EventStore):
         return await super().insert(documents)
 
 
+class _MergedJustBeforeTheWrite(OrderedWrites):
+    """The same race for an event written with its mark in one command."""
+
+    def __init__(self, db: AsyncDatabase[Document], stores: Stores, survivor: str, away: str):
+        super().__init__(db)
+        self._stores, self._survivor, self._away = stores, survivor, away
+
+    async def apply(self, writes: Sequence[Write]) -> Applied:
+        await merge_persons(
+            self._stores, self._survivor, self._away, event_id=None, reason="test", now=NOW
+        )
+        return await super().apply(writes)
+
+
+@pytest.mark.parametrize("in_one_command", [True, False])
 async def test_an_event_stored_after_its_person_was_merged_away_ends_on_the_survivor(
-    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document], in_one_command: bool
 ) -> None:
     story = seed_story()
     facebook_person = (await track(stores, [story[0]], limits)).results[0].person_id
     form_person = (await track(stores, [story[1]], limits)).results[0].person_id
     assert facebook_person is not None
     assert form_person is not None
-    racing = replace(stores, events=_MergedJustBefore(db, stores, facebook_person))
+    if in_one_command:  # the event, its identifiers' bounds and the mark in one write
+        racing = replace(
+            stores, ordered=_MergedJustBeforeTheWrite(db, stores, facebook_person, form_person)
+        )
+    else:  # a server without bulkWrite: the event written alone, then the mark
+        racing = replace(
+            stores,
+            events=_MergedJustBefore(db, stores, facebook_person),
+            ordered=OrderedWrites(db, available=False),
+        )
 
-    call = event(
-        "purchase",
-        "WEB",
-        [("cookie_id", "ck-7f3a")],
-        at="2026-03-01T10:00:00Z",
-        properties={"total": 249.0},
-    )
+    call = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z")
     result = await track(racing, [call], limits)
 
     assert result.results[0].person_id == facebook_person  # the survivor, not the tombstone
@@ -334,7 +353,7 @@ async def test_an_event_stored_after_its_person_was_merged_away_ends_on_the_surv
     survivor = await find_person(stores, facebook_person)
     assert survivor is not None
     assert survivor.metrics is not None
-    assert survivor.metrics["orders"] == 1  # its refresh read the event where it ended
+    assert survivor.metrics["channels"] == ["FACEBOOK", "WEB"]  # its refresh read the event
 
 
 class _Watched(LocalLock):
@@ -355,21 +374,86 @@ class _Watched(LocalLock):
                 self.under.append(self._commands.targets[start:])
 
 
+@pytest.mark.parametrize("in_one_command", [True, False])
 async def test_a_returning_customers_event_reads_what_it_needs_beside_the_duplicate_check(
-    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+    mongodb_uri: str,
+    db: AsyncDatabase[Document],
+    stores: Stores,
+    limits: IngestLimits,
+    in_one_command: bool,
 ) -> None:
     """Under the lock: the duplicate check, the landing and the identifiers' holdings,
-    sent together; after it, the person still live is marked where it is (no read of
-    its merge chain)."""
+    sent together. After it, the person still live is marked where it is (no read of its
+    merge chain): with the event and its identifiers' last seen in one command where the
+    server takes several collections' writes at once, else after the event."""
     await track(stores, [seed_story()[1]], limits)  # Ana's web form: her email and cookie
     returning = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z")
     async with listening(mongodb_uri, db) as (counted, commands):
         lock = _Watched(commands)
-        landed = await land(replace(counted, stitching=lock), [returning], limits, NOW)
+        ordered = OrderedWrites(counted.database, available=None if in_one_command else False)
+        landed = await land(
+            replace(counted, stitching=lock, ordered=ordered), [returning], limits, NOW
+        )
 
     assert [sorted(sent) for sent in lock.under] == [
         ["aggregate identifiers", "find events", "insert landings"]
     ]
-    assert "find persons" not in commands.targets
-    assert commands.targets.count("update persons") == 1  # the pending mark
-    assert landed.result.results[0].status is EventStatus.ACCEPTED
+    sent = commands.targets
+    after = sent[sent.index(lock.under[0][-1]) + 1 : sent.index("delete landings") + 1]
+    if in_one_command:
+        assert [t for t in after if t != "hello 1"] == ["bulkWrite 1", "delete landings"]
+    else:
+        assert after == ["insert events", "update identifiers", "update persons", "delete landings"]
+    [result] = landed.result.results
+    assert result.status is EventStatus.ACCEPTED
+    person = await db["persons"].find_one({"_id": result.person_id})
+    assert person is not None
+    assert person["pending_since"] == NOW  # marked, for the refresh
+    cookie = await db["identifiers"].find_one({"_id": "cookie_id:ck-7f3a"})
+    assert cookie is not None
+    assert cookie["last_seen"] == datetime(2026, 3, 1, 10, tzinfo=UTC)  # widened
+
+
+class _StoredByAnotherCallFirst(OrderedWrites):
+    """Another call stores the same message id between the duplicate check and the write."""
+
+    def __init__(self, db: AsyncDatabase[Document], message_id: str, person: str) -> None:
+        super().__init__(db)
+        self._db, self._message_id, self._person = db, message_id, person
+
+    async def apply(self, writes: Sequence[Write]) -> Applied:
+        await self._db["events"].insert_one(
+            {
+                "_id": self._message_id,
+                "person_id": self._person,
+                "type": "page_view",
+                "channel": "WEB",
+                "timestamp": datetime(2026, 3, 1, 10, tzinfo=UTC),
+                "received_at": NOW,
+                "identifiers": [{"type": "cookie_id", "value": "ck-7f3a"}],
+                "properties": {"from": "the other call"},
+                "traits": {},
+            }
+        )
+        return await super().apply(writes)
+
+
+async def test_an_event_another_call_stored_first_is_answered_duplicate_and_written_once(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    form = seed_story()[1]
+    person = (await track(stores, [form], limits)).results[0].person_id
+    assert person is not None
+    returning = event(
+        "page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z", message_id="pv-9"
+    )
+    racing = replace(stores, ordered=_StoredByAnotherCallFirst(db, "pv-9", person))
+
+    result = await track(racing, [returning], limits)
+
+    assert [(r.status, r.person_id) for r in result.results] == [(EventStatus.DUPLICATE, person)]
+    assert await db["events"].count_documents({"_id": "pv-9"}) == 1
+    stored = await db["events"].find_one({"_id": "pv-9"})
+    assert stored is not None
+    assert stored["properties"] == {"from": "the other call"}  # not written over
+    assert await db["persons"].count_documents({"pending_since": {"$exists": True}}) == 0
