@@ -4,7 +4,7 @@ on the person's timeline, written so that a write cut short can simply run again
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -68,16 +68,18 @@ async def record_changes(
     topics = {s[len(INTEREST_PREFIX) :] for s, _ in entering if s.startswith(INTEREST_PREFIX)}
     if topics:
         await stores.segments.add_interests(interest_document(t, now) for t in sorted(topics))
-    added = await stores.memberships.enter(entering, now)
-    entered = unrecorded + rewritten + [(s, p, now) for s, p in added]
 
     def name(segment: str) -> str:
         return names.get(segment) or interest_segment(segment[len(INTEREST_PREFIX) :]).name
 
-    await stores.events.insert(
-        [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in entered]
-        + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
-    )
+    def entries(added: Sequence[tuple[str, str]]) -> list[Document]:
+        entered = unrecorded + rewritten + [(s, p, now) for s, p in added]
+        return [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in entered] + [
+            change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving
+        ]
+
+    added = await _enter_and_tell(stores, entering, entries, now)
+    entered = unrecorded + rewritten + [(s, p, now) for s, p in added]
     wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
         stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded),
@@ -85,6 +87,39 @@ async def record_changes(
         _clean_up_after_merges(stores, wrote_for),
     )
     return Changes(len(added), len(leaving), wrote_for)
+
+
+async def _enter_and_tell(
+    stores: Stores,
+    entering: list[tuple[str, str]],
+    entries: Callable[[Sequence[tuple[str, str]]], list[Document]],
+    now: datetime,
+) -> list[tuple[str, str]]:
+    """Insert the memberships begun, then the timeline entries and exits (``entries``
+    of the memberships this writer added); return those it added.
+
+    Where the server takes several collections' writes in one command, both go in one,
+    in order: a membership another writer holds already is a duplicate key that stops
+    the command before anything after it, which is then written as below, knowing what
+    was (a duplicate entry is another writer's same entry, stored once).
+    """
+    if not entering or not await stores.ordered.available():
+        added = await stores.memberships.enter(entering, now)
+        await stores.events.insert(entries(added))
+        return added
+    told = entries(entering)
+    applied = await stores.ordered.apply(
+        [*stores.memberships.enter_writes(entering, now), *stores.events.insert_writes(told)]
+    )
+    stop = applied.stopped_at
+    if stop is None:
+        return entering
+    if stop < len(entering):  # held by another writer: theirs to tell
+        added = entering[:stop] + await stores.memberships.enter(entering[stop + 1 :], now)
+        await stores.events.insert(entries(added))
+        return added
+    await stores.events.insert(told[stop - len(entering) + 1 :])
+    return entering
 
 
 async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:

@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pymongo import InsertOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.database import Document, chunked, find_in, insert_unless_present
+from cdp.store.ordered import Write
 
 
 def membership_id(segment_id: str, person_id: str) -> str:
@@ -47,18 +49,14 @@ class MembershipStore:
         (:func:`cdp.segments.record.missing_entries`). Memberships stored unrecorded by
         earlier versions are still recorded and flagged as before."""
         wanted = list(pairs)
-        documents = [
-            {
-                "_id": membership_id(s, p),
-                "segment_id": s,
-                "person_id": p,
-                "entered_at": at,
-                "recorded": True,
-            }
-            for s, p in wanted
-        ]
-        taken = await insert_unless_present(self._collection, documents)
+        taken = await insert_unless_present(self._collection, _entered(wanted, at))
         return [(s, p) for s, p in wanted if membership_id(s, p) not in taken]
+
+    def enter_writes(self, pairs: Iterable[tuple[str, str]], at: datetime) -> list[Write]:
+        """:meth:`enter` as writes to run with others (:mod:`cdp.store.ordered`): a
+        membership already held is a duplicate key there."""
+        namespace = self._collection.full_name
+        return [InsertOne(document, namespace=namespace) for document in _entered(pairs, at)]
 
     async def mark_recorded(self, pairs: Iterable[tuple[str, str]]) -> None:
         for chunk in chunked(membership_id(s, p) for s, p in pairs):
@@ -100,6 +98,19 @@ class MembershipStore:
 
     async def delete_segment(self, segment_id: str) -> None:
         await self._collection.delete_many({"segment_id": segment_id})
+
+
+def _entered(pairs: Iterable[tuple[str, str]], at: datetime) -> list[Document]:
+    return [
+        {
+            "_id": membership_id(s, p),
+            "segment_id": s,
+            "person_id": p,
+            "entered_at": at,
+            "recorded": True,
+        }
+        for s, p in pairs
+    ]
 
 
 def held_by_segment(docs: Iterable[Document]) -> dict[str, Held]:

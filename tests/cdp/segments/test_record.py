@@ -2,8 +2,10 @@
 the same refresh gets both timeline entries in one write, the memberships end up as the
 refresh decided, and an entry lost between a membership and its entry comes back."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.ingest import IngestLimits, track
@@ -13,6 +15,7 @@ from cdp.segments.record import missing_entries, record_changes
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
+from cdp.store.ordered import OrderedWrites
 from tests.commands import listening
 from tests.stories import event
 
@@ -20,10 +23,16 @@ NOW = datetime(2026, 12, 2, 9, tzinfo=UTC)
 NINA = "P-nina"  # bought twice, then nothing for 91 days
 
 
+@pytest.mark.parametrize("in_one_command", [True, False])
 async def test_leaving_and_entering_together_are_one_timeline_write(
-    mongodb_uri: str, db: AsyncDatabase[Document]
+    mongodb_uri: str, db: AsyncDatabase[Document], in_one_command: bool
 ) -> None:
-    async with listening(mongodb_uri, db) as (stores, commands):
+    """Where the server takes several collections' writes in one command, the membership
+    begun goes in it too, before the entries (a membership another writer holds stops it
+    there); else the membership, then the entries."""
+    async with listening(mongodb_uri, db) as (counted, commands):
+        available = None if in_one_command else False
+        stores = replace(counted, ordered=OrderedWrites(counted.database, available))
         await stores.memberships.enter([("purchased_last_30d", NINA)], NOW - timedelta(days=95))
         await stores.memberships.mark_recorded([("purchased_last_30d", NINA)])
         before = await stores.memberships.of_persons([NINA])
@@ -31,7 +40,11 @@ async def test_leaving_and_entering_together_are_one_timeline_write(
         segments = [BUILT_IN_BY_ID["purchased_last_30d"], BUILT_IN_BY_ID["lapsed_90d"]]
         changes = await record_changes(stores, before, {NINA: {"lapsed_90d"}}, segments, NOW)
     assert (changes.entered, changes.left, changes.persons) == (1, 1, {NINA})
-    assert commands.targets.count("insert events") == 1
+    writes = [t for t in commands.targets if t.split()[0] in {"insert", "bulkWrite"}]
+    if in_one_command:
+        assert writes == ["bulkWrite 1"]
+    else:
+        assert writes == ["insert memberships", "insert events"]
     entries = await db["events"].find({"person_id": NINA}).sort("type", 1).to_list()
     assert [(e["type"], e["properties"]["segmentId"]) for e in entries] == [
         (ENTERED, "lapsed_90d"),
@@ -67,3 +80,38 @@ async def test_an_entry_lost_to_a_cut_short_write_comes_back_with_the_next_event
         await track(counted, [visit], limits, now=NOW)
     assert [doc["_id"] for doc in await db["events"].find(entries).to_list()] == [entry["_id"]]
     assert "update memberships" not in commands.targets  # no flag to set any more
+
+
+@pytest.mark.parametrize("held_by_another", ["high_aov", "lapsed_90d"])
+async def test_a_membership_another_writer_began_first_is_theirs_to_tell(
+    stores: Stores, db: AsyncDatabase[Document], held_by_another: str
+) -> None:
+    """Two refreshes of Nina at once both find her entering two segments; the other
+    stored one membership first. This one records the other segment, entry included,
+    and no entry for the one it did not begin."""
+    earlier = NOW - timedelta(seconds=1)
+    await stores.memberships.enter([(held_by_another, NINA)], earlier)
+    segments = [BUILT_IN_BY_ID["high_aov"], BUILT_IN_BY_ID["lapsed_90d"]]
+
+    changes = await record_changes(stores, {}, {NINA: {"high_aov", "lapsed_90d"}}, segments, NOW)
+
+    ours = ({"high_aov", "lapsed_90d"} - {held_by_another}).pop()
+    assert (changes.entered, changes.left) == (1, 0)
+    entries = await db["events"].find({"person_id": NINA}).to_list()
+    assert [(e["type"], e["properties"]["segmentId"]) for e in entries] == [(ENTERED, ours)]
+    held = {h["segment_id"]: h["entered_at"] for h in await db["memberships"].find().to_list()}
+    assert held == {held_by_another: earlier, ours: NOW}
+
+
+async def test_an_entry_already_told_is_stored_once_and_the_others_still_written(
+    stores: Stores, db: AsyncDatabase[Document]
+) -> None:
+    told = change_event(ENTERED, "high_aov", "High average order value", NINA, NOW, NOW)
+    await db["events"].insert_one(told)  # the same entry, by a writer cut short before
+    segments = [BUILT_IN_BY_ID["high_aov"], BUILT_IN_BY_ID["lapsed_90d"]]
+
+    changes = await record_changes(stores, {}, {NINA: {"high_aov", "lapsed_90d"}}, segments, NOW)
+
+    assert changes.entered == 2
+    entries = await db["events"].find({"person_id": NINA}).sort("_id", 1).to_list()
+    assert sorted(e["properties"]["segmentId"] for e in entries) == ["high_aov", "lapsed_90d"]
