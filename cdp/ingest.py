@@ -224,9 +224,10 @@ async def _store_alone(
     stores: Stores, events: Sequence[Event], resolution: Resolution, now: datetime
 ) -> tuple[dict[str, tuple[str, bool]], dict[str, str]] | None:
     """Store one new event that needs nothing written but itself (no traits, no link it
-    proves, no conflict), widen its identifiers' first and last seen and mark its person
-    pending, in one command (:mod:`cdp.store.ordered`): the server applies the mark after
-    the event, as the separate writes did, a round trip sooner. Returns what
+    proves, no conflict: one identifier, its person's already), widen that identifier's
+    first and last seen and mark its person pending, in one command of three writes
+    (:mod:`cdp.store.ordered`): the server applies the mark after the event, as the
+    separate writes did, a round trip sooner. Returns what
     :func:`_store` and :func:`_mark_touched` would; None when the event is not such a one,
     the server cannot take the command, or another call stored the same message id a
     moment before (nothing was written then: the separate writes say so)."""

@@ -14,6 +14,7 @@ from cdp.segments.rules import rule_to_data
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
+from cdp.store.ordered import FEW_WRITES
 
 
 class Changes(NamedTuple):
@@ -72,14 +73,17 @@ async def record_changes(
     def name(segment: str) -> str:
         return names.get(segment) or interest_segment(segment[len(INTEREST_PREFIX) :]).name
 
+    def entered_with(added: Sequence[tuple[str, str]]) -> list[tuple[str, str, datetime]]:
+        return unrecorded + rewritten + [(s, p, now) for s, p in added]
+
     def entries(added: Sequence[tuple[str, str]]) -> list[Document]:
-        entered = unrecorded + rewritten + [(s, p, now) for s, p in added]
-        return [change_event(ENTERED, s, name(s), p, since, since) for s, p, since in entered] + [
-            change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving
-        ]
+        return [
+            change_event(ENTERED, s, name(s), p, since, since)
+            for s, p, since in entered_with(added)
+        ] + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
 
     added = await _enter_and_tell(stores, entering, entries, now)
-    entered = unrecorded + rewritten + [(s, p, now) for s, p in added]
+    entered = entered_with(added)
     wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
         stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded),
@@ -98,19 +102,19 @@ async def _enter_and_tell(
     """Insert the memberships begun, then the timeline entries and exits (``entries``
     of the memberships this writer added); return those it added.
 
-    Where the server takes several collections' writes in one command, both go in one,
-    in order: a membership another writer holds already is a duplicate key that stops
-    the command before anything after it, which is then written as below, knowing what
-    was (a duplicate entry is another writer's same entry, stored once).
+    Where the server takes several collections' writes in one command and they are few
+    (a single event's), both go in one, in order: a membership another writer holds
+    already is a duplicate key that stops the command before anything after it, which
+    is then written as below, knowing what was (a duplicate entry is another writer's
+    same entry, stored once).
     """
-    if not entering or not await stores.ordered.available():
-        added = await stores.memberships.enter(entering, now)
+    told = entries(entering)
+    writes = [*stores.memberships.enter_writes(entering, now), *stores.events.insert_writes(told)]
+    if not entering or len(writes) > FEW_WRITES or not await stores.ordered.available():
+        added = await stores.memberships.enter(entering, now)  # a bulk batch's: cheaper apart
         await stores.events.insert(entries(added))
         return added
-    told = entries(entering)
-    applied = await stores.ordered.apply(
-        [*stores.memberships.enter_writes(entering, now), *stores.events.insert_writes(told)]
-    )
+    applied = await stores.ordered.apply(writes)
     stop = applied.stopped_at
     if stop is None:
         return entering

@@ -115,3 +115,19 @@ async def test_an_entry_already_told_is_stored_once_and_the_others_still_written
     assert changes.entered == 2
     entries = await db["events"].find({"person_id": NINA}).sort("_id", 1).to_list()
     assert sorted(e["properties"]["segmentId"] for e in entries) == ["high_aov", "lapsed_90d"]
+
+
+async def test_a_bulk_refreshs_memberships_and_entries_go_in_two_writes_not_one_each(
+    mongodb_uri: str, db: AsyncDatabase[Document]
+) -> None:
+    """One command for many writes would cost the embedded server a commit each: a
+    batch's changes go as one insert of memberships and one of entries."""
+    shoppers = [f"P-shopper-{n}" for n in range(3)]
+    segments = [BUILT_IN_BY_ID["high_aov"], BUILT_IN_BY_ID["lapsed_90d"]]
+    async with listening(mongodb_uri, db) as (stores, commands):
+        wanted = {person: {"high_aov", "lapsed_90d"} for person in shoppers}
+        changes = await record_changes(stores, {}, wanted, segments, NOW)
+    assert changes.entered == 6
+    writes = [t for t in commands.targets if t.split()[0] in {"insert", "bulkWrite"}]
+    assert writes == ["insert memberships", "insert events"]
+    assert await db["events"].count_documents({"type": ENTERED}) == 6
