@@ -224,13 +224,13 @@ async def _store_alone(
     stores: Stores, events: Sequence[Event], resolution: Resolution, now: datetime
 ) -> tuple[dict[str, tuple[str, bool]], dict[str, str]] | None:
     """Store one new event that needs nothing written but itself (no traits, no link it
-    proves, no conflict: one identifier, its person's already), widen that identifier's
-    first and last seen and mark its person pending, in one command of three writes
+    proves, no conflict: an event of one identifier), widen that identifier's first and
+    last seen and mark its person pending, in one command of at most three writes
     (:mod:`cdp.store.ordered`): the server applies the mark after the event, as the
-    separate writes did, a round trip sooner. Returns what
-    :func:`_store` and :func:`_mark_touched` would; None when the event is not such a one,
-    the server cannot take the command, or another call stored the same message id a
-    moment before (nothing was written then: the separate writes say so)."""
+    separate writes did, a round trip sooner. Returns what :func:`_store` and
+    :func:`_mark_touched` would; None when the event is not such a one, the server
+    cannot take the command, or another call stored the same message id a moment before
+    (nothing was written then: the separate writes say so)."""
     if len(events) != 1 or events[0].traits or resolution.links[0] or resolution.conflicts[0]:
         return None
     if not await stores.ordered.available():
