@@ -108,13 +108,15 @@ async def _enter_and_tell(
     is then written as below, knowing what was (a duplicate entry is another writer's
     same entry, stored once).
     """
-    told = entries(entering)
-    writes = [*stores.memberships.enter_writes(entering, now), *stores.events.insert_writes(told)]
-    if not entering or len(writes) > FEW_WRITES or not await stores.ordered.available():
+    told = entries(entering)  # as if every membership begun is this writer's: usually so
+    writes = len(entering) + len(told)
+    if not entering or writes > FEW_WRITES or not await stores.ordered.available():
         added = await stores.memberships.enter(entering, now)  # a bulk batch's: cheaper apart
-        await stores.events.insert(entries(added))
+        await stores.events.insert(told if len(added) == len(entering) else entries(added))
         return added
-    applied = await stores.ordered.apply(writes)
+    applied = await stores.ordered.apply(
+        [*stores.memberships.enter_writes(entering, now), *stores.events.insert_writes(told)]
+    )
     stop = applied.stopped_at
     if stop is None:
         return entering
