@@ -31,8 +31,16 @@ OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the declin
 _LIVE = {"$eq": [{"$ifNull": ["$merged_into", None]}, None]}
 
 
-def _pending_mark(now: datetime) -> Document:
-    return {"$min": {"pending_since": now}, "$inc": {"changes": 1}, "$unset": {"unclaimed": ""}}
+def _pending_mark(now: datetime, *, updated: bool) -> Document:
+    """The pending mark of one person (``updated``: it got new events)."""
+    mark: Document = {
+        "$min": {"pending_since": now},
+        "$inc": {"changes": 1},
+        "$unset": {"unclaimed": ""},
+    }
+    if updated:
+        mark["$max"] = {"updated_at": now}
+    return mark
 
 
 def _latest_wins(
@@ -297,15 +305,16 @@ class PersonStore:
         ``updated`` (they got new events) have ``updated_at`` moved on in the same command.
         """
         ids, changed = set(person_ids), set(updated)
-        mark = _pending_mark(now)
         # One plain update for the usual call (every person got events); a pipeline
         # choosing per document would cost the embedded server twice the time.
         for chunk in chunked(sorted(ids & changed)):
             await self._collection.update_many(
-                {"_id": {"$in": chunk}}, {**mark, "$max": {"updated_at": now}}
+                {"_id": {"$in": chunk}}, _pending_mark(now, updated=True)
             )
         for chunk in chunked(sorted(ids - changed)):
-            await self._collection.update_many({"_id": {"$in": chunk}}, mark)
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, _pending_mark(now, updated=False)
+            )
 
     async def mark_pending_if_live(
         self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
@@ -330,11 +339,11 @@ class PersonStore:
         """The updates of :meth:`mark_pending_if_live`, one a person (each matches one
         document when that person is live), to run alone or with others
         (:mod:`cdp.store.ordered`)."""
-        changed, mark = set(updated), _pending_mark(now)
+        changed = set(updated)
         return [
             UpdateOne(
                 {"_id": person, "merged_into": None},
-                {**mark, "$max": {"updated_at": now}} if person in changed else mark,
+                _pending_mark(now, updated=person in changed),
                 namespace=self._collection.full_name,
             )
             for person in sorted(set(person_ids))
