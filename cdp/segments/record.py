@@ -82,13 +82,13 @@ async def record_changes(
             for s, p, since in entered_with(added)
         ] + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
 
-    added = await _enter_and_tell(stores, entering, entries, now)
+    added, gone = await _enter_and_tell(stores, entering, entries, now)
     entered = entered_with(added)
     wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
         stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded),
         stores.memberships.leave((s, p) for s, p, _ in leaving),
-        _clean_up_after_merges(stores, wrote_for),
+        _clean_up_after_merges(stores, wrote_for, gone),
     )
     return Changes(len(added), len(leaving), wrote_for)
 
@@ -98,48 +98,61 @@ async def _enter_and_tell(
     entering: list[tuple[str, str]],
     entries: Callable[[Sequence[tuple[str, str]]], list[Document]],
     now: datetime,
-) -> list[tuple[str, str]]:
+) -> tuple[list[tuple[str, str]], set[str] | None]:
     """Insert the memberships begun, then the timeline entries and exits (``entries``
-    of the memberships this writer added); return those it added.
+    of the memberships this writer added); return those it added, and the persons
+    written for that were merged away by the end of the writes, when that was checked
+    with them (else None: :func:`_clean_up_after_merges` reads it).
 
     Where the server takes several collections' writes in one command and they are few
-    (a single event's), both go in one, in order: a membership another writer holds
-    already is a duplicate key that stops the command before anything after it, which
-    is then written as below, knowing what was (a duplicate entry is another writer's
-    same entry, stored once).
+    (a single event's), they go in one, in order, the check for a merge last: a
+    membership another writer holds already is a duplicate key that stops the command
+    before anything after it, which is then written as below, knowing what was (a
+    duplicate entry is another writer's same entry, stored once).
     """
     told = entries(entering)  # as if every membership begun is this writer's: usually so
-    writes = len(entering) + len(told)
+    wrote_for = sorted({entry["person_id"] for entry in told})
+    writes = len(entering) + len(told) + len(wrote_for)
     if not entering or writes > FEW_WRITES or not await stores.ordered.available():
         added = await stores.memberships.enter(entering, now)  # a bulk batch's: cheaper apart
         await stores.events.insert(told if len(added) == len(entering) else entries(added))
-        return added
+        return added, None
     applied = await stores.ordered.apply(
-        [*stores.memberships.enter_writes(entering, now), *stores.events.insert_writes(told)]
+        [
+            *stores.memberships.enter_writes(entering, now),
+            *stores.events.insert_writes(told),
+            *stores.persons.merged_away_writes(wrote_for),
+        ]
     )
     stop = applied.stopped_at
     if stop is None:
-        return entering
+        checks = len(entering) + len(told)
+        merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(checks + i) == 1}
+        return entering, merged
     if stop < len(entering):  # held by another writer: theirs to tell
         added = entering[:stop] + await stores.memberships.enter(entering[stop + 1 :], now)
         await stores.events.insert(entries(added))
-        return added
+        return added, None
     await stores.events.insert(told[stop - len(entering) + 1 :])
-    return entering
+    return entering, None
 
 
-async def _clean_up_after_merges(stores: Stores, wrote_for: set[str]) -> None:
+async def _clean_up_after_merges(
+    stores: Stores, wrote_for: set[str], gone: set[str] | None = None
+) -> None:
     """A person merged away while this refresh ran must not keep what it just wrote.
 
     The merge drops an absorbed person's memberships and their timeline entries; a
     refresh that began before the merge may write them after it. Checked after the
     writes, so whichever of the two finishes last cleans up (a merge marked after this
-    check is the merge's to clean).
+    check is the merge's to clean). ``gone``: the persons found merged away by a check
+    sent with the writes; None reads it here.
     """
     if not wrote_for:
         return
-    parent = await stores.persons.parents(wrote_for)
-    gone = {person for person in wrote_for if parent.get(person, person) != person}
+    if gone is None:
+        parent = await stores.persons.parents(wrote_for)
+        gone = {person for person in wrote_for if parent.get(person, person) != person}
     if gone:
         await stores.memberships.delete_of_persons(sorted(gone))
         await stores.events.delete_of_types(gone, SEGMENT_EVENT_TYPES)

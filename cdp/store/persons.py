@@ -349,6 +349,24 @@ class PersonStore:
             for person in sorted(set(person_ids))
         ]
 
+    def merged_away_writes(self, person_ids: Iterable[str]) -> list[UpdateOne]:
+        """Updates that change nothing and match a person only if it was merged away: asked
+        for their matched counts, they put the check for a merge in the same command as
+        the writes it must follow (:mod:`cdp.store.ordered`), a round trip sooner than a
+        read after them. A person unknown here counts as live, as in :meth:`parents`.
+
+        ``merged_into`` is a person id (a string) once merged: ``$gt: ""`` is on the
+        index; ``$ne: null`` (or ``$type``) makes the embedded server scan the collection
+        whatever the ``_id`` (checked with ``explain``: 82 against 0.4 ms at 100,000)."""
+        return [
+            UpdateOne(
+                {"_id": person, "merged_into": {"$gt": ""}},
+                {"$setOnInsert": {"_id": person}},  # never upserted: a no-op that matches
+                namespace=self._collection.full_name,
+            )
+            for person in sorted(set(person_ids))
+        ]
+
     async def unclaimed(self, created_before: datetime, limit: int) -> list[str]:
         """Persons created before ``created_before`` whose call never marked them."""
         cursor = self._collection.find({"unclaimed": True}, {"created_at": 1})

@@ -43,6 +43,7 @@ async def test_leaving_and_entering_together_are_one_timeline_write(
     writes = [t for t in commands.targets if t.split()[0] in {"insert", "bulkWrite"}]
     if in_one_command:
         assert writes == ["bulkWrite 1"]
+        assert "find persons" not in commands.targets  # the check for a merge went in it
     else:
         assert writes == ["insert memberships", "insert events"]
     entries = await db["events"].find({"person_id": NINA}).sort("type", 1).to_list()
@@ -52,6 +53,29 @@ async def test_leaving_and_entering_together_are_one_timeline_write(
     ]
     held = await db["memberships"].find({"person_id": NINA}).to_list()
     assert [(h["segment_id"], h["recorded"]) for h in held] == [("lapsed_90d", True)]
+
+
+@pytest.mark.parametrize("in_one_command", [True, False])
+async def test_a_person_merged_away_before_the_writes_keeps_none_of_them(
+    db: AsyncDatabase[Document], stores: Stores, in_one_command: bool
+) -> None:
+    """Nina's refresh read her before her profile was merged into Omar's; it writes her
+    membership and entry after the merge, finds her merged away, and takes them back.
+    Omar, refreshed in the same way, keeps his."""
+    stores = replace(
+        stores, ordered=OrderedWrites(stores.database, None if in_one_command else False)
+    )
+    await db["persons"].insert_many(
+        [{"_id": NINA, "merged_into": "P-omar"}, {"_id": "P-omar", "merged_into": None}]
+    )
+    segments = [BUILT_IN_BY_ID["lapsed_90d"]]
+    for person in (NINA, "P-omar"):
+        await record_changes(stores, {}, {person: {"lapsed_90d"}}, segments, NOW)
+
+    held = await db["memberships"].find().to_list()
+    assert [h["person_id"] for h in held] == ["P-omar"]
+    entries = await db["events"].find({"type": ENTERED}).to_list()
+    assert [e["person_id"] for e in entries] == ["P-omar"]
 
 
 def test_a_recorded_membership_without_its_entry_on_the_timeline_is_missing() -> None:
