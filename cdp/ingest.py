@@ -29,6 +29,7 @@ from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.store import JOIN_AT_MOST, LinkProof, Stores
 from cdp.store.events import new_landing
+from cdp.store.ordered import Write
 from identity import Conflict, Identifier, IdentityRules
 
 
@@ -130,10 +131,16 @@ async def land(
             unique.setdefault(outcome.message_id, outcome)
     # The landing is opened for every event sent, beside the read of those stored
     # before (one round trip, not two): for a duplicate it notes what is already true.
+    # An event that may go alone (:func:`_store_alone`) opens it in its own command.
     landing = new_landing()
+    with_event = _may_go_alone(unique.values()) and await stores.ordered.available()
     opening = (
         stores.events.existing(unique, landing),
-        stores.events.open_landing(landing, list(unique), now) if unique else asyncio.sleep(0),
+        (
+            stores.events.open_landing(landing, list(unique), now)
+            if unique and not with_event
+            else asyncio.sleep(0)
+        ),
     )
     keys = {key for event in unique.values() for key in event.keys}
     if unique and len(keys) <= JOIN_AT_MOST:
@@ -154,10 +161,13 @@ async def land(
         resolution = await resolve_persons(stores, fresh, rules, now)
     alone = None
     if not stored_before and not cut_short:  # a first send: nothing to repair
-        alone = await _store_alone(stores, fresh, resolution, now)
+        opens = stores.events.open_landing_writes(landing, list(unique), now) if with_event else []
+        alone = await _store_alone(stores, fresh, resolution, now, opens)
     if alone is not None:
         landed, persons = alone
     else:
+        if with_event:  # it did not go alone: open the landing before writing (once)
+            await stores.events.open_landing(landing, list(unique), now)
         landed = await _store(stores, fresh, resolution, now, cut_short)
         # a retried batch repairs a refresh cut short, duplicates or not: all are marked
         persons = await _mark_touched(
@@ -220,30 +230,46 @@ async def _settle_and_mark(
     return persons
 
 
+def _may_go_alone(events: Iterable[Event]) -> bool:
+    """Whether a call's events look like one that :func:`_store_alone` takes: a single
+    event of one identifier (it proves no link) and no traits. Told before stitching,
+    to open the landing in the same command; stitching may still find a conflict."""
+    sent = list(events)
+    return len(sent) == 1 and len(sent[0].identifiers) == 1 and not sent[0].traits
+
+
 async def _store_alone(
-    stores: Stores, events: Sequence[Event], resolution: Resolution, now: datetime
+    stores: Stores,
+    events: Sequence[Event],
+    resolution: Resolution,
+    now: datetime,
+    opening: Sequence[Write] = (),
 ) -> tuple[dict[str, tuple[str, bool]], dict[str, str]] | None:
     """Store one new event that needs nothing written but itself (no traits, no link it
     proves, no conflict: an event of one identifier), widen that identifier's first and
-    last seen and mark its person pending, in one command of at most three writes
-    (:mod:`cdp.store.ordered`): the server applies the mark after the event, as the
-    separate writes did, a round trip sooner. Returns what :func:`_store` and
-    :func:`_mark_touched` would; None when the event is not such a one, the server
-    cannot take the command, or another call stored the same message id a moment before
-    (nothing was written then: the separate writes say so)."""
+    last seen and mark its person pending, in one command of at most four writes
+    (:mod:`cdp.store.ordered`), ``opening`` (its landing's) first: the server applies
+    the mark after the event, as the separate writes did, a round trip sooner. Returns
+    what :func:`_store` and :func:`_mark_touched` would; None when the event is not such
+    a one, the server cannot take the command, or another call stored the same message
+    id a moment before (nothing of the event's was written then, the landing may be
+    open: the separate writes say so)."""
     if len(events) != 1 or events[0].traits or resolution.links[0] or resolution.conflicts[0]:
         return None
     if not await stores.ordered.available():
         return None
     event, person = events[0], resolution.persons[0]
-    stored = stores.events.insert_writes([_event_document(event, person, now)])
-    widened = stores.identifiers.widen_writes(resolution.sightings, resolution.known)
+    before_mark = [
+        *opening,
+        *stores.events.insert_writes([_event_document(event, person, now)]),
+        *stores.identifiers.widen_writes(resolution.sightings, resolution.known),
+    ]
     marked = stores.persons.mark_if_live_writes([person], now, updated=[person])
-    applied = await stores.ordered.apply([*stored, *widened, *marked])
+    applied = await stores.ordered.apply([*before_mark, *marked])
     if applied.stopped_at is not None:
         return None
     landed = {event.message_id: (person, False)}
-    if applied.matched.get(len(stored) + len(widened)) == 1:  # the person is still live
+    if applied.matched.get(len(before_mark)) == 1:  # the person is still live
         return landed, {person: person}
     return landed, await _settle_and_mark(stores, {person}, {person}, now)
 

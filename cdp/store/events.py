@@ -32,6 +32,10 @@ def new_landing() -> str:
     return uuid.uuid4().hex
 
 
+def _landing(landing: str, message_ids: Sequence[str], now: datetime) -> Document:
+    return {"_id": landing, "events": list(message_ids), "received_at": now}
+
+
 def oldest_events_first(docs: list[Document]) -> list[Document]:
     """A history in the order the metrics read it (the id breaks a tie in time)."""
     return sorted(docs, key=lambda doc: (doc["timestamp"], doc["_id"]))
@@ -103,9 +107,15 @@ class EventStore:
 
         One small document per batch rather than a flag on each event: closing it is one
         delete, where taking a flag off 500 events rewrote 500 documents."""
-        await insert_fresh(
-            self._landings, [{"_id": landing, "events": list(message_ids), "received_at": now}]
-        )
+        await insert_fresh(self._landings, [_landing(landing, message_ids, now)])
+
+    def open_landing_writes(
+        self, landing: str, message_ids: Sequence[str], now: datetime
+    ) -> list[Write]:
+        """:meth:`open_landing` as a write to run before the events' own, in one command
+        (:mod:`cdp.store.ordered`)."""
+        document = _landing(landing, message_ids, now)
+        return [InsertOne(document, namespace=self._landings.full_name)]
 
     async def finish(self, landings: Iterable[str]) -> None:
         """Everything that follows these landings' events is written: close them."""

@@ -382,10 +382,11 @@ async def test_a_returning_customers_event_reads_what_it_needs_beside_the_duplic
     limits: IngestLimits,
     in_one_command: bool,
 ) -> None:
-    """Under the lock: the duplicate check, the landing and the identifiers' holdings,
-    sent together. After it, the person still live is marked where it is (no read of its
-    merge chain): with the event and its identifiers' last seen in one command where the
-    server takes several collections' writes at once, else after the event."""
+    """Under the lock: the duplicate check and the identifiers' holdings, sent together
+    (with the landing, unless it goes in the event's command). After it, the person
+    still live is marked where it is (no read of its merge chain): with the landing, the
+    event and its identifiers' last seen in one command where the server takes several
+    collections' writes at once, else after the event."""
     await track(stores, [seed_story()[1]], limits)  # Ana's web form: her email and cookie
     returning = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z")
     async with listening(mongodb_uri, db) as (counted, commands):
@@ -395,8 +396,9 @@ async def test_a_returning_customers_event_reads_what_it_needs_beside_the_duplic
             replace(counted, stitching=lock, ordered=ordered), [returning], limits, NOW
         )
 
+    beside = [] if in_one_command else ["insert landings"]
     assert [sorted(sent) for sent in lock.under] == [
-        ["aggregate identifiers", "find events", "insert landings"]
+        ["aggregate identifiers", "find events", *beside]
     ]
     sent = commands.targets
     after = sent[sent.index(lock.under[0][-1]) + 1 : sent.index("delete landings") + 1]
@@ -457,3 +459,39 @@ async def test_an_event_another_call_stored_first_is_answered_duplicate_and_writ
     assert stored is not None
     assert stored["properties"] == {"from": "the other call"}  # not written over
     assert await db["persons"].count_documents({"pending_since": {"$exists": True}}) == 0
+    assert await db["landings"].count_documents({}) == 0  # opened in the command, closed
+
+
+class _LandingChecked(OrderedWrites):
+    """Notes, after each command, the landings open and the events stored."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db)
+        self._db = db
+        self.seen: list[tuple[list[list[str]], list[str]]] = []
+
+    async def apply(self, writes: Sequence[Write]) -> Applied:
+        applied = await super().apply(writes)
+        landings = [doc["events"] async for doc in self._db["landings"].find()]
+        events = [doc["_id"] async for doc in self._db["events"].find({}, {"_id": 1})]
+        self.seen.append((landings, events))
+        return applied
+
+
+async def test_an_event_stored_in_one_command_has_its_landing_open_until_its_call_is_done(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """A crash right after the command (before the refresh) leaves the event to repair:
+    its landing went first in the same command, and is closed only when the call is."""
+    await track(stores, [seed_story()[1]], limits)
+    returning = event(
+        "page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z", message_id="pv-9"
+    )
+    checked = _LandingChecked(db)
+
+    await track(replace(stores, ordered=checked), [returning], limits)
+
+    landings, events = checked.seen[0]
+    assert landings == [["pv-9"]]
+    assert "pv-9" in events
+    assert await db["landings"].count_documents({}) == 0
