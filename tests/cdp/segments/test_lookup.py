@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.segments.lookup import segments_by_id
+from cdp.segments.lookup import all_segments, segments_by_id
+from cdp.segments.manage import create_segment, update_segment
 from cdp.segments.record import interest_document
+from cdp.segments.rules import parse_rule
 from cdp.store import Stores
 from cdp.store.database import Document
 
@@ -29,3 +31,28 @@ async def test_a_segment_made_by_another_instance_is_found_before_this_one_looks
         "lapsed_90d": "Lapsed for 90 days",
     }
     assert await segments_by_id(here, ["interest:gone"]) == {}
+
+
+async def test_a_stored_rule_is_parsed_once_while_kept_and_its_change_seen_at_once(
+    db: AsyncDatabase[Document],
+) -> None:
+    """Every refresh asks for every segment: a rule read once is parsed once, and a
+    segment changed here is evaluated with its new rule by the next refresh."""
+    stores = Stores.on(db, remember_seconds=3600.0)
+    made = await create_segment(
+        stores,
+        "Tent browsers",
+        "",
+        {"trait": {"name": "tents", "op": "EXISTS", "value": True}},
+        NOW,
+    )
+
+    [first] = [s for s in await all_segments(stores) if s.id == made.id]
+    [again] = [s for s in await all_segments(stores) if s.id == made.id]
+    assert again is first  # the kept document, parsed once
+
+    rule = {"trait": {"name": "country", "op": "EQ", "value": "FR"}}
+    await update_segment(stores, made.id, "French", "", rule, NOW)
+    [changed] = [s for s in await all_segments(stores) if s.id == made.id]
+    assert changed.name == "French"
+    assert changed.rule == parse_rule(rule)
