@@ -5,7 +5,9 @@ in the order given, and (ordered) the first that fails stops the ones after it. 
 event's call stored its event, widened its identifiers' first and last seen, then marked
 its person pending, each a command of its own and the mark a round trip after the event
 (a mark must follow the events it announces). Sent as one command they cost one round
-trip, and the order still holds: the server applies the mark after the event.
+trip, and the order still holds: the server applies the mark after the event. The same
+holds for a landing opened before its event, and for a check (an update that changes
+nothing, read for its matched count) that must come after the writes it checks.
 
 Servers before MongoDB 8 (wire version 25) do not know the command; callers ask
 :meth:`OrderedWrites.available` and keep their separate writes there.
