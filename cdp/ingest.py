@@ -98,6 +98,10 @@ class Landed:
 
     result: TrackResult
     persons: set[str]
+    # which event (by message id) made each new person, and the merges each proved: the
+    # queue's calls landed together each count their own (:mod:`cdp.ingest_queue`)
+    created_by: frozenset[str] = frozenset()
+    merges_by: Mapping[str, int] = field(default_factory=dict)
 
 
 Alongside = Callable[[Landed], Awaitable[None]]
@@ -178,13 +182,26 @@ async def land(
         )
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
-    done = Landed(answer, touched)
+    done = Landed(answer, touched, *_made_by(fresh, resolution))
     # the landing is closed last: a crash before it leaves its events to repair
     await asyncio.gather(
         stores.events.finish([landing] if unique else []),
         alongside(done) if alongside else asyncio.sleep(0),
     )
     return done
+
+
+def _made_by(
+    events: Sequence[Event], resolution: Resolution
+) -> tuple[frozenset[str], Counter[str]]:
+    """The message ids of the first event on each new person, and the merges each event
+    proved (``events``: those stitched, in the order ``resolution`` has them)."""
+    first_on: dict[str, str] = {}
+    for event, person in zip(events, resolution.persons, strict=True):
+        if person in resolution.created:
+            first_on.setdefault(person, event.message_id)
+    merges = Counter({events[index].message_id: n for index, n in resolution.merged_by.items()})
+    return frozenset(first_on.values()), merges
 
 
 def _split(

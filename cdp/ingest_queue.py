@@ -122,9 +122,23 @@ class IngestQueue:
 
 
 def _per_call(calls: list[_Call], landed: Landed) -> list[TrackResult]:
-    """The batch's results cut back into each call's own, in the order sent."""
+    """The batch's results cut back into each call's own, in the order sent, each with
+    the persons its events made and the merges they proved (a message id two calls sent
+    together counts for the first, whose event was stored)."""
+    if len(calls) == 1:
+        return [landed.result]
     answers, at = [], 0
+    counted: set[str] = set()
     for call in calls:
-        answers.append(TrackResult(landed.result.results[at : at + len(call.events)]))
+        results = landed.result.results[at : at + len(call.events)]
+        own = {r.message_id for r in results} - counted
+        counted |= own
+        answers.append(
+            TrackResult(
+                results,
+                persons_created=len(own & landed.created_by),
+                merges=sum(landed.merges_by.get(m, 0) for m in own),
+            )
+        )
         at += len(call.events)
     return answers

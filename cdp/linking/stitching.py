@@ -8,7 +8,7 @@ the lost identifiers now have owners.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +38,7 @@ class Resolution:
     persons: list[str]
     created: set[str] = field(default_factory=set)
     merges: int = 0
+    merged_by: Counter[int] = field(default_factory=Counter)  # event index -> merges it made
     links: dict[int, list[Link]] = field(default_factory=dict)
     conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
     # what the batch saw of each identifier, and what was stored of those already owned:
@@ -96,6 +97,7 @@ async def stitch(
         resolution.known.update(known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
         resolution.merges += len(plan.merges)
+        resolution.merged_by.update(pending[merge.event_index] for merge in plan.merges)
         await apply_merges(
             stores,
             [

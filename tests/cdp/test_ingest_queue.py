@@ -126,3 +126,32 @@ async def test_a_failure_reaches_every_call_of_its_batch(
     assert all(isinstance(o, Exception) for o in outcomes)
     retried = await asyncio.gather(*(queue.track(call(w)) for w in range(5)))
     assert all(r.results[0].status is EventStatus.ACCEPTED for r in retried)
+
+
+async def test_calls_landed_together_each_count_the_persons_they_made_and_merged(
+    stores: Stores, limits: IngestLimits, batches: Batches
+) -> None:
+    """Ana's web form and her phone call made two profiles; two calls of three new
+    shoppers each and the order that carries both Ana's email and phone arrive together
+    and are stored as one batch: each answer counts its own new persons and merges."""
+    queue = queue_for(stores, limits, batches)
+    form = event("form_submit", "WEB", [("email", "ana@example.com")], at="2026-03-01T09:00:00Z")
+    phone = event("call", "PHONE", [("phone", "+447911123456")], at="2026-03-01T09:30:00Z")
+    await queue.track([form])
+    await queue.track([phone])
+    both = [("email", "ana@example.com"), ("phone", "+447911123456")]
+    order = [event("purchase", "WEB", both, at="2026-03-01T11:00:00Z", message_id="ana-1")]
+
+    shoppers, others, ana = await asyncio.gather(
+        queue.track(call(0)), queue.track(call(1)), queue.track(order)
+    )
+
+    assert batches[2:] == [7]  # the three calls went together
+    assert (shoppers.persons_created, shoppers.merges) == (3, 0)
+    assert (others.persons_created, others.merges) == (3, 0)
+    assert (ana.persons_created, ana.merges) == (0, 1)
+
+
+async def test_a_lone_call_counts_the_persons_it_made(stores: Stores, limits: IngestLimits) -> None:
+    answer = await queue_for(stores, limits).track(call(1))
+    assert (answer.persons_created, answer.merges) == (3, 0)

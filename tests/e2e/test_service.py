@@ -29,9 +29,12 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
     }
     with serving(env, tmp_path, stop_with=signal.SIGINT) as service:
         client = service.client
+        made = 0
         for raw in seed_story():  # four integrations, four calls
             result = graphql(client, "Track", events=[raw])["track"]
             assert result["accepted"] == 1, result
+            made += result["personsCreated"] - result["merges"]
+        assert made == 1  # each call counts the profiles it made and merged
 
         people = {
             graphql(client, "PersonByIdentifier", type=type_, value=value)["personByIdentifier"][
