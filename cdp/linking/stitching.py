@@ -37,7 +37,6 @@ class Resolution:
 
     persons: list[str]
     created: set[str] = field(default_factory=set)
-    merges: int = 0
     merged_by: Counter[int] = field(default_factory=Counter)  # event index -> merges it made
     links: dict[int, list[Link]] = field(default_factory=dict)
     conflicts: dict[int, list[Conflict]] = field(default_factory=dict)
@@ -45,6 +44,11 @@ class Resolution:
     # their first and last seen are widened after the lock (IdentifierStore.widen)
     sightings: dict[str, Sighting] = field(default_factory=dict)
     known: dict[str, Owned] = field(default_factory=dict)
+
+    @property
+    def merges(self) -> int:
+        """How many merges the batch's events proved."""
+        return sum(self.merged_by.values())
 
 
 async def resolve_persons(
@@ -96,7 +100,6 @@ async def stitch(
         lost = await stores.identifiers.claim(sightings, plan.claims)
         resolution.known.update(known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
-        resolution.merges += len(plan.merges)
         resolution.merged_by.update(pending[merge.event_index] for merge in plan.merges)
         await apply_merges(
             stores,
