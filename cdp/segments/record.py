@@ -125,9 +125,8 @@ async def _enter_and_tell(
         ]
     )
     stop = applied.stopped_at
-    if stop is None:
-        checks = len(entering) + len(told)
-        merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(checks + i) == 1}
+    if stop is None:  # the checks come right after the writes
+        merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(writes + i) == 1}
         return entering, merged
     if stop < len(entering):  # held by another writer: theirs to tell
         added = entering[:stop] + await stores.memberships.enter(entering[stop + 1 :], now)
