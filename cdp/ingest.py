@@ -271,7 +271,7 @@ async def _store_alone(
     a one, the server cannot take the command, or another call stored the same message
     id a moment before (nothing of the event's was written then, the landing may be
     open: the separate writes say so)."""
-    if len(events) != 1 or events[0].traits or resolution.links[0] or resolution.conflicts[0]:
+    if not _may_go_alone(events) or resolution.links[0] or resolution.conflicts[0]:
         return None
     if not await stores.ordered.available():
         return None
