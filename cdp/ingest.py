@@ -247,12 +247,19 @@ async def _settle_and_mark(
     return persons
 
 
+# An event of more identifiers than this is stored by the batch's writes: one command
+# takes its landing, the event, its identifiers' bounds (up to two each), traits, the
+# mark and the links it proves (one fewer than its identifiers), and the embedded server
+# commits each write of a command apart (cdp.store.ordered).
+ALONE_AT_MOST = 3
+
+
 def _may_go_alone(events: Iterable[Event]) -> bool:
     """Whether a call's events look like one that :func:`_store_alone` takes: a single
-    event of one identifier (it proves no link) and no traits. Told before stitching,
-    to open the landing in the same command; stitching may still find a conflict."""
+    event of a few identifiers. Told before stitching, to open the landing in the same
+    command; stitching may still find a conflict or a merge."""
     sent = list(events)
-    return len(sent) == 1 and len(sent[0].identifiers) == 1 and not sent[0].traits
+    return len(sent) == 1 and len(sent[0].identifiers) <= ALONE_AT_MOST
 
 
 async def _store_alone(
@@ -262,16 +269,19 @@ async def _store_alone(
     now: datetime,
     opening: Sequence[Write] = (),
 ) -> tuple[dict[str, tuple[str, bool]], dict[str, str]] | None:
-    """Store one new event that needs nothing written but itself (no traits, no link it
-    proves, no conflict: an event of one identifier), widen that identifier's first and
-    last seen and mark its person pending, in one command of at most four writes
-    (:mod:`cdp.store.ordered`), ``opening`` (its landing's) first: the server applies
-    the mark after the event, as the separate writes did, a round trip sooner. Returns
-    what :func:`_store` and :func:`_mark_touched` would; None when the event is not such
-    a one, the server cannot take the command, or another call stored the same message
-    id a moment before (nothing of the event's was written then, the landing may be
-    open: the separate writes say so)."""
-    if not _may_go_alone(events) or resolution.links[0] or resolution.conflicts[0]:
+    """Store one new event that stitching put on one person without a conflict or a
+    merge, with everything that follows it, in one command (:mod:`cdp.store.ordered`):
+    ``opening`` (its landing's) first, then the event, its identifiers' first and last
+    seen, its traits, the mark of its person, and last the links it proves. The server
+    applies them in that order, as the separate writes did (a mark after the event and
+    the traits the refresh reads), a round trip each sooner; a link needs no order (a
+    refresh does not read links; a crash before it leaves the landing open).
+
+    Returns what :func:`_store` and :func:`_mark_touched` would; None when the event is
+    not such a one, the server cannot take the command, or another call stored the same
+    message id a moment before (nothing of the event's was written then, the landing may
+    be open: the separate writes say so)."""
+    if not _may_go_alone(events) or resolution.conflicts[0] or resolution.merges:
         return None
     if not await stores.ordered.available():
         return None
@@ -280,15 +290,35 @@ async def _store_alone(
         *opening,
         *stores.events.insert_writes([_event_document(event, person, now)]),
         *stores.identifiers.widen_writes(resolution.sightings, resolution.known),
+        *stores.persons.set_traits_writes([(person, event.traits, event.timestamp)]),
     ]
     marked = stores.persons.mark_if_live_writes([person], now, updated=[person])
-    applied = await stores.ordered.apply([*before_mark, *marked])
+    proofs = _proofs(events, resolution, [0])
+    applied = await stores.ordered.apply(
+        [*before_mark, *marked, *stores.links.record_writes(proofs)]
+    )
     if applied.stopped_at is not None:
-        return None
+        if applied.stopped_at <= len(before_mark):
+            return None
+        # a pair another call linked between the upsert's look and its insert
+        await stores.links.record(proofs)
     landed = {event.message_id: (person, False)}
     if applied.matched.get(len(before_mark)) == 1:  # the person is still live
         return landed, {person: person}
     return landed, await _settle_and_mark(stores, {person}, {person}, now)
+
+
+def _proofs(
+    events: Sequence[Event], resolution: Resolution, stored: Iterable[int]
+) -> list[LinkProof]:
+    """The links the stored events (by index) proved, each with its event."""
+    return [
+        LinkProof(
+            link.a, link.b, events[i].message_id, events[i].channel.value, events[i].timestamp
+        )
+        for i in stored
+        for link in resolution.links[i]
+    ]
 
 
 def _answer(
@@ -397,13 +427,7 @@ async def _store(
         stores.persons.set_traits(
             (persons[i], events[i].traits, events[i].timestamp) for i in stored if events[i].traits
         ),
-        stores.links.record(
-            LinkProof(
-                link.a, link.b, events[i].message_id, events[i].channel.value, events[i].timestamp
-            )
-            for i in stored
-            for link in resolution.links[i]
-        ),
+        stores.links.record(_proofs(events, resolution, stored)),
         stores.conflicts.record(
             [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
         ),

@@ -223,13 +223,23 @@ class PersonStore:
 
     async def set_traits(self, updates: Iterable[tuple[str, Mapping[str, Any], datetime]]) -> None:
         """Apply ``(person, traits, set_at)`` updates, the newest value of each trait winning."""
-        operations = [
-            UpdateOne({"_id": person_id}, _latest_wins(traits, at))
+        operations = self.set_traits_writes(updates)
+        if operations:
+            await self._collection.bulk_write(operations, ordered=True)
+
+    def set_traits_writes(
+        self, updates: Iterable[tuple[str, Mapping[str, Any], datetime]]
+    ) -> list[UpdateOne]:
+        """:meth:`set_traits` as writes, to run alone or with others (:mod:`cdp.store.ordered`)."""
+        return [
+            UpdateOne(
+                {"_id": person_id},
+                _latest_wins(traits, at),
+                namespace=self._collection.full_name,
+            )
             for person_id, traits, at in updates
             if traits
         ]
-        if operations:
-            await self._collection.bulk_write(operations, ordered=True)
 
     async def replace_traits(
         self, traits: Mapping[str, tuple[Mapping[str, Any], Mapping[str, datetime]]]

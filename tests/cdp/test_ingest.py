@@ -495,3 +495,82 @@ async def test_an_event_stored_in_one_command_has_its_landing_open_until_its_cal
     assert landings == [["pv-9"]]
     assert "pv-9" in events
     assert await db["landings"].count_documents({}) == 0
+
+
+async def test_a_returning_customers_event_of_several_identifiers_goes_in_one_command(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Ana, known by her email and cookie, logs in with a phone number too: its claim is
+    made under the lock; after it, the event, both known identifiers' last seen, her new
+    trait, the mark and the links the event proves go in one command."""
+    await track(stores, [seed_story()[1]], limits)  # the web form: email and cookie, 09:30
+    logged_in = event(
+        "login",
+        "WEB",
+        [("email", "ana.silva@example.com"), ("cookie_id", "ck-7f3a"), ("phone", "020 7946 0958")],
+        at="2026-03-01T10:00:00Z",
+        message_id="login-1",
+        traits={"city": "Leeds"},
+    )
+    async with listening(mongodb_uri, db) as (counted, commands):
+        lock = _Watched(commands)
+        landed = await land(replace(counted, stitching=lock), [logged_in], limits, NOW)
+
+    assert "insert identifiers" in lock.under[0]  # the phone, claimed while stitching
+    sent = commands.targets
+    after = sent[sent.index(lock.under[0][-1]) + 1 : sent.index("delete landings") + 1]
+    assert [t for t in after if t != "hello 1"] == ["bulkWrite 1", "delete landings"]
+    [result] = landed.result.results
+    assert result.status is EventStatus.ACCEPTED
+    person = await db["persons"].find_one({"_id": result.person_id})
+    assert person is not None
+    assert person["traits"] == {"firstName": "Ana", "city": "Leeds"}
+    assert person["pending_since"] == NOW
+    seen = {doc["_id"]: doc["last_seen"] async for doc in db["identifiers"].find()}
+    at_login = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    assert seen == {
+        "email:ana.silva@example.com": at_login,
+        "cookie_id:ck-7f3a": at_login,
+        "phone:+442079460958": at_login,
+    }
+    proofs = {frozenset((doc["a"], doc["b"])): doc["event_id"] async for doc in db["links"].find()}
+    assert proofs == {
+        frozenset({"email:ana.silva@example.com", "cookie_id:ck-7f3a"}): "web-1",  # kept
+        frozenset({"email:ana.silva@example.com", "phone:+442079460958"}): "login-1",
+    }
+
+
+class _LinkRacedAtTheServer(OrderedWrites):
+    """The server answers as for another call's link stored between an upsert's look and
+    its insert: a duplicate key at the last write, which is not applied."""
+
+    raced = 0
+
+    async def apply(self, writes: Sequence[Write]) -> Applied:
+        applied = await super().apply(writes[:-1])
+        assert applied.stopped_at is None
+        self.raced += 1
+        return Applied(len(writes) - 1, applied.matched)
+
+
+async def test_a_link_raced_at_the_end_of_the_events_command_is_written_after_it(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    await track(stores, [seed_story()[1]], limits)
+    with_phone = event(
+        "login",
+        "WEB",
+        [("email", "ana.silva@example.com"), ("phone", "020 7946 0958")],
+        at="2026-03-01T10:00:00Z",
+        message_id="login-1",
+    )
+
+    raced = _LinkRacedAtTheServer(db)
+    result = await track(replace(stores, ordered=raced), [with_phone], limits)
+
+    assert raced.raced == 1  # the event's command, the link last in it
+    assert result.results[0].status is EventStatus.ACCEPTED
+    link = await db["links"].find_one({"_id": "email:ana.silva@example.com|phone:+442079460958"})
+    assert link is not None
+    assert link["event_id"] == "login-1"
+    assert await db["landings"].count_documents({}) == 0
