@@ -22,30 +22,10 @@ def from_document(doc: Mapping[str, Any]) -> SegmentDefinition:
     )
 
 
-# Each stored segment's definition, with the very document it was parsed from. The
-# segment store keeps its documents for a moment and every refresh asks for them all: a
-# single event's refresh parsed every stored rule again, about 3% of its service time.
-_parsed: dict[str, tuple[Mapping[str, Any], SegmentDefinition]] = {}
-
-
-def _kept_definition(doc: Mapping[str, Any]) -> SegmentDefinition:
-    """``from_document(doc)``, parsed once per document object (a document read again
-    is parsed again, so a changed segment never answers with its old rule)."""
-    kept = _parsed.get(doc["_id"])
-    if kept is not None and kept[0] is doc:
-        return kept[1]
-    segment = from_document(doc)
-    _parsed[doc["_id"]] = (doc, segment)
-    return segment
-
-
 async def all_segments(stores: Stores) -> list[SegmentDefinition]:
     """Built-in ones first (in their documented order), then stored ones by id."""
     docs = await stores.segments.all()
-    stored = [_kept_definition(doc) for doc in docs]
-    for deleted in _parsed.keys() - {doc["_id"] for doc in docs}:
-        _parsed.pop(deleted, None)
-    return [*BUILT_IN, *stored]
+    return [*BUILT_IN, *(stores.segments.derived(doc, from_document) for doc in docs)]
 
 
 async def segments_by_id(
@@ -63,7 +43,7 @@ async def segments_by_id(
     unknown = wanted - found.keys() - kept.keys()
     stored = [kept[s] for s in wanted if s in kept]
     stored += await stores.segments.get_many(unknown) if unknown else []
-    found.update({doc["_id"]: _kept_definition(doc) for doc in stored})
+    found.update({doc["_id"]: stores.segments.derived(doc, from_document) for doc in stored})
     return found
 
 

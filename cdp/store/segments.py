@@ -3,7 +3,8 @@ far (built-in ones live in code). A user segment's name is unique, case-insensit
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -11,18 +12,37 @@ from pymongo.errors import DuplicateKeyError
 from cdp.store.database import Document, find_in, insert_unless_present
 from cdp.store.remembered import Remembered
 
+T = TypeVar("T")
+
 
 class SegmentStore:
     def __init__(self, db: AsyncDatabase[Document], remember_seconds: float = 1.0) -> None:
         self._collection = db["segments"]
         self._all = Remembered(self._read_all, remember_seconds)
+        self._derived: dict[str, tuple[Document, object]] = {}
 
     async def all(self) -> list[Document]:
         """Every stored segment, by id (kept for a moment: each refresh reads them)."""
         return list(await self._all.get())
 
     async def _read_all(self) -> list[Document]:
-        return await self._collection.find().sort("_id", 1).to_list()
+        docs = await self._collection.find().sort("_id", 1).to_list()
+        present = {doc["_id"] for doc in docs}
+        self._derived = {key: kept for key, kept in self._derived.items() if key in present}
+        return docs
+
+    def derived(self, doc: Document, derive: Callable[[Document], T]) -> T:
+        """``derive(doc)`` (a parsed definition), computed once per document this store
+        read: every refresh asks for every segment, and parsing each stored rule again
+        was about 3% of a single event's service time. A document read again is derived
+        again, so a changed segment never answers with what its old document gave; a
+        segment deleted is forgotten at the next read of them all."""
+        kept = self._derived.get(doc["_id"])
+        if kept is not None and kept[0] is doc:
+            return cast(T, kept[1])
+        value = derive(doc)
+        self._derived[doc["_id"]] = (doc, value)
+        return value
 
     async def get_many(self, segment_ids: Iterable[str]) -> list[Document]:
         return [doc async for doc in find_in(self._collection, "_id", sorted(segment_ids))]
