@@ -14,7 +14,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,11 +24,12 @@ from cdp.events import EventRejected, EventRules, parse_event, without_placehold
 from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
 from cdp.linking.stitching import Resolution, resolve_persons, stitch
-from cdp.profile.refresh import refresh_persons
+from cdp.profile.refresh import READ_FIELDS, refresh_persons
 from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
-from cdp.store import JOIN_AT_MOST, LinkProof, Stores
-from cdp.store.events import new_landing
+from cdp.store import JOIN_AT_MOST, Holdings, LinkProof, PersonRead, Stores
+from cdp.store.database import Document
+from cdp.store.events import new_landing, oldest_events_first
 from cdp.store.ordered import Write
 from identity import Conflict, Identifier, IdentityRules
 
@@ -59,7 +60,9 @@ async def track(
     now = now or utc_now()
 
     async def refresh(landed: Landed) -> None:
-        await refresh_touched(stores, refresher, [landed.persons], landed.persons, now)
+        await refresh_touched(
+            stores, refresher, [landed.persons], landed.persons, now, landed.before
+        )
 
     return (await land(stores, raw_events, limits, now, refresh)).result
 
@@ -70,15 +73,17 @@ async def refresh_touched(
     calls: Iterable[set[str]],
     touched: set[str],
     now: datetime,
+    before: Mapping[str, PersonRead] | None = None,
 ) -> None:
     """Refresh now the persons of each call that touched few (every call's, without a
     ``refresher``), as if it had come alone; hand the rest of ``touched`` to the
-    refresher."""
+    refresher. ``before``: what the calls read of their persons before writing
+    (:attr:`Landed.before`)."""
     inline: set[str] = set()
     for persons in calls:
         if refresher is None or refresh_now(persons, refresher.policy):
             inline |= persons
-    await refresh_persons(stores, inline, now)
+    await refresh_persons(stores, inline, now, before)
     if refresher is not None:
         refresher.submit(touched - inline)
 
@@ -102,6 +107,9 @@ class Landed:
     # queue's calls landed together each count their own (:mod:`cdp.ingest_queue`)
     created_by: frozenset[str] = frozenset()
     merges_by: Mapping[str, int] = field(default_factory=dict)
+    # a single event's person as read beside its stitching, with the event and its mark
+    # added: its refresh need not read it again (cdp.profile.refresh.compute_refresh)
+    before: Mapping[str, PersonRead] = field(default_factory=dict)
 
 
 Alongside = Callable[[Landed], Awaitable[None]]
@@ -147,13 +155,16 @@ async def land(
         ),
     )
     keys = {key for event in unique.values() for key in event.keys}
+    read: dict[str, PersonRead] = {}
     if unique and len(keys) <= JOIN_AT_MOST:
         # A few identifiers (a single event's): the stitching lock is taken first and
         # their holdings read under it beside the opening, a round trip fewer. It is
-        # held as long as before (one read, the plan, its writes), only earlier.
+        # held as long as before (one read, the plan, its writes), only earlier. An
+        # event that may go alone without traits reads its refresh's facts with them.
+        with_facts = with_event and not any(event.traits for event in unique.values())
         async with stores.stitching.held():
-            (known, cut_short), _, first = await asyncio.gather(
-                *opening, stores.identifiers.holdings(keys)
+            (known, cut_short), _, (first, read) = await asyncio.gather(
+                *opening, _holdings(stores, keys, with_facts=with_facts)
             )
             stored_before, fresh = _split(unique, known, cut_short)
             resolution = await stitch(
@@ -166,9 +177,10 @@ async def land(
     alone = None
     if not stored_before and not cut_short:  # a first send: nothing to repair
         opens = stores.events.open_landing_writes(landing, list(unique), now) if with_event else []
-        alone = await _store_alone(stores, fresh, resolution, now, opens)
+        alone = await _store_alone(stores, fresh, resolution, now, opens, read)
+    before: dict[str, PersonRead] = {}
     if alone is not None:
-        landed, persons = alone
+        landed, persons, before = alone
     else:
         if with_event:  # it did not go alone: open the landing before writing (once)
             await stores.events.open_landing(landing, list(unique), now)
@@ -182,7 +194,7 @@ async def land(
         )
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
-    done = Landed(answer, touched, *_made_by(fresh, resolution))
+    done = Landed(answer, touched, *_made_by(fresh, resolution), before=before)
     # the landing is closed last: a crash before it leaves its events to repair
     await asyncio.gather(
         stores.events.finish([landing] if unique else []),
@@ -268,7 +280,8 @@ async def _store_alone(
     resolution: Resolution,
     now: datetime,
     opening: Sequence[Write] = (),
-) -> tuple[dict[str, tuple[str, bool]], dict[str, str]] | None:
+    read: Mapping[str, PersonRead] | None = None,
+) -> tuple[dict[str, tuple[str, bool]], dict[str, str], dict[str, PersonRead]] | None:
     """Store one new event that stitching put on one person without a conflict or a
     merge, with everything that follows it, in one command (:mod:`cdp.store.ordered`):
     ``opening`` (its landing's) first, then the event, its identifiers' first and last
@@ -277,8 +290,10 @@ async def _store_alone(
     the traits the refresh reads), a round trip each sooner; a link needs no order (a
     refresh does not read links; a crash before it leaves the landing open).
 
-    Returns what :func:`_store` and :func:`_mark_touched` would; None when the event is
-    not such a one, the server cannot take the command, or another call stored the same
+    Returns what :func:`_store` and :func:`_mark_touched` would, and the person as
+    ``read`` beside the stitching with this event and its mark added when it was read
+    live and is marked where it lives (for its refresh); None when the event is not
+    such a one, the server cannot take the command, or another call stored the same
     message id a moment before (nothing of the event's was written then, the landing may
     be open: the separate writes say so)."""
     if not _may_go_alone(events) or resolution.conflicts[0] or resolution.merges:
@@ -286,9 +301,10 @@ async def _store_alone(
     if not await stores.ordered.available():
         return None
     event, person = events[0], resolution.persons[0]
+    document = _event_document(event, person, now)
     before_mark = [
         *opening,
-        *stores.events.insert_writes([_event_document(event, person, now)]),
+        *stores.events.insert_writes([document]),
         *stores.identifiers.widen_writes(resolution.sightings, resolution.known),
         *stores.persons.set_traits_writes([(person, event.traits, event.timestamp)]),
     ]
@@ -304,8 +320,31 @@ async def _store_alone(
         await stores.links.record(proofs)
     landed = {event.message_id: (person, False)}
     if applied.matched.get(len(before_mark)) == 1:  # the person is still live
-        return landed, {person: person}
-    return landed, await _settle_and_mark(stores, {person}, {person}, now)
+        was = (read or {}).get(person)
+        if was is None or was.events is None or was.person.get("merged_into") or event.traits:
+            return landed, {person: person}, {}
+        return landed, {person: person}, {person: _with_event(was, stores.events.as_read(document))}
+    return landed, await _settle_and_mark(stores, {person}, {person}, now), {}
+
+
+def _with_event(read: PersonRead, event: Document) -> PersonRead:
+    """A person as read before its event and its mark were written, with both: one more
+    event in its history, one more change counted."""
+    return replace(
+        read,
+        person={**read.person, "changes": int(read.person.get("changes", 0)) + 1},
+        events=oldest_events_first([*(read.events or []), event]),
+    )
+
+
+async def _holdings(
+    stores: Stores, keys: Iterable[str], *, with_facts: bool
+) -> tuple[Holdings, dict[str, PersonRead]]:
+    """The keys' holdings for stitching, with their owners' facts for the refresh when
+    asked (one command either way)."""
+    if with_facts:
+        return await stores.profile_reads.holdings_with_facts(sorted(keys), READ_FIELDS)
+    return await stores.identifiers.holdings(keys), {}
 
 
 def _proofs(

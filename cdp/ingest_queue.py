@@ -106,7 +106,9 @@ class IngestQueue:
                 {r.person_id for r in answer.results if r.person_id}
                 for answer in _per_call(calls, landed)
             ]
-            await refresh_touched(self._stores, self._refresher, each_call, landed.persons, now)
+            await refresh_touched(
+                self._stores, self._refresher, each_call, landed.persons, now, landed.before
+            )
 
         try:
             events = [e for call in calls for e in call.events]

@@ -34,8 +34,15 @@ from cdp.store.memberships import Held
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
 
 
-async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
-    computed = await compute_refresh(stores, person_ids, now)
+async def refresh_persons(
+    stores: Stores,
+    person_ids: Iterable[str],
+    now: datetime,
+    before: Mapping[str, PersonRead] | None = None,
+) -> None:
+    """Refresh these persons. ``before``: what the call that just wrote their events
+    read of them before writing (:func:`compute_refresh`)."""
+    computed = await compute_refresh(stores, person_ids, now, before)
     if computed is not None:
         await write_refresh(stores, computed, now)
 
@@ -51,20 +58,36 @@ class Computed:
     held: dict[str, dict[str, Held]]  # memberships as read
     segments: list[SegmentDefinition]
     missing: set[tuple[str, str]]  # (segment, person): memberships whose entry is gone
+    # read before the writes it follows: written only if no other change came since
+    exact: frozenset[str] = frozenset()
 
 
 async def compute_refresh(
-    stores: Stores, person_ids: Iterable[str], now: datetime
+    stores: Stores,
+    person_ids: Iterable[str],
+    now: datetime,
+    before: Mapping[str, PersonRead] | None = None,
 ) -> Computed | None:
     """Read the asked persons' live roots with their facts and compute what they are
-    now; None when none of them is live."""
+    now; None when none of them is live.
+
+    ``before``: the asked persons as a single event's call read them beside its
+    stitching, with its event and its mark added (:func:`cdp.ingest.land`), a round
+    trip fewer. They are true now only if no other change reached the persons since that
+    read: such a refresh is ``exact``, written only if the person's change count is still
+    the one it counted (:meth:`PersonStore.set_refreshed`)."""
     asked = set(person_ids)
     if not asked:
         return None
     # A few persons (a single event's) come with their facts in one joined read; a bulk
     # batch's are read set-based below, cheaper at that size (cdp.store.profile_reads).
     read: dict[str, PersonRead] = {}
-    if len(asked) <= JOIN_AT_MOST:
+    exact: frozenset[str] = frozenset()
+    if before and asked <= before.keys():
+        read = {person: before[person] for person in asked}
+        docs = {person: found.person for person, found in read.items()}
+        exact = frozenset(asked)
+    elif len(asked) <= JOIN_AT_MOST:
         read = await stores.profile_reads.persons_with_facts(asked, READ_FIELDS)
         docs = {person: found.person for person, found in read.items()}
     else:
@@ -97,16 +120,18 @@ async def compute_refresh(
 
     metrics, wanted = evaluate_each(live.values(), facts, models, evaluation, now)
     seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
-    before = {root: held.get(root, {}) for root in live}
-    missing = missing_entries(before, facts.events)
-    return Computed(metrics, wanted, seen, before, segments, missing)
+    held_before = {root: held.get(root, {}) for root in live}
+    missing = missing_entries(held_before, facts.events)
+    return Computed(metrics, wanted, seen, held_before, segments, missing, exact)
 
 
 async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> None:
     """Write the profiles (segments as decided, for the offers), then the membership
     changes of those whose profile this refresh wrote: a person a newer refresh reached
     first keeps what that one wrote."""
-    won = await stores.persons.set_refreshed(computed.metrics, computed.wanted, computed.seen)
+    won = await stores.persons.set_refreshed(
+        computed.metrics, computed.wanted, computed.seen, exact=bool(computed.exact)
+    )
     # A person merged away while this ran must not keep the memberships and entries just
     # written: the merging call cleans up after its own mark, record_changes checks for a
     # write landing later (a read only when it wrote something: a single event that moved
@@ -119,6 +144,8 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
         now,
         {(segment, person) for segment, person in computed.missing if person in won},
     )
+    if computed.exact - won:  # another change came since they were read: read them now
+        await refresh_persons(stores, computed.exact - won, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import bson
 from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -144,6 +145,15 @@ class EventStore:
     async def insert(self, documents: Sequence[Document]) -> set[str]:
         """Insert events; returns the ids that another writer stored first (duplicates)."""
         return await insert_unless_present(self._collection, list(documents))
+
+    def as_read(self, document: Document) -> Document:
+        """An event document about to be stored, as a history read would return it: the
+        history's fields, through BSON and back with this collection's options
+        (datetimes to the millisecond, in UTC), so metrics computed with it equal those
+        computed from the stored event."""
+        codec = self._collection.codec_options
+        stored = bson.decode(bson.encode(document, codec_options=codec), codec_options=codec)
+        return {name: stored[name] for name in ("_id", *HISTORY_FIELDS) if name in stored}
 
     def insert_writes(self, documents: Sequence[Document]) -> list[Write]:
         """:meth:`insert` as writes to run with others (:mod:`cdp.store.ordered`)."""

@@ -74,30 +74,10 @@ class IdentifierStore:
         wanted = list(keys)
         if not wanted:
             return Holdings({}, set(), {})
-        pipeline: list[Document] = [
-            {"$match": {"_id": {"$in": wanted}}},
-            lookup("persons", "person_id", "_id", "owner"),
-            lookup("identifiers", "person_id", "person_id", "held"),
-            {
-                "$project": {
-                    "person_id": 1,
-                    "first_seen": 1,
-                    "last_seen": 1,
-                    "owner.merged_into": 1,
-                    "held.type": 1,
-                }
-            },
-        ]
-        owned: dict[str, Owned] = {}
-        merged: set[str] = set()
-        counts: dict[str, dict[str, int]] = {}
-        async for row in await self._collection.aggregate(pipeline):
-            person = row["person_id"]
-            owned[row["_id"]] = Owned(person, row["first_seen"], row["last_seen"])
-            if any(owner.get("merged_into") for owner in row["owner"]):
-                merged.add(person)
-            counts[person] = dict(Counter(held["type"] for held in row["held"]))
-        return Holdings(owned, merged, counts)
+        rows = await self._collection.aggregate(
+            [*holdings_stages(wanted), {"$project": HOLDINGS_PROJECTION}]
+        )
+        return holdings_of([row async for row in rows])
 
     async def claim(self, sightings: Mapping[str, Sighting], claims: Mapping[str, str]) -> set[str]:
         """Claim unowned keys for their planned person; return those someone else took
@@ -202,3 +182,37 @@ def _widened(
         if key in known and seen.last_seen > known[key].last_seen
     }
     return earlier, later
+
+
+# What :meth:`IdentifierStore.holdings` reads of each owned key, by the stages below.
+HOLDINGS_PROJECTION: Document = {
+    "person_id": 1,
+    "first_seen": 1,
+    "last_seen": 1,
+    "owner.merged_into": 1,
+    "held.type": 1,
+}
+
+
+def holdings_stages(keys: list[str]) -> list[Document]:
+    """The stages on ``identifiers`` that find each owned key's owner and what it holds
+    (a ``$project`` follows them: :data:`HOLDINGS_PROJECTION`, or more)."""
+    return [
+        {"$match": {"_id": {"$in": keys}}},
+        lookup("persons", "person_id", "_id", "owner"),
+        lookup("identifiers", "person_id", "person_id", "held"),
+    ]
+
+
+def holdings_of(rows: Iterable[Document]) -> Holdings:
+    """:class:`Holdings` from the rows of :func:`holdings_stages`."""
+    owned: dict[str, Owned] = {}
+    merged: set[str] = set()
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        person = row["person_id"]
+        owned[row["_id"]] = Owned(person, row["first_seen"], row["last_seen"])
+        if any(owner.get("merged_into") for owner in row["owner"]):
+            merged.add(person)
+        counts[person] = dict(Counter(held["type"] for held in row["held"]))
+    return Holdings(owned, merged, counts)

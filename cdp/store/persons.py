@@ -406,6 +406,8 @@ class PersonStore:
         metrics: Mapping[str, Mapping[str, Any]],
         segments: Mapping[str, Iterable[str]],
         changes_seen: Mapping[str, int],
+        *,
+        exact: bool = False,
     ) -> set[str]:
         """Store each live person's metrics and segment list, one command per ``EACH_CHUNK``
         persons, unless a refresh that saw more changes wrote first; clear the pending mark
@@ -417,6 +419,10 @@ class PersonStore:
         refresh that read the person before an event landed (an inline refresh and the
         refresher's, or two calls about one customer, overlapping) must not overwrite the
         metrics of one that read after it, whichever writes last.
+
+        ``exact``: the refresh read the persons before the writes it follows (a single
+        event's, beside its stitching): it holds only the changes it counted, so it is
+        written only if the person's change count is still exactly ``changes_seen``.
         """
         won: set[str] = set()
         items = list(metrics)
@@ -437,6 +443,8 @@ class PersonStore:
                 None,
             )
             newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
+            if exact:  # then newer as well: no refresh counts more changes than were made
+                newer = {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}
             done = {
                 "$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]
             }

@@ -33,6 +33,7 @@ from pymongo.errors import OperationFailure
 from cdp.store.consents import oldest_first
 from cdp.store.database import Document, lookup
 from cdp.store.events import HISTORY_FIELDS, oldest_events_first
+from cdp.store.identifiers import HOLDINGS_PROJECTION, Holdings, holdings_of, holdings_stages
 from cdp.store.memberships import Held, held_by_segment
 
 # MongoDB's codes for a joined document over 16 MB ($lookup's own, and BSONObjectTooLarge)
@@ -127,6 +128,59 @@ class ProfileReads:
                 events=oldest_events_first(events) if with_events else None,
             )
         return read
+
+    async def holdings_with_facts(
+        self, keys: Sequence[str], fields: Iterable[str]
+    ) -> tuple[Holdings, dict[str, PersonRead]]:
+        """:meth:`IdentifierStore.holdings` and, in the same command, each owner as
+        stored (``fields`` of it) with its facts, as :meth:`persons_with_facts` reads
+        them: a single event's stitching and its refresh read at once, a round trip
+        fewer (an owner of several of the keys comes once a key, so this is for a few).
+        A history too long to join leaves the facts out (:meth:`persons_with_facts`)."""
+        wanted = list(keys)
+        if not wanted:
+            return Holdings({}, set(), {}), {}
+        history = {f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)}
+        pipeline: list[Document] = [
+            *holdings_stages(wanted),
+            lookup("persons", "person_id", "merged_into", "absorbed"),
+            lookup("consents", "person_id", "person_id", "consents"),
+            lookup("memberships", "person_id", "person_id", "memberships"),
+            lookup("events", "person_id", "person_id", "events"),
+            {
+                "$project": {
+                    **HOLDINGS_PROJECTION,
+                    **{f"owner.{name}": 1 for name in fields},
+                    "absorbed._id": 1,
+                    "consents": 1,
+                    "memberships": 1,
+                    **history,
+                }
+            },
+        ]
+        try:
+            rows = [row async for row in await self._identifiers.aggregate(pipeline)]
+        except OperationFailure as error:
+            if error.code not in JOINED_TOO_LARGE:
+                raise
+            rows = [
+                row
+                async for row in await self._identifiers.aggregate(
+                    [*holdings_stages(wanted), {"$project": HOLDINGS_PROJECTION}]
+                )
+            ]
+            return holdings_of(rows), {}
+        read: dict[str, PersonRead] = {}
+        for row in rows:
+            if row["owner"] and row["person_id"] not in read:
+                read[row["person_id"]] = PersonRead(
+                    person={"_id": row["person_id"], **row["owner"][0]},
+                    absorbed=sorted(doc["_id"] for doc in row["absorbed"]),
+                    consents=oldest_first(row["consents"]),
+                    memberships=held_by_segment(row["memberships"]),
+                    events=oldest_events_first(row["events"]),
+                )
+        return holdings_of(rows), read
 
     async def by_identifier(self, keys: Sequence[str]) -> OwnerRead | None:
         """What is stored for the first of ``keys`` that someone owns, in one command."""

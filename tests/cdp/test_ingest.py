@@ -574,3 +574,77 @@ async def test_a_link_raced_at_the_end_of_the_events_command_is_written_after_it
     assert link is not None
     assert link["event_id"] == "login-1"
     assert await db["landings"].count_documents({}) == 0
+
+
+async def test_a_returning_customers_event_is_refreshed_from_what_was_read_beside_its_stitching(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Ana's profile and history come with her identifier's holdings: after the event's
+    command, her refresh writes without reading her again, and counts the new event."""
+    await track(stores, [seed_story()[1]], limits)  # the web form
+    from_the_app = event(
+        "page_view", "MOBILE_APP", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z"
+    )
+    async with listening(mongodb_uri, db) as (counted, commands):
+        result = await track(counted, [from_the_app], limits)
+
+    assert "aggregate persons" not in commands.targets
+    assert "aggregate identifiers" in commands.targets
+    person = await db["persons"].find_one({"_id": result.results[0].person_id})
+    assert person is not None
+    assert person["metrics"]["channels"] == ["MOBILE_APP", "WEB"]
+    assert "pending_since" not in person
+    assert person["refreshed_changes"] == person["changes"]
+
+
+class _AnotherCallsEventFirst(OrderedWrites):
+    """Another call stores an event for the person and marks it after this call read the
+    person, just before this call's own command."""
+
+    def __init__(self, db: AsyncDatabase[Document], person: str) -> None:
+        super().__init__(db)
+        self._db, self._person, self._done = db, person, False
+
+    async def apply(self, writes: Sequence[Write]) -> Applied:
+        if not self._done:
+            self._done = True
+            await self._db["events"].insert_one(
+                {
+                    "_id": "mail-1",
+                    "person_id": self._person,
+                    "type": "email_opened",
+                    "channel": "EMAIL",
+                    "timestamp": datetime(2026, 3, 1, 9, 45, tzinfo=UTC),
+                    "received_at": NOW,
+                    "identifiers": [{"type": "email", "value": "ana.silva@example.com"}],
+                    "properties": {},
+                    "traits": {},
+                }
+            )
+            await self._db["persons"].update_one(
+                {"_id": self._person}, {"$inc": {"changes": 1}, "$min": {"pending_since": NOW}}
+            )
+        return await super().apply(writes)
+
+
+async def test_a_refresh_from_an_earlier_read_is_not_written_over_another_calls_change(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """What the call read beside its stitching misses an event another call stored and
+    marked since: its refresh is refused, and the person is read again and refreshed
+    with both events, nothing left pending."""
+    person = (await track(stores, [seed_story()[1]], limits)).results[0].person_id
+    assert person is not None
+    from_the_app = event(
+        "page_view", "MOBILE_APP", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z"
+    )
+
+    await track(
+        replace(stores, ordered=_AnotherCallsEventFirst(db, person)), [from_the_app], limits
+    )
+
+    stored = await db["persons"].find_one({"_id": person})
+    assert stored is not None
+    assert stored["metrics"]["channels"] == ["EMAIL", "MOBILE_APP", "WEB"]
+    assert "pending_since" not in stored
+    assert stored["refreshed_changes"] == stored["changes"]
