@@ -25,7 +25,7 @@ from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
-from cdp.segments.record import missing_entries, record_changes
+from cdp.segments.record import missing_entries, record_changes, record_changes_after
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import oldest_events_first
@@ -129,6 +129,10 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
     """Write the profiles (segments as decided, for the offers), then the membership
     changes of those whose profile this refresh wrote: a person a newer refresh reached
     first keeps what that one wrote."""
+    one = len(computed.exact) == 1 and computed.exact == computed.metrics.keys()
+    if one and await stores.ordered.available():
+        await _write_one(stores, computed, now)
+        return
     won = await stores.persons.set_refreshed(
         computed.metrics, computed.wanted, computed.seen, exact=bool(computed.exact)
     )
@@ -146,6 +150,28 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
     )
     if computed.exact - won:  # another change came since they were read: read them now
         await refresh_persons(stores, computed.exact - won, now)
+
+
+async def _write_one(stores: Stores, computed: Computed, now: datetime) -> None:
+    """:func:`write_refresh` of a single event's person, read before its event was
+    written (``exact``): the profile and the membership changes in one command where
+    they fit in one, the profile first and guarded (:mod:`cdp.store.ordered`), so that a
+    refresh its guard refuses writes nothing, as one whose profile was not written."""
+    [person] = computed.exact
+    lead = stores.persons.refreshed_write(
+        person, computed.metrics[person], computed.wanted[person], computed.seen[person]
+    )
+    done = await record_changes_after(
+        lead,
+        stores,
+        {person: computed.held[person]},
+        {person: computed.wanted[person]},
+        computed.segments,
+        now,
+        computed.missing,
+    )
+    if done is None:  # another change came since the person was read: read it now
+        await refresh_persons(stores, {person}, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from cdp.segments.rules import rule_to_data
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
-from cdp.store.ordered import FEW_WRITES
+from cdp.store.ordered import FEW_WRITES, Write
 
 
 class Changes(NamedTuple):
@@ -46,6 +46,36 @@ async def record_changes(
     earlier version stored unrecorded) side by side: each touches other documents, or
     the same ones to the same end.
     """
+    changes = await _record(stores, before, after, segments, now, missing, None)
+    assert changes is not None  # only a lead's guard refuses
+    return changes
+
+
+async def record_changes_after(
+    lead: Write,
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+    missing: Iterable[tuple[str, str]] = (),
+) -> Changes | None:
+    """:func:`record_changes` after ``lead``, a guarded write they depend on (a
+    refresh's profile, :mod:`cdp.store.ordered`): written first, in the same command as
+    the memberships where they go in one. None when its guard refused it: then nothing
+    else was written."""
+    return await _record(stores, before, after, segments, now, missing, lead)
+
+
+async def _record(
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+    missing: Iterable[tuple[str, str]],
+    lead: Write | None,
+) -> Changes | None:
     names = {segment.id: segment.name for segment in segments}
     entering: list[tuple[str, str]] = []
     unrecorded: list[tuple[str, str, datetime]] = []  # stored unrecorded: flagged after
@@ -82,7 +112,10 @@ async def record_changes(
             for s, p, since in entered_with(added)
         ] + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
 
-    added, gone = await _enter_and_tell(stores, entering, entries, now)
+    told = await _enter_and_tell(stores, entering, entries, now, lead)
+    if told is None:
+        return None
+    added, gone = told
     entered = entered_with(added)
     wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
@@ -98,7 +131,8 @@ async def _enter_and_tell(
     entering: list[tuple[str, str]],
     entries: Callable[[Sequence[tuple[str, str]]], list[Document]],
     now: datetime,
-) -> tuple[list[tuple[str, str]], set[str] | None]:
+    lead: Write | None = None,
+) -> tuple[list[tuple[str, str]], set[str] | None] | None:
     """Insert the memberships begun, then the timeline entries and exits (``entries``
     of the memberships this writer added); return those it added, and the persons
     written for that were merged away by the end of the writes, when that was checked
@@ -114,19 +148,28 @@ async def _enter_and_tell(
     wrote_for = sorted({entry["person_id"] for entry in told})
     writes = len(entering) + len(told)  # the checks change nothing: not counted
     if not entering or writes > FEW_WRITES or not await stores.ordered.available():
+        if lead is not None and (await stores.ordered.apply([lead], guarded={0})).refused:
+            return None
         added = await stores.memberships.enter(entering, now)  # a bulk batch's: cheaper apart
         await stores.events.insert(told if len(added) == len(entering) else entries(added))
         return added, None
+    first = [lead] if lead is not None else []
     applied = await stores.ordered.apply(
         [
+            *first,
             *stores.memberships.enter_writes(entering, now),
             *stores.events.insert_writes(told),
             *stores.persons.merged_away_writes(wrote_for),
-        ]
+        ],
+        guarded={0} if first else (),
     )
-    stop = applied.stopped_at
+    if applied.refused:
+        return None
+    # indexes among this writer's own writes, after the lead
+    stop = None if applied.stopped_at is None else applied.stopped_at - len(first)
     if stop is None:  # the checks come right after the writes
-        merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(writes + i) == 1}
+        checked = writes + len(first)
+        merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(checked + i) == 1}
         return entering, merged
     if stop < len(entering):  # held by another writer: theirs to tell
         added = entering[:stop] + await stores.memberships.enter(entering[stop + 1 :], now)

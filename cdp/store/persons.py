@@ -24,6 +24,7 @@ from cdp.store.database import (
     per_document,
     per_document_switch,
 )
+from cdp.store.ordered import refused_unless
 
 OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
 # "This person is live", inside an update pipeline (a filter on merged_into beside _id
@@ -60,6 +61,35 @@ def _latest_wins(
         fields[f"traits.{name}"] = {"$cond": [newer, {"$literal": value}, f"$traits.{name}"]}
         fields[f"trait_times.{name}"] = {"$max": [at, f"$trait_times.{name}"]}
     return [{"$set": fields}]
+
+
+def _refreshed(found: Document, *, exact: bool, guarded: bool = False) -> list[Document]:
+    """The update pipeline of :meth:`PersonStore.set_refreshed`: ``found`` is this
+    document's new ``{metrics, segment_ids, changes}``, applied when the person is live
+    and the values count at least the changes a stored refresh counted (``exact``: just
+    those the person has). ``guarded``: fail instead of keeping the stored values
+    (:func:`cdp.store.ordered.refused_unless`)."""
+    newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
+    if exact:  # then newer as well: no refresh counts more changes than were made
+        newer = {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}
+    done = {"$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]}
+    guard = [{"$set": {"_guard": refused_unless("$_apply")}}] if guarded else []
+    return [
+        {"$set": {"_refresh": found}},
+        {"$set": {"_apply": {"$and": [_LIVE, newer]}}},
+        *guard,
+        {
+            "$set": {
+                "metrics": {"$cond": ["$_apply", "$_refresh.metrics", "$metrics"]},
+                "segment_ids": {"$cond": ["$_apply", "$_refresh.segment_ids", "$segment_ids"]},
+                "refreshed_changes": {
+                    "$cond": ["$_apply", "$_refresh.changes", "$refreshed_changes"]
+                },
+                "pending_since": {"$cond": [done, "$$REMOVE", "$pending_since"]},
+            }
+        },
+        {"$unset": ["_refresh", "_apply"]},
+    ]
 
 
 class PersonStore:
@@ -442,31 +472,8 @@ class PersonStore:
                 },
                 None,
             )
-            newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
-            if exact:  # then newer as well: no refresh counts more changes than were made
-                newer = {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}
-            done = {
-                "$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]
-            }
             result = await self._collection.update_many(
-                {"_id": {"$in": chunk}},
-                [
-                    {"$set": {"_refresh": found}},
-                    {"$set": {"_apply": {"$and": [_LIVE, newer]}}},
-                    {
-                        "$set": {
-                            "metrics": {"$cond": ["$_apply", "$_refresh.metrics", "$metrics"]},
-                            "segment_ids": {
-                                "$cond": ["$_apply", "$_refresh.segment_ids", "$segment_ids"]
-                            },
-                            "refreshed_changes": {
-                                "$cond": ["$_apply", "$_refresh.changes", "$refreshed_changes"]
-                            },
-                            "pending_since": {"$cond": [done, "$$REMOVE", "$pending_since"]},
-                        }
-                    },
-                    {"$unset": ["_refresh", "_apply"]},
-                ],
+                {"_id": {"$in": chunk}}, _refreshed(found, exact=exact)
             )
             if result.modified_count == len(chunk):  # every one written (metrics are dated)
                 won.update(chunk)
@@ -483,6 +490,31 @@ class PersonStore:
                 ]
             )
         return won
+
+    def refreshed_write(
+        self,
+        person: str,
+        metrics: Mapping[str, Any],
+        segments: Iterable[str],
+        changes_seen: int,
+    ) -> UpdateOne:
+        """:meth:`set_refreshed` of one person read before the writes it follows
+        (``exact``), as a guarded write (:mod:`cdp.store.ordered`): refused, not merely
+        left unwritten, when the person is merged away, changed since or gone, so that
+        the membership changes decided with it, after it in the same command, are not
+        written either. An upsert only so that a person gone refuses it too: it never
+        inserts (a document of the filter's ``_id`` alone has counted no change)."""
+        values = {
+            "metrics": dict(metrics),
+            "segment_ids": sorted(segments),
+            "changes": changes_seen,
+        }
+        return UpdateOne(
+            {"_id": person},
+            _refreshed({"$literal": values}, exact=True, guarded=True),
+            upsert=True,
+            namespace=self._collection.full_name,
+        )
 
     async def set_computed_at(self, person_ids: Iterable[str], now: datetime) -> None:
         """Say these persons' metrics, unchanged, are true as of ``now``."""
