@@ -30,7 +30,6 @@ from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.store import JOIN_AT_MOST, Holdings, LinkProof, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import new_landing, oldest_events_first
-from cdp.store.ordered import Write
 from identity import Conflict, Identifier, IdentityRules
 
 
@@ -175,12 +174,12 @@ async def land(
         stored_before, fresh = _split(unique, known, cut_short)
         resolution = await resolve_persons(stores, fresh, rules, now)
     alone = None
-    if not stored_before and not cut_short:  # a first send: nothing to repair
-        opens = stores.events.open_landing_writes(landing, list(unique), now) if with_event else []
-        alone = await _store_alone(stores, fresh, resolution, now, opens, read)
+    if with_event and not stored_before and not cut_short:  # a first send: nothing to repair
+        alone = await _store_alone(stores, fresh, resolution, now, landing, read)
     before: dict[str, PersonRead] = {}
+    closed = False
     if alone is not None:
-        landed, persons, before = alone
+        landed, persons, before, closed = alone.landed, alone.persons, alone.before, alone.closed
     else:
         if with_event:  # it did not go alone: open the landing before writing (once)
             await stores.events.open_landing(landing, list(unique), now)
@@ -197,7 +196,7 @@ async def land(
     done = Landed(answer, touched, *_made_by(fresh, resolution), before=before)
     # the landing is closed last: a crash before it leaves its events to repair
     await asyncio.gather(
-        stores.events.finish([landing] if unique else []),
+        stores.events.finish([landing] if unique and not closed else []),
         alongside(done) if alongside else asyncio.sleep(0),
     )
     return done
@@ -274,28 +273,44 @@ def _may_go_alone(events: Iterable[Event]) -> bool:
     return len(sent) == 1 and len(sent[0].identifiers) <= ALONE_AT_MOST
 
 
+@dataclass(frozen=True, slots=True)
+class _Alone:
+    """What :func:`_store_alone` did: as :func:`_store` and :func:`_mark_touched`
+    answer, the person as read beside the stitching with the event and its mark added
+    (for its refresh, when it was read live and marked where it lives), and whether the
+    landing was closed in the same command."""
+
+    landed: dict[str, tuple[str, bool]]
+    persons: dict[str, str]
+    before: dict[str, PersonRead]
+    closed: bool
+
+
 async def _store_alone(
     stores: Stores,
     events: Sequence[Event],
     resolution: Resolution,
     now: datetime,
-    opening: Sequence[Write] = (),
-    read: Mapping[str, PersonRead] | None = None,
-) -> tuple[dict[str, tuple[str, bool]], dict[str, str], dict[str, PersonRead]] | None:
+    landing: str,
+    read: Mapping[str, PersonRead],
+) -> _Alone | None:
     """Store one new event that stitching put on one person without a conflict or a
     merge, with everything that follows it, in one command (:mod:`cdp.store.ordered`):
-    ``opening`` (its landing's) first, then the event, its identifiers' first and last
-    seen, its traits, the mark of its person, and last the links it proves. The server
+    its ``landing`` opened, the event, its identifiers' first and last seen, its traits,
+    the mark of its person, the links it proves, and the landing closed. The server
     applies them in that order, as the separate writes did (a mark after the event and
     the traits the refresh reads), a round trip each sooner; a link needs no order (a
-    refresh does not read links; a crash before it leaves the landing open).
+    refresh does not read links).
 
-    Returns what :func:`_store` and :func:`_mark_touched` would, and the person as
-    ``read`` beside the stitching with this event and its mark added when it was read
-    live and is marked where it lives (for its refresh); None when the event is not
-    such a one, the server cannot take the command, or another call stored the same
-    message id a moment before (nothing of the event's was written then, the landing may
-    be open: the separate writes say so)."""
+    The landing's close is the last write, and the mark before it is guarded: refused
+    when the person was merged away since the stitching, which stops the command with
+    the landing open (and the links unwritten) while the event moves on to the survivor,
+    as before. Closed, nothing of the event's is left to repair; its refresh is what the
+    mark announces, to the refresher's sweep should this call die.
+
+    None when the event is not such a one, the server cannot take the command, or
+    another call stored the same message id a moment before (nothing of the event's was
+    written then, the landing is open: the separate writes say so)."""
     if not _may_go_alone(events) or resolution.conflicts[0] or resolution.merges:
         return None
     if not await stores.ordered.available():
@@ -303,28 +318,36 @@ async def _store_alone(
     event, person = events[0], resolution.persons[0]
     document = _event_document(event, person, now)
     before_mark = [
-        *opening,
+        *stores.events.open_landing_writes(landing, [event.message_id], now),
         *stores.events.insert_writes([document]),
         *stores.identifiers.widen_writes(resolution.sightings, resolution.known),
         *stores.persons.set_traits_writes([(person, event.traits, event.timestamp)]),
     ]
-    marked = stores.persons.mark_if_live_writes([person], now, updated=[person])
+    at_mark = len(before_mark)
     proofs = _proofs(events, resolution, [0])
     applied = await stores.ordered.apply(
-        [*before_mark, *marked, *stores.links.record_writes(proofs)]
+        [
+            *before_mark,
+            stores.persons.mark_guarded_write(person, now, updated=True),
+            *stores.links.record_writes(proofs),
+            *stores.events.finish_writes(landing),
+        ],
+        guarded={at_mark},
     )
-    if applied.stopped_at is not None:
-        if applied.stopped_at <= len(before_mark):
-            return None
-        # a pair another call linked between the upsert's look and its insert
-        await stores.links.record(proofs)
+    stop = applied.stopped_at
+    if stop is not None and stop < at_mark:
+        return None
     landed = {event.message_id: (person, False)}
-    if applied.matched.get(len(before_mark)) == 1:  # the person is still live
-        was = (read or {}).get(person)
-        if was is None or was.events is None or was.person.get("merged_into") or event.traits:
-            return landed, {person: person}, {}
-        return landed, {person: person}, {person: _with_event(was, stores.events.as_read(document))}
-    return landed, await _settle_and_mark(stores, {person}, {person}, now), {}
+    if stop is not None:  # stopped at the mark, or a pair linked by another call meanwhile
+        await stores.links.record(proofs)
+    if applied.refused or applied.matched.get(at_mark) != 1:  # merged away, or gone
+        persons = await _settle_and_mark(stores, {person}, {person}, now)
+        return _Alone(landed, persons, {}, closed=stop is None)
+    was = read.get(person)
+    if was is None or was.events is None or was.person.get("merged_into") or event.traits:
+        return _Alone(landed, {person: person}, {}, closed=stop is None)
+    before = {person: _with_event(was, stores.events.as_read(document))}
+    return _Alone(landed, {person: person}, before, closed=stop is None)
 
 
 def _with_event(read: PersonRead, event: Document) -> PersonRead:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import bson
-from pymongo import InsertOne, UpdateOne
+from pymongo import DeleteOne, InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.profile.timeline import Position, TimelineQuery
@@ -117,6 +117,11 @@ class EventStore:
         (:mod:`cdp.store.ordered`)."""
         document = _landing(landing, message_ids, now)
         return [InsertOne(document, namespace=self._landings.full_name)]
+
+    def finish_writes(self, landing: str) -> list[Write]:
+        """:meth:`finish` of one landing as a write, to run last with the writes that
+        follow its events (:mod:`cdp.store.ordered`)."""
+        return [DeleteOne({"_id": landing}, namespace=self._landings.full_name)]
 
     async def finish(self, landings: Iterable[str]) -> None:
         """Everything that follows these landings' events is written: close them."""

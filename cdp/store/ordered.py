@@ -24,13 +24,14 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import InsertOne, UpdateOne
+from pymongo import DeleteOne, InsertOne, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ClientBulkWriteException
 
 from cdp.store.database import DUPLICATE_KEY, Document
 
-Write = InsertOne[Document] | UpdateOne  # built by the stores, which know the documents
+# built by the stores, which know the documents
+Write = InsertOne[Document] | UpdateOne | DeleteOne
 CLIENT_BULK_WRITE = 25  # the wire version of MongoDB 8.0, the first with bulkWrite
 # The embedded server commits each write of the command on its own, where an
 # insert_many commits its documents together: one command pays for a few writes only.

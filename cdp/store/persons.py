@@ -389,6 +389,26 @@ class PersonStore:
             for person in sorted(set(person_ids))
         ]
 
+    def mark_guarded_write(self, person: str, now: datetime, *, updated: bool) -> UpdateOne:
+        """:meth:`mark_pending_if_live` of one person as a guarded write
+        (:mod:`cdp.store.ordered`): refused, rather than matching nothing, when the
+        person is merged away, so that the writes after it in the same command (the
+        close of its event's landing) are not applied either. A person not stored
+        matches nothing, as in :meth:`mark_pending_if_live`. The same mark, as a
+        pipeline (``$min`` and ``$max`` of an expression pass over a missing field)."""
+        fields: Document = {
+            "pending_since": {"$min": ["$pending_since", now]},
+            "changes": {"$add": [{"$ifNull": ["$changes", 0]}, 1]},
+            "unclaimed": "$$REMOVE",
+        }
+        if updated:
+            fields["updated_at"] = {"$max": ["$updated_at", now]}
+        return UpdateOne(
+            {"_id": person},
+            [{"$set": {"_guard": refused_unless(_LIVE)}}, {"$set": fields}],
+            namespace=self._collection.full_name,
+        )
+
     def merged_away_writes(self, person_ids: Iterable[str]) -> list[UpdateOne]:
         """Updates that change nothing and match a person only if it was merged away: asked
         for their matched counts, they put the check for a merge in the same command as
