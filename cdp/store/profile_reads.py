@@ -93,40 +93,14 @@ class ProfileReads:
     async def _with_facts(
         self, wanted: list[str], fields: Iterable[str], *, with_events: bool
     ) -> dict[str, PersonRead]:
-        history = {f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)}
         pipeline: list[Document] = [
             {"$match": {"_id": {"$in": wanted}}},
-            lookup("persons", "_id", "merged_into", "absorbed"),
-            lookup("consents", "_id", "person_id", "consents"),
-            lookup("memberships", "_id", "person_id", "memberships"),
-            *([lookup("events", "_id", "person_id", "events")] if with_events else []),
-            # Of the absorbed only their ids, of the events what the metrics read (an
-            # exclusion of fields is ignored by the embedded server; an inclusion is not).
-            {
-                "$project": {
-                    **dict.fromkeys(fields, 1),
-                    "absorbed._id": 1,
-                    "consents": 1,
-                    "memberships": 1,
-                    **(history if with_events else {}),
-                }
-            },
+            *_facts_of("_id", with_events=with_events),
+            {"$project": {**dict.fromkeys(fields, 1), **_facts_projection(with_events)}},
         ]
         read: dict[str, PersonRead] = {}
         async for row in await self._persons.aggregate(pipeline):
-            absorbed, consents, held, events = (
-                row.pop("absorbed"),
-                row.pop("consents"),
-                row.pop("memberships"),
-                row.pop("events", None),
-            )
-            read[row["_id"]] = PersonRead(
-                person=row,
-                absorbed=sorted(doc["_id"] for doc in absorbed),
-                consents=oldest_first(consents),
-                memberships=held_by_segment(held),
-                events=oldest_events_first(events) if with_events else None,
-            )
+            read[row["_id"]] = _person_read(row, row, with_events=with_events)
         return read
 
     async def holdings_with_facts(
@@ -140,21 +114,14 @@ class ProfileReads:
         wanted = list(keys)
         if not wanted:
             return Holdings({}, set(), {}), {}
-        history = {f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)}
         pipeline: list[Document] = [
             *holdings_stages(wanted),
-            lookup("persons", "person_id", "merged_into", "absorbed"),
-            lookup("consents", "person_id", "person_id", "consents"),
-            lookup("memberships", "person_id", "person_id", "memberships"),
-            lookup("events", "person_id", "person_id", "events"),
+            *_facts_of("person_id", with_events=True),
             {
                 "$project": {
                     **HOLDINGS_PROJECTION,
                     **{f"owner.{name}": 1 for name in fields},
-                    "absorbed._id": 1,
-                    "consents": 1,
-                    "memberships": 1,
-                    **history,
+                    **_facts_projection(with_events=True),
                 }
             },
         ]
@@ -173,13 +140,8 @@ class ProfileReads:
         read: dict[str, PersonRead] = {}
         for row in rows:
             if row["owner"] and row["person_id"] not in read:
-                read[row["person_id"]] = PersonRead(
-                    person={"_id": row["person_id"], **row["owner"][0]},
-                    absorbed=sorted(doc["_id"] for doc in row["absorbed"]),
-                    consents=oldest_first(row["consents"]),
-                    memberships=held_by_segment(row["memberships"]),
-                    events=oldest_events_first(row["events"]),
-                )
+                person = {"_id": row["person_id"], **row["owner"][0]}
+                read[row["person_id"]] = _person_read(person, row, with_events=True)
         return holdings_of(rows), read
 
     async def by_identifier(self, keys: Sequence[str]) -> OwnerRead | None:
@@ -213,3 +175,40 @@ class ProfileReads:
             identifiers=sorted(row["identifiers"], key=lambda doc: str(doc["_id"])),
             memberships=held_by_segment(row["memberships"]),
         )
+
+
+def _facts_of(local: str, *, with_events: bool) -> list[Document]:
+    """The joins that bring a person's facts to a row whose ``local`` field is the
+    person's id: who was merged into it, its consents, memberships and (asked) events."""
+    return [
+        lookup("persons", local, "merged_into", "absorbed"),
+        lookup("consents", local, "person_id", "consents"),
+        lookup("memberships", local, "person_id", "memberships"),
+        *([lookup("events", local, "person_id", "events")] if with_events else []),
+    ]
+
+
+def _facts_projection(with_events: bool) -> Document:
+    """What :func:`_facts_of` keeps: of the absorbed only their ids, of the events what
+    the metrics read (an exclusion of fields is ignored by the embedded server; an
+    inclusion is not)."""
+    history = {f"events.{name}": 1 for name in ("_id", *HISTORY_FIELDS)}
+    return {
+        "absorbed._id": 1,
+        "consents": 1,
+        "memberships": 1,
+        **(history if with_events else {}),
+    }
+
+
+def _person_read(person: Document, row: Document, *, with_events: bool) -> PersonRead:
+    """``person`` with the facts :func:`_facts_of` joined to ``row`` (taken off it)."""
+    absorbed, consents, held = row.pop("absorbed"), row.pop("consents"), row.pop("memberships")
+    events = row.pop("events", None)
+    return PersonRead(
+        person=person,
+        absorbed=sorted(doc["_id"] for doc in absorbed),
+        consents=oldest_first(consents),
+        memberships=held_by_segment(held),
+        events=oldest_events_first(events) if with_events else None,
+    )
