@@ -25,7 +25,7 @@ from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
-from cdp.segments.record import missing_entries, record_changes, record_changes_after
+from cdp.segments.record import missing_entries, record_changes
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import oldest_events_first
@@ -161,14 +161,14 @@ async def _write_one(stores: Stores, computed: Computed, now: datetime) -> None:
     lead = stores.persons.refreshed_write(
         person, computed.metrics[person], computed.wanted[person], computed.seen[person]
     )
-    done = await record_changes_after(
-        lead,
+    done = await record_changes(
         stores,
         {person: computed.held[person]},
         {person: computed.wanted[person]},
         computed.segments,
         now,
         computed.missing,
+        lead=lead,
     )
     if done is None:  # another change came since the person was read: read it now
         await refresh_persons(stores, {person}, now)

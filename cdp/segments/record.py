@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event, entry_id
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition, interest_segment
@@ -25,6 +25,7 @@ class Changes(NamedTuple):
     persons: set[str]
 
 
+@overload
 async def record_changes(
     stores: Stores,
     before: Mapping[str, Mapping[str, Held]],
@@ -32,11 +33,41 @@ async def record_changes(
     segments: Sequence[SegmentDefinition],
     now: datetime,
     missing: Iterable[tuple[str, str]] = (),
-) -> Changes:
+    *,
+    lead: None = None,
+) -> Changes: ...
+
+
+@overload
+async def record_changes(
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+    missing: Iterable[tuple[str, str]] = (),
+    *,
+    lead: Write,
+) -> Changes | None: ...
+
+
+async def record_changes(
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+    missing: Iterable[tuple[str, str]] = (),
+    *,
+    lead: Write | None = None,
+) -> Changes | None:
     """Write memberships that began or ended, each with its timeline entry; returns
     (entered, left) as counted by this writer, and the persons it wrote for. ``missing``:
     (segment, person) memberships held whose entry a refresh did not find on the
-    timeline (:func:`missing_entries`), written again.
+    timeline (:func:`missing_entries`), written again. ``lead``: a guarded write the
+    changes depend on (a refresh's profile, :mod:`cdp.store.ordered`), written first, in
+    the same command as the memberships where they go in one; None when its guard
+    refused it: then nothing else was written.
 
     Order makes it safe to cut anywhere and run again: a membership is inserted, then
     its entry written (id from the time it began, so a repeat is one entry), and a
@@ -46,36 +77,6 @@ async def record_changes(
     earlier version stored unrecorded) side by side: each touches other documents, or
     the same ones to the same end.
     """
-    changes = await _record(stores, before, after, segments, now, missing, None)
-    assert changes is not None  # only a lead's guard refuses
-    return changes
-
-
-async def record_changes_after(
-    lead: Write,
-    stores: Stores,
-    before: Mapping[str, Mapping[str, Held]],
-    after: Mapping[str, set[str]],
-    segments: Sequence[SegmentDefinition],
-    now: datetime,
-    missing: Iterable[tuple[str, str]] = (),
-) -> Changes | None:
-    """:func:`record_changes` after ``lead``, a guarded write they depend on (a
-    refresh's profile, :mod:`cdp.store.ordered`): written first, in the same command as
-    the memberships where they go in one. None when its guard refused it: then nothing
-    else was written."""
-    return await _record(stores, before, after, segments, now, missing, lead)
-
-
-async def _record(
-    stores: Stores,
-    before: Mapping[str, Mapping[str, Held]],
-    after: Mapping[str, set[str]],
-    segments: Sequence[SegmentDefinition],
-    now: datetime,
-    missing: Iterable[tuple[str, str]],
-    lead: Write | None,
-) -> Changes | None:
     names = {segment.id: segment.name for segment in segments}
     entering: list[tuple[str, str]] = []
     unrecorded: list[tuple[str, str, datetime]] = []  # stored unrecorded: flagged after

@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cdp.ingest import IngestLimits, track
 from cdp.segments.changes import ENTERED, LEFT, change_event
 from cdp.segments.definitions import BUILT_IN_BY_ID
-from cdp.segments.record import missing_entries, record_changes, record_changes_after
+from cdp.segments.record import missing_entries, record_changes
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
@@ -169,18 +169,15 @@ async def test_a_profile_write_refused_by_its_guard_leaves_the_memberships_unwri
         stores = counted
         metrics = {"orders": 2}
         stale = stores.persons.refreshed_write(NINA, metrics, {"lapsed_90d"}, 2)
-        refused = await record_changes_after(
-            stale, stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW
-        )
+        wanted = {NINA: {"lapsed_90d"}}
+        refused = await record_changes(stores, {}, wanted, segments, NOW, lead=stale)
         assert refused is None
         assert await db["memberships"].count_documents({}) == 0
         assert await db["events"].count_documents({}) == 0
 
         commands.targets.clear()
         current = stores.persons.refreshed_write(NINA, metrics, {"lapsed_90d"}, 3)
-        changes = await record_changes_after(
-            current, stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW
-        )
+        changes = await record_changes(stores, {}, wanted, segments, NOW, lead=current)
     assert changes is not None
     assert (changes.entered, changes.persons) == (1, {NINA})
     writes = [t for t in commands.targets if t.split()[0] in {"insert", "update", "bulkWrite"}]
@@ -202,7 +199,7 @@ async def test_a_guarded_profile_write_for_a_person_no_longer_stored_inserts_not
     profile, and the membership decided with it is not written."""
     lead = stores.persons.refreshed_write(NINA, {"orders": 2}, {"lapsed_90d"}, 1)
     segments = [BUILT_IN_BY_ID["lapsed_90d"]]
-    done = await record_changes_after(lead, stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW)
+    done = await record_changes(stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW, lead=lead)
     assert done is None
     assert await db["persons"].count_documents({}) == 0
     assert await db["memberships"].count_documents({}) == 0
