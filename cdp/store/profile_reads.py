@@ -33,7 +33,13 @@ from pymongo.errors import OperationFailure
 from cdp.store.consents import oldest_first
 from cdp.store.database import Document, lookup
 from cdp.store.events import HISTORY_FIELDS, oldest_events_first
-from cdp.store.identifiers import HOLDINGS_PROJECTION, Holdings, holdings_of, holdings_stages
+from cdp.store.identifiers import (
+    HOLDINGS_PROJECTION,
+    Holdings,
+    IdentifierStore,
+    holdings_of,
+    holdings_stages,
+)
 from cdp.store.memberships import Held, held_by_segment
 
 # MongoDB's codes for a joined document over 16 MB ($lookup's own, and BSONObjectTooLarge)
@@ -70,6 +76,7 @@ class ProfileReads:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._identifiers = db["identifiers"]
         self._persons = db["persons"]
+        self._owners = IdentifierStore(db)  # the holdings alone, when facts cannot join
 
     async def persons_with_facts(
         self, person_ids: Iterable[str], fields: Iterable[str]
@@ -130,13 +137,7 @@ class ProfileReads:
         except OperationFailure as error:
             if error.code not in JOINED_TOO_LARGE:
                 raise
-            rows = [
-                row
-                async for row in await self._identifiers.aggregate(
-                    [*holdings_stages(wanted), {"$project": HOLDINGS_PROJECTION}]
-                )
-            ]
-            return holdings_of(rows), {}
+            return await self._owners.holdings(wanted), {}
         read: dict[str, PersonRead] = {}
         for row in rows:
             if row["owner"] and row["person_id"] not in read:

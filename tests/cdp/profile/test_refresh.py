@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.ingest import IngestLimits, land
+from cdp.ingest import IngestLimits, land, track
 from cdp.profile.refresh import refresh_persons
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -83,3 +83,24 @@ async def test_a_bulk_refresh_reads_each_collection_in_one_reply(
     assert not [name for name in commands.names if name == "getMore"]
     on_the_web = await db["persons"].count_documents({"metrics.channels": ["WEB"]})
     assert on_the_web == 150  # every shopper refreshed from the history read
+
+
+async def test_a_single_event_whose_history_is_too_long_to_join_is_stitched_and_read_apart(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Leo's next event reads his holdings with his facts; refused as too large, the
+    holdings are read alone, and his refresh reads his history apart."""
+    landed = await land(stores, leo_shopping(), limits, NOW)
+    [leo] = landed.persons
+    await refresh_persons(stores, [leo], NOW)
+    again = event("email_open", "EMAIL", LEO[:1], at="2026-04-01T12:00:00Z", message_id="r-2")
+    async with (
+        listening(mongodb_uri, db) as (counted, commands),
+        refused_once(db, "aggregate", JOINED_OVER_16_MB),
+    ):
+        result = await track(counted, [again], limits, NOW)
+    assert result.results[0].person_id == leo
+    assert commands.targets.count("aggregate identifiers") == 2  # refused, then holdings alone
+    assert "aggregate persons" in commands.targets  # the refresh read him after all
+    metrics = (await db["persons"].find_one({"_id": leo}) or {})["metrics"]
+    assert (metrics["orders"], metrics["emails_opened"]) == (1, 2)
