@@ -308,12 +308,12 @@ async def _store_alone(
     as before. Closed, nothing of the event's is left to repair; its refresh is what the
     mark announces, to the refresher's sweep should this call die.
 
-    None when the event is not such a one, the server cannot take the command, or
-    another call stored the same message id a moment before (nothing of the event's was
-    written then, the landing is open: the separate writes say so)."""
-    if not _may_go_alone(events) or resolution.conflicts[0] or resolution.merges:
-        return None
-    if not await stores.ordered.available():
+    For a call that :func:`_may_go_alone` on a server that takes the command (the
+    caller asked both before stitching); ``read``: its person as read beside the
+    stitching, for an event without traits. None when stitching found a conflict or a
+    merge, or another call stored the same message id a moment before (nothing of the
+    event's was written then, the landing is open: the separate writes say so)."""
+    if resolution.conflicts[0] or resolution.merges:
         return None
     event, person = events[0], resolution.persons[0]
     document = _event_document(event, person, now)
@@ -344,7 +344,7 @@ async def _store_alone(
         persons = await _settle_and_mark(stores, {person}, {person}, now)
         return _Alone(landed, persons, {}, closed=stop is None)
     was = read.get(person)
-    if was is None or was.events is None or was.person.get("merged_into") or event.traits:
+    if was is None or was.events is None or was.person.get("merged_into"):
         return _Alone(landed, {person: person}, {}, closed=stop is None)
     before = {person: _with_event(was, stores.events.as_read(document))}
     return _Alone(landed, {person: person}, before, closed=stop is None)
