@@ -75,7 +75,7 @@ async def compute_refresh(
     stitching, with its event and its mark added (:func:`cdp.ingest.land`), a round
     trip fewer. They are true now only if no other change reached the persons since that
     read: such a refresh is ``exact``, written only if the person's change count is still
-    the one it counted (:meth:`PersonStore.set_refreshed`)."""
+    the one it counted (:meth:`PersonStore.refreshed_write`)."""
     asked = set(person_ids)
     if not asked:
         return None
@@ -129,13 +129,10 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
     """Write the profiles (segments as decided, for the offers), then the membership
     changes of those whose profile this refresh wrote: a person a newer refresh reached
     first keeps what that one wrote."""
-    one = len(computed.exact) == 1 and computed.exact == computed.metrics.keys()
-    if one and await stores.ordered.available():
-        await _write_one(stores, computed, now)
+    if computed.exact:
+        await _write_exact(stores, computed, now)
         return
-    won = await stores.persons.set_refreshed(
-        computed.metrics, computed.wanted, computed.seen, exact=bool(computed.exact)
-    )
+    won = await stores.persons.set_refreshed(computed.metrics, computed.wanted, computed.seen)
     # A person merged away while this ran must not keep the memberships and entries just
     # written: the merging call cleans up after its own mark, record_changes checks for a
     # write landing later (a read only when it wrote something: a single event that moved
@@ -148,30 +145,32 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
         now,
         {(segment, person) for segment, person in computed.missing if person in won},
     )
-    if computed.exact - won:  # another change came since they were read: read them now
-        await refresh_persons(stores, computed.exact - won, now)
 
 
-async def _write_one(stores: Stores, computed: Computed, now: datetime) -> None:
-    """:func:`write_refresh` of a single event's person, read before its event was
-    written (``exact``): the profile and the membership changes in one command where
+async def _write_exact(stores: Stores, computed: Computed, now: datetime) -> None:
+    """:func:`write_refresh` of persons read before their events were written
+    (``exact``: a single event's, whose call wrote with an ordered command, so the
+    server takes one): each person's profile and membership changes in one command where
     they fit in one, the profile first and guarded (:mod:`cdp.store.ordered`), so that a
     refresh its guard refuses writes nothing, as one whose profile was not written."""
-    [person] = computed.exact
-    lead = stores.persons.refreshed_write(
-        person, computed.metrics[person], computed.wanted[person], computed.seen[person]
-    )
-    done = await record_changes(
-        stores,
-        {person: computed.held[person]},
-        {person: computed.wanted[person]},
-        computed.segments,
-        now,
-        computed.missing,
-        lead=lead,
-    )
-    if done is None:  # another change came since the person was read: read it now
-        await refresh_persons(stores, {person}, now)
+    refused: set[str] = set()
+    for person in sorted(computed.exact):
+        lead = stores.persons.refreshed_write(
+            person, computed.metrics[person], computed.wanted[person], computed.seen[person]
+        )
+        done = await record_changes(
+            stores,
+            {person: computed.held[person]},
+            {person: computed.wanted[person]},
+            computed.segments,
+            now,
+            {(segment, p) for segment, p in computed.missing if p == person},
+            lead=lead,
+        )
+        if done is None:
+            refused.add(person)
+    if refused:  # another change came since they were read: read them now
+        await refresh_persons(stores, refused, now)
 
 
 @dataclass(frozen=True, slots=True)

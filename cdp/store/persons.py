@@ -63,17 +63,17 @@ def _latest_wins(
     return [{"$set": fields}]
 
 
-def _refreshed(found: Document, *, exact: bool, guarded: bool = False) -> list[Document]:
+def _refreshed(found: Document, *, exact: bool) -> list[Document]:
     """The update pipeline of :meth:`PersonStore.set_refreshed`: ``found`` is this
     document's new ``{metrics, segment_ids, changes}``, applied when the person is live
-    and the values count at least the changes a stored refresh counted (``exact``: just
-    those the person has). ``guarded``: fail instead of keeping the stored values
-    (:func:`cdp.store.ordered.refused_unless`)."""
+    and the values count at least the changes a stored refresh counted. ``exact``
+    (:meth:`PersonStore.refreshed_write`): just the changes the person has, and failing
+    instead of keeping the stored values (:func:`cdp.store.ordered.refused_unless`)."""
     newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
     if exact:  # then newer as well: no refresh counts more changes than were made
         newer = {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}
     done = {"$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]}
-    guard = [{"$set": {"_guard": refused_unless("$_apply")}}] if guarded else []
+    guard = [{"$set": {"_guard": refused_unless("$_apply")}}] if exact else []
     return [
         {"$set": {"_refresh": found}},
         {"$set": {"_apply": {"$and": [_LIVE, newer]}}},
@@ -456,8 +456,6 @@ class PersonStore:
         metrics: Mapping[str, Mapping[str, Any]],
         segments: Mapping[str, Iterable[str]],
         changes_seen: Mapping[str, int],
-        *,
-        exact: bool = False,
     ) -> set[str]:
         """Store each live person's metrics and segment list, one command per ``EACH_CHUNK``
         persons, unless a refresh that saw more changes wrote first; clear the pending mark
@@ -469,10 +467,6 @@ class PersonStore:
         refresh that read the person before an event landed (an inline refresh and the
         refresher's, or two calls about one customer, overlapping) must not overwrite the
         metrics of one that read after it, whichever writes last.
-
-        ``exact``: the refresh read the persons before the writes it follows (a single
-        event's, beside its stitching): it holds only the changes it counted, so it is
-        written only if the person's change count is still exactly ``changes_seen``.
         """
         won: set[str] = set()
         items = list(metrics)
@@ -493,7 +487,7 @@ class PersonStore:
                 None,
             )
             result = await self._collection.update_many(
-                {"_id": {"$in": chunk}}, _refreshed(found, exact=exact)
+                {"_id": {"$in": chunk}}, _refreshed(found, exact=False)
             )
             if result.modified_count == len(chunk):  # every one written (metrics are dated)
                 won.update(chunk)
@@ -531,7 +525,7 @@ class PersonStore:
         }
         return UpdateOne(
             {"_id": person},
-            _refreshed({"$literal": values}, exact=True, guarded=True),
+            _refreshed({"$literal": values}, exact=True),
             upsert=True,
             namespace=self._collection.full_name,
         )
