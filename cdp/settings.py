@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cdp.linking.identity_rules import RuleSetting, apply_settings
@@ -147,6 +147,14 @@ class Settings(BaseSettings):
         description="Persons pending longer than this are refreshed by the sweep (after a "
         "crash, or from an instance that stopped).",
     )
+    refresh_lag_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="While bulk batches keep arriving, their persons are refreshed at "
+        "most this long after the first was queued (each once for all the batches in "
+        "between); when they stop, half a second after the last. Below "
+        "CDP_REFRESH_STALE_SECONDS.",
+    )
     stitch_lock: Literal["auto", "local", "database"] = Field(
         default="auto",
         description="How stitching is kept to one batch at a time: 'local' (a lock in "
@@ -187,6 +195,7 @@ class Settings(BaseSettings):
     def refresh_policy(self) -> RefreshPolicy:
         return RefreshPolicy(
             inline_persons=self.refresh_inline_persons,
+            lag_at_most_seconds=self.refresh_lag_seconds,
             stale_after_seconds=self.refresh_stale_seconds,
         )
 
@@ -203,6 +212,16 @@ class Settings(BaseSettings):
         """The default identity rules with this deployment's changes."""
         base = IdentityRules(review_after_events=self.review_merges_after_events)
         return apply_settings(base, self.identity_rules)
+
+    @model_validator(mode="after")
+    def _lag_before_the_sweep(self) -> Settings:
+        # the sweep would refresh the persons the refresher is still gathering
+        if self.refresh_lag_seconds >= self.refresh_stale_seconds:
+            raise ValueError(
+                f"CDP_REFRESH_LAG_SECONDS ({self.refresh_lag_seconds:g}) must be below "
+                f"CDP_REFRESH_STALE_SECONDS ({self.refresh_stale_seconds:g})"
+            )
+        return self
 
     @field_validator("default_phone_region")
     @classmethod

@@ -9,6 +9,14 @@ however many of its events arrived meanwhile. So ingest pays for storing events,
 for recomputing four hundred profiles per call, and a person is refreshed once per
 burst rather than once per event.
 
+A burst ends when no batch came for ``linger_seconds``, or ``lag_at_most_seconds``
+after it began, whichever is first: a lone batch is refreshed half a second after it
+landed, a bulk load of many batches a second every few seconds, each of its persons
+once for all the batches in between. Refreshed after a fixed half second, a bulk load's
+persons were refreshed once every one or two batches: ``bench/track_throughput.py``
+(20,000 events of 5,000 customers) made 18,900 person refreshes, 14,450 to 14,850 this
+way, and the service and database spent 6 to 23% less CPU a batch.
+
 Nothing depends on the queue surviving: the mark is in the database, and the sweep
 refreshes any person marked longer than ``stale_after`` ago (a crash, a lost queue,
 another instance that died), so every person catches up within seconds. The same sweep
@@ -42,7 +50,8 @@ class RefreshPolicy:
 
     inline_persons: int = 20  # a call touching at most this many refreshes before answering
     batch: int = 2000  # persons per background refresh
-    linger_seconds: float = 0.5  # wait this long for more work: a burst is refreshed once
+    linger_seconds: float = 0.5  # a burst ends when no work came for this long
+    lag_at_most_seconds: float = 3.0  # or this long after it began, work still coming
     stale_after_seconds: float = 10.0  # the sweep takes persons pending longer than this
     sweep_every_seconds: float = 5.0
 
@@ -63,6 +72,7 @@ class Refresher:
         self.policy = policy or RefreshPolicy()
         self._queue: set[str] = set()
         self._wake = asyncio.Event()
+        self._more = asyncio.Event()  # work came while a burst gathers
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
@@ -75,6 +85,7 @@ class Refresher:
         if len(self._queue) > before:
             self._idle.clear()
             self._wake.set()
+            self._more.set()
 
     def start(self) -> None:
         if self._task is None:
@@ -122,7 +133,8 @@ class Refresher:
                     await self.sweep()
                 except Exception:
                     log.exception("the sweep for pending persons failed")
-            await asyncio.sleep(self.policy.linger_seconds)  # let a burst gather
+            if self._queue:  # (woken by work that a refresh just took: nothing to wait for)
+                await self._gather_burst()
             while self._queue:
                 taken = set(sorted(self._queue)[: self.policy.batch])
                 self._queue -= taken
@@ -131,6 +143,19 @@ class Refresher:
                 except Exception:
                     log.exception("refreshing %d persons failed; the sweep will retry", len(taken))
             self._idle.set()
+
+    async def _gather_burst(self) -> None:
+        """Wait until no work came for ``linger_seconds``, or for ``lag_at_most_seconds``
+        in all: the first person queued is refreshed at most that long after it was."""
+        loop = asyncio.get_running_loop()
+        ends = loop.time() + self.policy.lag_at_most_seconds
+        while (left := ends - loop.time()) > 0:
+            self._more.clear()
+            try:
+                async with asyncio.timeout(min(self.policy.linger_seconds, left)):
+                    await self._more.wait()
+            except TimeoutError:
+                return  # quiet for the linger, or the lag is up
 
 
 def refresh_now(persons: set[str], policy: RefreshPolicy) -> bool:

@@ -218,7 +218,11 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path:
     times and started again on the same folder; the client re-sends what was not
     acknowledged, as an integration does. At the end every event is stored once and
     every customer is whole: traits, both identifiers, the link and its proof, metrics."""
-    env = {"CDP_DATA_DIR": str(tmp_path / "data"), "CDP_REFRESH_STALE_SECONDS": "1"}
+    env = {
+        "CDP_DATA_DIR": str(tmp_path / "data"),
+        "CDP_REFRESH_STALE_SECONDS": "1",
+        "CDP_REFRESH_LAG_SECONDS": "0.5",
+    }
     # Enough traffic that each kill lands while batches are still being sent: the
     # service answers a call of 25 events in 15 to 30 ms, so three runs of at most 0.6 s
     # use fewer than 120 of the 160 batches (a multiple of 8, so every customer gets the
@@ -267,7 +271,11 @@ def test_steady_traffic_survives_its_database_killed_and_every_person_is_complet
     """The same traffic, the database killed with SIGKILL under the running service at
     random moments: calls answer 503 meanwhile and are sent again; the guardian restarts
     it; every event is stored once and every customer is whole."""
-    env = {"CDP_DATA_DIR": str(tmp_path / "data"), "CDP_REFRESH_STALE_SECONDS": "1"}
+    env = {
+        "CDP_DATA_DIR": str(tmp_path / "data"),
+        "CDP_REFRESH_STALE_SECONDS": "1",
+        "CDP_REFRESH_LAG_SECONDS": "0.5",
+    }
     customers, per_batch = 40, 25
     batches = _orders(120, per_batch, customers)
     rng = random.Random(20261202)

@@ -100,6 +100,56 @@ async def test_bursts_for_the_same_persons_are_refreshed_once(
     assert await orders_of(stores, 0) == (4, None)
 
 
+async def _nobody_pending(before: datetime, limit: int) -> list[str]:
+    return []
+
+
+async def _stream(refresher: Refresher, seconds: float) -> set[str]:
+    """Persons submitted one at a time, every 10 ms, for ``seconds``: batches of a bulk load."""
+    sent: set[str] = set()
+    loop = asyncio.get_running_loop()
+    ends = loop.time() + seconds
+    while loop.time() < ends:
+        person = f"p{len(sent)}"
+        sent.add(person)
+        refresher.submit({person})
+        await asyncio.sleep(0.01)
+    return sent
+
+
+async def _refreshed_while(
+    policy: RefreshPolicy, seconds: float
+) -> tuple[set[str], list[set[str]]]:
+    """What a stream of ``seconds`` submitted, and the refreshes it got, until drained."""
+    calls: list[set[str]] = []
+
+    async def refresh(persons: set[str], now: datetime) -> None:
+        calls.append(persons)
+
+    refresher = Refresher(refresh, _nobody_pending, lambda: NOW, policy)
+    refresher.start()
+    sent = await _stream(refresher, seconds)
+    await refresher.drained()
+    await refresher.stop()
+    return sent, calls
+
+
+async def test_batches_closer_together_than_the_linger_are_refreshed_once_they_stop() -> None:
+    """A bulk load sends a batch every few hundred milliseconds: its persons are refreshed
+    once the batches stop, not a linger after the first (then each person was refreshed
+    once or twice for every batch it was in)."""
+    policy = RefreshPolicy(linger_seconds=0.2, lag_at_most_seconds=30, stale_after_seconds=60)
+    sent, calls = await _refreshed_while(policy, 0.6)  # three lingers long, never quiet
+    assert calls == [sent]
+
+
+async def test_a_load_that_never_pauses_is_refreshed_every_lag() -> None:
+    policy = RefreshPolicy(linger_seconds=0.2, lag_at_most_seconds=0.3, stale_after_seconds=60)
+    sent, calls = await _refreshed_while(policy, 1.2)  # four lags long, never quiet
+    assert len(calls) >= 2  # refreshed while it kept coming
+    assert set().union(*calls) == sent
+
+
 async def test_stopping_while_more_work_just_arrived_stops() -> None:
     """A bulk batch lands while the refresher drains the one before (so its wake is set
     when the queue empties) and the service is stopped just then: the stop must end.
