@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from cdp.store.events import oldest_events_first
 from cdp.store.memberships import Held
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
+EVALUATED_AT_ONCE = 100  # persons evaluated between two turns of the event loop (5 to 7 ms)
 
 
 async def refresh_persons(
@@ -118,7 +119,7 @@ async def compute_refresh(
     )
     held.update({root: found.memberships for root, found in alone.items()})
 
-    metrics, wanted = evaluate_each(live.values(), facts, models, evaluation, now)
+    metrics, wanted = await evaluate_in_slices(list(live.values()), facts, models, evaluation, now)
     seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     held_before = {root: held.get(root, {}) for root in live}
     missing = missing_entries(held_before, facts.events)
@@ -204,6 +205,30 @@ def evaluate_each(
             evaluation,
             now,
         )
+    return metrics, wanted
+
+
+async def evaluate_in_slices(
+    docs: Sequence[Document],
+    facts: FamilyFacts,
+    models: BaseModels,
+    evaluation: Evaluation,
+    now: datetime,
+) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    """:func:`evaluate_each`, ``EVALUATED_AT_ONCE`` persons at a time, letting the event
+    loop run between slices: the refresher's gathered refresh of two thousand persons
+    held the loop for 100 to 135 ms in one go, and every call waiting on it (a live
+    event beside a bulk load, a profile read) waited as long."""
+    metrics: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, set[str]] = {}
+    for start in range(0, len(docs), EVALUATED_AT_ONCE):
+        if start:
+            await asyncio.sleep(0)
+        done = evaluate_each(
+            docs[start : start + EVALUATED_AT_ONCE], facts, models, evaluation, now
+        )
+        metrics.update(done[0])
+        wanted.update(done[1])
     return metrics, wanted
 
 

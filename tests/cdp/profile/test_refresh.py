@@ -1,12 +1,15 @@
 """What a refresh reads: a single event's person comes with their whole history in the
 one joined read, and a history too long to join is read apart to the same metrics."""
 
+import asyncio
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.ingest import IngestLimits, land, track
-from cdp.profile.refresh import refresh_persons
+from cdp.metrics.summary import BaseModels
+from cdp.profile.compute import Evaluation
+from cdp.profile.refresh import FamilyFacts, evaluate_in_slices, refresh_persons
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.commands import listening
@@ -104,3 +107,46 @@ async def test_a_single_event_whose_history_is_too_long_to_join_is_stitched_and_
     assert "aggregate persons" in commands.targets  # the refresh read him after all
     metrics = (await db["persons"].find_one({"_id": leo}) or {})["metrics"]
     assert (metrics["orders"], metrics["emails_opened"]) == (1, 2)
+
+
+async def test_a_bulk_refresh_lets_waiting_calls_run_while_it_evaluates() -> None:
+    """The refresher's gathered refresh evaluates a couple of thousand persons: in one
+    go it held the event loop for over 100 ms, and a live event or a profile read
+    waiting on the loop waited as long. Slices of a hundred let them in between."""
+    ids = [f"p{n}" for n in range(250)]
+    persons: list[Document] = [{"_id": person, "traits": {"country": "DE"}} for person in ids]
+    views: dict[str, list[Document]] = {
+        person: [
+            {
+                "_id": f"v-{person}",
+                "person_id": person,
+                "type": "product_view",
+                "channel": "WEB",
+                "timestamp": NOW,
+                "properties": {"sku": "tent-2p", "category": "tents"},
+            }
+        ]
+        for person in ids
+    }
+    facts = FamilyFacts(
+        events=views,
+        consents={person: [] for person in ids},
+        types={person: set() for person in ids},
+    )
+    turns = 0
+
+    async def waiting_call() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(waiting_call())
+    await asyncio.sleep(0)
+    before = turns
+    metrics, wanted = await evaluate_in_slices(persons, facts, BaseModels(), Evaluation.of([]), NOW)
+    ran_meanwhile = turns - before
+    other.cancel()
+    assert ran_meanwhile >= 2  # between the three slices
+    assert metrics.keys() == wanted.keys() == set(views)
+    assert metrics["p7"]["channels"] == ["WEB"]
