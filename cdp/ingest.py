@@ -161,14 +161,26 @@ async def land(
         # held as long as before (one read, the plan, its writes), only earlier. An
         # event that may go alone without traits reads its refresh's facts with them.
         with_facts = with_event and not any(event.traits for event in unique.values())
-        async with stores.stitching.held():
-            (known, cut_short), _, (first, read) = await asyncio.gather(
-                *opening, _holdings(stores, keys, with_facts=with_facts)
-            )
+        reading = _holdings(stores, keys, with_facts=with_facts)
+        if stores.stitching.free():
+            async with stores.stitching.held():
+                (known, cut_short), _, (first, read) = await asyncio.gather(*opening, reading)
+                stored_before, fresh = _split(unique, known, cut_short)
+                resolution = await stitch(
+                    stores, fresh, rules, now, first if len(fresh) == len(unique) else None
+                )
+        else:
+            # Another batch is stitching (a bulk load beside this live event), or the
+            # lock is a lease that costs writes: read first. Events whose identifiers
+            # are all one live person's already need no stitching write, so not the
+            # lock either (a merge of that person meanwhile refuses the mark, as after
+            # the lock); any other reads again under it.
+            (known, cut_short), _, (first, read) = await asyncio.gather(*opening, reading)
             stored_before, fresh = _split(unique, known, cut_short)
-            resolution = await stitch(
-                stores, fresh, rules, now, first if len(fresh) == len(unique) else None
-            )
+            if len(fresh) == len(unique) and _one_live_owner(fresh, first):
+                resolution = await stitch(stores, fresh, rules, now, first)
+            else:
+                resolution = await resolve_persons(stores, fresh, rules, now)
     else:
         (known, cut_short), _ = await asyncio.gather(*opening)
         stored_before, fresh = _split(unique, known, cut_short)
@@ -200,6 +212,14 @@ async def land(
         alongside(done) if alongside else asyncio.sleep(0),
     )
     return done
+
+
+def _one_live_owner(events: Sequence[Event], holdings: Holdings) -> bool:
+    """Whether every identifier of these events is already held by one and the same
+    person, not merged away: stitching them claims, creates, moves and merges nothing."""
+    keys = {key for event in events for key in event.keys}
+    owners = {holdings.owned[key].person_id for key in keys if key in holdings.owned}
+    return bool(keys) and keys <= holdings.owned.keys() and len(owners) == 1 and not holdings.merged
 
 
 def _made_by(

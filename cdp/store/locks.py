@@ -43,6 +43,11 @@ class StitchLock(Protocol):
         """``async with lock.held():`` stitch."""
         ...
 
+    def free(self) -> bool:
+        """Whether taking it now neither waits nor writes: a call that may not need it
+        (:func:`cdp.ingest.land`) takes it at once then, and otherwise reads first."""
+        ...
+
 
 class LocalLock:
     def __init__(self) -> None:
@@ -52,6 +57,9 @@ class LocalLock:
     async def held(self) -> AsyncIterator[None]:
         async with self._lock:
             yield
+
+    def free(self) -> bool:
+        return not self._lock.locked()
 
 
 class DatabaseLock:
@@ -75,6 +83,9 @@ class DatabaseLock:
                 yield
             finally:
                 await self._collection.delete_one({"_id": STITCHING, "token": token})
+
+    def free(self) -> bool:
+        return False  # the lease is two synced writes, and another instance may hold it
 
     async def _acquire(self) -> str:
         token = uuid.uuid4().hex

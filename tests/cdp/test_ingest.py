@@ -514,6 +514,44 @@ async def test_an_event_stored_in_one_command_leaves_its_person_marked_and_no_la
     assert await db["persons"].count_documents({"pending_since": {"$exists": True}}) == 0
 
 
+async def test_a_returning_customers_event_does_not_wait_while_a_bulk_batch_stitches(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits
+) -> None:
+    """An import holds the stitching lock batch after batch; Ana browsing meanwhile, all
+    of whose identifiers are hers already, needs no stitching write and goes past it. A
+    newcomer's email is claimed under the lock, so that event waits its turn."""
+    [form] = (await track(stores, [seed_story()[1]], limits)).results  # email and cookie
+    lock = LocalLock()
+    stores = replace(stores, stitching=lock)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def bulk_batch_stitching() -> None:
+        async with lock.held():
+            holding.set()
+            await release.wait()
+
+    importing = asyncio.create_task(bulk_batch_stitching())
+    await holding.wait()
+    browsing = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z")
+    [seen] = (await asyncio.wait_for(track(stores, [browsing], limits, NOW), 5)).results
+    assert (seen.status, seen.person_id) == (EventStatus.ACCEPTED, form.person_id)
+    ana = await db["persons"].find_one({"_id": form.person_id})
+    assert ana is not None
+    assert "pending_since" not in ana  # refreshed before it answered
+
+    newcomer = event(
+        "page_view", "WEB", [("email", "li.wei@example.com")], at=browsing["timestamp"]
+    )
+    waiting = asyncio.create_task(track(stores, [newcomer], limits, NOW))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    release.set()
+    await importing
+    [first] = (await waiting).results
+    assert first.status is EventStatus.ACCEPTED
+    assert first.person_id != form.person_id
+
+
 async def test_a_returning_customers_event_of_several_identifiers_goes_in_one_command(
     mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
 ) -> None:
