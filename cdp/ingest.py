@@ -32,6 +32,8 @@ from cdp.store.database import Document
 from cdp.store.events import new_landing, oldest_events_first
 from identity import Conflict, Identifier, IdentityRules
 
+VALIDATED_AT_ONCE = 100  # events validated between two turns of the event loop (see validated)
+
 
 @dataclass(frozen=True, slots=True)
 class IngestLimits:
@@ -128,13 +130,7 @@ async def land(
     marks are what a crash during it leaves for the refresher, as before.
     """
     rules = await current_rules(stores, limits.identity)
-    blocked: dict[int, tuple[Identifier, ...]] = {}
-    outcomes: list[Event | EventResult] = []
-    for raw in raw_events:
-        outcome = _validate(raw, limits.rules, now, rules)
-        if isinstance(outcome, tuple):
-            outcome, blocked[len(outcomes)] = outcome
-        outcomes.append(outcome)
+    outcomes, blocked = await validated(raw_events, limits.rules, now, rules)
     await _count_blocked(stores, outcomes, blocked)
     unique: dict[str, Event] = {}  # first occurrence of each message id, in send order
     for outcome in outcomes:
@@ -220,6 +216,28 @@ def _one_live_owner(events: Sequence[Event], holdings: Holdings) -> bool:
     keys = {key for event in events for key in event.keys}
     owners = {holdings.owned[key].person_id for key in keys if key in holdings.owned}
     return bool(keys) and keys <= holdings.owned.keys() and len(owners) == 1 and not holdings.merged
+
+
+async def validated(
+    raw_events: Sequence[Mapping[str, Any]],
+    rules: EventRules,
+    now: datetime,
+    identity: IdentityRules,
+) -> tuple[list[Event | EventResult], dict[int, tuple[Identifier, ...]]]:
+    """Each event validated (an :class:`Event`, or the result that rejects it), and the
+    placeholder identifiers dropped from each, by index. ``VALIDATED_AT_ONCE`` at a time,
+    the event loop turning in between: a bulk call's 500 held it 22 to 45 ms, which a
+    live call beside it waited out."""
+    blocked: dict[int, tuple[Identifier, ...]] = {}
+    outcomes: list[Event | EventResult] = []
+    for index, raw in enumerate(raw_events):
+        if index and index % VALIDATED_AT_ONCE == 0:
+            await asyncio.sleep(0)
+        outcome = _validate(raw, rules, now, identity)
+        if isinstance(outcome, tuple):
+            outcome, blocked[len(outcomes)] = outcome
+        outcomes.append(outcome)
+    return outcomes, blocked
 
 
 def _made_by(

@@ -11,10 +11,10 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.errors import BadUserInput
-from cdp.ingest import IngestLimits, Landed, identify, land, track
+from cdp.ingest import IngestLimits, Landed, identify, land, track, validated
 from cdp.linking.merging import merge_persons
 from cdp.profile.find import find_by_identifier, find_person
-from cdp.records import EventStatus, RejectionCode
+from cdp.records import Event, EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.events import EventStore
@@ -550,6 +550,43 @@ async def test_a_returning_customers_event_does_not_wait_while_a_bulk_batch_stit
     [first] = (await waiting).results
     assert first.status is EventStatus.ACCEPTED
     assert first.person_id != form.person_id
+
+
+async def test_a_bulk_calls_validation_lets_a_live_call_run_in_between(
+    limits: IngestLimits,
+) -> None:
+    """Validating 500 events (emails checked, phones parsed) held the event loop 22 to
+    45 ms in one go, and a live event beside the import waited as long: a hundred at a
+    time, the loop turns between them."""
+    batch = [
+        event(
+            "product_view",
+            "WEB",
+            [("email", f"Shopper.{n}@Example.com"), ("phone", f"+44 7911 {n:06d}")],
+            at="2026-03-01T10:00:00Z",
+            message_id=f"import-{n}",
+        )
+        for n in range(250)
+    ]
+    turns = 0
+
+    async def live_call() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(live_call())
+    await asyncio.sleep(0)
+    before = turns
+    outcomes, blocked = await validated(batch, limits.rules, NOW, limits.identity)
+    ran_meanwhile = turns - before
+    other.cancel()
+    assert ran_meanwhile >= 2  # between the three slices
+    assert blocked == {}
+    assert [o.message_id for o in outcomes if isinstance(o, Event)] == [
+        f"import-{n}" for n in range(250)
+    ]
 
 
 async def test_a_returning_customers_event_of_several_identifiers_goes_in_one_command(
