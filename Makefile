@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.track_throughput
 	$(BIN)/python -m bench.read_latency
 	$(BIN)/python -m bench.concurrent_writers
+	$(BIN)/python -m bench.live_beside_import
 	$(BIN)/python -m bench.bulk_stitching
 	$(BIN)/python -m bench.offer_evaluation
 	$(BIN)/python -m bench.offer_policy_evaluation
