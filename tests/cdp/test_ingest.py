@@ -18,7 +18,7 @@ from cdp.records import Event, EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.events import EventStore
-from cdp.store.locks import LocalLock
+from cdp.store.locks import DatabaseLock, LocalLock
 from cdp.store.ordered import Applied, OrderedWrites, Write
 from tests.commands import Commands, listening
 from tests.stories import event, seed_story
@@ -550,6 +550,28 @@ async def test_a_returning_customers_event_does_not_wait_while_a_bulk_batch_stit
     [first] = (await waiting).results
     assert first.status is EventStatus.ACCEPTED
     assert first.person_id != form.person_id
+
+
+async def test_with_the_lease_a_returning_customers_event_takes_none_a_newcomers_does(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Instances sharing a MongoDB stitch under a lease document, two synced writes a
+    call: Ana's event (her cookie is hers already) writes none; a newcomer's, whose
+    email is claimed, takes the lease as before."""
+    await track(stores, [seed_story()[1]], limits)  # Ana's web form: email and cookie
+    browsing = event("page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z")
+    newcomer = event(
+        "page_view", "WEB", [("email", "li.wei@example.com")], at=browsing["timestamp"]
+    )
+    sent: list[list[str]] = []
+    for call in (browsing, newcomer):
+        async with listening(mongodb_uri, db) as (counted, commands):
+            leased = replace(counted, stitching=DatabaseLock(counted.database))
+            [result] = (await track(leased, [call], limits, NOW)).results
+        assert result.status is EventStatus.ACCEPTED
+        sent.append([target for target in commands.targets if target.endswith(" locks")])
+    assert sent[0] == []
+    assert "findAndModify locks" in sent[1]
 
 
 async def test_a_bulk_calls_validation_lets_a_live_call_run_in_between(
