@@ -21,6 +21,7 @@ from cdp.store.events import EventStore
 from cdp.store.locks import DatabaseLock, LocalLock
 from cdp.store.ordered import Applied, OrderedWrites, Write
 from tests.commands import Commands, listening
+from tests.loop import a_call_waiting
 from tests.stories import event, seed_story
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -590,20 +591,9 @@ async def test_a_bulk_calls_validation_lets_a_live_call_run_in_between(
         )
         for n in range(250)
     ]
-    turns = 0
-
-    async def live_call() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(live_call())
-    await asyncio.sleep(0)
-    before = turns
-    outcomes, blocked = await validated(batch, limits.rules, NOW, limits.identity)
-    ran_meanwhile = turns - before
-    other.cancel()
+    async with a_call_waiting() as turns:
+        outcomes, blocked = await validated(batch, limits.rules, NOW, limits.identity)
+        ran_meanwhile = turns()
     assert ran_meanwhile >= 2  # between the three slices
     assert blocked == {}
     assert [o.message_id for o in outcomes if isinstance(o, Event)] == [

@@ -1,7 +1,6 @@
 """What a refresh reads: a single event's person comes with their whole history in the
 one joined read, and a history too long to join is read apart to the same metrics."""
 
-import asyncio
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,6 +13,7 @@ from cdp.store import Stores
 from cdp.store.database import Document
 from tests.commands import listening
 from tests.faults import refused_once
+from tests.loop import a_call_waiting
 from tests.stories import event
 
 NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
@@ -133,20 +133,11 @@ async def test_a_bulk_refresh_lets_waiting_calls_run_while_it_evaluates() -> Non
         consents={person: [] for person in ids},
         types={person: set() for person in ids},
     )
-    turns = 0
-
-    async def waiting_call() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    other = asyncio.create_task(waiting_call())
-    await asyncio.sleep(0)
-    before = turns
-    metrics, wanted = await evaluate_in_slices(persons, facts, BaseModels(), Evaluation.of([]), NOW)
-    ran_meanwhile = turns - before
-    other.cancel()
+    async with a_call_waiting() as turns:
+        metrics, wanted = await evaluate_in_slices(
+            persons, facts, BaseModels(), Evaluation.of([]), NOW
+        )
+        ran_meanwhile = turns()
     assert ran_meanwhile >= 2  # between the three slices
     assert metrics.keys() == wanted.keys() == set(views)
     assert metrics["p7"]["channels"] == ["WEB"]
