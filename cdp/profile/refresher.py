@@ -73,6 +73,7 @@ class Refresher:
         self._queue: set[str] = set()
         self._wake = asyncio.Event()
         self._more = asyncio.Event()  # work came while a burst gathers
+        self._stopping = False
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
@@ -89,6 +90,7 @@ class Refresher:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="cdp-refresher")
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
@@ -96,6 +98,8 @@ class Refresher:
         left stays marked pending in the database for the next start's sweep."""
         if self._task is None:
             return
+        self._stopping = True  # what is queued is refreshed now, not after a burst's wait
+        self._more.set()
         try:
             async with asyncio.timeout(drain_seconds):
                 await self.drained()
@@ -149,7 +153,7 @@ class Refresher:
         in all: the first person queued is refreshed at most that long after it was."""
         loop = asyncio.get_running_loop()
         ends = loop.time() + self.policy.lag_at_most_seconds
-        while (left := ends - loop.time()) > 0:
+        while (left := ends - loop.time()) > 0 and not self._stopping:
             self._more.clear()
             try:
                 async with asyncio.timeout(min(self.policy.linger_seconds, left)):

@@ -150,6 +150,23 @@ async def test_a_load_that_never_pauses_is_refreshed_every_lag() -> None:
     assert set().union(*calls) == sent
 
 
+async def test_a_stopping_service_refreshes_what_is_queued_without_waiting_for_more() -> None:
+    """A burst waits for more batches; a service told to stop (a deploy) refreshes what
+    it holds at once, rather than after the linger or the lag."""
+    calls: list[set[str]] = []
+
+    async def refresh(persons: set[str], now: datetime) -> None:
+        calls.append(persons)
+
+    policy = RefreshPolicy(linger_seconds=20, lag_at_most_seconds=30, stale_after_seconds=60)
+    refresher = Refresher(refresh, _nobody_pending, lambda: NOW, policy)
+    refresher.start()
+    refresher.submit({"ana", "li"})
+    await asyncio.sleep(0.05)  # gathering now
+    await asyncio.wait_for(refresher.stop(), 5)
+    assert calls == [{"ana", "li"}]
+
+
 async def test_stopping_while_more_work_just_arrived_stops() -> None:
     """A bulk batch lands while the refresher drains the one before (so its wake is set
     when the queue empties) and the service is stopped just then: the stop must end.
