@@ -14,6 +14,7 @@ import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -156,25 +157,21 @@ async def land(
         # their holdings read under it beside the opening, a round trip fewer. It is
         # held as long as before (one read, the plan, its writes), only earlier. An
         # event that may go alone without traits reads its refresh's facts with them.
+        # When another batch is stitching (a bulk load beside this live event), or the
+        # lock is a lease that costs writes, the read comes first: events whose
+        # identifiers are all one live person's already need no stitching write, so not
+        # the lock either (a merge of that person meanwhile refuses the mark, as after
+        # the lock); any other reads again under it.
         with_facts = with_event and not any(event.traits for event in unique.values())
-        reading = _holdings(stores, keys, with_facts=with_facts)
-        if stores.stitching.free():
-            async with stores.stitching.held():
-                (known, cut_short), _, (first, read) = await asyncio.gather(*opening, reading)
-                stored_before, fresh = _split(unique, known, cut_short)
-                resolution = await stitch(
-                    stores, fresh, rules, now, first if len(fresh) == len(unique) else None
-                )
-        else:
-            # Another batch is stitching (a bulk load beside this live event), or the
-            # lock is a lease that costs writes: read first. Events whose identifiers
-            # are all one live person's already need no stitching write, so not the
-            # lock either (a merge of that person meanwhile refuses the mark, as after
-            # the lock); any other reads again under it.
-            (known, cut_short), _, (first, read) = await asyncio.gather(*opening, reading)
+        locked = stores.stitching.free()
+        async with stores.stitching.held() if locked else nullcontext():
+            (known, cut_short), _, (first, read) = await asyncio.gather(
+                *opening, _holdings(stores, keys, with_facts=with_facts)
+            )
             stored_before, fresh = _split(unique, known, cut_short)
-            if len(fresh) == len(unique) and _one_live_owner(fresh, first):
-                resolution = await stitch(stores, fresh, rules, now, first)
+            whole = len(fresh) == len(unique)  # the holdings read are those to stitch
+            if locked or (whole and _one_live_owner(fresh, first)):
+                resolution = await stitch(stores, fresh, rules, now, first if whole else None)
             else:
                 resolution = await resolve_persons(stores, fresh, rules, now)
     else:
