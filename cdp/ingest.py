@@ -25,7 +25,13 @@ from cdp.events import EventRejected, EventRules, parse_event, without_placehold
 from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
 from cdp.linking.stitching import Resolution, resolve_persons, stitch
-from cdp.profile.refresh import READ_FIELDS, refresh_persons
+from cdp.profile.refresh import (
+    READ_FIELDS,
+    Computed,
+    compute_refresh,
+    refresh_persons,
+    write_marked_refresh,
+)
 from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.store import JOIN_AT_MOST, Holdings, LinkProof, PersonRead, Stores
@@ -63,10 +69,17 @@ async def track(
 
     async def refresh(landed: Landed) -> None:
         await refresh_touched(
-            stores, refresher, [landed.persons], landed.persons, now, landed.before
+            stores, refresher, [landed.persons], landed.persons, now, landed.refreshed
         )
 
-    return (await land(stores, raw_events, limits, now, refresh)).result
+    alone = refreshes_alone(refresher)
+    return (await land(stores, raw_events, limits, now, refresh, refresh_alone=alone)).result
+
+
+def refreshes_alone(refresher: Refresher | None) -> bool:
+    """Whether a call of one event refreshes its person before it answers (every call
+    does without a ``refresher``), so the refresh may go with the event's writes."""
+    return refresher is None or refresh_now({"one person"}, refresher.policy)
 
 
 async def refresh_touched(
@@ -75,19 +88,20 @@ async def refresh_touched(
     calls: Iterable[set[str]],
     touched: set[str],
     now: datetime,
-    before: Mapping[str, PersonRead] | None = None,
+    refreshed: Iterable[str] = (),
 ) -> None:
     """Refresh now the persons of each call that touched few (every call's, without a
     ``refresher``), as if it had come alone; hand the rest of ``touched`` to the
-    refresher. ``before``: what the calls read of their persons before writing
-    (:attr:`Landed.before`)."""
+    refresher. ``refreshed``: persons the calls refreshed with their writes
+    (:attr:`Landed.refreshed`), left out of both."""
+    done = set(refreshed)
     inline: set[str] = set()
     for persons in calls:
         if refresher is None or refresh_now(persons, refresher.policy):
             inline |= persons
-    await refresh_persons(stores, inline, now, before)
+    await refresh_persons(stores, inline - done, now)
     if refresher is not None:
-        refresher.submit(touched - inline)
+        refresher.submit(touched - inline - done)
 
 
 def check_batch_size(raw_events: Sequence[object], limits: IngestLimits) -> None:
@@ -109,9 +123,8 @@ class Landed:
     # queue's calls landed together each count their own (:mod:`cdp.ingest_queue`)
     created_by: frozenset[str] = frozenset()
     merges_by: Mapping[str, int] = field(default_factory=dict)
-    # a single event's person as read beside its stitching, with the event and its mark
-    # added: its refresh need not read it again (cdp.profile.refresh.compute_refresh)
-    before: Mapping[str, PersonRead] = field(default_factory=dict)
+    # a single event's person, refreshed with the event's writes (_store_alone)
+    refreshed: frozenset[str] = frozenset()
 
 
 Alongside = Callable[[Landed], Awaitable[None]]
@@ -123,12 +136,16 @@ async def land(
     limits: IngestLimits,
     now: datetime,
     alongside: Alongside | None = None,
+    *,
+    refresh_alone: bool = False,
 ) -> Landed:
     """Validate, deduplicate, stitch and store a batch, and mark its persons pending.
 
     ``alongside`` (a refresh of the persons touched) runs while the landing is closed:
     it needs the pending marks, which are written by then, not the closing, and those
     marks are what a crash during it leaves for the refresher, as before.
+    ``refresh_alone``: the caller refreshes a single event's person before answering,
+    so that refresh may be written with the event (:func:`_store_alone`).
     """
     rules = await current_rules(stores, limits.identity)
     outcomes, blocked = await validated(raw_events, limits.rules, now, rules)
@@ -180,11 +197,18 @@ async def land(
         resolution = await resolve_persons(stores, fresh, rules, now)
     alone = None
     if with_event and not stored_before and not cut_short:  # a first send: nothing to repair
-        alone = await _store_alone(stores, fresh, resolution, now, landing, read)
-    before: dict[str, PersonRead] = {}
+        alone = await _store_alone(
+            stores, fresh, resolution, now, landing, read, refresh=refresh_alone
+        )
+    refreshed: frozenset[str] = frozenset()
     closed = False
     if alone is not None:
-        landed, persons, before, closed = alone.landed, alone.persons, alone.before, alone.closed
+        landed, persons, refreshed, closed = (
+            alone.landed,
+            alone.persons,
+            alone.refreshed,
+            alone.closed,
+        )
     else:
         if with_event:  # it did not go alone: open the landing before writing (once)
             await stores.events.open_landing(landing, list(unique), now)
@@ -198,7 +222,7 @@ async def land(
         )
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
-    done = Landed(answer, touched, *_made_by(fresh, resolution), before=before)
+    done = Landed(answer, touched, *_made_by(fresh, resolution), refreshed=refreshed)
     # the landing is closed last: a crash before it leaves its events to repair
     await asyncio.gather(
         stores.events.finish([landing] if unique and not closed else []),
@@ -311,13 +335,12 @@ def _may_go_alone(events: Iterable[Event]) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Alone:
     """What :func:`_store_alone` did: as :func:`_store` and :func:`_mark_touched`
-    answer, the person as read beside the stitching with the event and its mark added
-    (for its refresh, when it was read live and marked where it lives), and whether the
-    landing was closed in the same command."""
+    answer, the persons refreshed with the event's writes, and whether the landing was
+    closed in the same command."""
 
     landed: dict[str, tuple[str, bool]]
     persons: dict[str, str]
-    before: dict[str, PersonRead]
+    refreshed: frozenset[str]
     closed: bool
 
 
@@ -328,6 +351,8 @@ async def _store_alone(
     now: datetime,
     landing: str,
     read: Mapping[str, PersonRead],
+    *,
+    refresh: bool,
 ) -> _Alone | None:
     """Store one new event that stitching put on one person without a conflict or a
     merge, with everything that follows it, in one command (:mod:`cdp.store.ordered`):
@@ -337,15 +362,22 @@ async def _store_alone(
     the traits the refresh reads), a round trip each sooner; a link needs no order (a
     refresh does not read links).
 
+    When its person was read live with the facts a refresh reads (``read``, for an
+    event without traits) and the caller refreshes before answering (``refresh``), the
+    refresh is computed first, from that read with the event added, and the mark is the
+    refreshed profile, with the membership changes after it in the same command
+    (:func:`cdp.profile.refresh.write_marked_refresh`): a write and a command fewer.
+
     The landing's close is the last write, and the mark before it is guarded: refused
-    when the person was merged away since the stitching, which stops the command with
-    the landing open (and the links unwritten) while the event moves on to the survivor,
-    as before. Closed, nothing of the event's is left to repair; its refresh is what the
-    mark announces, to the refresher's sweep should this call die.
+    when the person was merged away since the stitching (or, carrying the refresh,
+    changed since it was read), which stops the command with the landing open (and the
+    links unwritten) while the event moves on to the survivor and its person is marked
+    for a refresh that reads it, as before. Closed, nothing of the event's is left to
+    repair; its refresh is what the mark announces, to the refresher's sweep should
+    this call die.
 
     For a call that :func:`_may_go_alone` on a server that takes the command (the
-    caller asked both before stitching); ``read``: its person as read beside the
-    stitching, for an event without traits. None when stitching found a conflict or a
+    caller asked both before stitching). None when stitching found a conflict or a
     merge, or another call stored the same message id a moment before (nothing of the
     event's was written then, the landing is open: the separate writes say so)."""
     if resolution.conflicts[0] or resolution.merges:
@@ -360,29 +392,45 @@ async def _store_alone(
     ]
     at_mark = len(before_mark)
     proofs = _proofs(events, resolution, [0])
-    applied = await stores.ordered.apply(
-        [
-            *before_mark,
-            stores.persons.mark_guarded_write(person, now, updated=True),
-            *stores.links.record_writes(proofs),
-            *stores.events.finish_writes(landing),
-        ],
-        guarded={at_mark},
-    )
+    tail = [*stores.links.record_writes(proofs), *stores.events.finish_writes(landing)]
+    landed = {event.message_id: (person, False)}
+    ahead = await _refresh_ahead(stores, read.get(person), document, now) if refresh else None
+    if ahead is not None:
+        framed = await write_marked_refresh(stores, ahead, person, now, before_mark, tail)
+        if framed.changes is not None:  # stored, marked and refreshed
+            if not framed.tail_done:  # a pair linked by another call, or a membership
+                await stores.links.record(proofs)
+            refreshed = frozenset({person})
+            return _Alone(landed, {person: person}, refreshed, closed=framed.tail_done)
+        applied = framed.applied
+    else:
+        mark = stores.persons.mark_guarded_write(person, now, updated=True)
+        applied = await stores.ordered.apply([*before_mark, mark, *tail], guarded={at_mark})
     stop = applied.stopped_at
     if stop is not None and stop < at_mark:
         return None
-    landed = {event.message_id: (person, False)}
     if stop is not None:  # stopped at the mark, or a pair linked by another call meanwhile
         await stores.links.record(proofs)
-    if applied.refused or applied.matched.get(at_mark) != 1:  # merged away, or gone
+    if applied.refused or applied.matched.get(at_mark) != 1:  # merged away, changed, gone
         persons = await _settle_and_mark(stores, {person}, {person}, now)
-        return _Alone(landed, persons, {}, closed=stop is None)
-    was = read.get(person)
-    if was is None or was.events is None or was.person.get("merged_into"):
-        return _Alone(landed, {person: person}, {}, closed=stop is None)
-    before = {person: _with_event(was, stores.events.as_read(document))}
-    return _Alone(landed, {person: person}, before, closed=stop is None)
+        return _Alone(landed, persons, frozenset(), closed=stop is None)
+    return _Alone(landed, {person: person}, frozenset(), closed=stop is None)
+
+
+async def _refresh_ahead(
+    stores: Stores, was: PersonRead | None, document: Document, now: datetime
+) -> Computed | None:
+    """The refresh of a single event's person computed before the event is written:
+    from the person as read beside the stitching, live and with its history, the event
+    and its mark added; None when it was not so read, or others were merged into it
+    (their histories are read apart, and would miss the event not yet written)."""
+    if was is None or was.events is None or was.absorbed or was.person.get("merged_into"):
+        return None
+    person = str(was.person["_id"])
+    computed = await compute_refresh(
+        stores, {person}, now, {person: _with_event(was, stores.events.as_read(document))}
+    )
+    return computed if computed is not None and person in computed.exact else None
 
 
 def _with_event(read: PersonRead, event: Document) -> PersonRead:

@@ -27,18 +27,37 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from cdp.ingest import Alongside, IngestLimits, Landed, check_batch_size, land, refresh_touched
+from cdp.ingest import (
+    Alongside,
+    IngestLimits,
+    Landed,
+    check_batch_size,
+    land,
+    refresh_touched,
+    refreshes_alone,
+)
 from cdp.profile.refresher import Refresher
 from cdp.records import TrackResult
 from cdp.store import Stores
 
 log = logging.getLogger("cdp.ingest")
-LandFn = Callable[
-    [Stores, Sequence[Mapping[str, Any]], IngestLimits, datetime, Alongside | None],
-    Awaitable[Landed],
-]
+
+
+class LandFn(Protocol):
+    """How a batch is landed (:func:`cdp.ingest.land`)."""
+
+    def __call__(
+        self,
+        stores: Stores,
+        raw_events: Sequence[Mapping[str, Any]],
+        limits: IngestLimits,
+        now: datetime,
+        alongside: Alongside | None = None,
+        *,
+        refresh_alone: bool = False,
+    ) -> Awaitable[Landed]: ...
 
 
 @dataclass(slots=True)
@@ -107,12 +126,15 @@ class IngestQueue:
                 for answer in _per_call(calls, landed)
             ]
             await refresh_touched(
-                self._stores, self._refresher, each_call, landed.persons, now, landed.before
+                self._stores, self._refresher, each_call, landed.persons, now, landed.refreshed
             )
 
         try:
             events = [e for call in calls for e in call.events]
-            landed = await self._land(self._stores, events, self._limits, now, refresh)
+            alone = refreshes_alone(self._refresher)
+            landed = await self._land(
+                self._stores, events, self._limits, now, refresh, refresh_alone=alone
+            )
         except Exception as error:  # noqa: BLE001 - handed to every call of the batch
             for call in calls:
                 if not call.answer.done():

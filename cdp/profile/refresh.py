@@ -25,11 +25,12 @@ from cdp.privacy.consent import Consent
 from cdp.profile.compute import Evaluation, evaluate_person
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
-from cdp.segments.record import missing_entries, record_changes
+from cdp.segments.record import Frame, Framed, missing_entries, record_changes, record_framed
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import oldest_events_first
 from cdp.store.memberships import Held
+from cdp.store.ordered import Write
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
 EVALUATED_AT_ONCE = 100  # persons evaluated between two turns of the event loop (5 to 7 ms)
@@ -172,6 +173,36 @@ async def _write_exact(stores: Stores, computed: Computed, now: datetime) -> Non
             refused.add(person)
     if refused:  # another change came since they were read: read them now
         await refresh_persons(stores, refused, now)
+
+
+async def write_marked_refresh(
+    stores: Stores,
+    computed: Computed,
+    person: str,
+    now: datetime,
+    lead: Sequence[Write],
+    tail: Sequence[Write],
+) -> Framed:
+    """The refresh of a single event's person, computed before the event was written
+    (``computed``: exact, its ``before`` the person as read with the event added), sent
+    with the event's own writes: ``lead`` (its landing, the event, its identifiers'
+    bounds), then the profile, marked and refreshed in one guarded write
+    (:meth:`PersonStore.marked_refresh_write`), the membership changes, and ``tail``
+    (its links, the landing closed), in one command where they fit. The mark and the
+    refresh's profile were two writes in two commands, one after the other: the
+    embedded server syncs each write to disk, and a command is a round trip."""
+    profile = stores.persons.marked_refresh_write(
+        person, computed.metrics[person], computed.wanted[person], computed.seen[person], now
+    )
+    return await record_framed(
+        stores,
+        {person: computed.held[person]},
+        {person: computed.wanted[person]},
+        computed.segments,
+        now,
+        {(segment, p) for segment, p in computed.missing if p == person},
+        Frame([*lead, profile], tail),
+    )
 
 
 @dataclass(frozen=True, slots=True)

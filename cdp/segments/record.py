@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, overload
 
@@ -14,7 +15,7 @@ from cdp.segments.rules import rule_to_data
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
-from cdp.store.ordered import FEW_WRITES, Write
+from cdp.store.ordered import FEW_WRITES, Applied, Write
 
 
 class Changes(NamedTuple):
@@ -23,6 +24,28 @@ class Changes(NamedTuple):
     entered: int
     left: int
     persons: set[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A caller's writes sent in the same command as the membership changes
+    (:mod:`cdp.store.ordered`): ``lead`` before them, its last write guarded (the
+    profile the changes were decided with), ``tail`` after them."""
+
+    lead: Sequence[Write]
+    tail: Sequence[Write] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Framed:
+    """What :func:`record_framed` did. ``applied``: the run of the command that carried
+    the frame, indexes counted from its lead's first write. ``changes``: None when the
+    run stopped within the lead (nothing after the stop was written). ``tail_done``:
+    whether every write of the tail was applied."""
+
+    applied: Applied
+    changes: Changes | None
+    tail_done: bool
 
 
 @overload
@@ -77,6 +100,23 @@ async def record_changes(
     earlier version stored unrecorded) side by side: each touches other documents, or
     the same ones to the same end.
     """
+    frame = Frame([lead]) if lead is not None else None
+    return (await record_framed(stores, before, after, segments, now, missing, frame)).changes
+
+
+async def record_framed(
+    stores: Stores,
+    before: Mapping[str, Mapping[str, Held]],
+    after: Mapping[str, set[str]],
+    segments: Sequence[SegmentDefinition],
+    now: datetime,
+    missing: Iterable[tuple[str, str]] = (),
+    frame: Frame | None = None,
+) -> Framed:
+    """:func:`record_changes`, the ``frame``'s writes in the first command: its lead
+    (a single event's own writes, ending with its person's profile, guarded) before the
+    memberships and its tail after them, all in one command where the memberships fit
+    in one, else the frame alone first."""
     names = {segment.id: segment.name for segment in segments}
     entering: list[tuple[str, str]] = []
     unrecorded: list[tuple[str, str, datetime]] = []  # stored unrecorded: flagged after
@@ -113,10 +153,10 @@ async def record_changes(
             for s, p, since in entered_with(added)
         ] + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
 
-    told = await _enter_and_tell(stores, entering, entries, now, lead)
-    if told is None:
-        return None
-    added, gone = told
+    told = await _enter_and_tell(stores, entering, entries, now, frame or Frame([]))
+    if told.entered is None:
+        return Framed(told.applied, None, tail_done=False)
+    added, gone = told.entered
     entered = entered_with(added)
     wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
@@ -124,7 +164,19 @@ async def record_changes(
         stores.memberships.leave((s, p) for s, p, _ in leaving),
         _clean_up_after_merges(stores, wrote_for, gone),
     )
-    return Changes(len(added), len(leaving), wrote_for)
+    changes = Changes(len(added), len(leaving), wrote_for)
+    return Framed(told.applied, changes, told.tail_done)
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What :func:`_enter_and_tell` did: the run of the frame's command; the memberships
+    this writer added and the persons found merged away with the writes (None: not
+    checked), or None when the run stopped within the frame's lead."""
+
+    applied: Applied
+    entered: tuple[list[tuple[str, str]], set[str] | None] | None
+    tail_done: bool = False
 
 
 async def _enter_and_tell(
@@ -132,52 +184,57 @@ async def _enter_and_tell(
     entering: list[tuple[str, str]],
     entries: Callable[[Sequence[tuple[str, str]]], list[Document]],
     now: datetime,
-    lead: Write | None = None,
-) -> tuple[list[tuple[str, str]], set[str] | None] | None:
+    frame: Frame,
+) -> _Told:
     """Insert the memberships begun, then the timeline entries and exits (``entries``
-    of the memberships this writer added); return those it added, and the persons
-    written for that were merged away by the end of the writes, when that was checked
-    with them (else None: :func:`_clean_up_after_merges` reads it).
+    of the memberships this writer added), with the ``frame``'s writes around them.
 
     Where the server takes several collections' writes in one command and they are few
     (a single event's), they go in one, in order, the check for a merge last: a
     membership another writer holds already is a duplicate key that stops the command
     before anything after it, which is then written as below, knowing what was (a
-    duplicate entry is another writer's same entry, stored once).
+    duplicate entry is another writer's same entry, stored once; the tail is then the
+    caller's to write again).
     """
     told = entries(entering)  # as if every membership begun is this writer's: usually so
     wrote_for = sorted({entry["person_id"] for entry in told})
     writes = len(entering) + len(told)  # the checks change nothing: not counted
+    lead, tail = list(frame.lead), list(frame.tail)
+    guarded = {len(lead) - 1} if lead else set()
     if not entering or writes > FEW_WRITES or not await stores.ordered.available():
-        if lead is not None and (await stores.ordered.apply([lead], guarded={0})).refused:
-            return None
+        applied = Applied(None, {})
+        if lead or tail:
+            applied = await stores.ordered.apply([*lead, *tail], guarded=guarded)
+        if applied.stopped_at is not None and applied.stopped_at < len(lead):
+            return _Told(applied, None)
         added = await stores.memberships.enter(entering, now)  # a bulk batch's: cheaper apart
         await stores.events.insert(told if len(added) == len(entering) else entries(added))
-        return added, None
-    first = [lead] if lead is not None else []
+        return _Told(applied, (added, None), tail_done=applied.stopped_at is None)
+    checks = stores.persons.merged_away_writes(wrote_for)
     applied = await stores.ordered.apply(
         [
-            *first,
+            *lead,
             *stores.memberships.enter_writes(entering, now),
             *stores.events.insert_writes(told),
-            *stores.persons.merged_away_writes(wrote_for),
+            *checks,
+            *tail,
         ],
-        guarded={0} if first else (),
+        guarded=guarded,
     )
-    if applied.refused:
-        return None
-    # indexes among this writer's own writes, after the lead
-    stop = None if applied.stopped_at is None else applied.stopped_at - len(first)
-    if stop is None:  # the checks come right after the writes
-        checked = writes + len(first)
+    stop = applied.stopped_at
+    if stop is not None and stop < len(lead):
+        return _Told(applied, None)
+    own = None if stop is None else stop - len(lead)  # among this writer's writes
+    if own is None or own >= writes + len(checks):  # all written, the checks after them
+        checked = len(lead) + writes
         merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(checked + i) == 1}
-        return entering, merged
-    if stop < len(entering):  # held by another writer: theirs to tell
-        added = entering[:stop] + await stores.memberships.enter(entering[stop + 1 :], now)
+        return _Told(applied, (entering, merged), tail_done=stop is None)
+    if own < len(entering):  # held by another writer: theirs to tell
+        added = entering[:own] + await stores.memberships.enter(entering[own + 1 :], now)
         await stores.events.insert(entries(added))
-        return added, None
-    await stores.events.insert(told[stop - len(entering) + 1 :])
-    return entering, None
+        return _Told(applied, (added, None))
+    await stores.events.insert(told[own - len(entering) + 1 :])
+    return _Told(applied, (entering, None))
 
 
 async def _clean_up_after_merges(

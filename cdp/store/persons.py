@@ -530,6 +530,46 @@ class PersonStore:
             namespace=self._collection.full_name,
         )
 
+    def marked_refresh_write(
+        self,
+        person: str,
+        metrics: Mapping[str, Any],
+        segments: Iterable[str],
+        changes_seen: int,
+        now: datetime,
+    ) -> UpdateOne:
+        """:meth:`mark_guarded_write` and :meth:`refreshed_write` of one person as one
+        write, for a single event whose refresh was computed before its writes: the
+        event's change counted and the metrics that include it stored together, so the
+        mark is never seen without its refresh. Guarded (:mod:`cdp.store.ordered`):
+        refused when the person is merged away, gone, or changed since it was read (its
+        count is not ``changes_seen`` less the event's own change). An upsert only so
+        that a person gone refuses it too: the guard asks for a stored profile (a
+        document of the filter's ``_id`` alone has no ``created_at``)."""
+        values = {"metrics": dict(metrics), "segment_ids": sorted(segments)}
+        counted = {"$add": [{"$ifNull": ["$changes", 0]}, 1]}
+        stored = {"$eq": [{"$type": "$created_at"}, "date"]}
+        unchanged = {"$eq": [counted, changes_seen]}
+        return UpdateOne(
+            {"_id": person},
+            [
+                {"$set": {"_guard": refused_unless({"$and": [stored, _LIVE, unchanged]})}},
+                {
+                    "$set": {
+                        "metrics": {"$literal": values["metrics"]},
+                        "segment_ids": {"$literal": values["segment_ids"]},
+                        "changes": changes_seen,
+                        "refreshed_changes": changes_seen,
+                        "updated_at": {"$max": ["$updated_at", now]},
+                        "pending_since": "$$REMOVE",
+                        "unclaimed": "$$REMOVE",
+                    }
+                },
+            ],
+            upsert=True,
+            namespace=self._collection.full_name,
+        )
+
     async def set_computed_at(self, person_ids: Iterable[str], now: datetime) -> None:
         """Say these persons' metrics, unchanged, are true as of ``now``."""
         for chunk in chunked(sorted(person_ids)):

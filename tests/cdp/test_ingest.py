@@ -14,6 +14,7 @@ from cdp.errors import BadUserInput
 from cdp.ingest import IngestLimits, Landed, identify, land, track, validated
 from cdp.linking.merging import merge_persons
 from cdp.profile.find import find_by_identifier, find_person
+from cdp.profile.refresher import Refresher, RefreshPolicy
 from cdp.records import Event, EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -494,25 +495,57 @@ class _LandingChecked(OrderedWrites):
         return applied
 
 
-async def test_an_event_stored_in_one_command_leaves_its_person_marked_and_no_landing(
+async def test_an_event_stored_in_one_command_leaves_its_person_refreshed_and_no_landing(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
-    """The command opens the landing, stores the event and all that follows it, and
-    closes the landing: a crash right after it (before the refresh) leaves nothing of
-    the event's to repair, and the person marked pending for the refresher's sweep."""
+    """Ana comes back and views a page. One command opens the landing, stores the event,
+    writes her profile marked and refreshed at once, and closes the landing: nothing is
+    left to repair or to refresh after it, and no other write follows."""
     person = (await track(stores, [seed_story()[1]], limits)).results[0].person_id
     returning = event(
-        "page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z", message_id="pv-9"
+        "product_view",
+        "WEB",
+        [("cookie_id", "ck-7f3a")],
+        at="2026-03-01T10:00:00Z",
+        message_id="pv-9",
+        properties={"sku": "tent-2p", "category": "tents"},
     )
     checked = _LandingChecked(db)
 
     await track(replace(stores, ordered=checked), [returning], limits)
 
+    assert len(checked.seen) == 1
     landings, events, pending = checked.seen[0]
-    assert landings == []
-    assert "pv-9" in events
-    assert pending == [person]
-    assert await db["persons"].count_documents({"pending_since": {"$exists": True}}) == 0
+    assert (landings, "pv-9" in events, pending) == ([], True, [])
+    ana = await db["persons"].find_one({"_id": person})
+    assert ana is not None
+    assert ana["refreshed_changes"] == ana["changes"] == 2  # her form, then this page view
+    assert ana["metrics"]["trail"]["viewed"] == ["tent-2p"]  # this event counted
+
+
+async def test_an_event_left_to_the_refresher_leaves_its_person_marked_by_its_command(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """Told to refresh nobody before answering, the same command stores the event and
+    marks Ana pending instead: a crash right after it leaves nothing of the event's to
+    repair, and her refresh to the refresher's sweep."""
+    person = (await track(stores, [seed_story()[1]], limits)).results[0].person_id
+    returning = event(
+        "page_view", "WEB", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z", message_id="pv-9"
+    )
+    checked = _LandingChecked(db)
+    later = Refresher(
+        lambda persons, now: asyncio.sleep(0),
+        stores.persons.pending,
+        lambda: datetime(2026, 3, 1, 10, tzinfo=UTC),
+        RefreshPolicy(inline_persons=0),
+    )
+
+    await track(replace(stores, ordered=checked), [returning], limits, refresher=later)
+
+    assert len(checked.seen) == 1
+    landings, events, pending = checked.seen[0]
+    assert (landings, "pv-9" in events, pending) == ([], True, [person])
 
 
 async def test_a_returning_customers_event_does_not_wait_while_a_bulk_batch_stitches(
@@ -688,9 +721,9 @@ async def test_a_link_raced_at_the_end_of_the_events_command_is_written_after_it
 async def test_a_returning_customers_event_is_refreshed_from_what_was_read_beside_its_stitching(
     mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
 ) -> None:
-    """Ana's profile and history come with her identifier's holdings: after the event's
-    command, her refresh writes without reading her again, and counts the new event; her
-    profile goes in one command with the memberships it decided."""
+    """Ana's profile and history come with her identifier's holdings: her refresh is
+    computed from them without reading her again, counts the new event, and goes in the
+    event's command, her profile marked and refreshed in one write."""
     await track(stores, [seed_story()[1]], limits)  # the web form
     from_the_app = event(
         "page_view", "MOBILE_APP", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z"
@@ -700,13 +733,39 @@ async def test_a_returning_customers_event_is_refreshed_from_what_was_read_besid
 
     assert "aggregate persons" not in commands.targets
     assert "aggregate identifiers" in commands.targets
-    # the mark in the event's command, the profile (guarded) in the refresh's
+    # the event, her profile (marked and refreshed, guarded) and the rest: one command
     assert "update persons" not in commands.targets
+    assert commands.targets.count("bulkWrite 1") == 1
     person = await db["persons"].find_one({"_id": result.results[0].person_id})
     assert person is not None
     assert person["metrics"]["channels"] == ["MOBILE_APP", "WEB"]
     assert "pending_since" not in person
     assert person["refreshed_changes"] == person["changes"]
+
+
+async def test_a_returning_customer_whose_profiles_were_merged_gets_her_event_counted(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Ana's web profile was merged into her Facebook one; her refresh reads the merged
+    family's histories apart, so it follows her event's writes instead of going with
+    them, and counts the event."""
+    story = seed_story()
+    facebook = (await track(stores, [story[0]], limits)).results[0].person_id
+    web = (await track(stores, [story[1]], limits)).results[0].person_id
+    assert facebook is not None
+    assert web is not None
+    ana = await merge_persons(stores, facebook, web, event_id=None, reason="test", now=NOW)
+    from_the_app = event(
+        "page_view", "MOBILE_APP", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z"
+    )
+
+    result = await track(stores, [from_the_app], limits)
+
+    assert result.results[0].person_id == ana
+    stored = await db["persons"].find_one({"_id": ana})
+    assert stored is not None
+    assert stored["metrics"]["channels"] == ["FACEBOOK", "MOBILE_APP", "WEB"]
+    assert stored["refreshed_changes"] == stored["changes"]
 
 
 class _AnotherCallsEventFirst(OrderedWrites):

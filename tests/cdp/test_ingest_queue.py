@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.errors import BadUserInput
 from cdp.ingest import Alongside, IngestLimits, Landed, land
-from cdp.ingest_queue import IngestQueue
+from cdp.ingest_queue import IngestQueue, LandFn
 from cdp.profile.find import find_by_identifier
 from cdp.profile.refresher import Refresher, RefreshPolicy
 from cdp.records import EventStatus
@@ -44,22 +44,23 @@ class Batches(list[int]):
     async def __call__(
         self,
         stores: Stores,
-        events: Sequence[Any],
+        raw_events: Sequence[Any],
         limits: IngestLimits,
         now: datetime,
-        alongside: Alongside | None,
+        alongside: Alongside | None = None,
+        *,
+        refresh_alone: bool = False,
     ) -> Landed:
-        self.append(len(events))
-        return await land(stores, events, limits, now, alongside)
+        self.append(len(raw_events))
+        return await land(stores, raw_events, limits, now, alongside, refresh_alone=refresh_alone)
 
 
 def queue_for(stores: Stores, limits: IngestLimits, batches: Batches | None = None) -> IngestQueue:
     refresher = Refresher(
         lambda p, n: asyncio.sleep(0), stores.persons.pending, lambda: NOW, RefreshPolicy()
     )
-    return IngestQueue(
-        stores, limits, refresher, lambda: NOW, land_batch=land if batches is None else batches
-    )
+    landing: LandFn = land if batches is None else batches
+    return IngestQueue(stores, limits, refresher, lambda: NOW, land_batch=landing)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from cdp.ingest import IngestLimits, track
 from cdp.segments.changes import ENTERED, LEFT, change_event
 from cdp.segments.definitions import BUILT_IN_BY_ID
-from cdp.segments.record import missing_entries, record_changes
+from cdp.segments.record import Frame, missing_entries, record_changes, record_framed
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.memberships import Held
-from cdp.store.ordered import OrderedWrites
+from cdp.store.ordered import OrderedWrites, Write
 from tests.commands import listening
 from tests.stories import event
 
@@ -201,5 +201,79 @@ async def test_a_guarded_profile_write_for_a_person_no_longer_stored_inserts_not
     segments = [BUILT_IN_BY_ID["lapsed_90d"]]
     done = await record_changes(stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW, lead=lead)
     assert done is None
+    assert await db["persons"].count_documents({}) == 0
+    assert await db["memberships"].count_documents({}) == 0
+
+
+def _nina_viewing(stores: Stores) -> list[Write]:
+    """The writes of Nina's page view that go before her profile in its command."""
+    return stores.events.insert_writes(
+        [{"_id": "pv-1", "person_id": NINA, "type": "page_view", "timestamp": NOW}]
+    )
+
+
+async def test_a_profile_marked_and_refreshed_goes_with_its_events_writes_in_one_command(
+    mongodb_uri: str, db: AsyncDatabase[Document]
+) -> None:
+    """Nina's page view, her profile counting its change and refreshed with it, the
+    membership it decided with its entry, and the event's closing writes: one command,
+    nothing left pending."""
+    await db["persons"].insert_one(
+        {"_id": NINA, "created_at": NOW, "changes": 2, "pending_since": NOW}
+    )
+    segments = [BUILT_IN_BY_ID["lapsed_90d"]]
+    async with listening(mongodb_uri, db) as (stores, commands):
+        profile = stores.persons.marked_refresh_write(NINA, {"orders": 2}, {"lapsed_90d"}, 3, NOW)
+        tail = stores.events.finish_writes("landing-1")
+        frame = Frame([*_nina_viewing(stores), profile], tail)
+        done = await record_framed(stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW, (), frame)
+
+    assert done.changes is not None
+    assert (done.changes.entered, done.tail_done) == (1, True)
+    writes = [t for t in commands.targets if t.split()[0] in {"insert", "update", "bulkWrite"}]
+    assert writes == ["bulkWrite 1"]
+    nina = await db["persons"].find_one({"_id": NINA})
+    assert nina is not None
+    assert (nina["changes"], nina["refreshed_changes"], nina["metrics"]) == (3, 3, {"orders": 2})
+    assert "pending_since" not in nina
+    assert await db["memberships"].count_documents({"person_id": NINA}) == 1
+
+
+async def test_a_marked_refresh_of_a_person_changed_since_it_was_read_is_refused(
+    db: AsyncDatabase[Document], stores: Stores
+) -> None:
+    """Nina was read with two changes; another call's event made a third since. Her page
+    view (before the profile) is stored; the profile computed without the other event,
+    the membership and the tail are not: the caller marks her for a refresh that reads."""
+    await db["persons"].insert_one({"_id": NINA, "created_at": NOW, "changes": 3})
+    profile = stores.persons.marked_refresh_write(NINA, {"orders": 2}, {"lapsed_90d"}, 3, NOW)
+    frame = Frame([*_nina_viewing(stores), profile], stores.events.finish_writes("landing-1"))
+    segments = [BUILT_IN_BY_ID["lapsed_90d"]]
+
+    done = await record_framed(stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW, (), frame)
+
+    assert done.changes is None
+    assert (done.applied.stopped_at, done.applied.refused) == (1, True)
+    assert await db["events"].count_documents({"_id": "pv-1"}) == 1
+    nina = await db["persons"].find_one({"_id": NINA})
+    assert nina is not None
+    assert (nina["changes"], "metrics" in nina) == (3, False)
+    assert await db["memberships"].count_documents({}) == 0
+
+
+async def test_a_marked_refresh_of_a_person_erased_since_it_was_read_inserts_nothing(
+    db: AsyncDatabase[Document], stores: Stores
+) -> None:
+    """Nina was read with no change counted, then erased: the write (an upsert only to
+    be refused) does not bring her profile back, even though its count would match."""
+    profile = stores.persons.marked_refresh_write(NINA, {"orders": 2}, {"lapsed_90d"}, 1, NOW)
+    segments = [BUILT_IN_BY_ID["lapsed_90d"]]
+
+    done = await record_framed(
+        stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW, (), Frame([profile])
+    )
+
+    assert done.changes is None
+    assert done.applied.refused
     assert await db["persons"].count_documents({}) == 0
     assert await db["memberships"].count_documents({}) == 0
