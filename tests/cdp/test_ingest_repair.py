@@ -1,6 +1,7 @@
 """A call that dies after storing an event leaves nothing half-done for good: the retry
 that finds the event finishes it, and so does the sweep when nobody retries."""
 
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,9 +14,10 @@ from cdp.ingest import IngestLimits, repair_unfinished, track
 from cdp.linking.explain import identity_path
 from cdp.profile.refresh import refresh_persons
 from cdp.records import EventStatus
+from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
-from cdp.store.ordered import OrderedWrites
+from cdp.store.ordered import Applied, OrderedWrites, Write
 from tests.faults import failing_writes
 from tests.stories import event
 
@@ -119,3 +121,74 @@ async def sweep(stores: Stores, limits: IngestLimits) -> set[str]:
     persons |= set(await stores.persons.pending(later, 1000))
     await refresh_persons(stores, persons, later)
     return persons
+
+
+class _DiesAfter(OrderedWrites):
+    """The database dies in the middle of the first command: the writes before ``n`` are
+    applied (each is committed apart), the rest never are, and the call fails."""
+
+    def __init__(self, db: AsyncDatabase[Document], n: int) -> None:
+        super().__init__(db)
+        self._n, self.sent, self.length = n, 0, 0
+
+    async def apply(self, writes: Sequence[Write], guarded: Collection[int] = ()) -> Applied:
+        self.sent += 1
+        if self.sent > 1:
+            return await super().apply(writes, guarded)
+        self.length = len(writes)
+        applied = await super().apply(writes[: self._n], guarded)
+        assert applied.stopped_at is None
+        raise OperationFailure("the database went away", code=91)  # ShutdownInProgress
+
+
+def page_view() -> dict[str, Any]:
+    """Ana back a day later, browsing: her refresh goes in her event's command."""
+    return event(
+        "page_view",
+        "MOBILE_APP",
+        [("email", "ana.silva@example.com")],
+        at="2026-03-02T09:00:00Z",
+        message_id="app-1",
+    )
+
+
+# landing opened, event, email's last seen, profile marked and refreshed, membership,
+# its entry, the check for a merge, landing closed
+COMMAND = 8
+
+
+@pytest.mark.parametrize("applied", range(COMMAND))
+@pytest.mark.parametrize("then", ["retried", "swept"])
+async def test_a_returning_customers_command_cut_anywhere_is_finished(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits, applied: int, then: str
+) -> None:
+    """Ana's page view writes her profile, marked and refreshed, and the membership it
+    begins in its one command. Cut after any of its writes, the retry or the sweep
+    leaves her event stored once and counted, her membership with its one entry,
+    nothing pending and no landing open."""
+    browsers = await create_segment(
+        stores, "Browsers", "", {"events": {"type": "page_view"}}, SENT_AT
+    )
+    await track(stores, [web_form()], limits, now=SENT_AT)
+    view = page_view()
+    dying = _DiesAfter(db, applied)
+    with pytest.raises(OperationFailure):
+        await track(replace(stores, ordered=dying), [view], limits, now=SENT_AT)
+    assert dying.length == COMMAND
+
+    if then == "retried":
+        await track(stores, [view], limits, now=SENT_AT + timedelta(seconds=30))
+    await sweep(stores, limits)
+
+    [ana] = await db["persons"].find({"merged_into": None}).to_list()
+    stored = await db["events"].count_documents({"_id": "app-1"})
+    if then == "swept" and applied < 2:  # died before the event: nothing acknowledged
+        assert (stored, ana["metrics"]["channels"]) == (0, ["WEB"])
+    else:
+        assert (stored, ana["metrics"]["channels"]) == (1, ["MOBILE_APP", "WEB"])
+        assert ana["segment_ids"] == [browsers.id]
+        assert await db["memberships"].count_documents({"person_id": ana["_id"]}) == 1
+        assert await db["events"].count_documents({"type": "segment_entered"}) == 1
+    assert "pending_since" not in ana
+    assert ana["refreshed_changes"] == ana["changes"]
+    assert await db["landings"].count_documents({}) == 0
