@@ -4,7 +4,8 @@ This module only awaits stores and calls pure functions (``cdp.events`` to valid
 ``identity`` to decide). A batch costs a handful of round trips whatever its size: one
 read of known message ids, one of identifier owners, one of persons, one bulk write per
 collection, plus one round per merge. A single event's call reads its identifiers'
-holdings beside the known ids, and marks its person without reading it first.
+holdings (with its person's facts) beside the known ids, and writes the event with its
+person's mark, or its person's refresh as the mark, in one command.
 """
 
 from __future__ import annotations

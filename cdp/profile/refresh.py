@@ -36,15 +36,9 @@ READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a 
 EVALUATED_AT_ONCE = 100  # persons evaluated between two turns of the event loop (5 to 7 ms)
 
 
-async def refresh_persons(
-    stores: Stores,
-    person_ids: Iterable[str],
-    now: datetime,
-    before: Mapping[str, PersonRead] | None = None,
-) -> None:
-    """Refresh these persons. ``before``: what the call that just wrote their events
-    read of them before writing (:func:`compute_refresh`)."""
-    computed = await compute_refresh(stores, person_ids, now, before)
+async def refresh_persons(stores: Stores, person_ids: Iterable[str], now: datetime) -> None:
+    """Refresh these persons (read now, after the writes whose marks they carry)."""
+    computed = await compute_refresh(stores, person_ids, now)
     if computed is not None:
         await write_refresh(stores, computed, now)
 
@@ -60,7 +54,8 @@ class Computed:
     held: dict[str, dict[str, Held]]  # memberships as read
     segments: list[SegmentDefinition]
     missing: set[tuple[str, str]]  # (segment, person): memberships whose entry is gone
-    # read before the writes it follows: written only if no other change came since
+    # read before the writes it follows: written with them, only if no other change came
+    # since (write_marked_refresh)
     exact: frozenset[str] = frozenset()
 
 
@@ -74,10 +69,11 @@ async def compute_refresh(
     now; None when none of them is live.
 
     ``before``: the asked persons as a single event's call read them beside its
-    stitching, with its event and its mark added (:func:`cdp.ingest.land`), a round
-    trip fewer. They are true now only if no other change reached the persons since that
-    read: such a refresh is ``exact``, written only if the person's change count is still
-    the one it counted (:meth:`PersonStore.refreshed_write`)."""
+    stitching, with its event and its mark added (:func:`cdp.ingest.land`), before the
+    event is written. They are true once it is, and only if no other change reached the
+    persons since that read: such a refresh is ``exact``, written with the event's
+    writes, only if the person's change count is still the one it read
+    (:func:`write_marked_refresh`)."""
     asked = set(person_ids)
     if not asked:
         return None
@@ -130,10 +126,10 @@ async def compute_refresh(
 async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> None:
     """Write the profiles (segments as decided, for the offers), then the membership
     changes of those whose profile this refresh wrote: a person a newer refresh reached
-    first keeps what that one wrote."""
+    first keeps what that one wrote. Not for an ``exact`` refresh, read before the writes
+    it follows: that one goes with them (:func:`write_marked_refresh`)."""
     if computed.exact:
-        await _write_exact(stores, computed, now)
-        return
+        raise ValueError("an exact refresh is written with its event (write_marked_refresh)")
     won = await stores.persons.set_refreshed(computed.metrics, computed.wanted, computed.seen)
     # A person merged away while this ran must not keep the memberships and entries just
     # written: the merging call cleans up after its own mark, record_changes checks for a
@@ -147,32 +143,6 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
         now,
         {(segment, person) for segment, person in computed.missing if person in won},
     )
-
-
-async def _write_exact(stores: Stores, computed: Computed, now: datetime) -> None:
-    """:func:`write_refresh` of persons read before their events were written
-    (``exact``: a single event's, whose call wrote with an ordered command, so the
-    server takes one): each person's profile and membership changes in one command where
-    they fit in one, the profile first and guarded (:mod:`cdp.store.ordered`), so that a
-    refresh its guard refuses writes nothing, as one whose profile was not written."""
-    refused: set[str] = set()
-    for person in sorted(computed.exact):
-        lead = stores.persons.refreshed_write(
-            person, computed.metrics[person], computed.wanted[person], computed.seen[person]
-        )
-        done = await record_changes(
-            stores,
-            {person: computed.held[person]},
-            {person: computed.wanted[person]},
-            computed.segments,
-            now,
-            {(segment, p) for segment, p in computed.missing if p == person},
-            lead=lead,
-        )
-        if done is None:
-            refused.add(person)
-    if refused:  # another change came since they were read: read them now
-        await refresh_persons(stores, refused, now)
 
 
 async def write_marked_refresh(

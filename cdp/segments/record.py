@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, overload
+from typing import NamedTuple
 
 from cdp.segments.changes import ENTERED, LEFT, SEGMENT_EVENT_TYPES, change_event, entry_id
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition, interest_segment
@@ -48,7 +48,6 @@ class Framed:
     tail_done: bool
 
 
-@overload
 async def record_changes(
     stores: Stores,
     before: Mapping[str, Mapping[str, Held]],
@@ -56,41 +55,11 @@ async def record_changes(
     segments: Sequence[SegmentDefinition],
     now: datetime,
     missing: Iterable[tuple[str, str]] = (),
-    *,
-    lead: None = None,
-) -> Changes: ...
-
-
-@overload
-async def record_changes(
-    stores: Stores,
-    before: Mapping[str, Mapping[str, Held]],
-    after: Mapping[str, set[str]],
-    segments: Sequence[SegmentDefinition],
-    now: datetime,
-    missing: Iterable[tuple[str, str]] = (),
-    *,
-    lead: Write,
-) -> Changes | None: ...
-
-
-async def record_changes(
-    stores: Stores,
-    before: Mapping[str, Mapping[str, Held]],
-    after: Mapping[str, set[str]],
-    segments: Sequence[SegmentDefinition],
-    now: datetime,
-    missing: Iterable[tuple[str, str]] = (),
-    *,
-    lead: Write | None = None,
-) -> Changes | None:
+) -> Changes:
     """Write memberships that began or ended, each with its timeline entry; returns
     (entered, left) as counted by this writer, and the persons it wrote for. ``missing``:
     (segment, person) memberships held whose entry a refresh did not find on the
-    timeline (:func:`missing_entries`), written again. ``lead``: a guarded write the
-    changes depend on (a refresh's profile, :mod:`cdp.store.ordered`), written first, in
-    the same command as the memberships where they go in one; None when its guard
-    refused it: then nothing else was written.
+    timeline (:func:`missing_entries`), written again.
 
     Order makes it safe to cut anywhere and run again: a membership is inserted, then
     its entry written (id from the time it began, so a repeat is one entry), and a
@@ -100,8 +69,9 @@ async def record_changes(
     earlier version stored unrecorded) side by side: each touches other documents, or
     the same ones to the same end.
     """
-    frame = Frame([lead]) if lead is not None else None
-    return (await record_framed(stores, before, after, segments, now, missing, frame)).changes
+    changes = (await record_framed(stores, before, after, segments, now, missing)).changes
+    assert changes is not None  # no frame, no guard to refuse
+    return changes
 
 
 async def record_framed(

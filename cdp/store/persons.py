@@ -63,21 +63,15 @@ def _latest_wins(
     return [{"$set": fields}]
 
 
-def _refreshed(found: Document, *, exact: bool) -> list[Document]:
+def _refreshed(found: Document) -> list[Document]:
     """The update pipeline of :meth:`PersonStore.set_refreshed`: ``found`` is this
     document's new ``{metrics, segment_ids, changes}``, applied when the person is live
-    and the values count at least the changes a stored refresh counted. ``exact``
-    (:meth:`PersonStore.refreshed_write`): just the changes the person has, and failing
-    instead of keeping the stored values (:func:`cdp.store.ordered.refused_unless`)."""
+    and the values count at least the changes a stored refresh counted."""
     newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
-    if exact:  # then newer as well: no refresh counts more changes than were made
-        newer = {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}
     done = {"$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]}
-    guard = [{"$set": {"_guard": refused_unless("$_apply")}}] if exact else []
     return [
         {"$set": {"_refresh": found}},
         {"$set": {"_apply": {"$and": [_LIVE, newer]}}},
-        *guard,
         {
             "$set": {
                 "metrics": {"$cond": ["$_apply", "$_refresh.metrics", "$metrics"]},
@@ -486,9 +480,7 @@ class PersonStore:
                 },
                 None,
             )
-            result = await self._collection.update_many(
-                {"_id": {"$in": chunk}}, _refreshed(found, exact=False)
-            )
+            result = await self._collection.update_many({"_id": {"$in": chunk}}, _refreshed(found))
             if result.modified_count == len(chunk):  # every one written (metrics are dated)
                 won.update(chunk)
                 continue
@@ -505,31 +497,6 @@ class PersonStore:
             )
         return won
 
-    def refreshed_write(
-        self,
-        person: str,
-        metrics: Mapping[str, Any],
-        segments: Iterable[str],
-        changes_seen: int,
-    ) -> UpdateOne:
-        """:meth:`set_refreshed` of one person read before the writes it follows
-        (``exact``), as a guarded write (:mod:`cdp.store.ordered`): refused, not merely
-        left unwritten, when the person is merged away, changed since or gone, so that
-        the membership changes decided with it, after it in the same command, are not
-        written either. An upsert only so that a person gone refuses it too: it never
-        inserts (a document of the filter's ``_id`` alone has counted no change)."""
-        values = {
-            "metrics": dict(metrics),
-            "segment_ids": sorted(segments),
-            "changes": changes_seen,
-        }
-        return UpdateOne(
-            {"_id": person},
-            _refreshed({"$literal": values}, exact=True),
-            upsert=True,
-            namespace=self._collection.full_name,
-        )
-
     def marked_refresh_write(
         self,
         person: str,
@@ -538,7 +505,7 @@ class PersonStore:
         changes_seen: int,
         now: datetime,
     ) -> UpdateOne:
-        """:meth:`mark_guarded_write` and :meth:`refreshed_write` of one person as one
+        """:meth:`mark_guarded_write` and :meth:`set_refreshed` of one person as one
         write, for a single event whose refresh was computed before its writes: the
         event's change counted and the metrics that include it stored together, so the
         mark is never seen without its refresh. Guarded (:mod:`cdp.store.ordered`):

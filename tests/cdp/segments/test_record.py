@@ -157,54 +157,6 @@ async def test_a_bulk_refreshs_memberships_and_entries_go_in_two_writes_not_one_
     assert await db["events"].count_documents({"type": ENTERED}) == 6
 
 
-async def test_a_profile_write_refused_by_its_guard_leaves_the_memberships_unwritten(
-    mongodb_uri: str, db: AsyncDatabase[Document]
-) -> None:
-    """Nina's refresh counted two changes; a third came since. Her profile, written
-    first and guarded, is refused, and the membership decided with it is not written:
-    nothing is. Counted right, all of it is written, in one command."""
-    await db["persons"].insert_one({"_id": NINA, "merged_into": None, "changes": 3})
-    segments = [BUILT_IN_BY_ID["lapsed_90d"]]
-    async with listening(mongodb_uri, db) as (counted, commands):
-        stores = counted
-        metrics = {"orders": 2}
-        stale = stores.persons.refreshed_write(NINA, metrics, {"lapsed_90d"}, 2)
-        wanted = {NINA: {"lapsed_90d"}}
-        refused = await record_changes(stores, {}, wanted, segments, NOW, lead=stale)
-        assert refused is None
-        assert await db["memberships"].count_documents({}) == 0
-        assert await db["events"].count_documents({}) == 0
-
-        commands.targets.clear()
-        current = stores.persons.refreshed_write(NINA, metrics, {"lapsed_90d"}, 3)
-        changes = await record_changes(stores, {}, wanted, segments, NOW, lead=current)
-    assert changes is not None
-    assert (changes.entered, changes.persons) == (1, {NINA})
-    writes = [t for t in commands.targets if t.split()[0] in {"insert", "update", "bulkWrite"}]
-    assert writes == ["bulkWrite 1"]  # the profile, the membership and its entry
-    nina = await db["persons"].find_one({"_id": NINA})
-    assert nina is not None
-    assert (nina["metrics"], nina["segment_ids"], nina["refreshed_changes"]) == (
-        metrics,
-        ["lapsed_90d"],
-        3,
-    )
-    assert await db["memberships"].count_documents({"person_id": NINA}) == 1
-
-
-async def test_a_guarded_profile_write_for_a_person_no_longer_stored_inserts_nothing(
-    db: AsyncDatabase[Document], stores: Stores
-) -> None:
-    """Erased since it was read: the write (an upsert only to be refused) adds no
-    profile, and the membership decided with it is not written."""
-    lead = stores.persons.refreshed_write(NINA, {"orders": 2}, {"lapsed_90d"}, 1)
-    segments = [BUILT_IN_BY_ID["lapsed_90d"]]
-    done = await record_changes(stores, {}, {NINA: {"lapsed_90d"}}, segments, NOW, lead=lead)
-    assert done is None
-    assert await db["persons"].count_documents({}) == 0
-    assert await db["memberships"].count_documents({}) == 0
-
-
 def _nina_viewing(stores: Stores) -> list[Write]:
     """The writes of Nina's page view that go before her profile in its command."""
     return stores.events.insert_writes(
