@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 import psutil
+import pytest
 
 from cdp.store.embedded import EmbeddedServer
 from tests.e2e.server import Started, graphql, serving, start_service
@@ -169,6 +170,17 @@ def _orders(batches: int, per_batch: int, customers: int) -> list[list[dict[str,
     return made
 
 
+def _single_orders(orders: int, customers: int) -> list[list[dict[str, object]]]:
+    """The same purchases one a call, the customers taking turns: each customer's first
+    carries the name (a first contact), the rest only the order (a returning customer's
+    single event, refreshed with its own writes)."""
+    return [
+        [event if b == 0 else {k: v for k, v in event.items() if k != "traits"}]
+        for b, batch in enumerate(_orders(orders, customers, customers))
+        for event in batch
+    ]
+
+
 def _send_from(
     client: httpx.Client,
     batches: list[list[dict[str, object]]],
@@ -213,7 +225,10 @@ def _caught_up(client: httpx.Client, c: int) -> bool:
     return person is not None and person["refreshPendingSince"] is None
 
 
-def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path: Path) -> None:
+@pytest.mark.parametrize("traffic", ["batches of 25", "single events"])
+def test_steady_traffic_survives_sigkills_and_every_person_is_complete(
+    tmp_path: Path, traffic: str
+) -> None:
     """Steady track traffic; the service killed with SIGKILL at random moments three
     times and started again on the same folder; the client re-sends what was not
     acknowledged, as an integration does. At the end every event is stored once and
@@ -222,13 +237,17 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path:
         "CDP_DATA_DIR": str(tmp_path / "data"),
         "CDP_REFRESH_STALE_SECONDS": "1",
         "CDP_REFRESH_LAG_SECONDS": "0.5",
+        "CDP_RATE_LIMIT_PER_MINUTE": "100000",  # single events: 400 calls in seconds
+        "CDP_RATE_LIMIT_BURST": "10000",
     }
-    # Enough traffic that each kill lands while batches are still being sent: the
-    # service answers a call of 25 events in 15 to 30 ms, so three runs of at most 0.6 s
-    # use fewer than 120 of the 160 batches (a multiple of 8, so every customer gets the
-    # same number of orders).
-    customers, per_batch = 40, 25
-    batches = _orders(160, per_batch, customers)
+    # Enough traffic that each kill lands while calls are still being sent: the service
+    # answers a call of 25 events in 15 to 30 ms, so three runs of at most 0.6 s use
+    # fewer than 120 of the 160 batches (a multiple of 8, so every customer gets the
+    # same number of orders); a single event in 5 to 15 ms, fewer than 360 of 400.
+    customers = 40
+    batches = _orders(160, 25, customers)
+    if traffic == "single events":
+        batches = _single_orders(10, customers)
     rng = random.Random(20261201)
     sent, killed_mid_call = 0, 0
     for run in range(4):
@@ -248,7 +267,7 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(tmp_path:
 
     client = started.service.client
     try:
-        each = len(batches) * per_batch // customers
+        each = sum(len(batch) for batch in batches) // customers
         for c in range(customers):
             _eventually(partial(_caught_up, client, c))  # the last batches' refresh
             data = _customer(client, c)
