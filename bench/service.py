@@ -30,11 +30,16 @@ import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+import cdp
 from cdp.store.database import Document, connect
 from cdp.store.embedded import EmbeddedServer
 
 ADMIN_KEY = "cdp_bench-admin-key-not-for-production"
 CDP = Path(sys.executable).with_name("cdp")
+# The checkout whose code this benchmark imported (a worktree's, when run from one): the
+# service is made to import the same, where the ``cdp`` script alone would import the
+# installed checkout's and compare it with itself.
+SOURCE = Path(cdp.__file__).resolve().parents[1]
 OPERATIONS = Path(__file__).resolve().parents[1] / "schema" / "operations"
 
 
@@ -86,6 +91,7 @@ async def serving(env: dict[str, str] | None = None) -> AsyncIterator[Running]:
         **(env or {}),
     }
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CDP_")}
+    clean["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), clean.get("PYTHONPATH")]))
     with log.open("w") as output:
         process = subprocess.Popen(  # noqa: ASYNC220 - once, before anything is measured
             [str(CDP), "serve"],
