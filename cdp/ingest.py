@@ -80,7 +80,7 @@ async def track(
 def refreshes_alone(refresher: Refresher | None) -> bool:
     """Whether a call of one event refreshes its person before it answers (every call
     does without a ``refresher``), so the refresh may go with the event's writes."""
-    return refresher is None or refresher.policy.inline_persons >= 1  # as refresh_now says
+    return refresher is None or refresh_now(1, refresher.policy)
 
 
 async def refresh_touched(
@@ -98,7 +98,7 @@ async def refresh_touched(
     done = set(refreshed)
     inline: set[str] = set()
     for persons in calls:
-        if refresher is None or refresh_now(persons, refresher.policy):
+        if refresher is None or refresh_now(len(persons), refresher.policy):
             inline |= persons
     await refresh_persons(stores, inline - done, now)
     if refresher is not None:

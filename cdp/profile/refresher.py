@@ -162,6 +162,6 @@ class Refresher:
                 return  # quiet for the linger, or the lag is up
 
 
-def refresh_now(persons: set[str], policy: RefreshPolicy) -> bool:
-    """Whether a call that touched ``persons`` refreshes them before it answers."""
-    return len(persons) <= policy.inline_persons
+def refresh_now(persons: int, policy: RefreshPolicy) -> bool:
+    """Whether a call that touched this many persons refreshes them before it answers."""
+    return persons <= policy.inline_persons

@@ -513,7 +513,6 @@ class PersonStore:
         count is not ``changes_seen`` less the event's own change). An upsert only so
         that a person gone refuses it too: the guard asks for a stored profile (a
         document of the filter's ``_id`` alone has no ``created_at``)."""
-        values = {"metrics": dict(metrics), "segment_ids": sorted(segments)}
         counted = {"$add": [{"$ifNull": ["$changes", 0]}, 1]}
         stored = {"$eq": [{"$type": "$created_at"}, "date"]}
         unchanged = {"$eq": [counted, changes_seen]}
@@ -523,8 +522,8 @@ class PersonStore:
                 {"$set": {"_guard": refused_unless({"$and": [stored, _LIVE, unchanged]})}},
                 {
                     "$set": {
-                        "metrics": {"$literal": values["metrics"]},
-                        "segment_ids": {"$literal": values["segment_ids"]},
+                        "metrics": {"$literal": dict(metrics)},
+                        "segment_ids": {"$literal": sorted(segments)},
                         "changes": changes_seen,
                         "refreshed_changes": changes_seen,
                         "updated_at": {"$max": ["$updated_at", now]},
