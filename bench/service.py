@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -56,6 +57,42 @@ class Running:
     engine: str
     server: EmbeddedServer
     service_pid: int
+
+
+@dataclass(frozen=True)
+class Work:
+    """CPU seconds the service, its database and this process spent since :func:`cpu_work`."""
+
+    service: float
+    database: float
+    client: float
+
+    @property
+    def total(self) -> float:
+        return self.service + self.database + self.client
+
+
+def cpu_work(running: Running) -> Callable[[], Work]:
+    """Start counting the CPU time of the service, its database and this process; the
+    function returned tells what each spent since. A rate is bounded by the work it takes
+    over the cores there are (all three share this machine's): that bound says whether
+    a target is out of reach for the work as it is, whatever the waits between them."""
+    database = running.server.pid
+    if database is None:
+        raise RuntimeError("the database server is not running")
+    processes = [psutil.Process(running.service_pid), psutil.Process(database)]
+
+    def used() -> tuple[float, float, float]:
+        service, database = (sum(p.cpu_times()[:2]) for p in processes)
+        return service, database, time.process_time()
+
+    start = used()
+
+    def since() -> Work:
+        now = used()
+        return Work(*(b - a for a, b in zip(start, now, strict=True)))
+
+    return since
 
 
 def machine(engine: str) -> str:

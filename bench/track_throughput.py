@@ -7,6 +7,10 @@ links, traits, the per-person refresh), then this process inserts the very docum
 ``track`` stored with ``insert_many`` into a fresh collection with the same indexes. The
 share is what ``track`` keeps of the raw driver's rate.
 
+It also tells the CPU each process spent a batch, from the first call until every
+profile was refreshed, and the rate the machine's cores would allow for that much work
+if nothing ever waited: a target above that bound needs less work, not fewer waits.
+
 Run: ``make bench`` (or ``python -m bench.track_throughput --events 20000``).
 """
 
@@ -14,17 +18,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import time
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tqdm import tqdm
 
-from bench.service import graphql, machine, operation, serving, today
+from bench.service import cpu_work, graphql, machine, operation, serving, today
 from cdp.store.database import ensure_indexes
 
 TRACK = operation("Track")
+CORES = os.cpu_count() or 1  # the database, the service and this client share them
 CHANNELS = ["WEB", "MOBILE_APP", "EMAIL", "PHONE", "FACEBOOK", "WHATSAPP", "STORE"]
 
 
@@ -72,6 +79,7 @@ async def run(count: int, people: int, batch: int, senders: int) -> dict[str, An
                 assert result["track"]["accepted"] == len(chunk), result["track"]
                 bar.update(1)
 
+        work = cpu_work(running)
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(senders)))
         track_seconds = time.perf_counter() - started
@@ -82,16 +90,19 @@ async def run(count: int, people: int, batch: int, senders: int) -> dict[str, An
         while await running.db["persons"].count_documents(pending):  # noqa: ASYNC110
             await asyncio.sleep(0.1)  # another process's work, seen through the database
         caught_up = time.perf_counter() - started - track_seconds
+        tracked = work()  # storing and refreshing every event, the client's part included
 
         client = running.db.client
         raw_db = client[f"{running.db.name}_raw"]
         await ensure_indexes(raw_db)  # the same indexes as the service's events
         stored = await running.db["events"].find().sort("_id", 1).to_list()
         documents = [stored[i : i + batch] for i in range(0, len(stored), batch)]
+        work = cpu_work(running)
         started = time.perf_counter()
         for chunk in tqdm(documents, desc="insert_many", unit="batch"):
             await raw_db["events"].insert_many(chunk, ordered=False)
         raw_seconds = time.perf_counter() - started
+        inserted = work()
         await client.drop_database(raw_db.name)
 
         persons = await running.db["persons"].count_documents({"merged_into": None})
@@ -108,6 +119,12 @@ async def run(count: int, people: int, batch: int, senders: int) -> dict[str, An
         "raw_per_second": raw_rate,
         "share": track_rate / raw_rate,
         "caught_up": caught_up,
+        # CPU milliseconds a batch of ``batch`` events: the service's, the database's,
+        # the client's; and the database's for the raw insert of as many documents
+        "work": [1000 * spent * batch / count for spent in astuple(tracked)],
+        "raw_database_work": 1000 * inserted.database * batch / len(stored),
+        # the most two cores could do with this much work, waiting for nothing
+        "bound_per_second": count / (tracked.total / CORES),
     }
 
 
@@ -125,6 +142,14 @@ def main() -> None:
         f"{figures['merges']:,} merges | {figures['track_per_second']:,.0f}/s "
         f"| {figures['raw_per_second']:,.0f}/s ({figures['stored']:,} documents) "
         f"| {figures['share']:.0%} | {figures['caught_up']:.1f} s |"
+    )
+    service, database, client = figures["work"]
+    bound = figures["bound_per_second"]
+    print(
+        f"CPU a batch of {args.batch}: service {service:.0f} ms, database {database:.0f} ms, "
+        f"client {client:.0f} ms (the raw insert's database {figures['raw_database_work']:.0f} "
+        f"ms); {CORES} cores allow at most {bound:,.0f}/s for this work "
+        f"({bound / figures['raw_per_second']:.0%} of raw)"
     )
 
 
