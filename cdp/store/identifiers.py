@@ -21,6 +21,7 @@ from cdp.store.database import (
     find_in,
     insert_unless_present,
     lookup,
+    read_in_chunks,
     repoint,
     update_each,
 )
@@ -68,16 +69,17 @@ class IdentifierStore:
         return owned
 
     async def holdings(self, keys: Iterable[str]) -> Holdings:
-        """What stitching plans with, in one command: each owned key's owner, which of
-        the owners are merged away, and how many identifiers of each type every owner
-        holds (a ``$lookup`` of the owner and of its identifiers, both by index)."""
-        wanted = list(keys)
-        if not wanted:
-            return Holdings({}, set(), {})
-        rows = await self._collection.aggregate(
-            [*holdings_stages(wanted), {"$project": HOLDINGS_PROJECTION}]
-        )
-        return holdings_of([row async for row in rows])
+        """What stitching plans with, in one command for each ``READ_CHUNK`` keys, sent
+        side by side: each owned key's owner, which of the owners are merged away, and
+        how many identifiers of each type every owner holds (a ``$lookup`` of the owner
+        and of its identifiers, both by index)."""
+
+        async def read(chunk: list[str]) -> list[Document]:
+            stages = [*holdings_stages(chunk), {"$project": HOLDINGS_PROJECTION}]
+            rows = await self._collection.aggregate(stages, batchSize=WHOLE_ANSWER)
+            return await rows.to_list()
+
+        return holdings_of(await read_in_chunks(keys, read))
 
     async def claim(self, sightings: Mapping[str, Sighting], claims: Mapping[str, str]) -> set[str]:
         """Claim unowned keys for their planned person; return those someone else took
@@ -126,15 +128,18 @@ class IdentifierStore:
 
     async def counts(self, person_ids: Iterable[str]) -> dict[str, dict[str, int]]:
         """How many identifiers of each type every person holds (for the limits)."""
-        held: dict[str, dict[str, int]] = {}
-        for chunk in chunked(person_ids):
+
+        async def read(chunk: list[str]) -> list[Document]:
             pipeline: list[Document] = [
                 {"$match": {"person_id": {"$in": chunk}}},
                 {"$group": {"_id": {"p": "$person_id", "t": "$type"}, "n": {"$sum": 1}}},
             ]
             rows = await self._collection.aggregate(pipeline, batchSize=WHOLE_ANSWER)
-            async for row in rows:
-                held.setdefault(row["_id"]["p"], {})[row["_id"]["t"]] = row["n"]
+            return await rows.to_list()
+
+        held: dict[str, dict[str, int]] = {}
+        for row in await read_in_chunks(person_ids, read):
+            held.setdefault(row["_id"]["p"], {})[row["_id"]["t"]] = row["n"]
         return held
 
     async def move(self, moves: Mapping[str, str]) -> None:
@@ -157,10 +162,11 @@ class IdentifierStore:
 
     async def holders(self, person_ids: Iterable[str]) -> set[str]:
         """The person ids among ``person_ids`` that own at least one identifier."""
-        held: set[str] = set()
-        for chunk in chunked(person_ids):
-            held.update(await self._collection.distinct("person_id", {"person_id": {"$in": chunk}}))
-        return held
+
+        async def read(chunk: list[str]) -> list[str]:
+            return await self._collection.distinct("person_id", {"person_id": {"$in": chunk}})
+
+        return set(await read_in_chunks(person_ids, read))
 
     async def repoint_many(self, moves: Mapping[str, str]) -> None:
         await repoint(self._collection, moves)

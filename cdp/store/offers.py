@@ -12,7 +12,14 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.catalogue import CachedCatalogue, CatalogueVersion
-from cdp.store.database import Document, chunked, find_in, insert_fresh
+from cdp.store.database import (
+    WHOLE_ANSWER,
+    Document,
+    chunked,
+    find_in,
+    insert_fresh,
+    read_in_chunks,
+)
 
 
 class OfferStore:
@@ -78,12 +85,12 @@ class OfferStore:
         await insert_fresh(self._decisions, list(decisions))
 
     async def responses_of(self, person_ids: Iterable[str], since: datetime) -> list[Document]:
-        found: list[Document] = []
-        for chunk in chunked(person_ids):
-            found += await self._responses.find(
-                {"person_id": {"$in": chunk}, "at": {"$gte": since}}
-            ).to_list()
-        return found
+
+        async def read(chunk: list[str]) -> list[Document]:
+            wanted = {"person_id": {"$in": chunk}, "at": {"$gte": since}}
+            return await self._responses.find(wanted, batch_size=WHOLE_ANSWER).to_list()
+
+        return await read_in_chunks(person_ids, read)
 
     async def delete_responses_of(self, person_ids: Iterable[str]) -> None:
         for chunk in chunked(person_ids):

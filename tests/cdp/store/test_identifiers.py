@@ -1,11 +1,11 @@
-"""What stitching plans with, read in one command: owners, merged owners, holdings."""
+"""What stitching plans with: owners, merged owners, holdings, however many keys."""
 
 from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store import Stores
-from cdp.store.database import Document
+from cdp.store.database import READ_CHUNK, Document
 
 AT = datetime(2026, 5, 4, 12, tzinfo=UTC)
 
@@ -49,3 +49,35 @@ async def test_holdings_name_each_owner_what_it_holds_and_who_is_merged_away(
     assert holdings.counts["P-ana"] == {"email": 1, "cookie_id": 1, "phone": 1}
     assert holdings.counts["P-ben-old"] == {"device_id": 1}
     assert await stores.identifiers.holdings([]) == type(holdings)({}, set(), {})
+
+
+async def test_holdings_of_a_bulk_batchs_keys_count_an_owners_identifiers_whichever_list_read_them(
+    stores: Stores, db: AsyncDatabase[Document]
+) -> None:
+    """A bulk batch asks about more keys than one read's ``$in`` list holds: a family
+    tablet's customer, whose cookies fall in the first and last lists, is counted with
+    all of them each time, and a merged owner is named whichever list found it."""
+    customers = [f"P-{n:04d}" for n in range(2 * READ_CHUNK + 50)]
+    await stores.persons.create([*customers, "P-old"], AT)
+    await db["persons"].update_one({"_id": "P-old"}, {"$set": {"merged_into": customers[9]}})
+    for n, person in enumerate(customers):
+        await _claim(db, person, f"email:c{n}@example.com", f"cookie_id:ck-{n}")
+    await _claim(db, customers[7], "cookie_id:tablet-a", "cookie_id:tablet-b")
+    await _claim(db, "P-old", "email:old@example.com")
+    asked = [
+        "cookie_id:tablet-a",
+        *(f"email:c{n}@example.com" for n in range(len(customers))),
+        "email:old@example.com",
+        "cookie_id:tablet-b",
+    ]
+
+    holdings = await stores.identifiers.holdings(asked)
+
+    assert holdings.owned.keys() == set(asked)
+    assert holdings.owned["cookie_id:tablet-b"].person_id == customers[7]
+    assert holdings.counts[customers[7]] == {"email": 1, "cookie_id": 3}
+    assert holdings.counts[customers[8]] == {"email": 1, "cookie_id": 1}
+    assert holdings.merged == {"P-old"}
+    counts = await stores.identifiers.counts(customers)
+    assert len(counts) == len(customers)
+    assert counts[customers[7]] == {"email": 1, "cookie_id": 3}
