@@ -62,8 +62,7 @@ async def find_in(
     projection: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Document]:
     """The documents whose ``field`` is one of ``values``: ``$in`` reads of at most
-    ``READ_CHUNK`` values, sent side by side (the round trips overlap: a batch's reads
-    cost no more waiting than one), each asking for its whole answer in the first reply
+    ``READ_CHUNK`` values, each asking for its whole answer in the first reply
     (``WHOLE_ANSWER``); none for no values."""
 
     async def read(chunk: list[Any]) -> list[Document]:
@@ -77,10 +76,16 @@ async def find_in(
 async def read_in_chunks(
     values: Iterable[T], read: Callable[[list[T]], Awaitable[list[R]]]
 ) -> list[R]:
-    """What ``read`` answers for each ``READ_CHUNK`` of ``values``, in their order, the
-    reads sent side by side."""
-    answers = await asyncio.gather(*map(read, chunked(values, READ_CHUNK)))
-    return [row for answer in answers for row in answer]
+    """What ``read`` answers for each ``READ_CHUNK`` of ``values``, in their order.
+
+    One read after the other: sent side by side they overlapped their round trips but
+    cost the server more (the ingest benchmark's database CPU a batch 181 to 184 ms
+    against 155 to 165 ms) and, in a bulk recompute of 100,000 persons, 30% more memory
+    (1,645 to 1,873 MiB against 1,284 MiB at the end)."""
+    found: list[R] = []
+    for chunk in chunked(values, READ_CHUNK):
+        found += await read(chunk)
+    return found
 
 
 async def insert_unless_present(

@@ -69,10 +69,10 @@ class IdentifierStore:
         return owned
 
     async def holdings(self, keys: Iterable[str]) -> Holdings:
-        """What stitching plans with, in one command for each ``READ_CHUNK`` keys, sent
-        side by side: each owned key's owner, which of the owners are merged away, and
-        how many identifiers of each type every owner holds (a ``$lookup`` of the owner
-        and of its identifiers, both by index)."""
+        """What stitching plans with, in one command for each ``READ_CHUNK`` keys: each
+        owned key's owner, which of the owners are merged away, and how many identifiers
+        of each type every owner holds (a ``$lookup`` of the owner and of its
+        identifiers, both by index)."""
 
         async def read(chunk: list[str]) -> list[Document]:
             stages = [*holdings_stages(chunk), {"$project": HOLDINGS_PROJECTION}]
