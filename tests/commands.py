@@ -18,6 +18,7 @@ class Commands(monitoring.CommandListener):
     def __init__(self) -> None:
         self.names: list[str] = []
         self.targets: list[str] = []  # "<command> <collection>", for finding out what read
+        self.sent: list[Document] = []  # the commands themselves, for what they asked
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         if event.command_name in SIGN_IN:
@@ -25,6 +26,7 @@ class Commands(monitoring.CommandListener):
         self.names.append(event.command_name)
         target = event.command.get(event.command_name)
         self.targets.append(f"{event.command_name} {target}")
+        self.sent.append(dict(event.command))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass
