@@ -29,12 +29,12 @@ R = TypeVar("R")
 # An $in list of a write is bounded only so that one command stays far below MongoDB's
 # 16 MB limit (10,000 ids of ~40 bytes are ~400 KB): fewer commands are fewer commits.
 IN_CHUNK = 10_000
-# An $in list of a read is cut into lists of 100: the embedded Rust server checks each
+# An $in list of a read is cut into lists of 200: the embedded Rust server checks each
 # document it fetches against the whole list, so a read costs it (documents found) x
 # (ids asked). Measured there, 2,000 persons' histories (7,500 events): 147 ms of its
-# CPU in one read, 44 ms in reads of 100 (69 ms in reads of 500), the 2,000 persons
-# themselves 42 against 10 ms; the extra commands cost the client far less. (The Python
-# server needed chunks of 50 for the same reason, worse.)
+# CPU in one read, 69 ms in reads of 500, 44 to 64 ms in reads of 100 to 200; the 2,000
+# persons themselves 42 against 10 to 12 ms. Lists of 100 and of 200 measured alike over
+# HTTP; 200 sends half the commands. (The Python server needed lists of 50, worse.)
 READ_CHUNK = 200
 # A find's first reply holds 101 documents unless told otherwise, and each further batch
 # is another round trip (a getMore): an ``$in`` read of a batch's 450 persons took five.
@@ -65,18 +65,17 @@ async def find_in(
     ``READ_CHUNK`` values, each asking for its whole answer in the first reply
     (``WHOLE_ANSWER``); none for no values."""
 
-    async def read(chunk: list[Any]) -> list[Document]:
-        found = collection.find({field: {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER)
-        return await found.to_list()
-
-    for document in await read_in_chunks(values, read):
-        yield document
+    for chunk in chunked(values, READ_CHUNK):
+        cursor = collection.find({field: {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER)
+        async for doc in cursor:
+            yield doc
 
 
 async def read_in_chunks(
     values: Iterable[T], read: Callable[[list[T]], Awaitable[list[R]]]
 ) -> list[R]:
-    """What ``read`` answers for each ``READ_CHUNK`` of ``values``, in their order.
+    """What ``read`` answers for each ``READ_CHUNK`` of ``values``, in their order (for
+    reads :func:`find_in` does not cover: aggregations, ``distinct``).
 
     One read after the other: sent side by side they overlapped their round trips but
     cost the server more (the ingest benchmark's database CPU a batch 181 to 184 ms
