@@ -213,14 +213,12 @@ async def land(
     else:
         if with_event:  # it did not go alone: open the landing before writing (once)
             await stores.events.open_landing(landing, list(unique), now)
-        landed = await _store(stores, fresh, resolution, now, cut_short)
-        # a retried batch repairs a refresh cut short, duplicates or not: all are marked
-        persons = await _mark_touched(
-            stores,
-            {*stored_before.values(), *(p for p, _ in landed.values())},
-            {p for p, raced in landed.values() if not raced},
-            now,
-        )
+        landed = await _store(stores, fresh, resolution, now)
+        # a retried batch repairs a refresh cut short, duplicates or not: all are marked;
+        # every event landed here is new to its person as far as this call knows (one
+        # the insert found may be this call's own, sent again: see _store)
+        landed_on = {p for p, _ in landed.values()}
+        persons = await _mark_touched(stores, {*stored_before.values(), *landed_on}, landed_on, now)
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
     done = Landed(answer, touched, *_made_by(fresh, resolution), refreshed=refreshed)
@@ -546,11 +544,17 @@ async def _store(
     events: Sequence[Event],
     resolution: Resolution,
     now: datetime,
-    cut_short: set[str],
 ) -> dict[str, tuple[str, bool]]:
-    """Store new events (and those in ``cut_short``, stored by a call that died), as
+    """Store new events (and those a call that died had stored: cut short), as
     stitched, under the landing the caller opened; map each message id to (person,
-    stored before)."""
+    stored before).
+
+    What follows an event (its traits, links, conflicts) is written for every event
+    here, those the insert found stored too: the writer that stored one first may be
+    this very call, a moment before, when the database applied part of a command,
+    restarted before answering and forgot it, and PyMongo sent the command again (a
+    retryable write); that first attempt may have stopped before these writes. Another
+    call's event written again is harmless: each of these writes is idempotent."""
     if not events:
         return {}
     persons = resolution.persons
@@ -564,18 +568,14 @@ async def _store(
         stores.events.insert(documents),
         stores.identifiers.widen(resolution.sightings, resolution.known),
     )
-    stored = [
-        i
-        for i, event in enumerate(events)
-        if event.message_id not in raced or event.message_id in cut_short
-    ]
+    every = range(len(events))
     await asyncio.gather(
         stores.persons.set_traits(
-            (persons[i], events[i].traits, events[i].timestamp) for i in stored if events[i].traits
+            (persons[i], events[i].traits, events[i].timestamp) for i in every if events[i].traits
         ),
-        stores.links.record(_proofs(events, resolution, stored)),
+        stores.links.record(_proofs(events, resolution, every)),
         stores.conflicts.record(
-            [_conflict_document(c, events[i], now) for i in stored for c in resolution.conflicts[i]]
+            [_conflict_document(c, events[i], now) for i in every for c in resolution.conflicts[i]]
         ),
     )
     return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}

@@ -17,6 +17,7 @@ from cdp.records import EventStatus
 from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
+from cdp.store.events import EventStore
 from cdp.store.ordered import Applied, OrderedWrites, Write
 from tests.faults import failing_writes
 from tests.stories import event
@@ -191,4 +192,83 @@ async def test_a_returning_customers_command_cut_anywhere_is_finished(
         assert await db["events"].count_documents({"type": "segment_entered"}) == 1
     assert "pending_since" not in ana
     assert ana["refreshed_changes"] == ana["changes"]
+    assert await db["landings"].count_documents({}) == 0
+
+
+class _AppliedInPartThenSentAgain(OrderedWrites):
+    """The database applies the first ``n`` writes of the event's command and restarts
+    before answering, forgetting the attempt; PyMongo sends the command again (a
+    retryable write), and the second run meets the landing the first one opened."""
+
+    def __init__(self, db: AsyncDatabase[Document], n: int) -> None:
+        super().__init__(db)
+        self._n, self.length = n, 0
+
+    async def apply(self, writes: Sequence[Write], guarded: Collection[int] = ()) -> Applied:
+        if not self.length:
+            self.length = len(writes)
+            applied = await super().apply(writes[: self._n], guarded)
+            assert applied.stopped_at is None
+        return await super().apply(writes, guarded)
+
+
+# landing opened, event, traits, mark, link, landing closed
+FIRST_CONTACT = 6
+
+
+@pytest.mark.parametrize("applied", range(1, FIRST_CONTACT))
+async def test_a_first_contact_whose_command_was_applied_in_part_and_sent_again_is_whole(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits, applied: int
+) -> None:
+    """The second run of Ana's first contact stops at once (its landing is there) and
+    the call stores the event the separate way, which finds the event the first run
+    stored: that is this call's own event, not another call's, so its traits and link
+    are still to write. The call answers; nothing needs a retry or the sweep."""
+    again = _AppliedInPartThenSentAgain(db, applied)
+
+    result = await track(replace(stores, ordered=again), [web_form()], limits, now=SENT_AT)
+
+    assert again.length == FIRST_CONTACT
+    assert result.results[0].person_id is not None
+    assert await db["events"].count_documents({"_id": "web-1"}) == 1
+    await assert_complete(stores, db)
+
+
+class _InsertedInPartThenSentAgain(EventStore):
+    """The database stores the first half of a batch's events and restarts before
+    answering; PyMongo sends the insert again, which finds that half stored."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db)
+        self.cut = False
+
+    async def insert(self, documents: Sequence[Document]) -> set[str]:
+        if not self.cut and len(documents) > 1:
+            self.cut = True
+            await super().insert(documents[: len(documents) // 2])
+        return await super().insert(documents)
+
+
+async def test_a_batch_whose_insert_was_applied_in_part_and_sent_again_is_whole(
+    stores: Stores, db: AsyncDatabase[Document], limits: IngestLimits
+) -> None:
+    """Ana's web form and Ben's call centre record arrive in one batch. The events the
+    first insert stored are this call's own: their traits and links are written."""
+    ben = event(
+        "call",
+        "PHONE",
+        [("phone", "020 7946 0000"), ("customer_id", "CRM-88")],
+        at="2026-03-01T09:05:00Z",
+        message_id="call-1",
+        traits={"firstName": "Ben"},
+    )
+    again = _InsertedInPartThenSentAgain(db)
+
+    await track(replace(stores, events=again), [web_form(), ben], limits, now=SENT_AT)
+
+    assert again.cut
+    assert await db["events"].count_documents({}) == 2
+    traits = {doc["traits"].get("firstName") async for doc in db["persons"].find()}
+    assert traits == {"Ana", "Ben"}
+    assert await db["links"].count_documents({}) == 2
     assert await db["landings"].count_documents({}) == 0
