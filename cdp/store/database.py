@@ -64,7 +64,6 @@ async def find_in(
     """The documents whose ``field`` is one of ``values``: ``$in`` reads of at most
     ``READ_CHUNK`` values, each asking for its whole answer in the first reply
     (``WHOLE_ANSWER``); none for no values."""
-
     for chunk in chunked(values, READ_CHUNK):
         cursor = collection.find({field: {"$in": chunk}}, projection, batch_size=WHOLE_ANSWER)
         async for doc in cursor:
