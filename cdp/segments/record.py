@@ -199,8 +199,8 @@ async def _enter_and_tell(
         checked = len(lead) + writes
         merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(checked + i) == 1}
         return _Told(applied, (entering, merged), tail_done=stop is None)
-    if own < len(entering):  # held by another writer: theirs to tell
-        added = entering[:own] + await stores.memberships.enter(entering[own + 1 :], now)
+    if own < len(entering):  # held by another writer (theirs to tell), unless our own
+        added = entering[:own] + await stores.memberships.enter(entering[own:], now)
         await stores.events.insert(entries(added))
         return _Told(applied, (added, None))
     await stores.events.insert(told[own - len(entering) + 1 :])

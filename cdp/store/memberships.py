@@ -47,9 +47,18 @@ class MembershipStore:
         Each is stored ``recorded``: its timeline entry is written next, and a refresh
         that finds an entry missing (a write cut short between the two) writes it again
         (:func:`cdp.segments.record.missing_entries`). Memberships stored unrecorded by
-        earlier versions are still recorded and flagged as before."""
+        earlier versions are still recorded and flagged as before.
+
+        One found stored at ``at`` itself counts as added: it is this call's own, stored
+        by a write the database applied, then forgot when it restarted before answering,
+        and PyMongo sent again (or another writer's of the same millisecond, whose entry
+        is the same document, stored once)."""
         wanted = list(pairs)
         taken = await insert_unless_present(self._collection, _entered(wanted, at))
+        if taken:
+            async for doc in find_in(self._collection, "_id", taken, {"entered_at": 1}):
+                if doc["entered_at"] == at:
+                    taken.discard(doc["_id"])
         return [(s, p) for s, p in wanted if membership_id(s, p) not in taken]
 
     def enter_writes(self, pairs: Iterable[tuple[str, str]], at: datetime) -> list[Write]:

@@ -127,6 +127,27 @@ async def test_a_membership_another_writer_began_first_is_theirs_to_tell(
     assert held == {held_by_another: earlier, ours: NOW}
 
 
+@pytest.mark.parametrize("in_one_command", [True, False])
+async def test_a_membership_this_writer_stored_a_moment_before_is_told(
+    stores: Stores, db: AsyncDatabase[Document], in_one_command: bool
+) -> None:
+    """The database stored Nina's lapsed membership from this refresh's write, restarted
+    before answering and forgot it, and PyMongo sent the write again: the membership is
+    taken, at this very moment. It is this writer's own, so its entry is written."""
+    if not in_one_command:
+        stores = replace(stores, ordered=OrderedWrites(stores.database, False))
+    await stores.memberships.enter([("lapsed_90d", NINA)], NOW)  # the forgotten attempt
+    segments = [BUILT_IN_BY_ID["high_aov"], BUILT_IN_BY_ID["lapsed_90d"]]
+
+    changes = await record_changes(stores, {}, {NINA: {"high_aov", "lapsed_90d"}}, segments, NOW)
+
+    assert (changes.entered, changes.left) == (2, 0)
+    entries = await db["events"].find({"person_id": NINA}).to_list()
+    assert sorted(e["properties"]["segmentId"] for e in entries) == ["high_aov", "lapsed_90d"]
+    held = {h["segment_id"]: h["entered_at"] for h in await db["memberships"].find().to_list()}
+    assert held == {"high_aov": NOW, "lapsed_90d": NOW}
+
+
 async def test_an_entry_already_told_is_stored_once_and_the_others_still_written(
     stores: Stores, db: AsyncDatabase[Document]
 ) -> None:
