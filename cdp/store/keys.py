@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from cdp.store.database import Document
+from cdp.store.database import Document, insert_fresh
 
 
 class KeyStore:
@@ -16,9 +16,8 @@ class KeyStore:
     async def create(
         self, key_id: str, name: str, hashed: str, scopes: list[str], now: datetime
     ) -> None:
-        await self._collection.insert_one(
-            {"_id": key_id, "name": name, "hash": hashed, "scopes": scopes, "created_at": now}
-        )
+        key = {"_id": key_id, "name": name, "hash": hashed, "scopes": scopes, "created_at": now}
+        await insert_fresh(self._collection, [key])  # a fresh id: a duplicate is this insert
 
     async def active(self, hashed: str) -> Document | None:
         return await self._collection.find_one({"hash": hashed, "revoked_at": None})

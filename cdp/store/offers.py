@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from cdp.store.catalogue import CachedCatalogue, CatalogueVersion
 from cdp.store.database import (
@@ -40,10 +41,14 @@ class OfferStore:
         return await self._offers.find_one({"_id": offer_id})
 
     async def insert(self, document: Document) -> bool:
-        existing = await self._offers.find_one({"_id": document["_id"]}, {"_id": 1})
-        if existing is not None:
-            return False
-        await self._offers.insert_one(document)
+        """False when another offer has this id. One found equal to ``document`` is this
+        very insert, applied by a database that restarted before answering and sent again
+        by PyMongo (or the same offer created twice at once): success."""
+        try:
+            await self._offers.insert_one(document)
+        except DuplicateKeyError:
+            if await self._offers.find_one({"_id": document["_id"]}) != document:
+                return False
         await self._version.bump()
         return True
 

@@ -8,7 +8,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.store.catalogue import CatalogueVersion
-from cdp.store.database import Document, find_in
+from cdp.store.database import Document, find_in, insert_fresh
 
 
 class ProductStore:
@@ -48,8 +48,8 @@ class ProductStore:
 
     async def replace_rules(self, source: str, generation: str, rules: Sequence[Document]) -> None:
         """Swap one source's mined rules for new ones (old ones removed once the new are in)."""
-        for start in range(0, len(rules), 1000):
-            await self._rules.insert_many(list(rules[start : start + 1000]), ordered=False)
+        for start in range(0, len(rules), 1000):  # ids name the generation: fresh
+            await insert_fresh(self._rules, list(rules[start : start + 1000]))
         await self._rules.delete_many({"source": source, "generation": {"$ne": generation}})
         await self._version.bump()
 

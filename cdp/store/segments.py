@@ -51,11 +51,15 @@ class SegmentStore:
         return await self._collection.find_one({"_id": segment_id})
 
     async def insert(self, document: Document) -> bool:
-        """False when another segment already has this name."""
+        """False when another segment already has this name.
+
+        A duplicate of the document's own (freshly made) ``_id`` is this very insert,
+        applied by a database that restarted before answering and sent again by PyMongo:
+        the segment is there, which is success."""
         try:
             await self._collection.insert_one(document)
         except DuplicateKeyError:
-            return False
+            return await self._collection.find_one({"_id": document["_id"]}, {"_id": 1}) is not None
         finally:
             self._all.forget()
         return True
