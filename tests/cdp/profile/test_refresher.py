@@ -150,6 +150,28 @@ async def test_a_load_that_never_pauses_is_refreshed_every_lag() -> None:
     assert set().union(*calls) == sent
 
 
+async def test_work_landing_during_a_round_waits_for_its_own_lag() -> None:
+    """A round takes a while (here 0.2 s) and the load goes on meanwhile: what landed
+    during the round is gathered for the lag like any burst, not refreshed as soon as
+    the round ends. Refreshed at once, a two-second load was refreshed a round's length
+    apart, seven or eight times instead of three, each person of a bulk load that many
+    times more."""
+    calls: list[set[str]] = []
+
+    async def slow_refresh(persons: set[str], now: datetime) -> None:
+        calls.append(persons)
+        await asyncio.sleep(0.2)
+
+    policy = RefreshPolicy(linger_seconds=0.5, lag_at_most_seconds=0.8, stale_after_seconds=60)
+    refresher = Refresher(slow_refresh, _nobody_pending, lambda: NOW, policy)
+    refresher.start()
+    sent = await _stream(refresher, 2.0)
+    await refresher.drained()
+    await refresher.stop()
+    assert set().union(*calls) == sent
+    assert len(calls) <= 4  # about one round a lag, and the last after the load
+
+
 async def test_a_stopping_service_refreshes_what_is_queued_without_waiting_for_more() -> None:
     """A burst waits for more batches; a service told to stop (a deploy) refreshes what
     it holds at once, rather than after the linger or the lag."""
