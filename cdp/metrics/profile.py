@@ -8,6 +8,7 @@ history only, so the same code can run when an event arrives and in a bulk recom
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,8 +70,8 @@ def purchase_metrics(history: Sequence[Interaction], now: datetime) -> PurchaseM
     times = sorted(e.timestamp for e in orders)
     discounted = sum(1 for e in orders if e.properties.get("discountCode"))
 
-    def within(days: int) -> int:
-        return sum(1 for t in times if now - t <= timedelta(days=days))
+    def within(days: int) -> int:  # times are sorted: those from ``now - days`` on
+        return len(times) - bisect_left(times, now - timedelta(days=days))
 
     return PurchaseMetrics(
         orders=len(orders),

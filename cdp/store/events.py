@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import bson
@@ -39,7 +40,7 @@ def _landing(landing: str, message_ids: Sequence[str], now: datetime) -> Documen
 
 def oldest_events_first(docs: list[Document]) -> list[Document]:
     """A history in the order the metrics read it (the id breaks a tie in time)."""
-    return sorted(docs, key=lambda doc: (doc["timestamp"], doc["_id"]))
+    return sorted(docs, key=itemgetter("timestamp", "_id"))
 
 
 class EventStore:

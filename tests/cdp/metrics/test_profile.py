@@ -40,6 +40,20 @@ def test_purchase_metrics_count_orders_net_of_refunds() -> None:
     assert metrics.discount_share == 0.25
 
 
+def test_purchase_windows_include_their_first_moment_and_a_clock_ahead() -> None:
+    """A purchase exactly 30 days old is in the 30-day count, one a second older is not;
+    one dated a minute ahead of the clock (a till whose clock runs fast) is in every
+    window."""
+    bought = [
+        Interaction("purchase", "STORE", NOW - timedelta(days=30), {"total": 10.0}),
+        Interaction("purchase", "STORE", NOW - timedelta(days=30, seconds=1), {"total": 10.0}),
+        Interaction("purchase", "STORE", NOW - timedelta(days=90), {"total": 10.0}),
+        Interaction("purchase", "STORE", NOW + timedelta(minutes=1), {"total": 10.0}),
+    ]
+    metrics = purchase_metrics(bought, NOW)
+    assert (metrics.purchases_30d, metrics.purchases_90d, metrics.purchases_365d) == (2, 4, 4)
+
+
 def test_a_person_who_never_bought_has_no_averages() -> None:
     metrics = purchase_metrics([Interaction("page_view", "WEB", at(1), {})], NOW)
     assert (
