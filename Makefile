@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.import_throughput
 	$(BIN)/python -m bench.demo_load
 	$(BIN)/python -m bench.segment_refresh
+	$(BIN)/python -m bench.long_history
 	$(BIN)/python -m bench.bulk_recompute
 
 schema: $(STAMP)
