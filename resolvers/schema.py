@@ -12,7 +12,6 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.printer import print_schema
 from strawberry.tools import merge_types
@@ -33,6 +32,7 @@ from resolvers.subscriptions import Subscription
 from resolvers.types.event import Event, EventIdentifier
 from resolvers.types.identity import Identifier, IdentityEdge, MergeRecord
 from resolvers.types.person import Person
+from resolvers.validation import ValidatedDocuments
 
 PARSED_DOCUMENTS = 512  # distinct documents kept parsed and validated
 
@@ -83,7 +83,7 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         Limits,
         lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
-        lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
+        ValidatedDocuments,
     ]
     return CdpSchema(
         query=Query,
