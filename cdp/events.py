@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from cdp.event_shapes import shape_problem
+from cdp.json_values import TOO_LARGE, storable_integer
 from cdp.records import Channel, Event, RejectionCode
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from identity import Identifier, IdentityRules, InvalidIdentifier, normalise_identifier
@@ -187,8 +188,9 @@ def _check_timestamp(value: datetime | None, now: datetime) -> datetime:
 
 
 def _check_shape(value: Any, path: str, depth: int) -> None:
-    """Refuse what MongoDB cannot store: nesting over ``MAX_DEPTH`` and text that is not
-    valid Unicode (a lone surrogate from a ``\\ud800`` escape), wherever it sits."""
+    """Refuse what MongoDB cannot store: nesting over ``MAX_DEPTH``, text that is not
+    valid Unicode (a lone surrogate from a ``\\ud800`` escape) and whole numbers beyond
+    64 bits, wherever they sit."""
     if depth > MAX_DEPTH:
         raise EventRejected(
             RejectionCode.INVALID_EVENT, path, f"nested more than {MAX_DEPTH} levels deep"
@@ -200,6 +202,8 @@ def _check_shape(value: Any, path: str, depth: int) -> None:
             raise EventRejected(
                 RejectionCode.INVALID_EVENT, path, "contains text that is not valid Unicode"
             ) from None
+    elif not storable_integer(value):
+        raise EventRejected(RejectionCode.INVALID_EVENT, path, TOO_LARGE)
     elif isinstance(value, Mapping):
         for key, child in value.items():
             _check_shape(key, path, depth + 1)

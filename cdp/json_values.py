@@ -1,4 +1,5 @@
-"""Turning stored documents into plain JSON values."""
+"""Plain JSON values in and out: what the database can hold of them, and stored
+documents turned back into them."""
 
 from __future__ import annotations
 
@@ -15,3 +16,14 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+# JSON numbers have no size; BSON's whole numbers are 64-bit, and the driver refuses a
+# larger one only when the write is sent (an internal error, the whole batch with it)
+INTEGER_RANGE = range(-(2**63), 2**63)
+TOO_LARGE = "is a whole number beyond 64 bits, which the database cannot store: send it as text"
+
+
+def storable_integer(value: object) -> bool:
+    """Whether ``value`` is not a whole number too large for BSON (true for non-numbers)."""
+    return not isinstance(value, int) or isinstance(value, bool) or value in INTEGER_RANGE

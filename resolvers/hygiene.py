@@ -1,9 +1,10 @@
-"""Refuse unstorable text in an operation's arguments before its resolver runs.
+"""Refuse what no database can store in an operation's arguments before its resolver runs.
 
-A JSON string may carry a lone surrogate (``"\\ud800"``) that no database can store. Caught
-when writing, it could stop an operation half-way; caught here, on the arguments of every
-query and mutation (a field extension on every root field), the operation never
-starts and the caller is told which argument.
+A JSON string may carry a lone surrogate (``"\\ud800"``), and a JSON number may be a whole
+number beyond BSON's 64 bits; neither can be stored. Caught when writing, they could
+stop an operation half-way (or fail it as an internal error); caught here, on the
+arguments of every query and mutation (a field extension on every root field), the
+operation never starts and the caller is told which argument.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdp.errors import BadUserInput
+from cdp.json_values import TOO_LARGE, storable_integer
 
-# track rejects such text per event (cdp.events), so one bad event never sinks its batch.
+# track rejects such values per event (cdp.events), so one bad event never sinks its batch.
 VALIDATES_ITS_OWN_TEXT = frozenset({"track"})
 
 
@@ -31,6 +33,8 @@ def _check(value: Any, path: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise BadUserInput(f"{path}: contains text that is not valid Unicode") from None
+    elif not storable_integer(value):
+        raise BadUserInput(f"{path}: {TOO_LARGE}")
     elif isinstance(value, dict):
         for key, child in value.items():
             _check(key, path)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cdp.json_values import TOO_LARGE, storable_integer
 from cdp.metrics.vocabulary import METRICS, Kind
 
 MAX_DEPTH = 8
@@ -208,6 +209,8 @@ def _scalar(value: object, path: str, kind: Kind | None, name: str) -> None:
         )
     if isinstance(value, str) and len(value) > 256:
         raise RuleError(path, "text values are at most 256 characters")
+    if not storable_integer(value):
+        raise RuleError(path, TOO_LARGE)
     if kind is None:
         return
     fits = {

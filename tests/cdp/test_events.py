@@ -72,6 +72,12 @@ def test_the_same_identifier_twice_in_one_event_counts_once() -> None:
         ({"type": ""}, RejectionCode.INVALID_EVENT, "type"),
         ({"messageId": "m" * 257}, RejectionCode.INVALID_EVENT, "messageId"),
         ({"colour": "blue"}, RejectionCode.INVALID_EVENT, "colour"),
+        (
+            {"properties": {"order": {"number": 2**64}}},
+            RejectionCode.INVALID_EVENT,
+            "properties.order.number",
+        ),
+        ({"traits": {"loyaltyId": -(2**63) - 1}}, RejectionCode.INVALID_EVENT, "traits.loyaltyId"),
     ],
 )
 def test_a_bad_event_is_rejected_with_a_code_and_the_field_named(
@@ -82,3 +88,11 @@ def test_a_bad_event_is_rejected_with_a_code_and_the_field_named(
     assert caught.value.code is code
     assert caught.value.field == field
     assert caught.value.message.startswith(f"{field}: ")
+
+
+def test_whole_numbers_up_to_64_bits_are_kept_as_sent() -> None:
+    """The largest and smallest numbers the database holds pass; one further is refused
+    (the parametrised cases above) rather than failing the batch's write."""
+    raw = good(properties={"big": 2**63 - 1, "small": -(2**63), "flag": True, "ratio": 1e300})
+    parsed = parse_event(raw, RULES, NOW)
+    assert parsed.properties == {"big": 2**63 - 1, "small": -(2**63), "flag": True, "ratio": 1e300}

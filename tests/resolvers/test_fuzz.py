@@ -44,7 +44,12 @@ hostile_text = st.one_of(
     ),
 )
 hostile_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([2**63, -(2**63) - 1, 10**30])  # beyond what BSON holds
+    | st.floats(allow_nan=False)
+    | hostile_text,
     lambda children: (
         st.lists(children, max_size=4) | st.dictionaries(hostile_text, children, max_size=4)
     ),

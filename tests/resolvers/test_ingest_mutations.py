@@ -99,3 +99,28 @@ async def test_identify_with_a_malformed_email_is_a_bad_user_input_naming_the_fi
     assert data is None
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert errors[0]["message"].startswith("identifiers[0].value: 'ana@@x' is not a valid email")
+
+
+async def test_a_number_too_large_to_store_rejects_its_event_not_the_batch(deps: Deps) -> None:
+    """An order number sent as a JSON number beyond 64 bits: that event is refused with
+    the path (the write of the whole batch failed with an internal error before), the
+    others are stored."""
+    huge = event(
+        "purchase",
+        "WEB",
+        [("email", "ana@example.com")],
+        at="2026-03-01T12:00:00Z",
+        message_id="huge-1",
+        properties={"orderNo": 123456789012345678901234567890, "total": 20.0},
+    )
+    fine = event("page_view", "WEB", [("cookie_id", "ck-9")], at="2026-03-01T12:00:00Z")
+    data, errors = await execute(deps, TRACK, events=[huge, fine])
+    assert errors == []
+    first, second = data["track"]["results"]
+    assert (first["status"], first["errorCode"], first["field"]) == (
+        "REJECTED",
+        "INVALID_EVENT",
+        "properties.orderNo",
+    )
+    assert "send it as text" in first["error"]
+    assert second["status"] == "ACCEPTED"

@@ -142,3 +142,15 @@ async def test_changing_and_deleting_a_segment(deps: Deps) -> None:
     assert gone["segment"] is None
     _, errors = await execute(deps, operation("DeleteSegment"), id=segment_id)
     assert [e["extensions"]["code"] for e in errors] == ["NOT_FOUND"]
+
+
+async def test_a_segment_rule_value_too_large_to_store_is_a_bad_user_input(deps: Deps) -> None:
+    data, errors = await execute(
+        deps,
+        'mutation($v: JSON) { createSegment(input: {name: "Loyal", rule: {trait: '
+        '{name: "loyaltyId", op: EQ, value: $v}}}) { id } }',
+        v=2**64,
+    )
+    assert data is None
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert errors[0]["message"].startswith("input.rule.trait.value: is a whole number beyond 64")

@@ -87,6 +87,16 @@ def test_a_rule_reads_back_as_it_was_written() -> None:
             "property path",
         ),
         (
+            {"events": {"type": "purchase", "where": [{"path": "orderNo", "value": 2**64}]}},
+            "rule.events.where[0].value",
+            "beyond 64 bits",
+        ),
+        (
+            {"trait": {"name": "loyaltyId", "op": "IN", "value": [1, 2**70]}},
+            "rule.trait.value[1]",
+            "send it as text",
+        ),
+        (
             {
                 "not": {
                     "not": {
