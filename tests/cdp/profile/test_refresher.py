@@ -264,6 +264,21 @@ async def test_an_event_landing_during_a_refresh_keeps_its_person_pending(
     assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 0
 
 
+async def test_a_pending_mark_sent_twice_is_cleared_by_the_next_refresh(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """PyMongo sends an update again when the connection failed after the database (the
+    embedded one, which forgets a retried write) applied it: the mark's change counter
+    moves twice for one batch. The refresh reads the count it writes, so the extra one
+    leaves nothing pending and nothing to refresh again."""
+    persons, _ = await pending_customers(stores, limits, 3)
+    await stores.persons.mark_pending(persons, NOW, updated=persons)  # the batch's mark, again
+    await refresh_persons(stores, persons, NOW)
+    assert await db["persons"].count_documents({"pending_since": {"$ne": None}}) == 0
+    assert await stores.persons.pending(NOW + timedelta(hours=1), 10) == []
+    assert await orders_of(stores, 1) == (1, None)
+
+
 async def test_a_refresh_that_read_before_a_newer_one_does_not_undo_it_by_writing_last(
     stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
 ) -> None:
