@@ -23,8 +23,8 @@ import random
 import time
 from typing import Any
 
-from bench.base import NOW, person_events, seed_base
-from bench.segment_refresh import SEGMENTS
+from bench.base import person_events, seed_base
+from bench.segment_refresh import SEGMENTS, tent_view
 from bench.service import graphql, machine, operation, percentile, serving, settled, today
 from cdp.store.events import HISTORY_FIELDS
 
@@ -58,16 +58,8 @@ async def measure(length: int) -> dict[str, Any]:
         service: list[float] = []
         raw: list[float] = []
         for n in range(WARM_UP + SAMPLES):
-            event = {
-                "messageId": f"long-bench-{n}",
-                "type": "product_view",
-                "channel": "WEB",
-                "identifiers": [{"type": "email", "value": f"c{customer}@example.com"}],
-                "timestamp": NOW.isoformat(),
-                "properties": {"sku": "tents-3", "category": "tents"},
-            }
             started = time.perf_counter()
-            result = await graphql(running.http, track, events=[event])
+            result = await graphql(running.http, track, events=[tent_view(f"long-bench-{n}", customer)])
             took = time.perf_counter() - started
             assert result["track"]["accepted"] == 1
             started = time.perf_counter()

@@ -33,6 +33,18 @@ SEGMENTS = """mutation {
 }"""
 
 
+def tent_view(message_id: str, customer: int) -> dict[str, Any]:
+    """A ``product_view`` of a tent by one of ``bench/base.py``'s customers, now."""
+    return {
+        "messageId": message_id,
+        "type": "product_view",
+        "channel": "WEB",
+        "identifiers": [{"type": "email", "value": f"c{customer}@example.com"}],
+        "timestamp": NOW.isoformat(),
+        "properties": {"sku": "tents-3", "category": "tents"},
+    }
+
+
 async def measure(persons: int) -> dict[str, Any]:
     async with serving() as running:
         await seed_base(running.db, persons)
@@ -44,15 +56,7 @@ async def measure(persons: int) -> dict[str, Any]:
         service: list[float] = []
         raw: list[float] = []
         for n in range(SAMPLES):
-            number = rng.randrange(persons)
-            event = {
-                "messageId": f"bench-{n}",
-                "type": "product_view",
-                "channel": "WEB",
-                "identifiers": [{"type": "email", "value": f"c{number}@example.com"}],
-                "timestamp": NOW.isoformat(),
-                "properties": {"sku": "tents-3", "category": "tents"},
-            }
+            event = tent_view(f"bench-{n}", rng.randrange(persons))
             started = time.perf_counter()
             result = await graphql(running.http, track, events=[event])
             service.append(time.perf_counter() - started)
