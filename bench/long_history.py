@@ -59,7 +59,9 @@ async def measure(length: int) -> dict[str, Any]:
         raw: list[float] = []
         for n in range(WARM_UP + SAMPLES):
             started = time.perf_counter()
-            result = await graphql(running.http, track, events=[tent_view(f"long-bench-{n}", customer)])
+            result = await graphql(
+                running.http, track, events=[tent_view(f"long-bench-{n}", customer)]
+            )
             took = time.perf_counter() - started
             assert result["track"]["accepted"] == 1
             started = time.perf_counter()
