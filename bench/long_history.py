@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from bench.base import person_events, seed_base
-from bench.segment_refresh import SEGMENTS, tent_view
+from bench.segment_refresh import SEGMENTS, latency_cells, tent_view
 from bench.service import graphql, machine, operation, percentile, serving, settled, today
 from cdp.store.events import HISTORY_FIELDS
 
@@ -84,11 +84,8 @@ async def measure(length: int) -> dict[str, Any]:
 async def main(lengths: list[int]) -> None:
     rows = [(length, await measure(length)) for length in lengths]
     for length, row in rows:
-        (s50, s95), (r50, r95) = row["service"], row["raw"]
-        print(
-            f"| {today()} | {machine(row['engine'])} | {length:,} events | {s50 * 1000:.1f} ms "
-            f"| {s95 * 1000:.1f} ms | {r50 * 1000:.1f} ms | {r95 * 1000:.1f} ms |"
-        )
+        where = f"| {today()} | {machine(row['engine'])} | {length:,} events"
+        print(f"{where} | {latency_cells(row)} |")
 
 
 if __name__ == "__main__":

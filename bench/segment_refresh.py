@@ -78,13 +78,17 @@ async def measure(persons: int) -> dict[str, Any]:
     }
 
 
+def latency_cells(row: dict[str, Any]) -> str:
+    """The table cells of a run: service p50 and p95, raw p50 and p95."""
+    (s50, s95), (r50, r95) = row["service"], row["raw"]
+    return f"{s50 * 1000:.1f} ms | {s95 * 1000:.1f} ms | {r50 * 1000:.1f} ms | {r95 * 1000:.1f} ms"
+
+
 async def main(sizes: list[int]) -> None:
     rows = [(size, await measure(size)) for size in sizes]
     for size, row in rows:
-        (s50, s95), (r50, r95) = row["service"], row["raw"]
         print(
-            f"| {today()} | {machine(row['engine'])} | {size:,} | {s50 * 1000:.1f} ms "
-            f"| {s95 * 1000:.1f} ms | {r50 * 1000:.1f} ms | {r95 * 1000:.1f} ms "
+            f"| {today()} | {machine(row['engine'])} | {size:,} | {latency_cells(row)} "
             f"| {row['pending']} |"
         )
 
