@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from cdp.event_shapes import shape_problem
-from cdp.json_values import TOO_LARGE, storable_integer
+from cdp.json_values import unstorable
 from cdp.records import Channel, Event, RejectionCode
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from identity import Identifier, IdentityRules, InvalidIdentifier, normalise_identifier
@@ -195,16 +195,9 @@ def _check_shape(value: Any, path: str, depth: int) -> None:
         raise EventRejected(
             RejectionCode.INVALID_EVENT, path, f"nested more than {MAX_DEPTH} levels deep"
         )
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise EventRejected(
-                RejectionCode.INVALID_EVENT, path, "contains text that is not valid Unicode"
-            ) from None
-    elif not storable_integer(value):
-        raise EventRejected(RejectionCode.INVALID_EVENT, path, TOO_LARGE)
-    elif isinstance(value, Mapping):
+    if (problem := unstorable(value)) is not None:
+        raise EventRejected(RejectionCode.INVALID_EVENT, path, problem)
+    if isinstance(value, Mapping):
         for key, child in value.items():
             _check_shape(key, path, depth + 1)
             _check_shape(child, f"{path}.{key}"[:160] if path != "event" else str(key), depth + 1)

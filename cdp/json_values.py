@@ -22,8 +22,18 @@ def json_ready(value: Any) -> Any:
 # larger one only when the write is sent (an internal error, the whole batch with it)
 INTEGER_RANGE = range(-(2**63), 2**63)
 TOO_LARGE = "is a whole number beyond 64 bits, which the database cannot store: send it as text"
+NOT_UNICODE = "contains text that is not valid Unicode"
 
 
-def storable_integer(value: object) -> bool:
-    """Whether ``value`` is not a whole number too large for BSON (true for non-numbers)."""
-    return not isinstance(value, int) or isinstance(value, bool) or value in INTEGER_RANGE
+def unstorable(value: object) -> str | None:
+    """Why the database cannot store this JSON leaf, or None: text that is not valid
+    Unicode (a lone surrogate from a ``\\ud800`` escape), a whole number beyond 64 bits.
+    Lists and objects are the caller's to walk (each says where it found the leaf)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return NOT_UNICODE
+    elif isinstance(value, int) and not isinstance(value, bool) and value not in INTEGER_RANGE:
+        return TOO_LARGE
+    return None

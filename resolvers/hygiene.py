@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdp.errors import BadUserInput
-from cdp.json_values import TOO_LARGE, storable_integer
+from cdp.json_values import unstorable
 
 # track rejects such values per event (cdp.events), so one bad event never sinks its batch.
 VALIDATES_ITS_OWN_TEXT = frozenset({"track"})
@@ -28,14 +28,9 @@ def check_arguments(field: str, arguments: Mapping[str, Any]) -> None:
 
 
 def _check(value: Any, path: str) -> None:
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadUserInput(f"{path}: contains text that is not valid Unicode") from None
-    elif not storable_integer(value):
-        raise BadUserInput(f"{path}: {TOO_LARGE}")
-    elif isinstance(value, dict):
+    if (problem := unstorable(value)) is not None:
+        raise BadUserInput(f"{path}: {problem}")
+    if isinstance(value, dict):
         for key, child in value.items():
             _check(key, path)
             _check(child, f"{path}.{key}")

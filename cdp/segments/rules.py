@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.json_values import TOO_LARGE, storable_integer
+from cdp.json_values import unstorable
 from cdp.metrics.vocabulary import METRICS, Kind
 
 MAX_DEPTH = 8
@@ -209,8 +209,8 @@ def _scalar(value: object, path: str, kind: Kind | None, name: str) -> None:
         )
     if isinstance(value, str) and len(value) > 256:
         raise RuleError(path, "text values are at most 256 characters")
-    if not storable_integer(value):
-        raise RuleError(path, TOO_LARGE)
+    if (problem := unstorable(value)) is not None:
+        raise RuleError(path, problem)
     if kind is None:
         return
     fits = {
