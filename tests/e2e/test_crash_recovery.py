@@ -29,12 +29,19 @@ from tests.resolvers.graphql import operation
 from tests.stories import seed_story
 
 
-def _database_of(service: Started) -> psutil.Process:
-    """The database server running under this service (beneath its guardian)."""
+def _database_of(service: Started, seconds: float = 20) -> psutil.Process:
+    """The database server running under this service (beneath its guardian), waiting
+    for it while the guardian starts it again after a kill: on a loaded machine (the
+    suite on two workers) that took longer than the gap between two planned kills, and
+    the kill found no database and never happened."""
     [guardian] = psutil.Process(service.process.pid).children()
-    [database] = guardian.children()
-    assert database.name().startswith("secantusd")
-    return database
+    deadline = time.monotonic() + seconds
+    while True:
+        running = [p for p in guardian.children() if p.name().startswith("secantusd")]
+        if len(running) == 1:
+            return running[0]
+        assert time.monotonic() < deadline, f"no database under the guardian: {running}"
+        time.sleep(0.05)
 
 
 def _eventually(check: Callable[[], bool], seconds: float = 20) -> None:
@@ -315,10 +322,16 @@ def test_steady_traffic_survives_its_database_killed_and_every_person_is_complet
             killed.append(database.pid)
             database.kill()
 
-        for earliest in (0.3, 2.0, 3.7):  # apart: each restart is over before the next kill
-            threading.Timer(earliest + rng.uniform(0, 1.0), kill_the_database).start()
+        timers = [  # apart; a kill waits for the restart before it if that is not over
+            threading.Timer(earliest + rng.uniform(0, 1.0), kill_the_database)
+            for earliest in (0.3, 2.0, 3.7)
+        ]
+        for timer in timers:
+            timer.start()
         sent, died = _send_from(client, batches, 0, started.process)
         assert (sent, died) == (len(batches), False)  # the service itself never went down
+        for timer in timers:
+            timer.join()
         assert len(killed) == 3
         each = sum(len(batch) for batch in batches) // customers
         for c in range(customers):
