@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,26 +45,73 @@ class CustomerSummary:
     repeat_spend: float
 
 
+@dataclass(slots=True)
+class PurchaseDays:
+    """A customer's purchase days as the models read them, kept as purchases come
+    (oldest first, :mod:`cdp.metrics.fold`): the first day, the last two, the last day's
+    total so far, and the sum of the days between the first and the last, added in day
+    order as a sum over the whole list would add them.
+
+    Only the last day can be after the day a summary is asked for: purchases are at
+    most 24 hours ahead of the ingest's clock (:data:`cdp.events.MAX_FUTURE_SKEW`), and
+    a summary is asked for as of a later clock, so at most tomorrow."""
+
+    days: int = 0
+    first: date | None = None
+    previous: date | None = None  # the day before ``last`` with a purchase
+    last: date | None = None
+    last_total: float = 0.0
+    middle_sum: float = 0.0  # the totals of the days after ``first`` and before ``last``
+
+    def add(self, when: date | datetime, amount: float) -> None:
+        day = when.date() if isinstance(when, datetime) else when
+        if self.last is not None and day < self.last:
+            raise ValueError("purchase days are added oldest first")
+        if day == self.last:
+            self.last_total += amount
+            return
+        if self.days >= 2:  # the last day is now between the first and the new one
+            self.middle_sum += self.last_total
+        self.previous, self.last = self.last, day
+        self.first = self.first or day
+        self.last_total = 0.0 + amount
+        self.days += 1
+
+    def summary(self, as_of: date, unit: TimeUnit) -> CustomerSummary | None:
+        """The summary of the purchases up to ``as_of``; None if none by then."""
+        if self.first is None or self.last is None:
+            return None
+        last: date | None = self.last
+        if self.last <= as_of:
+            days = self.days
+            repeat_sum = self.middle_sum + self.last_total if days > 1 else 0.0
+        else:  # the last day is tomorrow's (see the class's note)
+            days, last = self.days - 1, self.previous
+            repeat_sum = self.middle_sum
+        if days <= 0 or last is None or self.first > as_of:
+            return None
+        repeats = days - 1
+        return CustomerSummary(
+            frequency=repeats,
+            recency=(last - self.first).days / unit.value,
+            age=(as_of - self.first).days / unit.value,
+            repeat_spend=repeat_sum / repeats if repeats else 0.0,
+        )
+
+
 def summarise(
     purchases: Iterable[tuple[date | datetime, float]], as_of: date, unit: TimeUnit
 ) -> CustomerSummary | None:
     """One customer's purchases (day, amount) up to ``as_of``; None if none by then."""
-    per_day: defaultdict[date, float] = defaultdict(float)
-    for when, amount in purchases:
-        day = when.date() if isinstance(when, datetime) else when
-        if day <= as_of:
-            per_day[day] += amount
-    if not per_day:
-        return None
-    days = sorted(per_day)
-    first, last = days[0], days[-1]
-    repeats = [per_day[d] for d in days[1:]]
-    return CustomerSummary(
-        frequency=len(repeats),
-        recency=(last - first).days / unit.value,
-        age=(as_of - first).days / unit.value,
-        repeat_spend=sum(repeats) / len(repeats) if repeats else 0.0,
-    )
+    tally = PurchaseDays()
+    for when, amount in sorted(purchases, key=lambda purchase: _day(purchase[0])):
+        if _day(when) <= as_of:
+            tally.add(when, amount)
+    return tally.summary(as_of, unit)
+
+
+def _day(when: date | datetime) -> date:
+    return when.date() if isinstance(when, datetime) else when
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,18 +4,30 @@ Purchases are ``purchase`` events with ``properties.total`` (and ``discountCode`
 ``refund`` events with ``properties.total`` take revenue back. Email engagement counts
 ``email_sent``, ``email_open`` and ``email_click``. Every function here reads one person's
 history only, so the same code can run when an event arrives and in a bulk recompute.
+
+Each metric is read from a tally that events are added to one at a time, oldest first
+(:mod:`cdp.metrics.fold`): a refresh adds a person's new events to the tally it kept
+instead of reading their whole history again, and a history read whole is added to an
+empty tally by the same code, so the two cannot disagree.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 ENGAGEMENT_TYPES = frozenset({"email_open", "email_click"})
+EMAIL_TYPES = ("email_sent", "email_open", "email_click")
+PURCHASE_WINDOWS = (30, 90, 365)  # days: purchases_30d, purchases_90d, purchases_365d
+# A tally forgets order times older than its longest window by this much more, so that a
+# refresh whose clock is a little behind the one that pruned (two refreshes of one person
+# overlapping) still counts exactly (:meth:`PurchaseTally.answers`).
+PRUNE_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,28 +75,117 @@ class EngagementMetrics:
     preferred_channel: str | None
 
 
+def oldest_first(history: Sequence[Interaction]) -> list[Interaction]:
+    """A history in the order tallies add it (stable: equal times keep their order)."""
+    return sorted(history, key=attrgetter("timestamp"))
+
+
+@dataclass(slots=True)
+class PurchaseTally:
+    """What the purchase metrics read of a history: sums in the order events came, the
+    first and last order, and the order times of the longest window (sorted)."""
+
+    orders: int = 0
+    order_sum: float = 0.0
+    refund_sum: float = 0.0
+    discounted: int = 0
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+    recent: list[datetime] = field(default_factory=list)
+    pruned_at: datetime | None = None  # the clock of the last prune
+
+    def add(self, event: Interaction) -> None:
+        if event.type == "refund":
+            self.refund_sum += event.total
+        if event.type != "purchase":
+            return
+        self.orders += 1
+        self.order_sum += event.total
+        self.discounted += bool(event.properties.get("discountCode"))
+        at = event.timestamp
+        self.first_at = at if self.first_at is None else min(self.first_at, at)
+        self.last_at = at if self.last_at is None else max(self.last_at, at)
+        insort(self.recent, at)
+
+    def prune(self, now: datetime) -> None:
+        """Forget order times no window of a clock from ``now - PRUNE_MARGIN`` on reads."""
+        cut = now - timedelta(days=max(PURCHASE_WINDOWS)) - PRUNE_MARGIN
+        del self.recent[: bisect_left(self.recent, cut)]
+        self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
+
+    def answers(self, now: datetime) -> bool:
+        """Whether the windows at ``now`` hold every order time they need."""
+        return self.pruned_at is None or now >= self.pruned_at - PRUNE_MARGIN
+
+    def metrics(self, now: datetime) -> PurchaseMetrics:
+        orders, times = self.orders, self.recent
+        revenue = round(self.order_sum - self.refund_sum, 2)
+
+        def within(days: int) -> int:  # times are sorted: those from ``now - days`` on
+            return len(times) - bisect_left(times, now - timedelta(days=days))
+
+        return PurchaseMetrics(
+            orders=orders,
+            revenue=revenue,
+            average_order_value=round(revenue / orders, 2) if orders else None,
+            first_order_at=self.first_at,
+            last_order_at=self.last_at,
+            days_since_last_order=(now - self.last_at).days if self.last_at else None,
+            purchases_30d=within(30),
+            purchases_90d=within(90),
+            purchases_365d=within(365),
+            discount_share=round(self.discounted / orders, 4) if orders else None,
+        )
+
+
+@dataclass(slots=True)
+class EngagementTally:
+    """What the engagement metrics read: email counts, the last engagement, events by
+    hour of day and by channel (every channel: consent is applied when reading)."""
+
+    emails: Counter[str] = field(default_factory=Counter)
+    last_engaged_at: datetime | None = None
+    hours: Counter[int] = field(default_factory=Counter)
+    channels: Counter[str] = field(default_factory=Counter)
+
+    def add(self, event: Interaction) -> None:
+        if event.type in EMAIL_TYPES:
+            self.emails[event.type] += 1
+        if event.type in ENGAGEMENT_TYPES:
+            at = event.timestamp
+            self.last_engaged_at = (
+                at if self.last_engaged_at is None else max(self.last_engaged_at, at)
+            )
+        self.hours[event.timestamp.hour] += 1
+        self.channels[event.channel] += 1
+
+    def metrics(self, consented_channels: frozenset[str] | None = None) -> EngagementMetrics:
+        sent, opened = self.emails["email_sent"], self.emails["email_open"]
+        clicked = self.emails["email_click"]
+        channels = Counter(
+            {
+                channel: count
+                for channel, count in self.channels.items()
+                if consented_channels is None or channel in consented_channels
+            }
+        )
+        return EngagementMetrics(
+            emails_sent=sent,
+            emails_opened=opened,
+            emails_clicked=clicked,
+            open_rate=round(opened / sent, 4) if sent else None,
+            click_rate=round(clicked / sent, 4) if sent else None,
+            last_engaged_at=self.last_engaged_at,
+            most_active_hour=_most_common(self.hours),
+            preferred_channel=_most_common(channels),
+        )
+
+
 def purchase_metrics(history: Sequence[Interaction], now: datetime) -> PurchaseMetrics:
-    orders = [e for e in history if e.type == "purchase"]
-    refunded = sum(e.total for e in history if e.type == "refund")
-    revenue = round(sum(e.total for e in orders) - refunded, 2)
-    times = sorted(e.timestamp for e in orders)
-    discounted = sum(1 for e in orders if e.properties.get("discountCode"))
-
-    def within(days: int) -> int:  # times are sorted: those from ``now - days`` on
-        return len(times) - bisect_left(times, now - timedelta(days=days))
-
-    return PurchaseMetrics(
-        orders=len(orders),
-        revenue=revenue,
-        average_order_value=round(revenue / len(orders), 2) if orders else None,
-        first_order_at=times[0] if times else None,
-        last_order_at=times[-1] if times else None,
-        days_since_last_order=(now - times[-1]).days if times else None,
-        purchases_30d=within(30),
-        purchases_90d=within(90),
-        purchases_365d=within(365),
-        discount_share=round(discounted / len(orders), 4) if orders else None,
-    )
+    tally = PurchaseTally()
+    for event in oldest_first(history):
+        tally.add(event)
+    return tally.metrics(now)
 
 
 def engagement_metrics(
@@ -92,23 +193,10 @@ def engagement_metrics(
 ) -> EngagementMetrics:
     """Email engagement, the hour of day a person is most active (UTC), and the channel
     they use most, among the consented ones when ``consented_channels`` is given."""
-    kinds = Counter(e.type for e in history)
-    sent, opened, clicked = kinds["email_sent"], kinds["email_open"], kinds["email_click"]
-    engaged = [e.timestamp for e in history if e.type in ENGAGEMENT_TYPES]
-    hours = Counter(e.timestamp.hour for e in history)
-    channels = Counter(
-        e.channel for e in history if consented_channels is None or e.channel in consented_channels
-    )
-    return EngagementMetrics(
-        emails_sent=sent,
-        emails_opened=opened,
-        emails_clicked=clicked,
-        open_rate=round(opened / sent, 4) if sent else None,
-        click_rate=round(clicked / sent, 4) if sent else None,
-        last_engaged_at=max(engaged) if engaged else None,
-        most_active_hour=_most_common(hours),
-        preferred_channel=_most_common(channels),
-    )
+    tally = EngagementTally()
+    for event in history:
+        tally.add(event)
+    return tally.metrics(consented_channels)
 
 
 def _most_common(counts: Counter[Any]) -> Any:

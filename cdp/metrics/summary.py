@@ -16,12 +16,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from cdp.metrics.clv import BgNbd, GammaGamma, TimeUnit, summarise
-from cdp.metrics.interests import MIN_WEIGHT, interests
-from cdp.metrics.profile import Interaction, engagement_metrics, purchase_metrics
+from cdp.metrics.clv import BgNbd, CustomerSummary, GammaGamma, PurchaseDays, TimeUnit, summarise
+from cdp.metrics.fold import Folded, fold_history
+from cdp.metrics.interests import MIN_WEIGHT
+from cdp.metrics.profile import Interaction
 from cdp.metrics.rfm import Boundaries, score
-from cdp.metrics.technographic import demographic, shopping, technographic
-from cdp.metrics.trail import trail
+from cdp.metrics.technographic import demographic
 
 CLV_TIERS = ("high", "medium", "low")
 
@@ -52,9 +52,21 @@ def summarise_person(
     models: BaseModels,
     now: datetime,
 ) -> dict[str, Any]:
-    """Every metric of the catalogue (and a few display-only ones) as one flat document."""
-    purchases = purchase_metrics(history, now)
-    engagement = engagement_metrics(history, consented_channels)
+    """Every metric of the catalogue (and a few display-only ones) as one flat document,
+    from a history oldest first (time, then id)."""
+    return summarise_folded(fold_history(history, now), traits, consented_channels, models, now)
+
+
+def summarise_folded(
+    folded: Folded,
+    traits: Mapping[str, Any],
+    consented_channels: frozenset[str],
+    models: BaseModels,
+    now: datetime,
+) -> dict[str, Any]:
+    """:func:`summarise_person` from a person's history folded (:mod:`cdp.metrics.fold`)."""
+    purchases = folded.purchases.metrics(now)
+    engagement = folded.engagement.metrics(consented_channels)
     doc: dict[str, Any] = {**fields_of(purchases), **fields_of(engagement)}
     doc["days_since_last_engagement"] = (
         (now - engagement.last_engaged_at).days if engagement.last_engaged_at else None
@@ -62,21 +74,21 @@ def summarise_person(
     doc.update(
         rfm_fields(purchases.days_since_last_order, purchases.orders, purchases.revenue, models)
     )
-    clv = predict_clv(history, models.clv, now) if models.clv else None
+    clv = clv_of(folded.days, models.clv, now) if models.clv else None
     doc.update(
         clv or dict.fromkeys(("expected_purchases_90d", "probability_alive", "expected_value_12m"))
     )
     doc["clv_tier"] = (
         models.clv_tiers.tier(clv["expected_value_12m"]) if clv and models.clv_tiers else None
     )
-    found = interests(history, now)
+    found = folded.interests.strongest(now)
     doc["interests"] = [fields_of(interest) for interest in found]
     doc["interest_topics"] = [i.topic for i in found if i.weight >= MIN_WEIGHT]
-    doc.update(fields_of(technographic(history)))
-    cart = shopping(history, now)
+    doc.update(fields_of(folded.devices.technographic()))
+    cart = folded.shopping.shopping(now)
     doc.update(cart_abandoned=cart.cart_abandoned, wishlist=cart.wishlist)
     doc["wishlist_size"] = len(cart.wishlist)
-    doc["trail"] = trail(history, now).to_document()
+    doc["trail"] = folded.trail.trail(now).to_document()
     doc["marketing_channels"] = sorted(consented_channels)
     doc.update(fields_of(demographic(traits, now.date())))
     doc["computed_at"] = now
@@ -122,9 +134,17 @@ def predict_clv(
 ) -> dict[str, float] | None:
     """BG/NBD and Gamma-Gamma predictions for one customer; None for a person who never
     bought."""
-    unit = TimeUnit[model["time_unit"]]
     purchases = [(e.timestamp, e.total) for e in history if e.type == "purchase"]
-    customer = summarise(purchases, now.date(), unit)
+    return _predict(summarise(purchases, now.date(), TimeUnit[model["time_unit"]]), model)
+
+
+def clv_of(days: PurchaseDays, model: Mapping[str, Any], now: datetime) -> dict[str, float] | None:
+    """:func:`predict_clv` from the purchase days of a fold."""
+    return _predict(days.summary(now.date(), TimeUnit[model["time_unit"]]), model)
+
+
+def _predict(customer: CustomerSummary | None, model: Mapping[str, Any]) -> dict[str, float] | None:
+    unit = TimeUnit[model["time_unit"]]
     if customer is None:
         return None
     bg = BgNbd(model["r"], model["alpha"], model["a"], model["b"], model["log_likelihood"])

@@ -11,11 +11,11 @@ and the other demographics are the traits as given (``city``, ``country``, ``gen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cdp.metrics.profile import Interaction
+from cdp.metrics.profile import Interaction, oldest_first
 from cdp.metrics.trail import bought_skus, clean_sku
 
 MOBILE_DEVICES = frozenset({"mobile", "phone", "smartphone", "tablet"})
@@ -50,44 +50,81 @@ class Demographic:
     income_band: str | None = None
 
 
-def technographic(history: Sequence[Interaction]) -> Technographic:
-    devices: set[str] = set()
-    systems: set[str] = set()
-    mobile = 0
-    for event in history:
+@dataclass(slots=True)
+class DeviceTally:
+    """Devices, operating systems and channels seen, and how many events were mobile."""
+
+    devices: set[str] = field(default_factory=set)
+    systems: set[str] = field(default_factory=set)
+    channels: set[str] = field(default_factory=set)
+    mobile: int = 0
+    events: int = 0
+
+    def add(self, event: Interaction) -> None:
         device = _name(event.properties.get("device"))
         system = _name(event.properties.get("os"))
-        devices.update([device] if device else [])
-        systems.update([system] if system else [])
-        mobile += event.channel == "MOBILE_APP" or device in MOBILE_DEVICES
-    return Technographic(
-        devices=sorted(devices),
-        operating_systems=sorted(systems),
-        channels=sorted({event.channel for event in history}),
-        mobile_share=round(mobile / len(history), 4) if history else None,
-    )
+        if device:
+            self.devices.add(device)
+        if system:
+            self.systems.add(system)
+        self.channels.add(event.channel)
+        self.mobile += event.channel == "MOBILE_APP" or device in MOBILE_DEVICES
+        self.events += 1
+
+    def technographic(self) -> Technographic:
+        return Technographic(
+            devices=sorted(self.devices),
+            operating_systems=sorted(self.systems),
+            channels=sorted(self.channels),
+            mobile_share=round(self.mobile / self.events, 4) if self.events else None,
+        )
+
+
+@dataclass(slots=True)
+class ShoppingTally:
+    """The last cart and purchase, and the skus wished for (added to the wishlist, not
+    removed and not bought since, in the order events came)."""
+
+    last_cart: datetime | None = None
+    last_purchase: datetime | None = None
+    wished: dict[str, datetime] = field(default_factory=dict)
+
+    def add(self, event: Interaction) -> None:
+        at = event.timestamp
+        if event.type == "add_to_cart":
+            self.last_cart = at if self.last_cart is None else max(self.last_cart, at)
+        elif event.type == "wishlist_add" and (sku := clean_sku(event.properties.get("sku"))):
+            self.wished[sku] = at
+        elif event.type == "wishlist_remove" and (sku := clean_sku(event.properties.get("sku"))):
+            self.wished.pop(sku, None)
+        elif event.type == "purchase":
+            self.last_purchase = at if self.last_purchase is None else max(self.last_purchase, at)
+            for sku in bought_skus(event.properties):
+                self.wished.pop(sku, None)
+
+    def shopping(self, now: datetime) -> Shopping:
+        last_cart, last_purchase = self.last_cart, self.last_purchase
+        abandoned = (
+            last_cart is not None
+            and CART_GRACE <= now - last_cart <= CART_MEMORY
+            and (last_purchase is None or last_purchase < last_cart)
+        )
+        return Shopping(cart_abandoned=abandoned, wishlist=sorted(self.wished))
+
+
+def technographic(history: Sequence[Interaction]) -> Technographic:
+    tally = DeviceTally()
+    for event in history:
+        tally.add(event)
+    return tally.technographic()
 
 
 def shopping(history: Sequence[Interaction], now: datetime) -> Shopping:
-    """Whether the last cart was left without buying, and the skus still wished for
-    (added to the wishlist, not removed and not bought since)."""
-    last_cart = max((e.timestamp for e in history if e.type == "add_to_cart"), default=None)
-    last_purchase = max((e.timestamp for e in history if e.type == "purchase"), default=None)
-    abandoned = (
-        last_cart is not None
-        and CART_GRACE <= now - last_cart <= CART_MEMORY
-        and (last_purchase is None or last_purchase < last_cart)
-    )
-    wished: dict[str, datetime] = {}
-    for event in sorted(history, key=lambda e: e.timestamp):
-        if event.type == "wishlist_add" and (sku := clean_sku(event.properties.get("sku"))):
-            wished[sku] = event.timestamp
-        elif event.type == "wishlist_remove" and (sku := clean_sku(event.properties.get("sku"))):
-            wished.pop(sku, None)
-        elif event.type == "purchase":
-            for sku in bought_skus(event.properties):
-                wished.pop(sku, None)
-    return Shopping(cart_abandoned=abandoned, wishlist=sorted(wished))
+    """Whether the last cart was left without buying, and the skus still wished for."""
+    tally = ShoppingTally()
+    for event in oldest_first(history):
+        tally.add(event)
+    return tally.shopping(now)
 
 
 def demographic(traits: Mapping[str, Any], today: date) -> Demographic:

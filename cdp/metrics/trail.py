@@ -13,11 +13,11 @@ when the offers are asked for, from the timestamps kept here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.metrics.profile import Interaction
+from cdp.metrics.profile import PRUNE_MARGIN, Interaction, oldest_first
 
 MAX_BOUGHT = 500
 MAX_VIEWED = 200
@@ -62,35 +62,71 @@ class Trail:
         )
 
 
-def trail(history: Sequence[Interaction], now: datetime) -> Trail:
-    """What the person bought, viewed and carted, from their history (any order)."""
-    bought: dict[str, datetime] = {}
-    viewed: dict[str, datetime] = {}
-    recent: list[View] = []
+@dataclass(slots=True)
+class TrailTally:
+    """Each sku's newest purchase and view, the views of the recent days and the newest
+    cart, bounded as it goes.
+
+    Bounds that cannot change the answer: a sku's time only grows, so a sku pushed out
+    of the newest ``2 * MAX_BOUGHT`` would be out of the newest ``MAX_BOUGHT`` for good
+    unless bought again, which brings it back with its new time, as the whole history
+    would; likewise views, and the recent views (a fixed time each, only added to)."""
+
+    bought: dict[str, datetime] = field(default_factory=dict)
+    viewed: dict[str, datetime] = field(default_factory=dict)
+    recent: list[View] = field(default_factory=list)  # newest first once pruned
     cart: tuple[datetime, str] | None = None
-    since = now - timedelta(days=RECENT_VIEW_DAYS)
-    for event in history:
+    pruned_at: datetime | None = None
+
+    def add(self, event: Interaction) -> None:
         named = clean_sku(event.properties.get("sku"))
+        at = event.timestamp
         if event.type == "purchase":
             for sku in bought_skus(event.properties):
-                bought[sku] = max(event.timestamp, bought.get(sku, event.timestamp))
+                self.bought[sku] = max(at, self.bought.get(sku, at))
         elif event.type == "product_view" and named:
-            viewed[named] = max(event.timestamp, viewed.get(named, event.timestamp))
-            if event.timestamp >= since:
-                category = event.properties.get("category")
-                recent.append(
-                    View(named, category if isinstance(category, str) else None, event.timestamp)
-                )
+            self.viewed[named] = max(at, self.viewed.get(named, at))
+            category = event.properties.get("category")
+            self.recent.append(View(named, category if isinstance(category, str) else None, at))
         elif event.type == "add_to_cart" and named:
-            cart = max(cart, (event.timestamp, named)) if cart else (event.timestamp, named)
-    recent.sort(key=lambda v: (v.at, v.sku), reverse=True)
-    return Trail(
-        bought=_newest(bought, MAX_BOUGHT),
-        viewed=_newest(viewed, MAX_VIEWED),
-        last_cart_sku=cart[1] if cart else None,
-        last_cart_at=cart[0] if cart else None,
-        recent_views=recent[:MAX_RECENT_VIEWS],
-    )
+            self.cart = max(self.cart, (at, named)) if self.cart else (at, named)
+
+    def prune(self, now: datetime) -> None:
+        """Keep what a clock from ``now - PRUNE_MARGIN`` on can read."""
+        since = now - timedelta(days=RECENT_VIEW_DAYS) - PRUNE_MARGIN
+        self.recent = _newest_views([v for v in self.recent if v.at >= since])
+        if len(self.bought) > 2 * MAX_BOUGHT:
+            self.bought = {sku: self.bought[sku] for sku in _newest(self.bought, MAX_BOUGHT)}
+        if len(self.viewed) > 2 * MAX_VIEWED:
+            self.viewed = {sku: self.viewed[sku] for sku in _newest(self.viewed, MAX_VIEWED)}
+        self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
+
+    def answers(self, now: datetime) -> bool:
+        return self.pruned_at is None or now >= self.pruned_at - PRUNE_MARGIN
+
+    def trail(self, now: datetime) -> Trail:
+        since = now - timedelta(days=RECENT_VIEW_DAYS)
+        cart = self.cart
+        return Trail(
+            bought=_newest(self.bought, MAX_BOUGHT),
+            viewed=_newest(self.viewed, MAX_VIEWED),
+            last_cart_sku=cart[1] if cart else None,
+            last_cart_at=cart[0] if cart else None,
+            recent_views=_newest_views([v for v in self.recent if v.at >= since]),
+        )
+
+
+def _newest_views(views: list[View]) -> list[View]:
+    """The newest ``MAX_RECENT_VIEWS`` (stable: equal ones keep the order they came in)."""
+    return sorted(views, key=lambda v: (v.at, v.sku), reverse=True)[:MAX_RECENT_VIEWS]
+
+
+def trail(history: Sequence[Interaction], now: datetime) -> Trail:
+    """What the person bought, viewed and carted, from their history (any order)."""
+    tally = TrailTally()
+    for event in oldest_first(history):
+        tally.add(event)
+    return tally.trail(now)
 
 
 def bought_skus(properties: Mapping[str, Any]) -> list[str]:
