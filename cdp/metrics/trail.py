@@ -88,6 +88,8 @@ class TrailTally:
             self.viewed[named] = max(at, self.viewed.get(named, at))
             category = event.properties.get("category")
             self.recent.append(View(named, category if isinstance(category, str) else None, at))
+            if len(self.recent) > 4 * MAX_RECENT_VIEWS:  # only the newest can be read
+                self.recent = _newest_views(self.recent)
         elif event.type == "add_to_cart" and named:
             self.cart = max(self.cart, (at, named)) if self.cart else (at, named)
 
