@@ -26,8 +26,10 @@ from cdp.events import EventRejected, EventRules, parse_event, without_placehold
 from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
 from cdp.linking.stitching import Resolution, resolve_persons, stitch
+from cdp.profile.carried import carried_of
+from cdp.profile.compute import counts_events
 from cdp.profile.refresh import (
-    READ_FIELDS,
+    ALONE_READ_FIELDS,
     Computed,
     compute_refresh,
     refresh_persons,
@@ -35,6 +37,8 @@ from cdp.profile.refresh import (
 )
 from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
+from cdp.segments.lookup import all_segments
+from cdp.segments.record import expected_entries
 from cdp.store import JOIN_AT_MOST, Holdings, LinkProof, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import new_landing, oldest_events_first
@@ -218,7 +222,10 @@ async def land(
         # every event landed here is new to its person as far as this call knows (one
         # the insert found may be this call's own, sent again: see _store)
         landed_on = {p for p, _ in landed.values()}
-        persons = await _mark_touched(stores, {*stored_before.values(), *landed_on}, landed_on, now)
+        oldest = min((event.timestamp for event in unique.values()), default=None)
+        persons = await _mark_touched(
+            stores, {*stored_before.values(), *landed_on}, landed_on, now, oldest
+        )
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
     done = Landed(answer, touched, *_made_by(fresh, resolution), refreshed=refreshed)
@@ -284,7 +291,7 @@ def _split(
 
 
 async def _mark_touched(
-    stores: Stores, asked: set[str], updated: set[str], now: datetime
+    stores: Stores, asked: set[str], updated: set[str], now: datetime, oldest: datetime | None
 ) -> dict[str, str]:
     """Mark the persons the batch's events are on pending (``updated``: those that got
     new events), each where it lives now; map each to that live person.
@@ -294,24 +301,25 @@ async def _mark_touched(
     events: it is settled (the event moved on) and its survivor marked. A few persons
     (a single event's) are first marked where they are, if every one is still live: one
     command instead of a read of the merge chain and then the mark. A mark is written
-    after the events it announces, in both ways.
+    after the events it announces, in both ways, with the oldest of them (``oldest``,
+    for the persons' stored folds: :mod:`cdp.profile.carried`).
     """
     if len(asked) <= JOIN_AT_MOST and await stores.persons.mark_pending_if_live(
-        asked, now, updated=updated
+        asked, now, updated=updated, oldest=oldest
     ):
         return {person: person for person in asked}
-    return await _settle_and_mark(stores, asked, updated, now)
+    return await _settle_and_mark(stores, asked, updated, now, oldest)
 
 
 async def _settle_and_mark(
-    stores: Stores, asked: set[str], updated: set[str], now: datetime
+    stores: Stores, asked: set[str], updated: set[str], now: datetime, oldest: datetime | None
 ) -> dict[str, str]:
     """Settle the persons asked (an event stored on one merged away moves on) and mark
     their live persons pending; map each to its live person. A person marked where it
     was before this is marked again: its change counter moves twice, which is harmless."""
     persons = await settle_all(stores, asked)
     await stores.persons.mark_pending(
-        set(persons.values()), now, updated={persons[p] for p in updated}
+        set(persons.values()), now, updated={persons[p] for p in updated}, oldest=oldest
     )
     return persons
 
@@ -403,7 +411,7 @@ async def _store_alone(
             return _Alone(landed, {person: person}, refreshed, closed=framed.tail_done)
         applied = framed.applied
     else:
-        mark = stores.persons.mark_guarded_write(person, now, updated=True)
+        mark = stores.persons.mark_guarded_write(person, now, updated=True, oldest=event.timestamp)
         applied = await stores.ordered.apply([*before_mark, mark, *tail], guarded={at_mark})
     stop = applied.stopped_at
     if stop is not None and stop < at_mark:
@@ -411,7 +419,7 @@ async def _store_alone(
     if stop is not None:  # stopped at the mark, or a pair linked by another call meanwhile
         await stores.links.record(proofs)
     if applied.refused or applied.matched.get(at_mark) != 1:  # merged away, changed, gone
-        persons = await _settle_and_mark(stores, {person}, {person}, now)
+        persons = await _settle_and_mark(stores, {person}, {person}, now, event.timestamp)
         return _Alone(landed, persons, frozenset(), closed=stop is None)
     return _Alone(landed, {person: person}, frozenset(), closed=stop is None)
 
@@ -420,25 +428,40 @@ async def _refresh_ahead(
     stores: Stores, was: PersonRead | None, document: Document, now: datetime
 ) -> Computed | None:
     """The refresh of a single event's person computed before the event is written:
-    from the person as read beside the stitching, live and with its history, the event
-    and its mark added; None when it was not so read, or others were merged into it
-    (their histories are read apart, and would miss the event not yet written)."""
-    if was is None or was.events is None or was.absorbed or was.person.get("merged_into"):
+    from the person as read beside the stitching, live, with the events read after it
+    (those after its stored fold's key when the fold can be carried on, else its whole
+    history: :mod:`cdp.profile.carried`), the event and its mark added; None when it was
+    not so read, or others were merged into it (their histories are read apart, and
+    would miss the event not yet written)."""
+    if was is None or was.absorbed or was.person.get("merged_into"):
         return None
     person = str(was.person["_id"])
+    event = stores.events.as_read(document)
+    carried = None
+    if not counts_events(await all_segments(stores)):
+        carried = carried_of(was.person, now, event["timestamp"])
+    if carried is not None:  # with the timeline entries its memberships say it has
+        entries = expected_entries(person, was.memberships).values()
+        history = await stores.events.after(person, carried.key[0], sorted(entries))
+    else:
+        history = (await stores.events.histories([person])).get(person, [])
     computed = await compute_refresh(
-        stores, {person}, now, {person: _with_event(was, stores.events.as_read(document))}
+        stores,
+        {person},
+        now,
+        {person: _with_event(was, history, event)},
+        {person: carried} if carried else None,
     )
     return computed if computed is not None and person in computed.exact else None
 
 
-def _with_event(read: PersonRead, event: Document) -> PersonRead:
+def _with_event(read: PersonRead, history: Sequence[Document], event: Document) -> PersonRead:
     """A person as read before its event and its mark were written, with both: one more
-    event in its history, one more change counted."""
+    event in its history (``history``, read after the person), one more change counted."""
     return replace(
         read,
         person={**read.person, "changes": int(read.person.get("changes", 0)) + 1},
-        events=oldest_events_first([*(read.events or []), event]),
+        events=oldest_events_first([*history, event]),
     )
 
 
@@ -448,7 +471,9 @@ async def _holdings(
     """The keys' holdings for stitching, with their owners' facts for the refresh when
     asked (one command either way)."""
     if with_facts:
-        return await stores.profile_reads.holdings_with_facts(sorted(keys), READ_FIELDS)
+        return await stores.profile_reads.holdings_with_facts(
+            sorted(keys), ALONE_READ_FIELDS, with_events=False
+        )
     return await stores.identifiers.holdings(keys), {}
 
 

@@ -121,6 +121,7 @@ async def unlink_identifier(
         moving = [eid for eid, keys in events if any(part_of.get(k) == pid for k in keys)]
         await stores.events.assign(moving, pid)
     everyone = [profile.id, *new_ids, detached]
+    await stores.persons.drop_folds(everyone)  # events moved: folds no longer theirs
     sets = await stores.events.trait_sets(everyone)
     await stores.persons.replace_traits({p: traits_from(sets.get(p, [])) for p in everyone})
     await stores.merges.record(

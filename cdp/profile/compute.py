@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from cdp.metrics.profile import Interaction
-from cdp.metrics.summary import BaseModels, summarise_person
+from cdp.metrics.summary import BaseModels, summarise_folded, summarise_person
 from cdp.privacy.consent import Consent, marketing_channels
+from cdp.profile.carried import Carried, fold_document, fold_on
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition
 from cdp.segments.evaluate import EventFacts, Predicate, Subject, predicate
@@ -37,9 +38,17 @@ class Evaluation:
         return cls(
             definitions=tuple(segments),
             segments=tuple((segment.id, predicate(segment.rule)) for segment in segments),
-            needs_events=any(isinstance(leaf, EventCount) for leaf in leaves),
+            needs_events=counts_events(segments),
             needs_identifier_types=any(isinstance(leaf, HasIdentifier) for leaf in leaves),
         )
+
+
+def counts_events(segments: Sequence[SegmentDefinition]) -> bool:
+    """Whether a rule of these segments counts events: it reads the history itself, so a
+    refresh deciding it cannot carry a fold on (:mod:`cdp.profile.carried`)."""
+    return any(
+        isinstance(leaf, EventCount) for segment in segments for leaf in conditions(segment.rule)
+    )
 
 
 def evaluate_person(
@@ -56,6 +65,28 @@ def evaluate_person(
         interactions(events), traits, marketing_channels(consents), models, now
     )
     return metrics, evaluate_segments(traits, metrics, events, identifier_types, evaluation, now)
+
+
+def evaluate_carried(
+    traits: Mapping[str, Any],
+    events: Sequence[Document],
+    carried: Carried | None,
+    consents: Sequence[Consent],
+    identifier_types: frozenset[str],
+    models: BaseModels,
+    evaluation: Evaluation,
+    now: datetime,
+) -> tuple[dict[str, Any], set[str], dict[str, Any] | None]:
+    """:func:`evaluate_person` from a stored fold and the events after its key (or, with
+    no fold, from the whole history), with the fold to store: the same metrics, since
+    they are read from a fold either way. Not for rules that count events
+    (:func:`counts_events`): those read the whole history."""
+    if carried is not None and evaluation.needs_events:
+        raise ValueError("rules that count events read the whole history, not a fold")
+    folded, key = fold_on(carried, events, now)
+    metrics = summarise_folded(folded, traits, marketing_channels(consents), models, now)
+    inside = evaluate_segments(traits, metrics, events, identifier_types, evaluation, now)
+    return metrics, inside, fold_document(folded, key)
 
 
 def evaluate_segments(

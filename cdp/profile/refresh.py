@@ -15,14 +15,15 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cdp.metrics.base import load_base_models
 from cdp.metrics.summary import BaseModels
 from cdp.privacy.consent import Consent
-from cdp.profile.compute import Evaluation, evaluate_person
+from cdp.profile.carried import FOLD_FIELD, Carried
+from cdp.profile.compute import Evaluation, evaluate_carried, evaluate_person
 from cdp.segments.definitions import SegmentDefinition, SegmentKind
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import Frame, Framed, missing_entries, record_changes, record_framed
@@ -33,6 +34,8 @@ from cdp.store.memberships import Held
 from cdp.store.ordered import Write
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
+# what a single event's refresh reads of it: its fold too (cdp.profile.carried)
+ALONE_READ_FIELDS = (*READ_FIELDS, FOLD_FIELD)
 EVALUATED_AT_ONCE = 100  # persons evaluated between two turns of the event loop (5 to 7 ms)
 
 
@@ -57,6 +60,8 @@ class Computed:
     # read before the writes it follows: written with them, only if no other change came
     # since (write_marked_refresh)
     exact: frozenset[str] = frozenset()
+    # an exact refresh's folds to store (None: nothing to fold), cdp.profile.carried
+    folds: Mapping[str, Document | None] = field(default_factory=dict)
 
 
 async def compute_refresh(
@@ -64,6 +69,7 @@ async def compute_refresh(
     person_ids: Iterable[str],
     now: datetime,
     before: Mapping[str, PersonRead] | None = None,
+    carried: Mapping[str, Carried] | None = None,
 ) -> Computed | None:
     """Read the asked persons' live roots with their facts and compute what they are
     now; None when none of them is live.
@@ -73,7 +79,9 @@ async def compute_refresh(
     event is written. They are true once it is, and only if no other change reached the
     persons since that read: such a refresh is ``exact``, written with the event's
     writes, only if the person's change count is still the one it read
-    (:func:`write_marked_refresh`)."""
+    (:func:`write_marked_refresh`). Its fold is computed to be written with it: carried on
+    from ``carried`` (the person's stored fold, its ``before`` events those after the
+    fold's key), else from the whole history ``before`` holds."""
     asked = set(person_ids)
     if not asked:
         return None
@@ -116,11 +124,28 @@ async def compute_refresh(
     )
     held.update({root: found.memberships for root, found in alone.items()})
 
-    metrics, wanted = await evaluate_in_slices(list(live.values()), facts, models, evaluation, now)
+    folds: dict[str, Document | None] = {}
+    if exact:  # a single event's person, whose fold is written with its refresh
+        metrics, wanted = {}, {}
+        for root, doc in live.items():
+            metrics[root], wanted[root], folds[root] = evaluate_carried(
+                doc.get("traits", {}),
+                facts.events[root],
+                (carried or {}).get(root),
+                facts.consents[root],
+                frozenset(facts.types[root]),
+                models,
+                evaluation,
+                now,
+            )
+    else:
+        metrics, wanted = await evaluate_in_slices(
+            list(live.values()), facts, models, evaluation, now
+        )
     seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     held_before = {root: held.get(root, {}) for root in live}
     missing = missing_entries(held_before, facts.events)
-    return Computed(metrics, wanted, seen, held_before, segments, missing, exact)
+    return Computed(metrics, wanted, seen, held_before, segments, missing, exact, folds)
 
 
 async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> None:
@@ -162,7 +187,12 @@ async def write_marked_refresh(
     refresh's profile were two writes in two commands, one after the other: the
     embedded server syncs each write to disk, and a command is a round trip."""
     profile = stores.persons.marked_refresh_write(
-        person, computed.metrics[person], computed.wanted[person], computed.seen[person], now
+        person,
+        computed.metrics[person],
+        computed.wanted[person],
+        computed.seen[person],
+        now,
+        computed.folds.get(person),
     )
     return await record_framed(
         stores,

@@ -237,16 +237,20 @@ def missing_entries(
     writing its entry again is harmless (same id, stored once)."""
     missing: set[tuple[str, str]] = set()
     for person, segments in held.items():
-        recorded = [(s, h.entered_at) for s, h in segments.items() if h.recorded]
-        if not recorded:
+        expected = expected_entries(person, segments)
+        if not expected:
             continue
         on_timeline = {doc["_id"] for doc in histories.get(person, ()) if doc["type"] == ENTERED}
-        missing |= {
-            (s, person)
-            for s, since in recorded
-            if entry_id(ENTERED, s, person, since) not in on_timeline
-        }
+        missing |= {(s, person) for s, entry in expected.items() if entry not in on_timeline}
     return missing
+
+
+def expected_entries(person: str, segments: Mapping[str, Held]) -> dict[str, str]:
+    """The timeline entry (its event id) each recorded membership of a person has, by
+    segment: what :func:`missing_entries` looks for in a history."""
+    return {
+        s: entry_id(ENTERED, s, person, h.entered_at) for s, h in segments.items() if h.recorded
+    }
 
 
 def interest_document(topic: str, now: datetime) -> Document:

@@ -210,6 +210,28 @@ class EventStore:
             found.setdefault(doc["person_id"], []).append(doc)
         return {person: oldest_events_first(docs) for person, docs in found.items()}
 
+    async def after(
+        self, person_id: str, since: datetime, event_ids: Sequence[str] = ()
+    ) -> list[Document]:
+        """What the metrics read of one person's events from ``since`` on, and of the
+        events ``event_ids`` wherever they are (a fold's new events and the timeline
+        entries a refresh checks, cdp.profile.carried), in one command, oldest first.
+
+        The person by equality and the time as a range: the embedded server walks the
+        ``(person_id, timestamp)`` index from ``since`` then (0.6 ms for 10 of 5,000
+        events); with the person in an ``$in`` it reads every event of the person (14 to
+        18 ms), and a ``$lookup`` sub-pipeline reads the collection (55 ms)."""
+        projection = {"_id": 1, **dict.fromkeys(HISTORY_FIELDS, 1)}
+        pipeline: list[Document] = [
+            {"$match": {"person_id": person_id, "timestamp": {"$gte": since}}},
+            {"$project": projection},
+        ]
+        if event_ids:
+            by_id = [{"$match": {"_id": {"$in": list(event_ids)}}}, {"$project": projection}]
+            pipeline.append({"$unionWith": {"coll": self._collection.name, "pipeline": by_id}})
+        found = {doc["_id"]: doc async for doc in await self._collection.aggregate(pipeline)}
+        return oldest_events_first(list(found.values()))
+
     async def baskets(self) -> list[list[str]]:
         """The skus of every purchase's items, one list per purchase (the mining input).
 

@@ -26,16 +26,19 @@ from cdp.store.database import (
 )
 from cdp.store.ordered import refused_unless
 
+FOLD_FLOOR = "fold.floor"  # the oldest event announced since the fold was stored
 OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
 # "This person is live", inside an update pipeline (a filter on merged_into beside _id
 # makes the embedded server scan the collection).
 _LIVE = {"$eq": [{"$ifNull": ["$merged_into", None]}, None]}
 
 
-def _pending_mark(now: datetime, *, updated: bool) -> Document:
-    """The pending mark of one person (``updated``: it got new events)."""
+def _pending_mark(now: datetime, *, updated: bool, oldest: datetime | None) -> Document:
+    """The pending mark of one person (``updated``: it got new events; ``oldest``: the
+    oldest event announced, to which a stored fold's ``floor`` goes down,
+    cdp.profile.carried)."""
     mark: Document = {
-        "$min": {"pending_since": now},
+        "$min": {"pending_since": now, **({FOLD_FLOOR: oldest} if oldest else {})},
         "$inc": {"changes": 1},
         "$unset": {"unclaimed": ""},
     }
@@ -328,7 +331,12 @@ class PersonStore:
         return total - merged
 
     async def mark_pending(
-        self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
+        self,
+        person_ids: Iterable[str],
+        now: datetime,
+        *,
+        updated: Iterable[str] = (),
+        oldest: datetime | None = None,
     ) -> None:
         """Say these persons' metrics and segments do not include their latest events yet.
 
@@ -337,21 +345,30 @@ class PersonStore:
         arrived while it ran. Written before a refresh is attempted, so a crash or a lost
         queue never leaves a person stale unseen: the sweep finds the mark. The persons in
         ``updated`` (they got new events) have ``updated_at`` moved on in the same command.
+        ``oldest``: the oldest of the call's events, to which the floor of every marked
+        person's stored fold goes down (one time for them all, those whose events an
+        earlier call stored included: a fold is then folded again from the whole history
+        at worst, never wrong; cdp.profile.carried).
         """
         ids, changed = set(person_ids), set(updated)
         # One plain update for the usual call (every person got events); a pipeline
         # choosing per document would cost the embedded server twice the time.
         for chunk in chunked(sorted(ids & changed)):
             await self._collection.update_many(
-                {"_id": {"$in": chunk}}, _pending_mark(now, updated=True)
+                {"_id": {"$in": chunk}}, _pending_mark(now, updated=True, oldest=oldest)
             )
         for chunk in chunked(sorted(ids - changed)):
             await self._collection.update_many(
-                {"_id": {"$in": chunk}}, _pending_mark(now, updated=False)
+                {"_id": {"$in": chunk}}, _pending_mark(now, updated=False, oldest=oldest)
             )
 
     async def mark_pending_if_live(
-        self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
+        self,
+        person_ids: Iterable[str],
+        now: datetime,
+        *,
+        updated: Iterable[str] = (),
+        oldest: datetime | None = None,
     ) -> bool:
         """:meth:`mark_pending` for the persons still live, in one command; whether every
         one of them was (a merged or unknown one is left as it is, for the caller to
@@ -361,14 +378,19 @@ class PersonStore:
         starts with ``_id`` and ``merged_into`` (a filter on ``merged_into`` beside an
         ``$in`` makes the embedded server scan the collection: 70 ms at 100,000 persons).
         """
-        marks = self.mark_if_live_writes(person_ids, now, updated=updated)
+        marks = self.mark_if_live_writes(person_ids, now, updated=updated, oldest=oldest)
         if not marks:
             return True
         result = await self._collection.bulk_write(marks, ordered=False)
         return result.matched_count == len(marks)
 
     def mark_if_live_writes(
-        self, person_ids: Iterable[str], now: datetime, *, updated: Iterable[str] = ()
+        self,
+        person_ids: Iterable[str],
+        now: datetime,
+        *,
+        updated: Iterable[str] = (),
+        oldest: datetime | None = None,
     ) -> list[UpdateOne]:
         """The updates of :meth:`mark_pending_if_live`, one a person (each matches one
         document when that person is live), to run alone or with others
@@ -377,13 +399,15 @@ class PersonStore:
         return [
             UpdateOne(
                 {"_id": person, "merged_into": None},
-                _pending_mark(now, updated=person in changed),
+                _pending_mark(now, updated=person in changed, oldest=oldest),
                 namespace=self._collection.full_name,
             )
             for person in sorted(set(person_ids))
         ]
 
-    def mark_guarded_write(self, person: str, now: datetime, *, updated: bool) -> UpdateOne:
+    def mark_guarded_write(
+        self, person: str, now: datetime, *, updated: bool, oldest: datetime | None = None
+    ) -> UpdateOne:
         """:meth:`mark_pending_if_live` of one person as a guarded write
         (:mod:`cdp.store.ordered`): refused, rather than matching nothing, when the
         person is merged away, so that the writes after it in the same command (the
@@ -397,6 +421,8 @@ class PersonStore:
         }
         if updated:
             fields["updated_at"] = {"$max": ["$updated_at", now]}
+        if oldest:
+            fields[FOLD_FLOOR] = {"$min": [f"${FOLD_FLOOR}", oldest]}
         return UpdateOne(
             {"_id": person},
             [{"$set": {"_guard": refused_unless(_LIVE)}}, {"$set": fields}],
@@ -504,6 +530,7 @@ class PersonStore:
         segments: Iterable[str],
         changes_seen: int,
         now: datetime,
+        fold: Mapping[str, Any] | None = None,
     ) -> UpdateOne:
         """:meth:`mark_guarded_write` and :meth:`set_refreshed` of one person as one
         write, for a single event whose refresh was computed before its writes: the
@@ -512,7 +539,11 @@ class PersonStore:
         refused when the person is merged away, gone, or changed since it was read (its
         count is not ``changes_seen`` less the event's own change). An upsert only so
         that a person gone refuses it too: the guard asks for a stored profile (a
-        document of the filter's ``_id`` alone has no ``created_at``)."""
+        document of the filter's ``_id`` alone has no ``created_at``).
+
+        ``fold``: the person's fold with the event in it, stored in place of the one read
+        (its floor gone with it: the guard says no other event was announced since that
+        read), or removed when None (cdp.profile.carried)."""
         counted = {"$add": [{"$ifNull": ["$changes", 0]}, 1]}
         stored = {"$eq": [{"$type": "$created_at"}, "date"]}
         unchanged = {"$eq": [counted, changes_seen]}
@@ -529,12 +560,24 @@ class PersonStore:
                         "updated_at": {"$max": ["$updated_at", now]},
                         "pending_since": "$$REMOVE",
                         "unclaimed": "$$REMOVE",
+                        "fold": {"$literal": dict(fold)} if fold is not None else "$$REMOVE",
                     }
                 },
             ],
             upsert=True,
             namespace=self._collection.full_name,
         )
+
+    async def drop_folds(self, person_ids: Iterable[str] | None = None) -> None:
+        """Remove the stored folds of these persons (every person's when None): their
+        events changed otherwise than by new ones (cdp.profile.carried)."""
+        if person_ids is None:
+            await self._collection.update_many(
+                {"fold": {"$exists": True}}, {"$unset": {"fold": ""}}
+            )
+            return
+        for chunk in chunked(sorted(set(person_ids))):
+            await self._collection.update_many({"_id": {"$in": chunk}}, {"$unset": {"fold": ""}})
 
     async def set_computed_at(self, person_ids: Iterable[str], now: datetime) -> None:
         """Say these persons' metrics, unchanged, are true as of ``now``."""

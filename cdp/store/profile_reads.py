@@ -111,24 +111,26 @@ class ProfileReads:
         return read
 
     async def holdings_with_facts(
-        self, keys: Sequence[str], fields: Iterable[str]
+        self, keys: Sequence[str], fields: Iterable[str], *, with_events: bool = True
     ) -> tuple[Holdings, dict[str, PersonRead]]:
         """:meth:`IdentifierStore.holdings` and, in the same command, each owner as
         stored (``fields`` of it) with its facts, as :meth:`persons_with_facts` reads
         them: a single event's stitching and its refresh read at once, a round trip
         fewer (an owner of several of the keys comes once a key, so this is for a few).
-        A history too long to join leaves the facts out (:meth:`persons_with_facts`)."""
+        A history too long to join leaves the facts out (:meth:`persons_with_facts`).
+        ``with_events`` False: the owners' events are left out (``events`` None), for a
+        caller that reads what it needs of them apart (cdp.profile.carried)."""
         wanted = list(keys)
         if not wanted:
             return Holdings({}, set(), {}), {}
         pipeline: list[Document] = [
             *holdings_stages(wanted),
-            *_facts_of("person_id", with_events=True),
+            *_facts_of("person_id", with_events=with_events),
             {
                 "$project": {
                     **HOLDINGS_PROJECTION,
                     **{f"owner.{name}": 1 for name in fields},
-                    **_facts_projection(with_events=True),
+                    **_facts_projection(with_events=with_events),
                 }
             },
         ]
@@ -142,7 +144,7 @@ class ProfileReads:
         for row in rows:
             if row["owner"] and row["person_id"] not in read:
                 person = {"_id": row["person_id"], **row["owner"][0]}
-                read[row["person_id"]] = _person_read(person, row, with_events=True)
+                read[row["person_id"]] = _person_read(person, row, with_events=with_events)
         return holdings_of(rows), read
 
     async def by_identifier(self, keys: Sequence[str]) -> OwnerRead | None:

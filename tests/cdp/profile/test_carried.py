@@ -1,0 +1,135 @@
+"""A returning customer's single event carries their stored fold on: only what is new is
+read, and the metrics are those a refresh from the whole history writes. An event at or
+before the fold's key, by itself or in a batch, makes the next refresh read it all."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from cdp.ingest import IngestLimits, track
+from cdp.metrics.fold import fold_history
+from cdp.profile.carried import carried_of, fold_document
+from cdp.profile.refresh import refresh_persons
+from cdp.store import Stores
+from cdp.store.database import Document
+from tests.commands import Commands, listening
+from tests.stories import event
+
+NOW = datetime(2026, 4, 2, 9, tzinfo=UTC)
+LEO = [("email", "leo.brandt@example.com"), ("device_id", "ios-7f3a")]
+MIA = [("email", "mia.k@example.com")]
+
+
+def leo(type_: str, at: str, message_id: str, **properties: Any) -> dict[str, Any]:
+    return event(type_, "MOBILE_APP", LEO, at=at, message_id=message_id, properties=properties)
+
+
+async def leo_shops(stores: Stores, limits: IngestLimits) -> str:
+    """Leo views a tent, buys it, opens the receipt: one event at a time, as the app
+    sends them."""
+    sent = [
+        leo("product_view", "2026-04-01T09:55:00Z", "v-1", sku="TENT-2", category="tents"),
+        leo("purchase", "2026-04-01T10:05:00Z", "o-1", total=249.0, items=[{"sku": "TENT-2"}]),
+        leo("email_open", "2026-04-01T11:00:00Z", "r-1"),
+    ]
+    for one in sent:
+        result = await track(stores, [one], limits, NOW)
+    person = result.results[0].person_id
+    assert person is not None
+    return person
+
+
+def history_reads(commands: Commands) -> list[str]:
+    """The reads of events by person: whole histories (``find``) or the events after a
+    fold's key (``aggregate``)."""
+    return [
+        sent.get("find") and "whole" or "after"
+        for sent in commands.sent
+        if "person_id" in str(sent.get("filter", sent.get("pipeline", "")))
+        and (sent.get("find") == "events" or sent.get("aggregate") == "events")
+    ]
+
+
+async def metrics_of(db: AsyncDatabase[Document], person: str) -> dict[str, Any]:
+    return dict((await db["persons"].find_one({"_id": person}) or {})["metrics"])
+
+
+async def as_from_the_whole_history(
+    db: AsyncDatabase[Document], stores: Stores, person: str
+) -> dict[str, Any]:
+    """What a refresh from the whole history writes for the person, now."""
+    await db["persons"].update_one({"_id": person}, {"$inc": {"changes": 1}})
+    await refresh_persons(stores, [person], NOW)
+    return await metrics_of(db, person)
+
+
+async def test_a_returning_customers_event_reads_only_what_is_new_to_the_same_metrics(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    person = await leo_shops(stores, limits)
+    stored = (await db["persons"].find_one({"_id": person}) or {})["fold"]
+    assert stored["key"][1] == "r-1"  # the receipt's open, the newest folded
+
+    again = leo("product_view", "2026-04-01T12:00:00Z", "v-2", sku="STOVE-1", category="stoves")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [again], limits, NOW)
+    assert history_reads(commands) == ["after"]  # the events after the fold's key alone
+
+    carried = await metrics_of(db, person)
+    assert (carried["orders"], carried["revenue"], carried["emails_opened"]) == (1, 249.0, 1)
+    assert carried["trail"]["viewed"] == ["STOVE-1", "TENT-2"]
+    assert carried == await as_from_the_whole_history(db, stores, person)
+
+
+async def test_an_event_older_than_the_fold_is_folded_with_the_whole_history(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """The app sends yesterday's view late, after the receipt was opened."""
+    person = await leo_shops(stores, limits)
+    late = leo("product_view", "2026-03-31T18:00:00Z", "v-0", sku="MAT-9", category="tents")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [late], limits, NOW)
+    assert history_reads(commands) == ["whole"]
+
+    metrics = await metrics_of(db, person)
+    assert metrics["trail"]["viewed"] == ["TENT-2", "MAT-9"]
+    assert metrics == await as_from_the_whole_history(db, stores, person)
+
+
+async def test_a_late_event_in_a_batch_makes_the_next_refresh_read_the_whole_history(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """A nightly import brings Leo's call-centre purchase of the morning with Mia's
+    newsletter open; Leo's next app event must not miss the purchase."""
+    person = await leo_shops(stores, limits)
+    phoned = event("purchase", "PHONE", LEO[:1], at="2026-04-01T08:00:00Z", message_id="o-0")
+    phoned["properties"] = {"total": 30.0}
+    opened = event("email_open", "EMAIL", MIA, at="2026-04-01T20:00:00Z", message_id="m-1")
+    await track(stores, [phoned, opened], limits, NOW)
+    floor = (await db["persons"].find_one({"_id": person}) or {})["fold"]["floor"]
+    assert floor == datetime(2026, 4, 1, 8, tzinfo=UTC)
+
+    again = leo("email_open", "2026-04-01T21:00:00Z", "r-2")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [again], limits, NOW)
+    assert history_reads(commands) == ["whole"]
+    metrics = await metrics_of(db, person)
+    assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (2, 279.0, 2)
+    assert metrics == await as_from_the_whole_history(db, stores, person)
+
+
+def test_a_stored_fold_is_carried_on_only_past_its_key_and_above_its_floor() -> None:
+    key = (datetime(2026, 4, 1, 11, tzinfo=UTC), "r-1")
+    stored = fold_document(fold_history([], NOW), key)
+    assert stored is not None
+    person = {"_id": "p", "fold": stored}
+    later = key[0] + timedelta(hours=1)
+    assert carried_of(person, NOW, later) is not None
+    assert carried_of(person, NOW, key[0]) is None  # as old as the key: read it all
+    floored = {"_id": "p", "fold": {**stored, "floor": key[0] - timedelta(hours=3)}}
+    assert carried_of(floored, NOW, later) is None
+    above = {"_id": "p", "fold": {**stored, "floor": later}}
+    assert carried_of(above, NOW, later) is not None
+    assert carried_of({"_id": "p", "fold": {"floor": later}}, NOW, later) is None  # no fold
+    assert carried_of(person, NOW - timedelta(days=3), later) is None  # a clock far behind
