@@ -2,6 +2,7 @@
 to the last bit, whatever the split, the clocks in between and the trip through BSON."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import bson
 from bson.codec_options import CodecOptions
@@ -28,7 +29,7 @@ CLV = {
 }
 MODELS = BaseModels(clv=CLV)
 CHANNELS = frozenset({"WEB", "EMAIL"})
-CODEC = CodecOptions(tz_aware=True)
+CODEC: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True)
 
 skus = st.sampled_from(["TENT-1", "tea.green", "$MUG", "stove", " boots "])
 properties = st.fixed_dictionaries(
@@ -133,4 +134,5 @@ def test_a_purchase_dated_tomorrow_waits_for_its_day_in_the_clv_summary() -> Non
     assert summary is not None
     assert (summary.frequency, summary.recency, summary.repeat_spend) == (1, 3.0, 20.0)
     later = days.summary((START + timedelta(days=5)).date(), TimeUnit.DAYS)
-    assert later is not None and (later.frequency, later.repeat_spend) == (2, 59.5)
+    assert later is not None
+    assert (later.frequency, later.repeat_spend) == (2, 59.5)

@@ -44,7 +44,7 @@ def history_reads(commands: Commands) -> list[str]:
     """The reads of events by person: whole histories (``find``) or the events after a
     fold's key (``aggregate``)."""
     return [
-        sent.get("find") and "whole" or "after"
+        "whole" if sent.get("find") else "after"
         for sent in commands.sent
         if "person_id" in str(sent.get("filter", sent.get("pipeline", "")))
         and (sent.get("find") == "events" or sent.get("aggregate") == "events")
