@@ -27,7 +27,6 @@ from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
 from cdp.linking.stitching import Resolution, resolve_persons, stitch
 from cdp.profile.carried import carried_of
-from cdp.profile.compute import counts_events
 from cdp.profile.refresh import (
     ALONE_READ_FIELDS,
     Computed,
@@ -39,6 +38,7 @@ from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import expected_entries
+from cdp.segments.tally import carryable, counted_leaves
 from cdp.store import JOIN_AT_MOST, Holdings, LinkProof, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import new_landing, oldest_events_first
@@ -437,9 +437,10 @@ async def _refresh_ahead(
         return None
     person = str(was.person["_id"])
     event = stores.events.as_read(document)
+    rules = [segment.rule for segment in await all_segments(stores)]
     carried = None
-    if not counts_events(await all_segments(stores)):
-        carried = carried_of(was.person, now, event["timestamp"])
+    if carryable(rules):
+        carried = carried_of(was.person, now, event["timestamp"], counted_leaves(rules))
     if carried is not None:  # with the timeline entries its memberships say it has
         entries = expected_entries(person, was.memberships).values()
         history = await stores.events.after(person, carried.key[0], sorted(entries))

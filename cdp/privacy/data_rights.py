@@ -73,8 +73,8 @@ async def erase_person(
     docs = await stores.identifiers.of_persons(family)
     keys = [doc["_id"] for doc in docs]
     await stores.events.scrub_identifiers([{"type": d["type"], "value": d["value"]} for d in docs])
-    if await stores.events.scrub_text(_mentions(docs), ERASED):
-        await stores.persons.drop_folds()  # others' events changed: their folds did too
+    mentioned_in = await stores.events.scrub_text(_mentions(docs), ERASED)
+    await stores.persons.drop_folds(mentioned_in)  # their events changed, so their folds
     await stores.events.delete_of(family)
     await stores.links.remove_touching_any(keys)
     await stores.conflicts.delete_involving(family, keys)

@@ -10,11 +10,13 @@ fold never misses an event marked before it; an event at or before the key landi
 lowers the floor to the key or below, and the fold is not carried on but folded again
 from the whole history (and written anew).
 
-Not carried on either (the caller reads the whole history): a fold of another version, a
-clock too far behind the fold's last prune, a person others were merged into (their
-events are not in it), a new event not after the key, and a base with rules that count
-events (those read the history itself). A correction moving events and an erasure
-scrubbing text drop folds (:meth:`PersonStore.drop_folds`).
+The counts user rules read (:mod:`cdp.segments.tally`) are kept with it. Not carried on
+(the caller reads the whole history): a fold of another version, a clock too far behind
+the fold's last prune, a person others were merged into (their events are not in it), a
+new event not after the key, a rule whose counts the fold does not hold yet, and a base
+with a rule counting segment entries or exits (:func:`cdp.segments.tally.carryable`). A
+correction moving events and an erasure scrubbing text drop folds
+(:meth:`PersonStore.drop_folds`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cdp.metrics.fold import Folded, fold_history
+from cdp.metrics.fold import Folded
 from cdp.metrics.profile import Interaction
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
+from cdp.segments.rules import EventCount
+from cdp.segments.tally import RuleTally
 
 FOLD_FIELD = "fold"
 Key = tuple[datetime, str]  # an event's (timestamp, id): the order a history is folded in
@@ -37,63 +41,80 @@ class Carried:
     """A stored fold that may be carried on, with the key of its newest event."""
 
     folded: Folded
+    rules: RuleTally
     key: Key
 
 
-def carried_of(person: Mapping[str, Any], now: datetime, first_new: datetime) -> Carried | None:
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """A fold with new events in it: the metrics' tallies, the rules' counts, the key."""
+
+    folded: Folded
+    rules: RuleTally
+    key: Key | None
+
+
+def carried_of(
+    person: Mapping[str, Any],
+    now: datetime,
+    first_new: datetime,
+    leaves: Mapping[str, EventCount],
+) -> Carried | None:
     """The person's stored fold if the events from ``first_new`` on can be added to it
-    (see the module's note); None to fold the whole history instead."""
+    and it holds the counts of every rule's ``leaves`` (see the module's note); None to
+    fold the whole history instead."""
     stored = person.get(FOLD_FIELD)
     if not isinstance(stored, Mapping):
         return None
     key, floor = stored.get("key"), stored.get("floor")
     folded = Folded.from_document(stored)
-    if folded is None or not isinstance(key, list) or len(key) != 2:
+    rules = RuleTally.from_document(stored.get("rules") or {}, leaves)
+    if folded is None or rules is None or not isinstance(key, list) or len(key) != 2:
         return None
     at, event_id = key
     if not isinstance(at, datetime) or not isinstance(event_id, str):
         return None
     if isinstance(floor, datetime) and floor <= at:  # an event at or before the key since
         return None
-    if first_new <= at or not folded.answers(now):
+    if first_new <= at or not folded.answers(now) or not rules.answers(now):
         return None
-    return Carried(folded, (at, event_id))
+    return Carried(folded, rules, (at, event_id))
 
 
 def fold_on(
-    carried: Carried | None, events: Sequence[Mapping[str, Any]], now: datetime
-) -> tuple[Folded, Key | None]:
-    """The fold with ``events`` (oldest first) added, pruned at ``now``, and its new key:
-    from ``carried`` the events after its key, else every event from empty. Segment
+    carried: Carried | None,
+    events: Sequence[Mapping[str, Any]],
+    now: datetime,
+    leaves: Mapping[str, EventCount],
+) -> Fold:
+    """The fold with ``events`` (oldest first) added, pruned at ``now``: from ``carried``
+    the events after its key, else every event from empty (counting ``leaves``). Segment
     entries and exits are not folded (they are about the person, not things they did)."""
     key = carried.key if carried else None
+    folded = carried.folded if carried else Folded()
+    rules = carried.rules if carried else RuleTally.empty(leaves)
     fresh = [
         event
         for event in events
         if event["type"] not in SEGMENT_EVENT_TYPES
         and (key is None or (event["timestamp"], event["_id"]) > key)
     ]
-    interactions = [
-        Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {})
-        for e in fresh
-    ]
-    if carried is None:
-        folded = fold_history(interactions, now)
-    else:
-        folded = carried.folded
-        for interaction in interactions:
-            folded.add(interaction)
-        folded.prune(now)
+    for event in fresh:
+        properties = event.get("properties") or {}
+        folded.add(Interaction(event["type"], event["channel"], event["timestamp"], properties))
+        rules.add(event["type"], event["timestamp"], properties)
+    folded.prune(now)
+    rules.prune(now)
     if fresh:
-        key = max(key or (fresh[0]["timestamp"], fresh[0]["_id"]), _key(fresh[-1]))
-    return folded, key
+        key = max(key or _key(fresh[0]), _key(fresh[-1]))
+    return Fold(folded, rules, key)
 
 
-def fold_document(folded: Folded, key: Key | None) -> dict[str, Any] | None:
+def fold_document(fold: Fold) -> dict[str, Any] | None:
     """The fold as stored with the profile; None for a person with nothing folded yet."""
-    if key is None:
+    if fold.key is None:
         return None
-    return {**folded.to_document(), "key": list(key)}
+    return {**fold.folded.to_document(), "rules": fold.rules.to_document(), "key": list(fold.key)}
 
 
 def _key(event: Mapping[str, Any]) -> Key:

@@ -5,8 +5,8 @@ event and a recompute can never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.segments.definitions import INTEREST_PREFIX, SegmentDefinition
 from cdp.segments.evaluate import EventFacts, Predicate, Subject, predicate
 from cdp.segments.rules import EventCount, HasIdentifier, conditions
+from cdp.segments.tally import counted_leaves
 
 Document = Mapping[str, Any]
 
@@ -31,6 +32,7 @@ class Evaluation:
     needs_events: bool
     needs_identifier_types: bool
     definitions: tuple[SegmentDefinition, ...] = ()
+    counted: Mapping[str, EventCount] = field(default_factory=dict)  # cdp.segments.tally
 
     @classmethod
     def of(cls, segments: Sequence[SegmentDefinition]) -> Evaluation:
@@ -38,17 +40,10 @@ class Evaluation:
         return cls(
             definitions=tuple(segments),
             segments=tuple((segment.id, predicate(segment.rule)) for segment in segments),
-            needs_events=counts_events(segments),
+            needs_events=any(isinstance(leaf, EventCount) for leaf in leaves),
             needs_identifier_types=any(isinstance(leaf, HasIdentifier) for leaf in leaves),
+            counted=counted_leaves(segment.rule for segment in segments),
         )
-
-
-def counts_events(segments: Sequence[SegmentDefinition]) -> bool:
-    """Whether a rule of these segments counts events: it reads the history itself, so a
-    refresh deciding it cannot carry a fold on (:mod:`cdp.profile.carried`)."""
-    return any(
-        isinstance(leaf, EventCount) for segment in segments for leaf in conditions(segment.rule)
-    )
 
 
 def evaluate_person(
@@ -79,14 +74,18 @@ def evaluate_carried(
 ) -> tuple[dict[str, Any], set[str], dict[str, Any] | None]:
     """:func:`evaluate_person` from a stored fold and the events after its key (or, with
     no fold, from the whole history), with the fold to store: the same metrics, since
-    they are read from a fold either way. Not for rules that count events
-    (:func:`counts_events`): those read the whole history."""
-    if carried is not None and evaluation.needs_events:
-        raise ValueError("rules that count events read the whole history, not a fold")
-    folded, key = fold_on(carried, events, now)
-    metrics = summarise_folded(folded, traits, marketing_channels(consents), models, now)
-    inside = evaluate_segments(traits, metrics, events, identifier_types, evaluation, now)
-    return metrics, inside, fold_document(folded, key)
+    they are read from a fold either way, and the same segments (rules count from the
+    fold's tallies, or from the whole history). ``carried`` must hold the counts of
+    every rule of ``evaluation`` (:func:`cdp.profile.carried.carried_of`)."""
+    fold = fold_on(carried, events, now, evaluation.counted)
+    metrics = summarise_folded(fold.folded, traits, marketing_channels(consents), models, now)
+    if carried is None:
+        inside = evaluate_segments(traits, metrics, events, identifier_types, evaluation, now)
+    else:
+        inside = evaluate_segments(
+            traits, metrics, [], identifier_types, evaluation, now, fold.rules.count
+        )
+    return metrics, inside, fold_document(fold)
 
 
 def evaluate_segments(
@@ -96,15 +95,18 @@ def evaluate_segments(
     identifier_types: frozenset[str],
     evaluation: Evaluation,
     now: datetime,
+    counts: Callable[[EventCount, datetime], int] | None = None,
 ) -> set[str]:
-    """The segments a person with these metrics belongs in, interest ones included."""
+    """The segments a person with these metrics belongs in, interest ones included; rules
+    count ``events``, or ask ``counts`` (a fold's tallies) when given."""
     subject = Subject(
         traits=traits,
         metrics=metrics,
         identifier_types=identifier_types,
         events=[EventFacts(e["type"], e["timestamp"], e.get("properties") or {}) for e in events]
-        if evaluation.needs_events
+        if evaluation.needs_events and counts is None
         else [],
+        counts=counts,
     )
     inside = {segment for segment, fits in evaluation.segments if fits(subject, now)}
     inside.update(f"{INTEREST_PREFIX}{topic}" for topic in metrics.get("interest_topics") or [])

@@ -125,6 +125,8 @@ async def compute_refresh(
     held.update({root: found.memberships for root, found in alone.items()})
 
     folds: dict[str, Document | None] = {}
+    if any(c.rules.leaves.keys() != evaluation.counted.keys() for c in (carried or {}).values()):
+        return None  # a rule created since the fold was read: the caller refreshes after
     if exact:  # a single event's person, whose fold is written with its refresh
         metrics, wanted = {}, {}
         for root, doc in live.items():

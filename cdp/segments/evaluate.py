@@ -25,12 +25,14 @@ class EventFacts:
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """What a rule can see of one person."""
+    """What a rule can see of one person: their events, or (``counts``) the counts a
+    fold kept of them (:mod:`cdp.segments.tally`)."""
 
     traits: Mapping[str, Any]
     metrics: Mapping[str, Any]
     identifier_types: frozenset[str]
     events: Sequence[EventFacts]
+    counts: Callable[[EventCount, datetime], int] | None = None
 
 
 Predicate = Callable[[Subject, datetime], bool]
@@ -62,7 +64,12 @@ def predicate(rule: Rule) -> Predicate:
             test = comparison(op, value)
             return lambda subject, now: _test_field(subject.metrics, name, test)
         case EventCount():
-            return lambda subject, now: _count_fits(rule, _count(rule, subject.events, now))
+            return lambda subject, now: _count_fits(
+                rule,
+                subject.counts(rule, now)
+                if subject.counts is not None
+                else _count(rule, subject.events, now),
+            )
     raise TypeError(f"not a rule: {rule!r}")
 
 

@@ -275,19 +275,21 @@ class EventStore:
                 {"identifiers": {"$in": chunk}}, {"$pull": {"identifiers": {"$in": chunk}}}
             )
 
-    async def scrub_text(self, values: Sequence[str], replacement: str) -> int:
+    async def scrub_text(self, values: Sequence[str], replacement: str) -> set[str]:
         """Replace these values (emails without case) wherever they appear in the text of
-        any event's properties; how many events changed. Reads every event's properties:
-        a mention in free text has no index (an erasure is rare; its cost is documented)."""
+        any event's properties; the persons whose events changed. Reads every event's
+        properties: a mention in free text has no index (an erasure is rare; its cost is
+        documented)."""
         if not values:
-            return 0
+            return set()
         pattern = re.compile("|".join(re.escape(v) for v in values), re.IGNORECASE)
-        changed = 0
+        changed: set[str] = set()
         batch: list[UpdateOne] = []
-        async for doc in self._collection.find({}, {"properties": 1}):
+        async for doc in self._collection.find({}, {"properties": 1, "person_id": 1}):
             properties = doc.get("properties")
             if not properties or not pattern.search(str(properties)):
                 continue
+            changed.add(doc["person_id"])
             batch.append(
                 UpdateOne(
                     {"_id": doc["_id"]},
@@ -295,10 +297,10 @@ class EventStore:
                 )
             )
             if len(batch) >= 500:
-                changed += (await self._collection.bulk_write(batch, ordered=False)).modified_count
+                await self._collection.bulk_write(batch, ordered=False)
                 batch = []
         if batch:
-            changed += (await self._collection.bulk_write(batch, ordered=False)).modified_count
+            await self._collection.bulk_write(batch, ordered=False)
         return changed
 
     async def purchase_days(self, before: datetime) -> list[tuple[str, str, float]]:

@@ -568,14 +568,9 @@ class PersonStore:
             namespace=self._collection.full_name,
         )
 
-    async def drop_folds(self, person_ids: Iterable[str] | None = None) -> None:
-        """Remove the stored folds of these persons (every person's when None): their
-        events changed otherwise than by new ones (cdp.profile.carried)."""
-        if person_ids is None:
-            await self._collection.update_many(
-                {"fold": {"$exists": True}}, {"$unset": {"fold": ""}}
-            )
-            return
+    async def drop_folds(self, person_ids: Iterable[str]) -> None:
+        """Remove the stored folds of these persons: their events changed otherwise than
+        by new ones (cdp.profile.carried)."""
         for chunk in chunked(sorted(set(person_ids))):
             await self._collection.update_many({"_id": {"$in": chunk}}, {"$unset": {"fold": ""}})
 

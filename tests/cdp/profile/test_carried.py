@@ -9,8 +9,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.ingest import IngestLimits, track
 from cdp.metrics.fold import fold_history
-from cdp.profile.carried import carried_of, fold_document
+from cdp.privacy.data_rights import erase_person
+from cdp.profile.carried import Fold, carried_of, fold_document
 from cdp.profile.refresh import refresh_persons
+from cdp.segments.manage import create_segment
+from cdp.segments.rules import EventCount
+from cdp.segments.tally import RuleTally, counted_leaves
 from cdp.store import Stores
 from cdp.store.database import Document
 from tests.commands import Commands, listening
@@ -119,17 +123,69 @@ async def test_a_late_event_in_a_batch_makes_the_next_refresh_read_the_whole_his
     assert metrics == await as_from_the_whole_history(db, stores, person)
 
 
-def test_a_stored_fold_is_carried_on_only_past_its_key_and_above_its_floor() -> None:
+def test_a_stored_fold_is_carried_on_only_past_its_key_above_its_floor_with_its_rules() -> None:
     key = (datetime(2026, 4, 1, 11, tzinfo=UTC), "r-1")
-    stored = fold_document(fold_history([], NOW), key)
+    tents = EventCount("product_view", (("category", "tents"),), 2, None, 30)
+    leaves = counted_leaves([tents])
+    stored = fold_document(Fold(fold_history([], NOW), RuleTally.empty(leaves), key))
     assert stored is not None
     person = {"_id": "p", "fold": stored}
     later = key[0] + timedelta(hours=1)
-    assert carried_of(person, NOW, later) is not None
-    assert carried_of(person, NOW, key[0]) is None  # as old as the key: read it all
+    assert carried_of(person, NOW, later, leaves) is not None
+    assert carried_of(person, NOW, key[0], leaves) is None  # as old as the key: read it all
     floored = {"_id": "p", "fold": {**stored, "floor": key[0] - timedelta(hours=3)}}
-    assert carried_of(floored, NOW, later) is None
+    assert carried_of(floored, NOW, later, leaves) is None
     above = {"_id": "p", "fold": {**stored, "floor": later}}
-    assert carried_of(above, NOW, later) is not None
-    assert carried_of({"_id": "p", "fold": {"floor": later}}, NOW, later) is None  # no fold
-    assert carried_of(person, NOW - timedelta(days=3), later) is None  # a clock far behind
+    assert carried_of(above, NOW, later, leaves) is not None
+    assert carried_of({"_id": "p", "fold": {"floor": later}}, NOW, later, leaves) is None
+    assert carried_of(person, NOW - timedelta(days=3), later, leaves) is None  # clock behind
+    stoves = EventCount("product_view", (("category", "stoves"),), 1, None, None)
+    newer_rule = counted_leaves([tents, stoves])
+    assert carried_of(person, NOW, later, newer_rule) is None  # a segment created since
+
+
+async def test_an_erasure_that_scrubs_a_customers_events_makes_their_fold_start_again(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Leo's app logged a wishlist item named after Mia's email (a gift list); Mia is
+    erased, and Leo's next event must not bring the name back from his fold."""
+    person = await leo_shops(stores, limits)
+    gift = leo("wishlist_add", "2026-04-01T11:30:00Z", "w-1", sku="gift for mia.k@example.com")
+    await track(stores, [gift], limits, NOW)
+    mia = await track(
+        stores, [event("email_open", "EMAIL", MIA, at="2026-04-01T11:40:00Z")], limits, NOW
+    )
+    assert (await metrics_of(db, person))["wishlist"] == ["gift for mia.k@example.com"]
+
+    await erase_person(stores, str(mia.results[0].person_id), "GDPR request #90", NOW)
+    assert "fold" not in (await db["persons"].find_one({"_id": person}) or {})
+
+    await track(stores, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
+    assert (await metrics_of(db, person))["wishlist"] == ["gift for [erased]"]
+
+
+async def test_a_rule_counting_events_is_decided_from_the_folds_counts(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """ "Tent browsers" (two tent views in 30 days): Leo's second tent view, carried on
+    from his fold, puts him in, as a refresh from his whole history does."""
+    rule = {
+        "events": {
+            "type": "product_view",
+            "where": [{"path": "category", "value": "tents"}],
+            "atLeast": 2,
+            "withinDays": 30,
+        }
+    }
+    browsers = await create_segment(stores, "Tent browsers", "", rule, NOW)
+    person = await leo_shops(stores, limits)  # one tent view
+    assert browsers.id not in (await db["persons"].find_one({"_id": person}) or {})["segment_ids"]
+
+    again = leo("product_view", "2026-04-01T12:00:00Z", "v-2", sku="TENT-3", category="tents")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [again], limits, NOW)
+    assert history_reads(commands) == ["after"]
+    carried = (await db["persons"].find_one({"_id": person}) or {})["segment_ids"]
+    assert browsers.id in carried
+    await as_from_the_whole_history(db, stores, person)
+    assert (await db["persons"].find_one({"_id": person}) or {})["segment_ids"] == carried
