@@ -440,7 +440,8 @@ async def _refresh_ahead(
     rules = [segment.rule for segment in await all_segments(stores)]
     carried = None
     if carryable(rules):
-        carried = carried_of(was.person, now, event["timestamp"], counted_leaves(rules))
+        first = (event["timestamp"], event["_id"])
+        carried = carried_of(was.person, now, first, counted_leaves(rules))
     if carried is not None:  # with the timeline entries its memberships say it has
         entries = expected_entries(person, was.memberships).values()
         history = await stores.events.after(person, carried.key[0], sorted(entries))

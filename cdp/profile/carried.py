@@ -57,12 +57,12 @@ class Fold:
 def carried_of(
     person: Mapping[str, Any],
     now: datetime,
-    first_new: datetime,
+    first_new: Key,
     leaves: Mapping[str, EventCount],
 ) -> Carried | None:
-    """The person's stored fold if the events from ``first_new`` on can be added to it
-    and it holds the counts of every rule's ``leaves`` (see the module's note); None to
-    fold the whole history instead."""
+    """The person's stored fold if the events from ``first_new`` (an event's time and
+    id) on can be added to it and it holds the counts of every rule's ``leaves`` (see
+    the module's note); None to fold the whole history instead."""
     stored = person.get(FOLD_FIELD)
     if not isinstance(stored, Mapping):
         return None
@@ -76,7 +76,7 @@ def carried_of(
         return None
     if isinstance(floor, datetime) and floor <= at:  # an event at or before the key since
         return None
-    if first_new <= at or not folded.answers(now) or not rules.answers(now):
+    if first_new <= (at, event_id) or not folded.answers(now) or not rules.answers(now):
         return None
     return Carried(folded, rules, (at, event_id))
 

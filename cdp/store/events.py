@@ -12,6 +12,7 @@ from typing import Any
 
 import bson
 from pymongo import DeleteOne, InsertOne, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.profile.timeline import Position, TimelineQuery
@@ -215,21 +216,28 @@ class EventStore:
     ) -> list[Document]:
         """What the metrics read of one person's events from ``since`` on, and of the
         events ``event_ids`` wherever they are (a fold's new events and the timeline
-        entries a refresh checks, cdp.profile.carried), in one command, oldest first.
+        entries a refresh checks, cdp.profile.carried), oldest first.
 
         The person by equality and the time as a range: the embedded server walks the
         ``(person_id, timestamp)`` index from ``since`` then (0.6 ms for 10 of 5,000
         events); with the person in an ``$in`` it reads every event of the person (14 to
-        18 ms), and a ``$lookup`` sub-pipeline reads the collection (55 ms)."""
+        18 ms), and a ``$lookup`` sub-pipeline reads the collection (55 ms). The ids are
+        a read of their own beside it: in a ``$unionWith`` the server reads the whole
+        collection for them (64 ms against 1.5 ms)."""
         projection = {"_id": 1, **dict.fromkeys(HISTORY_FIELDS, 1)}
         pipeline: list[Document] = [
             {"$match": {"person_id": person_id, "timestamp": {"$gte": since}}},
             {"$project": projection},
         ]
-        if event_ids:
-            by_id = [{"$match": {"_id": {"$in": list(event_ids)}}}, {"$project": projection}]
-            pipeline.append({"$unionWith": {"coll": self._collection.name, "pipeline": by_id}})
-        found = {doc["_id"]: doc async for doc in await self._collection.aggregate(pipeline)}
+
+        async def by_id() -> list[Document]:
+            if not event_ids:
+                return []
+            found = self._collection.find({"_id": {"$in": list(event_ids)}}, projection)
+            return await found.to_list()
+
+        recent, named = await asyncio.gather(_aggregated(self._collection, pipeline), by_id())
+        found = {doc["_id"]: doc for doc in [*recent, *named]}
         return oldest_events_first(list(found.values()))
 
     async def baskets(self) -> list[list[str]]:
@@ -417,3 +425,9 @@ def _replaced(value: Any, pattern: re.Pattern[str], replacement: str) -> Any:
     if isinstance(value, list):
         return [_replaced(v, pattern, replacement) for v in value]
     return value
+
+
+async def _aggregated(
+    collection: AsyncCollection[Document], pipeline: list[Document]
+) -> list[Document]:
+    return await (await collection.aggregate(pipeline)).to_list()

@@ -130,14 +130,16 @@ def test_a_stored_fold_is_carried_on_only_past_its_key_above_its_floor_with_its_
     stored = fold_document(Fold(fold_history([], NOW), RuleTally.empty(leaves), key))
     assert stored is not None
     person = {"_id": "p", "fold": stored}
-    later = key[0] + timedelta(hours=1)
+    later = (key[0] + timedelta(hours=1), "v-2")
     assert carried_of(person, NOW, later, leaves) is not None
-    assert carried_of(person, NOW, key[0], leaves) is None  # as old as the key: read it all
+    assert carried_of(person, NOW, key, leaves) is None  # the key's own: read it all
+    assert carried_of(person, NOW, (key[0], "a-0"), leaves) is None  # folded before it
+    assert carried_of(person, NOW, (key[0], "s-1"), leaves) is not None  # after it
     floored = {"_id": "p", "fold": {**stored, "floor": key[0] - timedelta(hours=3)}}
     assert carried_of(floored, NOW, later, leaves) is None
-    above = {"_id": "p", "fold": {**stored, "floor": later}}
+    above = {"_id": "p", "fold": {**stored, "floor": later[0]}}
     assert carried_of(above, NOW, later, leaves) is not None
-    assert carried_of({"_id": "p", "fold": {"floor": later}}, NOW, later, leaves) is None
+    assert carried_of({"_id": "p", "fold": {"floor": later[0]}}, NOW, later, leaves) is None
     assert carried_of(person, NOW - timedelta(days=3), later, leaves) is None  # clock behind
     stoves = EventCount("product_view", (("category", "stoves"),), 1, None, None)
     newer_rule = counted_leaves([tents, stoves])
