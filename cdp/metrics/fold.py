@@ -27,6 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cdp.metrics.clv import PurchaseDays
+from cdp.metrics.instants import pack, unpack
 from cdp.metrics.interests import SIGNAL_WEIGHTS, InterestTally
 from cdp.metrics.profile import EngagementTally, Interaction, PurchaseTally
 from cdp.metrics.technographic import DeviceTally, ShoppingTally
@@ -35,7 +36,9 @@ from cdp.metrics.trail import TrailTally, View
 _PURCHASE_TYPES = frozenset({"purchase", "refund"})
 _SHOPPING_TYPES = frozenset({"purchase", "add_to_cart", "wishlist_add", "wishlist_remove"})
 _TRAIL_TYPES = frozenset({"purchase", "product_view", "add_to_cart"})
-FOLD_VERSION = 1  # a stored fold of another version is not read (folded again from empty)
+# a stored fold of another version is not read (folded again from empty); 2: times of
+# long lists in microseconds, packed (cdp.metrics.instants)
+FOLD_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -97,7 +100,7 @@ class Folded:
                 "discounted": p.discounted,
                 "first_at": p.first_at,
                 "last_at": p.last_at,
-                "recent": list(p.recent),
+                "recent": pack(p.recent),
                 "pruned_at": p.pruned_at,
             },
             "days": {
@@ -131,8 +134,8 @@ class Folded:
                 "wished": [[sku, at] for sku, at in s.wished.items()],
             },
             "trail": {
-                "bought": [[sku, at] for sku, at in t.bought.items()],
-                "viewed": [[sku, at] for sku, at in t.viewed.items()],
+                "bought": {"skus": list(t.bought), "at": pack(t.bought.values())},
+                "viewed": {"skus": list(t.viewed), "at": pack(t.viewed.values())},
                 "recent": [[view.sku, view.category, view.at] for view in t.recent],
                 "cart": list(t.cart) if t.cart else None,
                 "pruned_at": t.pruned_at,
@@ -162,7 +165,7 @@ class Folded:
                 discounted=p["discounted"],
                 first_at=p["first_at"],
                 last_at=p["last_at"],
-                recent=list(p["recent"]),
+                recent=unpack(p["recent"]),
                 pruned_at=p["pruned_at"],
             ),
             days=PurchaseDays(
@@ -193,8 +196,8 @@ class Folded:
                 wished=dict(s["wished"]),
             ),
             trail=TrailTally(
-                bought=dict(t["bought"]),
-                viewed=dict(t["viewed"]),
+                bought=_skus_at(t["bought"]),
+                viewed=_skus_at(t["viewed"]),
                 recent=[View(sku, category, at) for sku, category, at in t["recent"]],
                 cart=(cart[0], cart[1]) if cart else None,
                 pruned_at=t["pruned_at"],
@@ -209,6 +212,13 @@ def fold_history(history: Iterable[Interaction], now: datetime) -> Folded:
         folded.add(event)
     folded.prune(now)
     return folded
+
+
+def _skus_at(stored: Mapping[str, Any]) -> dict[str, int]:
+    skus, times = stored["skus"], unpack(stored["at"])
+    if len(skus) != len(times):
+        raise ValueError("a trail's skus and times differ in number")
+    return dict(zip(skus, times, strict=True))
 
 
 def _day_text(day: date | None) -> str | None:

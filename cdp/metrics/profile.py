@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
+from cdp.metrics.instants import micros
+
 ENGAGEMENT_TYPES = frozenset({"email_open", "email_click"})
 EMAIL_TYPES = ("email_sent", "email_open", "email_click")
 PURCHASE_WINDOWS = (30, 90, 365)  # days: purchases_30d, purchases_90d, purchases_365d
@@ -91,7 +93,7 @@ class PurchaseTally:
     discounted: int = 0
     first_at: datetime | None = None
     last_at: datetime | None = None
-    recent: list[datetime] = field(default_factory=list)
+    recent: list[int] = field(default_factory=list)  # microseconds (cdp.metrics.instants)
     pruned_at: datetime | None = None  # the clock of the last prune
 
     def add(self, event: Interaction) -> None:
@@ -105,12 +107,12 @@ class PurchaseTally:
         at = event.timestamp
         self.first_at = at if self.first_at is None else min(self.first_at, at)
         self.last_at = at if self.last_at is None else max(self.last_at, at)
-        insort(self.recent, at)
+        insort(self.recent, micros(at))
 
     def prune(self, now: datetime) -> None:
         """Forget order times no window of a clock from ``now - PRUNE_MARGIN`` on reads."""
         cut = now - timedelta(days=max(PURCHASE_WINDOWS)) - PRUNE_MARGIN
-        del self.recent[: bisect_left(self.recent, cut)]
+        del self.recent[: bisect_left(self.recent, micros(cut))]
         self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
 
     def answers(self, now: datetime) -> bool:
@@ -122,7 +124,7 @@ class PurchaseTally:
         revenue = round(self.order_sum - self.refund_sum, 2)
 
         def within(days: int) -> int:  # times are sorted: those from ``now - days`` on
-            return len(times) - bisect_left(times, now - timedelta(days=days))
+            return len(times) - bisect_left(times, micros(now - timedelta(days=days)))
 
         return PurchaseMetrics(
             orders=orders,

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cdp.metrics.instants import micros
 from cdp.metrics.profile import PRUNE_MARGIN, Interaction, oldest_first
 
 MAX_BOUGHT = 500
@@ -72,8 +73,10 @@ class TrailTally:
     unless bought again, which brings it back with its new time, as the whole history
     would; likewise views, and the recent views (a fixed time each, only added to)."""
 
-    bought: dict[str, datetime] = field(default_factory=dict)
-    viewed: dict[str, datetime] = field(default_factory=dict)
+    # each sku's newest time, in microseconds (cdp.metrics.instants): only their order
+    # is read
+    bought: dict[str, int] = field(default_factory=dict)
+    viewed: dict[str, int] = field(default_factory=dict)
     recent: list[View] = field(default_factory=list)  # newest first once pruned
     cart: tuple[datetime, str] | None = None
     pruned_at: datetime | None = None
@@ -82,10 +85,12 @@ class TrailTally:
         named = clean_sku(event.properties.get("sku"))
         at = event.timestamp
         if event.type == "purchase":
+            when = micros(at)
             for sku in bought_skus(event.properties):
-                self.bought[sku] = max(at, self.bought.get(sku, at))
+                self.bought[sku] = max(when, self.bought.get(sku, when))
         elif event.type == "product_view" and named:
-            self.viewed[named] = max(at, self.viewed.get(named, at))
+            when = micros(at)
+            self.viewed[named] = max(when, self.viewed.get(named, when))
             category = event.properties.get("category")
             self.recent.append(View(named, category if isinstance(category, str) else None, at))
             if len(self.recent) > 4 * MAX_RECENT_VIEWS:  # only the newest can be read
@@ -143,7 +148,7 @@ def clean_sku(value: object) -> str | None:
     return value.strip()[:128] if isinstance(value, str) and value.strip() else None
 
 
-def _newest(seen: Mapping[str, datetime], limit: int) -> list[str]:
+def _newest(seen: Mapping[str, int], limit: int) -> list[str]:
     return [sku for sku, _ in sorted(seen.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)][
         :limit
     ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from cdp.metrics.instants import micros, pack, unpack
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
 from cdp.segments.evaluate import path_equals
 from cdp.segments.rules import EventCount, Rule, conditions
@@ -53,7 +54,8 @@ def carryable(rules: Iterable[Rule]) -> bool:
 class RuleTally:
     leaves: dict[str, EventCount]
     counts: dict[str, int] = field(default_factory=dict)  # leaves without a window
-    times: dict[str, list[datetime]] = field(default_factory=dict)  # with one, sorted
+    # with one, sorted, in microseconds (cdp.metrics.instants)
+    times: dict[str, list[int]] = field(default_factory=dict)
     pruned_at: datetime | None = None
 
     @classmethod
@@ -73,7 +75,7 @@ class RuleTally:
             ):
                 continue
             if leaf.within_days:
-                insort(self.times[key], at)
+                insort(self.times[key], micros(at))
             else:
                 self.counts[key] += 1
 
@@ -81,7 +83,7 @@ class RuleTally:
         for key, leaf in self.leaves.items():
             if leaf.within_days:
                 cut = now - timedelta(days=leaf.within_days) - PRUNE_MARGIN
-                del self.times[key][: bisect_left(self.times[key], cut)]
+                del self.times[key][: bisect_left(self.times[key], micros(cut))]
         self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
 
     def answers(self, now: datetime) -> bool:
@@ -94,13 +96,13 @@ class RuleTally:
         if since is None:
             return self.counts[key]
         times = self.times[key]
-        return len(times) - bisect_left(times, since)
+        return len(times) - bisect_left(times, micros(since))
 
     def to_document(self) -> dict[str, Any]:
         """Each leaf's signature with its count or times (pairs in a list: signatures are
         text a client wrote, which a field name may not hold)."""
         counted = [
-            [key, self.times[key] if leaf.within_days else self.counts[key]]
+            [key, pack(self.times[key]) if leaf.within_days else self.counts[key]]
             for key, leaf in self.leaves.items()
         ]
         return {"counted": counted, "pruned_at": self.pruned_at}
@@ -121,8 +123,8 @@ class RuleTally:
         tally = cls(dict(leaves), pruned_at=pruned_at)
         for key, leaf in leaves.items():
             value = found.get(key)
-            if leaf.within_days and isinstance(value, list):
-                tally.times[key] = list(value)
+            if leaf.within_days and isinstance(value, bytes) and len(value) % 8 == 0:
+                tally.times[key] = unpack(value)
             elif not leaf.within_days and isinstance(value, int):
                 tally.counts[key] = value
             else:

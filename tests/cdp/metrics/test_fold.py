@@ -136,3 +136,16 @@ def test_a_purchase_dated_tomorrow_waits_for_its_day_in_the_clv_summary() -> Non
     later = days.summary((START + timedelta(days=5)).date(), TimeUnit.DAYS)
     assert later is not None
     assert (later.frequency, later.repeat_spend) == (2, 59.5)
+
+
+def test_a_fold_whose_packed_times_do_not_read_back_is_not_read() -> None:
+    folded = fold_history(
+        [Interaction("purchase", "WEB", START, {"total": 12.5, "items": [{"sku": "TENT-1"}]})],
+        START,
+    )
+    document = folded.to_document()
+    assert Folded.from_document(document) is not None
+    cut = {**document, "purchases": {**document["purchases"], "recent": b"\x01\x02\x03"}}
+    assert Folded.from_document(cut) is None
+    uneven = {**document, "trail": {**document["trail"], "bought": {"skus": ["A", "B"], "at": b""}}}
+    assert Folded.from_document(uneven) is None
