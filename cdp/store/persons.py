@@ -27,6 +27,9 @@ from cdp.store.database import (
 from cdp.store.ordered import refused_unless
 
 FOLD_FLOOR = "fold.floor"  # the oldest event announced since the fold was stored
+# A profile as read for showing or deciding: without the fold kept for its refresh
+# (cdp.profile.carried), kilobytes of tallies only the single event's refresh reads.
+WITHOUT_FOLD: Document = {"fold": 0}
 OFFER_HISTORY = 200  # offer responses kept on a profile for caps and the decline rule
 # "This person is live", inside an update pipeline (a filter on merged_into beside _id
 # makes the embedded server scan the collection).
@@ -116,7 +119,7 @@ class PersonStore:
         await insert_fresh(self._collection, documents)
 
     async def get(self, person_id: str) -> Document | None:
-        return await self._collection.find_one({"_id": person_id})
+        return await self._collection.find_one({"_id": person_id}, WITHOUT_FOLD)
 
     async def roots(self, person_ids: Iterable[str]) -> dict[str, str]:
         """Follow ``merged_into`` from each id to the live person it ended in."""
@@ -149,7 +152,7 @@ class PersonStore:
         filter on ``merged_into`` beside it makes the embedded server scan everything.
         """
         match: Document = {"_id": {"$lt": before_id}} if before_id is not None else {}
-        cursor = self._collection.find(match).sort("_id", -1).batch_size(first + 50)
+        cursor = self._collection.find(match, WITHOUT_FOLD).sort("_id", -1).batch_size(first + 50)
         found: list[Document] = []
         async for doc in cursor:
             if not doc.get("merged_into"):
@@ -307,7 +310,7 @@ class PersonStore:
     ) -> dict[str, Document]:
         """Persons by id; only ``fields`` of them when given (a profile carries its
         metrics, trail and recent offers: kilobytes a caller may not need)."""
-        projection = dict.fromkeys(fields, 1) if fields is not None else None
+        projection = dict.fromkeys(fields, 1) if fields is not None else WITHOUT_FOLD
         found: dict[str, Document] = {}
         async for doc in find_in(self._collection, "_id", person_ids, projection):
             found[doc["_id"]] = doc

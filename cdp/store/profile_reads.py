@@ -164,6 +164,11 @@ class ProfileReads:
                     "memberships": 1,
                 }
             },
+            # the profile without the fold kept for its refresh (cdp.profile.carried): the
+            # embedded server drops a field inside a joined document, not inside the list
+            # a join makes
+            {"$set": {"person": {"$first": "$person"}}},
+            {"$unset": "person.fold"},
         ]
         found = await (await self._identifiers.aggregate(pipeline)).to_list()
         rows = {row["_id"]: row for row in found}
@@ -173,7 +178,7 @@ class ProfileReads:
         row = rows[key]
         return OwnerRead(
             key=key,
-            person=row["person"][0] if row["person"] else None,
+            person=row.get("person") or None,
             absorbed=sorted(doc["_id"] for doc in row["absorbed"]),
             identifiers=sorted(row["identifiers"], key=lambda doc: str(doc["_id"])),
             memberships=held_by_segment(row["memberships"]),

@@ -191,3 +191,21 @@ async def test_a_rule_counting_events_is_decided_from_the_folds_counts(
     assert browsers.id in carried
     await as_from_the_whole_history(db, stores, person)
     assert (await db["persons"].find_one({"_id": person}) or {})["segment_ids"] == carried
+
+
+async def test_a_profile_read_for_showing_leaves_the_fold_out(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """The fold is kilobytes of tallies for the refresh: a profile screen never reads it."""
+    person = await leo_shops(stores, limits)
+    assert "fold" in (await db["persons"].find_one({"_id": person}) or {})
+    key = (await db["identifiers"].find_one({"person_id": person}) or {})["_id"]
+
+    shown = await stores.profile_reads.by_identifier([key])
+    assert shown is not None
+    assert shown.person is not None
+    assert shown.person["_id"] == person
+    assert "metrics" in shown.person
+    assert "fold" not in shown.person
+    assert "fold" not in (await stores.persons.get(person) or {})
+    assert "fold" not in (await stores.persons.get_many([person]))[person]
