@@ -112,6 +112,9 @@ async def unlink_identifier(
         eid for eid, keys in events if removed in keys and not any(k in part_of for k in keys)
     ]
 
+    # The person's fold holds the events about to move: dropped before they move (a
+    # correction cut short leaves none behind) and after (one stored meanwhile).
+    await stores.persons.drop_folds([profile.id])
     await stores.persons.create([*new_ids, detached], now)
     await stores.links.remove_touching(removed)
     await stores.identifiers.assign([removed], detached)

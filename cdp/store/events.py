@@ -6,6 +6,7 @@ import asyncio
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -42,6 +43,15 @@ def _landing(landing: str, message_ids: Sequence[str], now: datetime) -> Documen
 def oldest_events_first(docs: list[Document]) -> list[Document]:
     """A history in the order the metrics read it (the id breaks a tie in time)."""
     return sorted(docs, key=itemgetter("timestamp", "_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class Scrubbed:
+    """An event whose properties mention erased text, and its properties without it."""
+
+    event_id: str
+    person_id: str
+    properties: Any
 
 
 class EventStore:
@@ -283,33 +293,32 @@ class EventStore:
                 {"identifiers": {"$in": chunk}}, {"$pull": {"identifiers": {"$in": chunk}}}
             )
 
-    async def scrub_text(self, values: Sequence[str], replacement: str) -> set[str]:
-        """Replace these values (emails without case) wherever they appear in the text of
-        any event's properties; the persons whose events changed. Reads every event's
-        properties: a mention in free text has no index (an erasure is rare; its cost is
-        documented)."""
+    async def mentioning(self, values: Sequence[str], replacement: str) -> list[Scrubbed]:
+        """Every event whose properties mention one of these values (emails without
+        case) in their text, with its properties as they read once the values are
+        replaced (:meth:`rewrite` writes them). Reads every event's properties: a mention
+        in free text has no index (an erasure is rare; its cost is documented). Apart
+        from the write so that what is derived from those events (a fold) can be
+        dropped first: an erasure cut short and asked again finds the mentions again."""
         if not values:
-            return set()
+            return []
         pattern = re.compile("|".join(re.escape(v) for v in values), re.IGNORECASE)
-        changed: set[str] = set()
-        batch: list[UpdateOne] = []
+        found: list[Scrubbed] = []
         async for doc in self._collection.find({}, {"properties": 1, "person_id": 1}):
             properties = doc.get("properties")
-            if not properties or not pattern.search(str(properties)):
-                continue
-            changed.add(doc["person_id"])
-            batch.append(
-                UpdateOne(
-                    {"_id": doc["_id"]},
-                    {"$set": {"properties": _replaced(properties, pattern, replacement)}},
-                )
-            )
-            if len(batch) >= 500:
-                await self._collection.bulk_write(batch, ordered=False)
-                batch = []
-        if batch:
-            await self._collection.bulk_write(batch, ordered=False)
-        return changed
+            if properties and pattern.search(str(properties)):
+                scrubbed = _replaced(properties, pattern, replacement)
+                found.append(Scrubbed(doc["_id"], doc["person_id"], scrubbed))
+        return found
+
+    async def rewrite(self, scrubbed: Sequence[Scrubbed]) -> None:
+        """Store the properties :meth:`mentioning` found, 500 events a command."""
+        for start in range(0, len(scrubbed), 500):
+            writes = [
+                UpdateOne({"_id": each.event_id}, {"$set": {"properties": each.properties}})
+                for each in scrubbed[start : start + 500]
+            ]
+            await self._collection.bulk_write(writes, ordered=False)
 
     async def purchase_days(self, before: datetime) -> list[tuple[str, str, float]]:
         """(person, day, spend) for every day a person bought something before ``before``.

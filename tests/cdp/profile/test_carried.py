@@ -5,6 +5,7 @@ before the fold's key, by itself or in a batch, makes the next refresh read it a
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.ingest import IngestLimits, track
@@ -209,3 +210,31 @@ async def test_a_profile_read_for_showing_leaves_the_fold_out(
     assert "fold" not in shown.person
     assert "fold" not in (await stores.persons.get(person) or {})
     assert "fold" not in (await stores.persons.get_many([person]))[person]
+
+
+async def test_an_erasure_cut_short_before_scrubbing_leaves_no_fold_holding_the_text(
+    db: AsyncDatabase[Document],
+    stores: Stores,
+    limits: IngestLimits,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service dies between finding the mentions of Mia's email and replacing them:
+    Leo's fold is already gone, and the erasure asked again finishes the job."""
+    person = await leo_shops(stores, limits)
+    gift = leo("wishlist_add", "2026-04-01T11:30:00Z", "w-1", sku="gift for mia.k@example.com")
+    await track(stores, [gift], limits, NOW)
+    opened = event("email_open", "EMAIL", MIA, at="2026-04-01T11:40:00Z")
+    mia = str((await track(stores, [opened], limits, NOW)).results[0].person_id)
+
+    async def dies(*_: object) -> None:
+        raise RuntimeError("the service was killed here")
+
+    monkeypatch.setattr(stores.events, "rewrite", dies)
+    with pytest.raises(RuntimeError):
+        await erase_person(stores, mia, "GDPR request #91", NOW)
+    assert "fold" not in (await db["persons"].find_one({"_id": person}) or {})
+
+    monkeypatch.undo()
+    await erase_person(stores, mia, "GDPR request #91", NOW)
+    await track(stores, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
+    assert (await metrics_of(db, person))["wishlist"] == ["gift for [erased]"]
