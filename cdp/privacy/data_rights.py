@@ -20,6 +20,7 @@ from cdp.json_values import json_ready
 from cdp.linking.merging import settle_all
 from cdp.privacy.consent_records import consents_of
 from cdp.profile.find import find_person
+from cdp.profile.refresh import refresh_persons
 from cdp.reasons import reason_text
 from cdp.store import Stores
 from cdp.store.database import Document
@@ -90,6 +91,10 @@ async def erase_person(
     await stores.offers.delete_responses_of(family)
     await stores.identifiers.delete_of(family)
     await stores.persons.delete(family)
+    # Others whose events mentioned the person: their metrics were computed from the
+    # text just scrubbed (a wishlist sku naming the email), recomputed now rather than at
+    # their next event.
+    await refresh_persons(stores, mentioned_in - set(family), now)
     return await stores.erasures.finish(profile.id, now)
 
 

@@ -162,6 +162,7 @@ async def test_an_erasure_that_scrubs_a_customers_events_makes_their_fold_start_
 
     await erase_person(stores, str(mia.results[0].person_id), "GDPR request #90", NOW)
     assert "fold" not in (await db["persons"].find_one({"_id": person}) or {})
+    assert (await metrics_of(db, person))["wishlist"] == ["gift for [erased]"]  # at once
 
     await track(stores, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
     assert (await metrics_of(db, person))["wishlist"] == ["gift for [erased]"]
