@@ -2,6 +2,8 @@
 read, and the metrics are those a refresh from the whole history writes. An event at or
 before the fold's key, by itself or in a batch, makes the next refresh read it all."""
 
+import asyncio
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -239,3 +241,57 @@ async def test_an_erasure_cut_short_before_scrubbing_leaves_no_fold_holding_the_
     await erase_person(stores, mia, "GDPR request #91", NOW)
     await track(stores, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
     assert (await metrics_of(db, person))["wishlist"] == ["gift for [erased]"]
+
+
+async def test_customers_writing_at_once_out_of_order_end_with_their_whole_historys_metrics(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Four app users send views, carts, purchases and opens, eight calls at a time (so a
+    few arrive after a later one), with now and then a two-event batch from the shop's
+    till that is three hours older: each profile ends as a refresh from the whole history
+    makes it, fold or no fold."""
+    rng = random.Random(12)
+    kinds = ["product_view"] * 4 + ["purchase", "email_open", "add_to_cart", "wishlist_add"]
+
+    def sent(n: int, who: int, at: datetime) -> dict[str, Any]:
+        kind = rng.choice(kinds)
+        properties: dict[str, Any] = {
+            "sku": f"SKU-{n % 6}",
+            "category": rng.choice(["tents", "tea"]),
+        }
+        if kind == "purchase":
+            properties = {
+                "total": round(rng.uniform(5, 300), 2),
+                "items": [{"sku": f"SKU-{n % 4}"}],
+            }
+        email = [("email", f"app.user.{who}@example.com")]
+        return event(
+            kind,
+            rng.choice(["WEB", "MOBILE_APP"]),
+            email,
+            at=at.isoformat(),
+            message_id=f"m-{n}",
+            properties=properties,
+        )
+
+    calls = []
+    for n in range(160):
+        at = NOW - timedelta(days=1) + timedelta(minutes=n)  # in order, as the apps send
+        one = [sent(n, rng.randrange(4), at)]
+        if rng.random() < 0.15:
+            one.append(sent(10_000 + n, rng.randrange(4), at - timedelta(hours=3)))
+        calls.append(one)
+    gate = asyncio.Semaphore(8)
+
+    async def call(events: list[dict[str, Any]]) -> None:
+        async with gate:
+            await track(stores, events, limits, NOW)
+
+    await asyncio.gather(*(call(events) for events in calls))
+    persons = [doc["_id"] async for doc in db["persons"].find({"merged_into": None}, {"_id": 1})]
+    assert len(persons) == 4
+    carried = {p: await metrics_of(db, p) for p in persons}
+    folded = [p async for p in db["persons"].find({"fold.key": {"$exists": True}}, {"_id": 1})]
+    assert folded  # the fold was carried somewhere
+    for person in persons:
+        assert carried[person] == await as_from_the_whole_history(db, stores, person)
