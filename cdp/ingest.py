@@ -437,11 +437,10 @@ async def _refresh_ahead(
         return None
     person = str(was.person["_id"])
     event = stores.events.as_read(document)
-    rules = [segment.rule for segment in await all_segments(stores)]
+    leaves = counted_leaves(segment.rule for segment in await all_segments(stores))
     carried = None
-    if carryable(rules):
-        first = (event["timestamp"], event["_id"])
-        carried = carried_of(was.person, now, first, counted_leaves(rules))
+    if carryable(leaves):
+        carried = carried_of(was.person, now, (event["timestamp"], event["_id"]), leaves)
     if carried is not None:  # with the timeline entries its memberships say it has
         entries = expected_entries(person, was.memberships).values()
         history = await stores.events.after(person, carried.key[0], sorted(entries))

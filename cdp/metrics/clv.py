@@ -64,7 +64,7 @@ class PurchaseDays:
     middle_sum: float = 0.0  # the totals of the days after ``first`` and before ``last``
 
     def add(self, when: date | datetime, amount: float) -> None:
-        day = when.date() if isinstance(when, datetime) else when
+        day = _day(when)
         if self.last is not None and day < self.last:
             raise ValueError("purchase days are added oldest first")
         if day == self.last:

@@ -21,15 +21,11 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 from typing import Any
 
-from cdp.metrics.instants import micros
+from cdp.metrics.instants import PRUNE_MARGIN, answers, micros, pruned
 
 ENGAGEMENT_TYPES = frozenset({"email_open", "email_click"})
 EMAIL_TYPES = ("email_sent", "email_open", "email_click")
 PURCHASE_WINDOWS = (30, 90, 365)  # days: purchases_30d, purchases_90d, purchases_365d
-# A tally forgets order times older than its longest window by this much more, so that a
-# refresh whose clock is a little behind the one that pruned (two refreshes of one person
-# overlapping) still counts exactly (:meth:`PurchaseTally.answers`).
-PRUNE_MARGIN = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +36,13 @@ class Interaction:
     channel: str
     timestamp: datetime
     properties: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, event: Mapping[str, Any]) -> Interaction:
+        """What the metrics read of a stored event (a history's document)."""
+        return cls(
+            event["type"], event["channel"], event["timestamp"], event.get("properties") or {}
+        )
 
     @property
     def total(self) -> float:
@@ -113,11 +116,11 @@ class PurchaseTally:
         """Forget order times no window of a clock from ``now - PRUNE_MARGIN`` on reads."""
         cut = now - timedelta(days=max(PURCHASE_WINDOWS)) - PRUNE_MARGIN
         del self.recent[: bisect_left(self.recent, micros(cut))]
-        self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
+        self.pruned_at = pruned(self.pruned_at, now)
 
     def answers(self, now: datetime) -> bool:
         """Whether the windows at ``now`` hold every order time they need."""
-        return self.pruned_at is None or now >= self.pruned_at - PRUNE_MARGIN
+        return answers(self.pruned_at, now)
 
     def metrics(self, now: datetime) -> PurchaseMetrics:
         orders, times = self.orders, self.recent

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.metrics.instants import micros
-from cdp.metrics.profile import PRUNE_MARGIN, Interaction, oldest_first
+from cdp.metrics.instants import PRUNE_MARGIN, answers, micros, pruned
+from cdp.metrics.profile import Interaction, oldest_first
 
 MAX_BOUGHT = 500
 MAX_VIEWED = 200
@@ -106,10 +106,10 @@ class TrailTally:
             self.bought = {sku: self.bought[sku] for sku in _newest(self.bought, MAX_BOUGHT)}
         if len(self.viewed) > 2 * MAX_VIEWED:
             self.viewed = {sku: self.viewed[sku] for sku in _newest(self.viewed, MAX_VIEWED)}
-        self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
+        self.pruned_at = pruned(self.pruned_at, now)
 
     def answers(self, now: datetime) -> bool:
-        return self.pruned_at is None or now >= self.pruned_at - PRUNE_MARGIN
+        return answers(self.pruned_at, now)
 
     def trail(self, now: datetime) -> Trail:
         since = now - timedelta(days=RECENT_VIEW_DAYS)

@@ -100,9 +100,9 @@ def fold_on(
         and (key is None or (event["timestamp"], event["_id"]) > key)
     ]
     for event in fresh:
-        properties = event.get("properties") or {}
-        folded.add(Interaction(event["type"], event["channel"], event["timestamp"], properties))
-        rules.add(event["type"], event["timestamp"], properties)
+        interaction = Interaction.of(event)
+        folded.add(interaction)
+        rules.add(interaction.type, interaction.timestamp, interaction.properties)
     folded.prune(now)
     rules.prune(now)
     if fresh:

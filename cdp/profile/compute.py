@@ -116,8 +116,4 @@ def evaluate_segments(
 def interactions(events: Sequence[Document]) -> list[Interaction]:
     """What the metrics read of a person's events (their segment entries and exits left
     out: those are about the person, not things they did)."""
-    return [
-        Interaction(e["type"], e["channel"], e["timestamp"], e.get("properties") or {})
-        for e in events
-        if e["type"] not in SEGMENT_EVENT_TYPES
-    ]
+    return [Interaction.of(e) for e in events if e["type"] not in SEGMENT_EVENT_TYPES]

@@ -173,9 +173,16 @@ def _count(rule: EventCount, events: Sequence[EventFacts], now: datetime) -> int
     return sum(
         1
         for event in events
-        if event.type == rule.type
-        and (since is None or event.timestamp >= since)
-        and all(path_equals(event.properties, path.split("."), value) for path, value in rule.where)
+        if (since is None or event.timestamp >= since)
+        and counts_event(rule, event.type, event.properties)
+    )
+
+
+def counts_event(rule: EventCount, kind: str, properties: Mapping[str, Any]) -> bool:
+    """Whether the leaf counts an event of this type and these properties (its window
+    aside): the history's count and a fold's tally (cdp.segments.tally) ask the same."""
+    return kind == rule.type and all(
+        path_equals(properties, path.split("."), value) for path, value in rule.where
     )
 
 

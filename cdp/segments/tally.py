@@ -22,12 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cdp.metrics.instants import micros, pack, unpack
+from cdp.metrics.instants import PRUNE_MARGIN, answers, micros, pack, pruned, unpack
 from cdp.segments.changes import SEGMENT_EVENT_TYPES
-from cdp.segments.evaluate import path_equals
+from cdp.segments.evaluate import counts_event
 from cdp.segments.rules import EventCount, Rule, conditions
-
-PRUNE_MARGIN = timedelta(days=1)  # as cdp.metrics.profile's
 
 
 def signature(rule: EventCount) -> str:
@@ -45,9 +43,10 @@ def counted_leaves(rules: Iterable[Rule]) -> dict[str, EventCount]:
     }
 
 
-def carryable(rules: Iterable[Rule]) -> bool:
-    """Whether a fold can answer these rules: none counts segment entries or exits."""
-    return not any(leaf.type in SEGMENT_EVENT_TYPES for leaf in counted_leaves(rules).values())
+def carryable(leaves: Mapping[str, EventCount]) -> bool:
+    """Whether a fold can answer rules counting these leaves (:func:`counted_leaves`):
+    none counts segment entries or exits."""
+    return not any(leaf.type in SEGMENT_EVENT_TYPES for leaf in leaves.values())
 
 
 @dataclass(slots=True)
@@ -70,9 +69,7 @@ class RuleTally:
 
     def add(self, kind: str, at: datetime, properties: Mapping[str, Any]) -> None:
         for key, leaf in self.leaves.items():
-            if leaf.type != kind or not all(
-                path_equals(properties, path.split("."), value) for path, value in leaf.where
-            ):
+            if not counts_event(leaf, kind, properties):
                 continue
             if leaf.within_days:
                 insort(self.times[key], micros(at))
@@ -84,10 +81,10 @@ class RuleTally:
             if leaf.within_days:
                 cut = now - timedelta(days=leaf.within_days) - PRUNE_MARGIN
                 del self.times[key][: bisect_left(self.times[key], micros(cut))]
-        self.pruned_at = now if self.pruned_at is None else max(self.pruned_at, now)
+        self.pruned_at = pruned(self.pruned_at, now)
 
     def answers(self, now: datetime) -> bool:
-        return self.pruned_at is None or now >= self.pruned_at - PRUNE_MARGIN
+        return answers(self.pruned_at, now)
 
     def count(self, rule: EventCount, now: datetime) -> int:
         """How many events the leaf counts at ``now``, as counting the history would."""

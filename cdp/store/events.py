@@ -241,10 +241,7 @@ class EventStore:
         ]
 
         async def by_id() -> list[Document]:
-            if not event_ids:
-                return []
-            found = self._collection.find({"_id": {"$in": list(event_ids)}}, projection)
-            return await found.to_list()
+            return [doc async for doc in find_in(self._collection, "_id", event_ids, projection)]
 
         recent, named = await asyncio.gather(_aggregated(self._collection, pipeline), by_id())
         found = {doc["_id"]: doc for doc in [*recent, *named]}
@@ -313,10 +310,10 @@ class EventStore:
 
     async def rewrite(self, scrubbed: Sequence[Scrubbed]) -> None:
         """Store the properties :meth:`mentioning` found, 500 events a command."""
-        for start in range(0, len(scrubbed), 500):
+        for chunk in chunked(scrubbed, 500):
             writes = [
                 UpdateOne({"_id": each.event_id}, {"$set": {"properties": each.properties}})
-                for each in scrubbed[start : start + 500]
+                for each in chunk
             ]
             await self._collection.bulk_write(writes, ordered=False)
 

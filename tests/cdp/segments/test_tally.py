@@ -86,5 +86,5 @@ def test_a_stored_tally_without_a_rule_created_since_is_not_read() -> None:
 
 def test_a_rule_counting_segment_entries_is_not_answered_by_a_fold() -> None:
     entered = EventCount("segment_entered", (), 1, None, None)
-    assert carryable([TENTS_30])
-    assert not carryable([TENTS_30, entered])
+    assert carryable(counted_leaves([TENTS_30]))
+    assert not carryable(counted_leaves([TENTS_30, entered]))
