@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from cdp.metrics.clv import BgNbd, CustomerSummary, GammaGamma, PurchaseDays, TimeUnit, summarise
+from cdp.metrics.clv import BgNbd, GammaGamma, PurchaseDays, TimeUnit
 from cdp.metrics.fold import Folded, fold_history
 from cdp.metrics.interests import MIN_WEIGHT
 from cdp.metrics.profile import Interaction
@@ -129,22 +129,11 @@ def rfm_fields(
     }
 
 
-def predict_clv(
-    history: Sequence[Interaction], model: Mapping[str, Any], now: datetime
-) -> dict[str, float] | None:
-    """BG/NBD and Gamma-Gamma predictions for one customer; None for a person who never
-    bought."""
-    purchases = [(e.timestamp, e.total) for e in history if e.type == "purchase"]
-    return _predict(summarise(purchases, now.date(), TimeUnit[model["time_unit"]]), model)
-
-
 def clv_of(days: PurchaseDays, model: Mapping[str, Any], now: datetime) -> dict[str, float] | None:
-    """:func:`predict_clv` from the purchase days of a fold."""
-    return _predict(days.summary(now.date(), TimeUnit[model["time_unit"]]), model)
-
-
-def _predict(customer: CustomerSummary | None, model: Mapping[str, Any]) -> dict[str, float] | None:
+    """BG/NBD and Gamma-Gamma predictions for one customer, from the purchase days of
+    their fold; None for a person who never bought."""
     unit = TimeUnit[model["time_unit"]]
+    customer = days.summary(now.date(), unit)
     if customer is None:
         return None
     bg = BgNbd(model["r"], model["alpha"], model["a"], model["b"], model["log_likelihood"])
