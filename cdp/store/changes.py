@@ -39,7 +39,12 @@ class Change:
 async def changes(db: AsyncDatabase[Document], resume_after: Any = None) -> AsyncIterator[Change]:
     """Inserts and updates of events and profiles, from ``resume_after`` on (or from
     now). The stream is open when this returns: nothing written after is missed."""
-    pipeline: list[Document] = [{"$match": {"$or": WATCHED}}]
+    pipeline: list[Document] = [
+        {"$match": {"$or": WATCHED}},
+        # what the feed reads is the document as it is now; a profile's fold (the tallies
+        # kept for its refresh, kilobytes) and the list of fields a write set are not
+        {"$project": {"fullDocument.fold": 0, "updateDescription": 0}},
+    ]
     stream = await db.watch(pipeline, full_document="updateLookup", resume_after=resume_after)
 
     async def read() -> AsyncIterator[Change]:

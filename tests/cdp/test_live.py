@@ -44,3 +44,23 @@ async def test_moving_old_events_in_a_merge_is_not_news(db: AsyncDatabase[Docume
             assert change.id == "new"  # the repointed event was not sent
     finally:
         await feed.stop()
+
+
+async def test_a_profile_change_comes_without_the_fold_kept_for_its_refresh(
+    db: AsyncDatabase[Document],
+) -> None:
+    """Ana's event refreshed her profile and its fold: a follower gets the profile as it
+    is now, without kilobytes of tallies it never reads."""
+    feed = LiveFeed(lambda resume_after: changes(db, resume_after))
+    await db["persons"].insert_one({"_id": "P-ana", "traits": {"city": "Porto"}})
+    try:
+        async with feed.follow(["P-ana"]) as ana:
+            refreshed = {"metrics": {"orders": 1}, "fold": {"version": 2, "key": ["t", "e1"]}}
+            await db["persons"].update_one({"_id": "P-ana"}, {"$set": refreshed})
+            change = await asyncio.wait_for(ana.next(), 10)
+            assert change.document is not None
+            assert change.document["metrics"] == {"orders": 1}
+            assert change.document["traits"] == {"city": "Porto"}
+            assert "fold" not in change.document
+    finally:
+        await feed.stop()
