@@ -26,7 +26,7 @@ from cdp.events import EventRejected, EventRules, parse_event, without_placehold
 from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
 from cdp.linking.stitching import Resolution, resolve_persons, stitch
-from cdp.profile.carried import carried_of
+from cdp.profile.carried import Carried, carried_of
 from cdp.profile.refresh import (
     ALONE_READ_FIELDS,
     Computed,
@@ -428,11 +428,12 @@ async def _refresh_ahead(
     stores: Stores, was: PersonRead | None, document: Document, now: datetime
 ) -> Computed | None:
     """The refresh of a single event's person computed before the event is written:
-    from the person as read beside the stitching, live, with the events read after it
-    (those after its stored fold's key when the fold can be carried on, else its whole
-    history: :mod:`cdp.profile.carried`), the event and its mark added; None when it was
-    not so read, or others were merged into it (their histories are read apart, and
-    would miss the event not yet written)."""
+    from the person as read beside the stitching, live, with its events (those after its
+    stored fold's key when the fold can be carried on, none to read when the fold is
+    current, else its whole history, joined to that read unless the person has a fold
+    that looked usable: :mod:`cdp.profile.carried`), the event and its mark added; None
+    when it was not so read, or others were merged into it (their histories are read
+    apart, and would miss the event not yet written)."""
     if was is None or was.absorbed or was.person.get("merged_into"):
         return None
     person = str(was.person["_id"])
@@ -441,9 +442,10 @@ async def _refresh_ahead(
     carried = None
     if carryable(leaves):
         carried = carried_of(was.person, now, (event["timestamp"], event["_id"]), leaves)
-    if carried is not None:  # with the timeline entries its memberships say it has
-        entries = expected_entries(person, was.memberships).values()
-        history = await stores.events.after(person, carried.key[0], sorted(entries))
+    if carried is not None:
+        history = await _after_fold(stores, was, carried)
+    elif was.events is not None:  # joined to the person's read: its whole history
+        history = was.events
     else:
         history = (await stores.events.histories([person])).get(person, [])
     computed = await compute_refresh(
@@ -454,6 +456,22 @@ async def _refresh_ahead(
         {person: carried} if carried else None,
     )
     return computed if computed is not None and person in computed.exact else None
+
+
+async def _after_fold(stores: Stores, was: PersonRead, carried: Carried) -> list[Document]:
+    """The events after a carried fold's key, with the timeline entries the person's
+    memberships name (the refresh checks that none is missing): nothing to read when
+    the fold is current (:mod:`cdp.profile.carried`) and the entries were joined to the
+    person's read, which they are when every membership stores its entry's id."""
+    person = str(was.person["_id"])
+    recorded = [held for held in was.memberships.values() if held.recorded]
+    if was.entries is None or not all(held.entry for held in recorded):
+        named = sorted(expected_entries(person, was.memberships).values())
+        return await stores.events.after(person, carried.key[0], named)
+    if carried.current:
+        return was.entries
+    found = await stores.events.after(person, carried.key[0])
+    return oldest_events_first(list({doc["_id"]: doc for doc in [*found, *was.entries]}.values()))
 
 
 def _with_event(read: PersonRead, history: Sequence[Document], event: Document) -> PersonRead:
@@ -472,9 +490,7 @@ async def _holdings(
     """The keys' holdings for stitching, with their owners' facts for the refresh when
     asked (one command either way)."""
     if with_facts:
-        return await stores.profile_reads.holdings_with_facts(
-            sorted(keys), ALONE_READ_FIELDS, with_events=False
-        )
+        return await stores.profile_reads.holdings_with_facts(sorted(keys), ALONE_READ_FIELDS)
     return await stores.identifiers.holdings(keys), {}
 
 

@@ -4,11 +4,15 @@ A single event's refresh read its person's whole history to recompute the metric
 for a customer with 1,000 events, 101 ms with 5,000); with the fold it reads the events
 after the fold's key and adds them. Stored on the person as ``fold``: the tallies, the
 key (time and id of the newest interaction folded) and ``floor``, which every pending
-mark lowers to the oldest event it announces (``$min``). Written only by a guarded write
-that saw no other change since its read (:meth:`PersonStore.marked_refresh_write`), so a
-fold never misses an event marked before it; an event at or before the key landing later
-lowers the floor to the key or below, and the fold is not carried on but folded again
-from the whole history (and written anew).
+mark lowers to the oldest event it announces (``$min``), and ``changes``, the person's
+change count when it was written. Written only by a guarded write that saw no other
+change since its read (:meth:`PersonStore.marked_refresh_write`), so a fold never misses
+an event marked before it; an event at or before the key landing later lowers the floor
+to the key or below, and the fold is not carried on but folded again from the whole
+history (and written anew). A fold whose ``changes`` is still the person's is *current*:
+no event was announced since, so there are no events after its key to read (an event
+stored whose mark is still to come is after the key, and its mark's floor sends the
+next refresh to it, or before it, and the floor makes the next refresh fold anew).
 
 The counts user rules read (:mod:`cdp.segments.tally`) are kept with it. Not carried on
 (the caller reads the whole history): a fold of another version, a clock too far behind
@@ -43,6 +47,7 @@ class Carried:
     folded: Folded
     rules: RuleTally
     key: Key
+    current: bool = False  # no change announced since it was stored: nothing after its key
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +83,9 @@ def carried_of(
         return None
     if first_new <= (at, event_id) or not folded.answers(now) or not rules.answers(now):
         return None
-    return Carried(folded, rules, (at, event_id))
+    written_at = stored.get("changes")
+    current = isinstance(written_at, int) and written_at == int(person.get("changes", 0))
+    return Carried(folded, rules, (at, event_id), current)
 
 
 def fold_on(

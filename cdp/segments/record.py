@@ -249,7 +249,9 @@ def expected_entries(person: str, segments: Mapping[str, Held]) -> dict[str, str
     """The timeline entry (its event id) each recorded membership of a person has, by
     segment: what :func:`missing_entries` looks for in a history."""
     return {
-        s: entry_id(ENTERED, s, person, h.entered_at) for s, h in segments.items() if h.recorded
+        s: h.entry or entry_id(ENTERED, s, person, h.entered_at)
+        for s, h in segments.items()
+        if h.recorded
     }
 
 

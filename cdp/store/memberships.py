@@ -1,7 +1,10 @@
 """The ``memberships`` collection: one document per person in a segment, with when they
 entered. ``_id`` is ``<segment>|<person>``, so entering twice is one membership however
 many writers try. ``recorded`` turns true once the entry is on the timeline: a writer cut
-short between the two leaves it false, and the next refresh of that person finishes it."""
+short between the two leaves it false, and the next refresh of that person finishes it.
+``entry`` is the id of that timeline entry, so a read of the person can join it
+(:meth:`cdp.store.profile_reads.ProfileReads.holdings_with_facts`); memberships stored
+before it was kept have none, and their entry is read by the id it is worked out to."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from datetime import datetime
 from pymongo import InsertOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from cdp.segments.changes import ENTERED, entry_id
 from cdp.store.database import Document, chunked, find_in, insert_unless_present
 from cdp.store.ordered import Write
 
@@ -24,6 +28,7 @@ def membership_id(segment_id: str, person_id: str) -> str:
 class Held:
     entered_at: datetime
     recorded: bool
+    entry: str | None = None  # its timeline entry's id, as stored (None: stored without)
 
 
 class MembershipStore:
@@ -117,6 +122,7 @@ def _entered(pairs: Iterable[tuple[str, str]], at: datetime) -> list[Document]:
             "person_id": p,
             "entered_at": at,
             "recorded": True,
+            "entry": entry_id(ENTERED, s, p, at),
         }
         for s, p in pairs
     ]
@@ -128,5 +134,9 @@ def held_by_segment(docs: Iterable[Document]) -> dict[str, Held]:
 
 
 def held_of(doc: Document) -> Held:
-    """A membership document as the segment it holds: since when, and whether recorded."""
-    return Held(doc["entered_at"], bool(doc.get("recorded")))
+    """A membership document as the segment it holds: since when, whether recorded, and
+    the id of its entry."""
+    entry = doc.get("entry")
+    return Held(
+        doc["entered_at"], bool(doc.get("recorded")), entry if isinstance(entry, str) else None
+    )

@@ -546,7 +546,8 @@ class PersonStore:
 
         ``fold``: the person's fold with the event in it, stored in place of the one read
         (its floor gone with it: the guard says no other event was announced since that
-        read), or removed when None (cdp.profile.carried)."""
+        read) with the change count this write leaves (``changes``: while the person's
+        is the same, the fold is current), or removed when None (cdp.profile.carried)."""
         counted = {"$add": [{"$ifNull": ["$changes", 0]}, 1]}
         stored = {"$eq": [{"$type": "$created_at"}, "date"]}
         unchanged = {"$eq": [counted, changes_seen]}
@@ -563,7 +564,9 @@ class PersonStore:
                         "updated_at": {"$max": ["$updated_at", now]},
                         "pending_since": "$$REMOVE",
                         "unclaimed": "$$REMOVE",
-                        "fold": {"$literal": dict(fold)} if fold is not None else "$$REMOVE",
+                        "fold": {"$literal": {**fold, "changes": changes_seen}}
+                        if fold is not None
+                        else "$$REMOVE",
                     }
                 },
             ],

@@ -25,7 +25,7 @@ separately above it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
@@ -69,7 +69,11 @@ class PersonRead:
     absorbed: list[str]
     consents: list[Document]
     memberships: dict[str, Held]
-    events: list[Document] | None  # None: too long a history to join; read it apart
+    # None: not joined (a history too long to join, or one a stored fold stands for)
+    events: list[Document] | None
+    # the timeline entries of its memberships found by the ids they store, as the events
+    # are read; None: not joined (cdp.profile.carried reads them with the new events)
+    entries: list[Document] | None = None
 
 
 class ProfileReads:
@@ -111,26 +115,35 @@ class ProfileReads:
         return read
 
     async def holdings_with_facts(
-        self, keys: Sequence[str], fields: Iterable[str], *, with_events: bool = True
+        self, keys: Sequence[str], fields: Iterable[str]
     ) -> tuple[Holdings, dict[str, PersonRead]]:
         """:meth:`IdentifierStore.holdings` and, in the same command, each owner as
-        stored (``fields`` of it) with its facts, as :meth:`persons_with_facts` reads
-        them: a single event's stitching and its refresh read at once, a round trip
-        fewer (an owner of several of the keys comes once a key, so this is for a few).
-        A history too long to join leaves the facts out (:meth:`persons_with_facts`).
-        ``with_events`` False: the owners' events are left out (``events`` None), for a
-        caller that reads what it needs of them apart (cdp.profile.carried)."""
+        stored (``fields`` of it, ``fold`` among them) with its facts, as
+        :meth:`persons_with_facts` reads them: a single event's stitching and its refresh
+        read at once, a round trip fewer (an owner of several of the keys comes once a
+        key, so this is for a few). A history too long to join leaves the facts out.
+
+        The owner's events are joined only when it has no stored fold that may be
+        carried on (:func:`_history_unless_folded`): a returning customer's refresh
+        reads the events after the fold's key instead (cdp.profile.carried), a first
+        event's needs the whole history, and joined here it costs no command of its
+        own. The timeline entries its memberships name are joined by id either way
+        (``entries``), for the refresh's check that none is missing."""
         wanted = list(keys)
         if not wanted:
             return Holdings({}, set(), {}), {}
         pipeline: list[Document] = [
             *holdings_stages(wanted),
-            *_facts_of("person_id", with_events=with_events),
+            *_facts_of("person_id", with_events=False),
+            *_history_unless_folded(),
+            *_membership_entries(),
             {
                 "$project": {
                     **HOLDINGS_PROJECTION,
                     **{f"owner.{name}": 1 for name in fields},
-                    **_facts_projection(with_events=with_events),
+                    **_facts_projection(with_events=True),
+                    **{f"entries.{name}": 1 for name in ("_id", *HISTORY_FIELDS)},
+                    HISTORY_OF: 1,
                 }
             },
         ]
@@ -144,7 +157,10 @@ class ProfileReads:
         for row in rows:
             if row["owner"] and row["person_id"] not in read:
                 person = {"_id": row["person_id"], **row["owner"][0]}
-                read[row["person_id"]] = _person_read(person, row, with_events=with_events)
+                joined = row.pop(HISTORY_OF, "") != ""
+                found = _person_read(person, row, with_events=joined)
+                entries = oldest_events_first(row.pop("entries", []))
+                read[row["person_id"]] = replace(found, entries=entries)
         return holdings_of(rows), read
 
     async def by_identifier(self, keys: Sequence[str]) -> OwnerRead | None:
@@ -194,6 +210,40 @@ def _facts_of(local: str, *, with_events: bool) -> list[Document]:
         lookup("memberships", local, "person_id", "memberships"),
         *([lookup("events", local, "person_id", "events")] if with_events else []),
     ]
+
+
+HISTORY_OF = "_history_of"  # the person whose events a single event's read joins, or ""
+
+
+def _history_unless_folded() -> list[Document]:
+    """Stages joining the owner's events unless its stored fold has a key and no floor
+    at or before it (the cheap half of :func:`cdp.profile.carried.carried_of`, which
+    decides: a fold it refuses is read apart). The embedded server does not follow a
+    path through an array in an expression (``$owner.fold``), hence the ``$map``; the
+    join by ``""`` matches no event and costs one index probe."""
+    fold = {"$first": {"$map": {"input": "$owner", "as": "o", "in": "$$o.fold"}}}
+    key_time = {"$arrayElemAt": ["$_fold.key", 0]}
+    floor_below = {
+        "$and": [
+            {"$ne": [{"$type": "$_fold.floor"}, "missing"]},
+            {"$lte": ["$_fold.floor", key_time]},
+        ]
+    }
+    usable = {"$and": [{"$eq": [{"$type": "$_fold.key"}, "array"]}, {"$not": [floor_below]}]}
+    return [
+        {"$set": {"_fold": fold}},
+        {"$set": {HISTORY_OF: {"$cond": [usable, "", "$person_id"]}}},
+        lookup("events", HISTORY_OF, "person_id", "events"),
+    ]
+
+
+def _membership_entries() -> list[Document]:
+    """Stages joining the timeline entries the owner's memberships store the ids of (a
+    membership stored without one joins nothing: its entry is read apart). The ids are
+    gathered into a field first: the embedded server joins by a list held in a field,
+    not by a path through the joined memberships."""
+    ids = {"$map": {"input": "$memberships", "as": "m", "in": "$$m.entry"}}
+    return [{"$set": {"_entries": ids}}, lookup("events", "_entries", "_id", "entries")]
 
 
 def _facts_projection(with_events: bool) -> Document:

@@ -48,8 +48,9 @@ async def leo_shops(stores: Stores, limits: IngestLimits) -> str:
 
 
 def history_reads(commands: Commands) -> list[str]:
-    """The reads of events by person: whole histories (``find``) or the events after a
-    fold's key (``aggregate``)."""
+    """The reads of events by person apart from the stitching's read (which joins the
+    whole history of a person without a fold to carry on): whole histories (``find``) or
+    the events after a fold's key (``aggregate``)."""
     return [
         "whole" if sent.get("find") else "after"
         for sent in commands.sent
@@ -81,12 +82,33 @@ async def test_a_returning_customers_event_reads_only_what_is_new_to_the_same_me
     again = leo("product_view", "2026-04-01T12:00:00Z", "v-2", sku="STOVE-1", category="stoves")
     async with listening(mongodb_uri, db) as (counted, commands):
         await track(counted, [again], limits, NOW)
-    assert history_reads(commands) == ["after"]  # the events after the fold's key alone
+    assert history_reads(commands) == []  # the fold is current: nothing after its key
 
     carried = await metrics_of(db, person)
     assert (carried["orders"], carried["revenue"], carried["emails_opened"]) == (1, 249.0, 1)
     assert carried["trail"]["viewed"] == ["STOVE-1", "TENT-2"]
     assert carried == await as_from_the_whole_history(db, stores, person)
+
+
+async def test_events_a_batch_brought_since_the_fold_are_read_after_its_key(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """The shop's till sends Leo's in-store purchase with Mia's newsletter open, both
+    after his receipt was opened: the batch's refresh leaves his fold behind, and his
+    next app event reads the events after its key, the purchase among them."""
+    person = await leo_shops(stores, limits)
+    bought = event("purchase", "STORE", LEO[:1], at="2026-04-01T11:30:00Z", message_id="o-2")
+    bought["properties"] = {"total": 20.0}
+    opened = event("email_open", "EMAIL", MIA, at="2026-04-01T11:40:00Z", message_id="m-1")
+    await track(stores, [bought, opened], limits, NOW)
+
+    again = leo("email_open", "2026-04-01T12:00:00Z", "r-2")
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [again], limits, NOW)
+    assert history_reads(commands) == ["after"]
+    metrics = await metrics_of(db, person)
+    assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (2, 269.0, 2)
+    assert metrics == await as_from_the_whole_history(db, stores, person)
 
 
 async def test_an_event_older_than_the_fold_is_folded_with_the_whole_history(
@@ -120,7 +142,7 @@ async def test_a_late_event_in_a_batch_makes_the_next_refresh_read_the_whole_his
     again = leo("email_open", "2026-04-01T21:00:00Z", "r-2")
     async with listening(mongodb_uri, db) as (counted, commands):
         await track(counted, [again], limits, NOW)
-    assert history_reads(commands) == ["whole"]
+    assert history_reads(commands) == []  # joined to the stitching's read, not carried on
     metrics = await metrics_of(db, person)
     assert (metrics["orders"], metrics["revenue"], metrics["emails_opened"]) == (2, 279.0, 2)
     assert metrics == await as_from_the_whole_history(db, stores, person)
@@ -190,7 +212,7 @@ async def test_a_rule_counting_events_is_decided_from_the_folds_counts(
     again = leo("product_view", "2026-04-01T12:00:00Z", "v-2", sku="TENT-3", category="tents")
     async with listening(mongodb_uri, db) as (counted, commands):
         await track(counted, [again], limits, NOW)
-    assert history_reads(commands) == ["after"]
+    assert history_reads(commands) == []  # the fold is current
     carried = (await db["persons"].find_one({"_id": person}) or {})["segment_ids"]
     assert browsers.id in carried
     await as_from_the_whole_history(db, stores, person)
@@ -295,3 +317,41 @@ async def test_customers_writing_at_once_out_of_order_end_with_their_whole_histo
     assert folded  # the fold was carried somewhere
     for person in persons:
         assert carried[person] == await as_from_the_whole_history(db, stores, person)
+
+
+TENT_BROWSERS = {
+    "events": {"type": "product_view", "where": [{"path": "category", "value": "tents"}]}
+}
+
+
+async def test_a_returning_customer_in_a_segment_costs_three_commands(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Leo, a tent browser with a current fold, opens another email: whether it was sent
+    before, the stitching read with his profile, fold and membership's timeline entry,
+    and the writes. Nothing else is read."""
+    await create_segment(stores, "Tent browsers", "", TENT_BROWSERS, NOW)
+    await leo_shops(stores, limits)
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
+        del commands.targets[:]  # what the first call read once for all (rules, segments)
+        await track(counted, [leo("email_open", "2026-04-01T12:05:00Z", "r-3")], limits, NOW)
+        assert sorted(commands.targets) == ["aggregate identifiers", "bulkWrite 1", "find events"]
+    (written,) = [sent for sent in commands.sent if "bulkWrite" in sent][-1:]
+    inserted = [op["document"] for op in written["ops"] if "insert" in op]
+    assert [doc["_id"] for doc in inserted if "type" in doc] == ["r-3"]  # no entry again
+
+
+async def test_a_membership_whose_entry_was_cut_short_gets_it_from_a_carried_event(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """The service died between storing Leo's membership of "Tent browsers" and its
+    entry on his timeline: his next event, carried on from a current fold, writes it."""
+    browsers = await create_segment(stores, "Tent browsers", "", TENT_BROWSERS, NOW)
+    person = await leo_shops(stores, limits)
+    entry = {"type": "segment_entered", "person_id": person, "properties.segmentId": browsers.id}
+    assert await db["events"].count_documents(entry) == 1
+    await db["events"].delete_many(entry)  # as if cut short
+
+    await track(stores, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
+    assert await db["events"].count_documents(entry) == 1

@@ -3,10 +3,14 @@ the same facts as the separate reads did."""
 
 from datetime import UTC, datetime, timedelta
 
+from pymongo.asynchronous.database import AsyncDatabase
+
 from cdp.ingest import IngestLimits, track
 from cdp.privacy.consent_records import set_consent
 from cdp.records import Channel
 from cdp.store import Stores
+from cdp.store.database import Document
+from cdp.store.profile_reads import PersonRead
 from tests.stories import event
 
 AT = "2026-03-01T10:00:00Z"
@@ -74,3 +78,33 @@ async def test_a_refresh_read_brings_each_person_with_family_consents_and_segmen
     histories = await stores.events.histories([survivor, absorbed])
     assert ana.events == histories[survivor]  # the same fields, oldest first
     assert read[absorbed].events == histories.get(absorbed, [])
+
+
+async def test_a_single_events_read_joins_the_history_only_without_a_fold_to_carry_on(
+    db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Ana's read beside her next event's stitching: her whole history while she has no
+    fold, none once a fold may be carried on, all of it again when an event at or before
+    the fold's key lowered its floor; her segments' timeline entries every time."""
+    survivor, _ = await _ana_with_her_old_cookie(stores, limits)
+    persons = stores.profile_reads
+
+    async def read_ana() -> PersonRead:
+        _, read = await persons.holdings_with_facts(["email:ana@example.com"], ["fold"])
+        return read[survivor]
+
+    ana = await read_ana()
+    assert ana.events is not None
+    assert {doc["_id"] for doc in ana.events} >= {doc["_id"] for doc in ana.entries or []}
+    held = await stores.memberships.of_persons([survivor])
+    assert held[survivor]
+    assert {doc["_id"] for doc in ana.entries or []} == {h.entry for h in held[survivor].values()}
+
+    key = [datetime(2026, 3, 1, 10, tzinfo=UTC), "m-9"]
+    await db["persons"].update_one({"_id": survivor}, {"$set": {"fold": {"key": key}}})
+    assert (await read_ana()).events is None  # the events after the key are read apart
+    floor = datetime(2026, 3, 1, 11, tzinfo=UTC)
+    await db["persons"].update_one({"_id": survivor}, {"$set": {"fold.floor": floor}})
+    assert (await read_ana()).events is None  # announced after the key: still carried on
+    await db["persons"].update_one({"_id": survivor}, {"$set": {"fold.floor": key[0]}})
+    assert (await read_ana()).events == (await stores.events.histories([survivor]))[survivor]
