@@ -27,6 +27,7 @@ from cdp.linking.identity_rules import current_rules
 from cdp.linking.merging import settle_all
 from cdp.linking.stitching import Resolution, resolve_persons, stitch
 from cdp.profile.carried import Carried, carried_of
+from cdp.profile.compute import Evaluation
 from cdp.profile.refresh import (
     ALONE_READ_FIELDS,
     Computed,
@@ -38,7 +39,7 @@ from cdp.profile.refresher import Refresher, refresh_now
 from cdp.records import Event, EventResult, EventStatus, TrackResult
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import expected_entries
-from cdp.segments.tally import carryable, counted_leaves
+from cdp.segments.tally import carryable
 from cdp.store import JOIN_AT_MOST, Holdings, LinkProof, PersonRead, Stores
 from cdp.store.database import Document
 from cdp.store.events import new_landing, oldest_events_first
@@ -438,7 +439,7 @@ async def _refresh_ahead(
         return None
     person = str(was.person["_id"])
     event = stores.events.as_read(document)
-    leaves = counted_leaves(segment.rule for segment in await all_segments(stores))
+    leaves = Evaluation.decided_by_refresh(await all_segments(stores)).counted
     carried = None
     if carryable(leaves):
         carried = carried_of(was.person, now, (event["timestamp"], event["_id"]), leaves)

@@ -24,7 +24,7 @@ from cdp.metrics.summary import BaseModels
 from cdp.privacy.consent import Consent
 from cdp.profile.carried import FOLD_FIELD, Carried
 from cdp.profile.compute import Evaluation, evaluate_carried, evaluate_person
-from cdp.segments.definitions import SegmentDefinition, SegmentKind
+from cdp.segments.definitions import SegmentDefinition
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import Frame, Framed, missing_entries, record_changes, record_framed
 from cdp.store import JOIN_AT_MOST, PersonRead, Stores
@@ -107,8 +107,8 @@ async def compute_refresh(
     if not live:
         return None
     models, every_segment = await asyncio.gather(load_base_models(stores), all_segments(stores))
-    segments = [s for s in every_segment if s.kind is not SegmentKind.INTEREST]
-    evaluation = Evaluation.of(segments)
+    evaluation = Evaluation.decided_by_refresh(every_segment)
+    segments = list(evaluation.definitions)
     # Persons nobody was merged into came with their consents and memberships; the
     # others' families are read here. Identifier types are read only when some rule asks
     # about them (none built in does). Independent reads go together: the database
