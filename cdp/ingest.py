@@ -165,14 +165,17 @@ async def land(
     # An event that may go alone (:func:`_store_alone`) opens it in its own command.
     landing = new_landing()
     with_event = _may_go_alone(unique.values()) and await stores.ordered.available()
-    opening = (
-        stores.events.existing(unique, landing),
-        (
-            stores.events.open_landing(landing, list(unique), now)
-            if unique and not with_event
-            else asyncio.sleep(0)
-        ),
-    )
+
+    def opening() -> tuple[Awaitable[tuple[dict[str, str], set[str]]], Awaitable[None]]:
+        return (
+            stores.events.existing(unique, landing),
+            (
+                stores.events.open_landing(landing, list(unique), now)
+                if unique and not with_event
+                else asyncio.sleep(0)
+            ),
+        )
+
     keys = {key for event in unique.values() for key in event.keys}
     read: dict[str, PersonRead] = {}
     if unique and len(keys) <= JOIN_AT_MOST:
@@ -184,13 +187,21 @@ async def land(
         # lock is a lease that costs writes, the read comes first: events whose
         # identifiers are all one live person's already need no stitching write, so not
         # the lock either (a merge of that person meanwhile refuses the mark, as after
-        # the lock); any other reads again under it.
+        # the lock); any other reads again under it. The read with the facts finds the
+        # events stored before too (a duplicate check without a command of its own).
         with_facts = with_event and not any(event.traits for event in unique.values())
         locked = stores.stitching.free()
         async with stores.stitching.held() if locked else nullcontext():
-            (known, cut_short), _, (first, read) = await asyncio.gather(
-                *opening, _holdings(stores, keys, with_facts=with_facts)
-            )
+            if with_facts:
+                joined = await stores.profile_reads.holdings_with_facts(
+                    sorted(keys), ALONE_READ_FIELDS, list(unique)
+                )
+                first, read, known = joined.holdings, joined.owners, joined.stored
+                cut_short = await stores.events.cut_short(known, landing)
+            else:
+                (known, cut_short), _, first = await asyncio.gather(
+                    *opening(), stores.identifiers.holdings(keys)
+                )
             stored_before, fresh = _split(unique, known, cut_short)
             whole = len(fresh) == len(unique)  # the holdings read are those to stitch
             if locked or (whole and _one_live_owner(fresh, first)):
@@ -198,7 +209,7 @@ async def land(
             else:
                 resolution = await resolve_persons(stores, fresh, rules, now)
     else:
-        (known, cut_short), _ = await asyncio.gather(*opening)
+        (known, cut_short), _ = await asyncio.gather(*opening())
         stored_before, fresh = _split(unique, known, cut_short)
         resolution = await resolve_persons(stores, fresh, rules, now)
     alone = None
@@ -483,16 +494,6 @@ def _with_event(read: PersonRead, history: Sequence[Document], event: Document) 
         person={**read.person, "changes": int(read.person.get("changes", 0)) + 1},
         events=oldest_events_first([*history, event]),
     )
-
-
-async def _holdings(
-    stores: Stores, keys: Iterable[str], *, with_facts: bool
-) -> tuple[Holdings, dict[str, PersonRead]]:
-    """The keys' holdings for stitching, with their owners' facts for the refresh when
-    asked (one command either way)."""
-    if with_facts:
-        return await stores.profile_reads.holdings_with_facts(sorted(keys), ALONE_READ_FIELDS)
-    return await stores.identifiers.holdings(keys), {}
 
 
 def _proofs(

@@ -69,14 +69,18 @@ class EventStore:
         found: dict[str, str] = {}
         async for doc in find_in(self._collection, "_id", message_ids, {"person_id": 1}):
             found[doc["_id"]] = doc["person_id"]
+        return found, await self.cut_short(found, landing)
+
+    async def cut_short(self, found: Iterable[str], landing: str | None = None) -> set[str]:
+        """Which of these stored events are *unfinished* (:meth:`existing`), the asking
+        call's own ``landing`` not counting; no read when there are none."""
+        wanted = list(found)
         unfinished: set[str] = set()
-        if found:  # a retry, or a batch sent twice: are their landings still open?
-            wanted = list(found)
+        if wanted:  # a retry, or a batch sent twice: are their landings still open?
             async for open_ in self._landings.find({"events": {"$in": wanted}}):
                 if open_["_id"] != landing:
                     unfinished.update(open_["events"])
-            unfinished &= found.keys()
-        return found, unfinished
+        return unfinished & set(wanted)
 
     async def with_history(
         self, person_ids: Iterable[str], events: int, ignoring: Iterable[str] = ()

@@ -203,8 +203,12 @@ HOLDINGS_PROJECTION: Document = {
 def holdings_stages(keys: list[str]) -> list[Document]:
     """The stages on ``identifiers`` that find each owned key's owner and what it holds
     (a ``$project`` follows them: :data:`HOLDINGS_PROJECTION`, or more)."""
+    return [{"$match": {"_id": {"$in": keys}}}, *holdings_joins()]
+
+
+def holdings_joins() -> list[Document]:
+    """What :func:`holdings_stages` joins to each owned key: its owner and what it holds."""
     return [
-        {"$match": {"_id": {"$in": keys}}},
         lookup("persons", "person_id", "_id", "owner"),
         lookup("identifiers", "person_id", "person_id", "held"),
     ]

@@ -37,8 +37,8 @@ from cdp.store.identifiers import (
     HOLDINGS_PROJECTION,
     Holdings,
     IdentifierStore,
+    holdings_joins,
     holdings_of,
-    holdings_stages,
 )
 from cdp.store.memberships import Held, held_by_segment
 
@@ -76,8 +76,20 @@ class PersonRead:
     entries: list[Document] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StitchingRead:
+    """What a single event's first read found: the holdings of its keys, their owners
+    with their facts, and which of its message ids are stored (the person of each)."""
+
+    holdings: Holdings
+    owners: dict[str, PersonRead]
+    stored: dict[str, str]
+
+
 class ProfileReads:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._db = db
+        self._events = db["events"]
         self._identifiers = db["identifiers"]
         self._persons = db["persons"]
         self._owners = IdentifierStore(db)  # the holdings alone, when facts cannot join
@@ -115,13 +127,15 @@ class ProfileReads:
         return read
 
     async def holdings_with_facts(
-        self, keys: Sequence[str], fields: Iterable[str]
-    ) -> tuple[Holdings, dict[str, PersonRead]]:
+        self, keys: Sequence[str], fields: Iterable[str], message_ids: Sequence[str] = ()
+    ) -> StitchingRead:
         """:meth:`IdentifierStore.holdings` and, in the same command, each owner as
         stored (``fields`` of it, ``fold`` among them) with its facts, as
-        :meth:`persons_with_facts` reads them: a single event's stitching and its refresh
-        read at once, a round trip fewer (an owner of several of the keys comes once a
-        key, so this is for a few). A history too long to join leaves the facts out.
+        :meth:`persons_with_facts` reads them, and which of ``message_ids`` are stored
+        already (the person of each): a single event's duplicate check, stitching and
+        refresh read at once, one command where they took three (an owner of several of
+        the keys comes once a key, so this is for a few). A history too long to join
+        leaves the facts out.
 
         The owner's events are joined only when it has no stored fold that may be
         carried on (:func:`_history_unless_folded`): a returning customer's refresh
@@ -130,10 +144,9 @@ class ProfileReads:
         own. The timeline entries its memberships name are joined by id either way
         (``entries``), for the refresh's check that none is missing."""
         wanted = list(keys)
-        if not wanted:
-            return Holdings({}, set(), {}), {}
         pipeline: list[Document] = [
-            *holdings_stages(wanted),
+            *_asked(wanted, list(message_ids)),
+            *holdings_joins(),
             *_facts_of("person_id", with_events=False),
             *_history_unless_folded(),
             *_membership_entries(),
@@ -144,15 +157,22 @@ class ProfileReads:
                     **_facts_projection(with_events=True),
                     **{f"entries.{name}": 1 for name in ("_id", *HISTORY_FIELDS)},
                     HISTORY_OF: 1,
+                    STORED: 1,
                 }
             },
         ]
         try:
-            rows = [row async for row in await self._identifiers.aggregate(pipeline)]
+            rows = [row async for row in await self._db.aggregate(pipeline)]
         except OperationFailure as error:
             if error.code not in JOINED_TOO_LARGE:
                 raise
-            return await self._owners.holdings(wanted), {}
+            stored = {
+                doc["_id"]: doc["person_id"]
+                async for doc in self._events.find({"_id": {"$in": list(message_ids)}})
+            }
+            return StitchingRead(await self._owners.holdings(wanted), {}, stored)
+        stored = {doc["_id"]: doc["person_id"] for doc in rows[0][STORED]} if rows else {}
+        rows = [row for row in rows if "_id" in row]  # none owned: the asked document alone
         read: dict[str, PersonRead] = {}
         for row in rows:
             if row["owner"] and row["person_id"] not in read:
@@ -161,7 +181,7 @@ class ProfileReads:
                 found = _person_read(person, row, with_events=joined)
                 entries = oldest_events_first(row.pop("entries", []))
                 read[row["person_id"]] = replace(found, entries=entries)
-        return holdings_of(rows), read
+        return StitchingRead(holdings_of(rows), read, stored)
 
     async def by_identifier(self, keys: Sequence[str]) -> OwnerRead | None:
         """What is stored for the first of ``keys`` that someone owns, in one command."""
@@ -213,6 +233,26 @@ def _facts_of(local: str, *, with_events: bool) -> list[Document]:
 
 
 HISTORY_OF = "_history_of"  # the person whose events a single event's read joins, or ""
+STORED = "_stored"  # the events a single event's read found stored under the ids asked
+
+
+def _asked(keys: list[str], message_ids: list[str]) -> list[Document]:
+    """Stages starting a single event's read from one document naming its keys and
+    message ids: the events stored under those ids are joined to it (the duplicate check
+    without a command of its own), then it becomes one row per owned key, each carrying
+    them, or, no key being owned, one row without an ``_id`` whose ``person_id`` of
+    ``""`` joins nothing after it (a missing one would join every live person by
+    ``merged_into``). Both joins go by index, a list in a field joining each of its
+    values."""
+    carried = {"$mergeObjects": [{"person_id": ""}, "$rows", {STORED: "$stored"}]}
+    return [
+        {"$documents": [{"keys": keys, "asked": message_ids}]},
+        lookup("identifiers", "keys", "_id", "rows"),
+        lookup("events", "asked", "_id", "stored"),
+        {"$project": {"rows": 1, "stored._id": 1, "stored.person_id": 1}},
+        {"$unwind": {"path": "$rows", "preserveNullAndEmptyArrays": True}},
+        {"$replaceRoot": {"newRoot": carried}},
+    ]
 
 
 def _history_unless_folded() -> list[Document]:

@@ -90,8 +90,8 @@ async def test_a_single_events_read_joins_the_history_only_without_a_fold_to_car
     persons = stores.profile_reads
 
     async def read_ana() -> PersonRead:
-        _, read = await persons.holdings_with_facts(["email:ana@example.com"], ["fold"])
-        return read[survivor]
+        read = await persons.holdings_with_facts(["email:ana@example.com"], ["fold"])
+        return read.owners[survivor]
 
     ana = await read_ana()
     assert ana.events is not None
@@ -108,3 +108,23 @@ async def test_a_single_events_read_joins_the_history_only_without_a_fold_to_car
     assert (await read_ana()).events is None  # announced after the key: still carried on
     await db["persons"].update_one({"_id": survivor}, {"$set": {"fold.floor": key[0]}})
     assert (await read_ana()).events == (await stores.events.histories([survivor]))[survivor]
+
+
+async def test_a_single_events_read_finds_its_message_id_stored_whoever_holds_its_keys(
+    stores: Stores, limits: IngestLimits
+) -> None:
+    """The app sends Ana's order again, once with her email, once with a cookie nobody
+    holds (a reinstall): either way the read says the order is stored, and on whom; an
+    id never sent is not."""
+    survivor, _ = await _ana_with_her_old_cookie(stores, limits)
+    [purchase] = [
+        doc
+        for doc in (await stores.events.histories([survivor]))[survivor]
+        if doc["type"] == "purchase"
+    ]
+    asked = [purchase["_id"], "never-sent"]
+    for keys in (["email:ana@example.com"], ["cookie_id:ck-reinstalled"]):
+        read = await stores.profile_reads.holdings_with_facts(keys, ["fold"], asked)
+        assert read.stored == {purchase["_id"]: survivor}
+    unheld = await stores.profile_reads.holdings_with_facts(["cookie_id:ck-new"], ["fold"])
+    assert (unheld.holdings.owned, unheld.owners, unheld.stored) == ({}, {}, {})
