@@ -123,7 +123,8 @@ async def record_framed(
             for s, p, since in entered_with(added)
         ] + [change_event(LEFT, s, name(s), p, since, now) for s, p, since in leaving]
 
-    told = await _enter_and_tell(stores, entering, entries, now, frame or Frame([]))
+    left = [(s, p) for s, p, _ in leaving]
+    told = await _enter_and_tell(stores, entering, entries, left, now, frame or Frame([]))
     if told.entered is None:
         return Framed(told.applied, None, tail_done=False)
     added, gone = told.entered
@@ -131,7 +132,7 @@ async def record_framed(
     wrote_for = {p for _, p, _ in entered + leaving}
     await asyncio.gather(
         stores.memberships.mark_recorded((s, p) for s, p, _ in unrecorded),
-        stores.memberships.leave((s, p) for s, p, _ in leaving),
+        stores.memberships.leave([] if told.left else left),
         _clean_up_after_merges(stores, wrote_for, gone),
     )
     changes = Changes(len(added), len(leaving), wrote_for)
@@ -147,12 +148,14 @@ class _Told:
     applied: Applied
     entered: tuple[list[tuple[str, str]], set[str] | None] | None
     tail_done: bool = False
+    left: bool = False  # the memberships ended were deleted in the command
 
 
 async def _enter_and_tell(
     stores: Stores,
     entering: list[tuple[str, str]],
     entries: Callable[[Sequence[tuple[str, str]]], list[Document]],
+    leaving: list[tuple[str, str]],
     now: datetime,
     frame: Frame,
 ) -> _Told:
@@ -160,7 +163,8 @@ async def _enter_and_tell(
     of the memberships this writer added), with the ``frame``'s writes around them.
 
     Where the server takes several collections' writes in one command and they are few
-    (a single event's), they go in one, in order, the check for a merge last: a
+    (a single event's), they go in one, in order, the memberships ended (``leaving``)
+    deleted after their exits, the check for a merge last: a
     membership another writer holds already is a duplicate key that stops the command
     before anything after it, which is then written as below, knowing what was (a
     duplicate entry is another writer's same entry, stored once; the tail is then the
@@ -168,10 +172,10 @@ async def _enter_and_tell(
     """
     told = entries(entering)  # as if every membership begun is this writer's: usually so
     wrote_for = sorted({entry["person_id"] for entry in told})
-    writes = len(entering) + len(told)  # the checks change nothing: not counted
+    writes = len(entering) + len(told) + len(leaving)  # the checks change nothing: not counted
     lead, tail = list(frame.lead), list(frame.tail)
     guarded = {len(lead) - 1} if lead else set()
-    if not entering or writes > FEW_WRITES or not await stores.ordered.available():
+    if not told or writes > FEW_WRITES or not await stores.ordered.available():
         applied = Applied(None, {})
         if lead or tail:
             applied = await stores.ordered.apply([*lead, *tail], guarded=guarded)
@@ -186,6 +190,7 @@ async def _enter_and_tell(
             *lead,
             *stores.memberships.enter_writes(entering, now),
             *stores.events.insert_writes(told),
+            *stores.memberships.leave_writes(leaving),
             *checks,
             *tail,
         ],
@@ -198,7 +203,7 @@ async def _enter_and_tell(
     if own is None or own >= writes + len(checks):  # all written, the checks after them
         checked = len(lead) + writes
         merged = {p for i, p in enumerate(wrote_for) if applied.matched.get(checked + i) == 1}
-        return _Told(applied, (entering, merged), tail_done=stop is None)
+        return _Told(applied, (entering, merged), tail_done=stop is None, left=True)
     if own < len(entering):  # held by another writer (theirs to tell), unless our own
         added = entering[:own] + await stores.memberships.enter(entering[own:], now)
         await stores.events.insert(entries(added))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pymongo import InsertOne
+from pymongo import DeleteOne, InsertOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from cdp.segments.changes import ENTERED, entry_id
@@ -81,6 +81,11 @@ class MembershipStore:
     async def leave(self, pairs: Iterable[tuple[str, str]]) -> None:
         for chunk in chunked(membership_id(s, p) for s, p in pairs):
             await self._collection.delete_many({"_id": {"$in": chunk}})
+
+    def leave_writes(self, pairs: Iterable[tuple[str, str]]) -> list[Write]:
+        """:meth:`leave` as writes to run with others (:mod:`cdp.store.ordered`)."""
+        namespace = self._collection.full_name
+        return [DeleteOne({"_id": membership_id(s, p)}, namespace=namespace) for s, p in pairs]
 
     async def count(self, segment_id: str) -> int:
         return await self._collection.count_documents({"segment_id": segment_id})

@@ -355,3 +355,22 @@ async def test_a_membership_whose_entry_was_cut_short_gets_it_from_a_carried_eve
 
     await track(stores, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
     assert await db["events"].count_documents(entry) == 1
+
+
+async def test_a_customer_leaving_a_segment_is_written_in_the_events_command(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Leo opens his second email and is no longer a "Rare opener": the exit on his
+    timeline and the membership's end go with the event, in its one command."""
+    rule = {"metric": {"metric": "EMAILS_OPENED", "op": "LT", "value": 2}}
+    rare = await create_segment(stores, "Rare openers", "", rule, NOW)
+    person = await leo_shops(stores, limits)
+    assert rare.id in (await db["persons"].find_one({"_id": person}) or {})["segment_ids"]
+    async with listening(mongodb_uri, db) as (counted, commands):
+        await track(counted, [leo("product_view", "2026-04-01T11:55:00Z", "v-9")], limits, NOW)
+        del commands.targets[:]  # what the first call read once for all (rules, segments)
+        await track(counted, [leo("email_open", "2026-04-01T12:00:00Z", "r-2")], limits, NOW)
+        assert commands.targets == ["aggregate 1", "bulkWrite 1"]
+    assert await db["memberships"].count_documents({"segment_id": rare.id}) == 0
+    left = {"type": "segment_left", "person_id": person, "properties.segmentId": rare.id}
+    assert await db["events"].count_documents(left) == 1
