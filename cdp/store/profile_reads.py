@@ -258,8 +258,10 @@ def _asked(keys: list[str], message_ids: list[str]) -> list[Document]:
 def _history_unless_folded() -> list[Document]:
     """Stages joining the owner's events unless its stored fold has a key and no floor
     at or before it (the cheap half of :func:`cdp.profile.carried.carried_of`, which
-    decides: a fold it refuses is read apart). The embedded server does not follow a
-    path through an array in an expression (``$owner.fold``), hence the ``$map``, which
+    decides: a fold it refuses is read apart), or others were merged into it (a family's
+    refresh reads every member's events apart, after the event is written). The embedded
+    server does not follow a path through an array in an expression (``$owner.fold``),
+    hence the ``$map``, which
     takes the key and floor alone (copying a heavy buyer's fold of some kilobytes made
     the read two to three times slower); the join by ``""`` matches no event and costs
     one index probe."""
@@ -270,9 +272,10 @@ def _history_unless_folded() -> list[Document]:
     # of a built object as null) at or before the key's time
     floor_below = {"$and": [{"$gt": ["$_fold.floor", None]}, {"$lte": ["$_fold.floor", key_time]}]}
     usable = {"$and": [{"$eq": [{"$type": "$_fold.key"}, "array"]}, {"$not": [floor_below]}]}
+    family = {"$gt": [{"$size": "$absorbed"}, 0]}  # the family's events are read apart
     return [
         {"$set": {"_fold": fold}},
-        {"$set": {HISTORY_OF: {"$cond": [usable, "", "$person_id"]}}},
+        {"$set": {HISTORY_OF: {"$cond": [{"$or": [usable, family]}, "", "$person_id"]}}},
         lookup("events", HISTORY_OF, "person_id", "events"),
     ]
 

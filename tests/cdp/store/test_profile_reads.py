@@ -83,16 +83,20 @@ async def test_a_refresh_read_brings_each_person_with_family_consents_and_segmen
 async def test_a_single_events_read_joins_the_history_only_without_a_fold_to_carry_on(
     db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
 ) -> None:
-    """Ana's read beside her next event's stitching: her whole history while she has no
-    fold, none once a fold may be carried on, all of it again when an event at or before
-    the fold's key lowered its floor; her segments' timeline entries every time."""
-    survivor, _ = await _ana_with_her_old_cookie(stores, limits)
+    """Ana's read beside her next event's stitching: none of her history while her old
+    cookie's person is merged into her (the family's events are read apart); without
+    that merge, her whole history while she has no fold, none once a fold may be
+    carried on, all of it again when an event at or before the fold's key lowered its
+    floor; her segments' timeline entries every time."""
+    survivor, absorbed = await _ana_with_her_old_cookie(stores, limits)
     persons = stores.profile_reads
 
     async def read_ana() -> PersonRead:
         read = await persons.holdings_with_facts(["email:ana@example.com"], ["fold"])
         return read.owners[survivor]
 
+    assert (await read_ana()).events is None  # a family
+    await db["persons"].delete_one({"_id": absorbed})  # as if she had come on her own
     ana = await read_ana()
     assert ana.events is not None
     assert {doc["_id"] for doc in ana.events} >= {doc["_id"] for doc in ana.entries or []}
