@@ -31,7 +31,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from cdp.store.consents import oldest_first
-from cdp.store.database import Document, lookup
+from cdp.store.database import Document, find_in, lookup
 from cdp.store.events import HISTORY_FIELDS, oldest_events_first
 from cdp.store.identifiers import (
     HOLDINGS_PROJECTION,
@@ -166,10 +166,8 @@ class ProfileReads:
         except OperationFailure as error:
             if error.code not in JOINED_TOO_LARGE:
                 raise
-            stored = {
-                doc["_id"]: doc["person_id"]
-                async for doc in self._events.find({"_id": {"$in": list(message_ids)}})
-            }
+            asked = find_in(self._events, "_id", message_ids, {"person_id": 1})
+            stored = {doc["_id"]: doc["person_id"] async for doc in asked}
             return StitchingRead(await self._owners.holdings(wanted), {}, stored)
         stored = {doc["_id"]: doc["person_id"] for doc in rows[0][STORED]} if rows else {}
         rows = [row for row in rows if "_id" in row]  # none owned: the asked document alone
@@ -258,13 +256,13 @@ def _asked(keys: list[str], message_ids: list[str]) -> list[Document]:
 def _history_unless_folded() -> list[Document]:
     """Stages joining the owner's events unless its stored fold has a key and no floor
     at or before it (the cheap half of :func:`cdp.profile.carried.carried_of`, which
-    decides: a fold it refuses is read apart), or others were merged into it (a family's
-    refresh reads every member's events apart, after the event is written). The embedded
-    server does not follow a path through an array in an expression (``$owner.fold``),
-    hence the ``$map``, which
-    takes the key and floor alone (copying a heavy buyer's fold of some kilobytes made
-    the read two to three times slower); the join by ``""`` matches no event and costs
-    one index probe."""
+    decides: a fold it refuses is read apart), or others were merged into it (``absorbed``,
+    joined by :func:`_facts_of` before these stages: a family's refresh reads every
+    member's events apart, after the event is written). The embedded server does not
+    follow a path through an array in an expression (``$owner.fold``), hence the
+    ``$map``, which takes the key and floor alone (copying a heavy buyer's fold of some
+    kilobytes made the read two to three times slower); the join by ``""`` matches no
+    event and costs one index probe."""
     key_and_floor = {"key": "$$o.fold.key", "floor": "$$o.fold.floor"}  # not the tallies
     fold = {"$first": {"$map": {"input": "$owner", "as": "o", "in": key_and_floor}}}
     key_time = {"$arrayElemAt": ["$_fold.key", 0]}
