@@ -229,14 +229,27 @@ async def land(
     else:
         if with_event:  # it did not go alone: open the landing before writing (once)
             await stores.events.open_landing(landing, list(unique), now)
-        landed = await _store(stores, fresh, resolution, now)
-        # a retried batch repairs a refresh cut short, duplicates or not: all are marked;
-        # every event landed here is new to its person as far as this call knows (one
-        # the insert found may be this call's own, sent again: see _store)
-        landed_on = {p for p, _ in landed.values()}
-        oldest = min((event.timestamp for event in unique.values()), default=None)
-        persons = await _mark_touched(
-            stores, {*stored_before.values(), *landed_on}, landed_on, now, oldest
+
+        async def stored_and_marked() -> tuple[dict[str, tuple[str, bool]], dict[str, str]]:
+            landed = await _store(stores, fresh, resolution, now)
+            # a retried batch repairs a refresh cut short, duplicates or not: all are
+            # marked; every event landed here is new to its person as far as this call
+            # knows (one the insert found may be this call's own, sent again: see _store)
+            landed_on = {p for p, _ in landed.values()}
+            oldest = min((event.timestamp for event in unique.values()), default=None)
+            persons = await _mark_touched(
+                stores, {*stored_before.values(), *landed_on}, landed_on, now, oldest
+            )
+            return landed, persons
+
+        # The identifiers' first and last seen go beside everything else the batch writes,
+        # not before it: each bound only moves outwards ($min, $max), nothing here reads
+        # it, and the landing stays open until both are done (a crash repeats them). A
+        # returning customer's batch widens most of its keys, 110 ms for 620 of them,
+        # which the events' insert alone (50 ms) hid only half of.
+        (landed, persons), _ = await asyncio.gather(
+            stored_and_marked(),
+            stores.identifiers.widen(resolution.sightings, resolution.known),
         )
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
@@ -606,12 +619,9 @@ async def _store(
         _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
     ]
     # What follows the stitching writes different documents and each write can be
-    # repeated (the landing is open), so independent writes go side by side: the events
-    # with the identifiers' first and last seen, then what the stored events prove.
-    raced, _ = await asyncio.gather(
-        stores.events.insert(documents),
-        stores.identifiers.widen(resolution.sightings, resolution.known),
-    )
+    # repeated (the landing is open): the events, then what they prove side by side (the
+    # identifiers' bounds go beside all of it: land).
+    raced = await stores.events.insert(documents)
     every = range(len(events))
     await asyncio.gather(
         stores.persons.set_traits(

@@ -2,7 +2,7 @@
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -19,6 +19,7 @@ from cdp.records import Event, EventStatus, RejectionCode
 from cdp.store import Stores
 from cdp.store.database import Document
 from cdp.store.events import EventStore
+from cdp.store.identifiers import IdentifierStore, Owned, Sighting
 from cdp.store.locks import DatabaseLock, LocalLock
 from cdp.store.ordered import Applied, OrderedWrites, Write
 from tests.commands import Commands, listening
@@ -290,6 +291,57 @@ async def test_what_runs_alongside_the_landing_close_finds_every_person_marked_p
     assert seen == [(landed.persons, len(landed.persons))]
     assert len(landed.persons) >= 1
     assert await db["landings"].count_documents({}) == 0  # closed when both are done
+
+
+class _BoundsAfterTheMarks(IdentifierStore):
+    """Identifiers whose bounds are written only once the batch's persons are marked
+    pending (or after a few seconds, noted): a call that waited for the bounds before
+    marking would sit out the whole wait."""
+
+    def __init__(self, db: AsyncDatabase[Document], persons: Collection[str]) -> None:
+        super().__init__(db)
+        self._db, self._persons = db, sorted(persons)
+        self.marked_first: list[bool] = []
+
+    async def widen(self, sightings: Mapping[str, Sighting], known: Mapping[str, Owned]) -> None:
+        marked = {"_id": {"$in": self._persons}, "pending_since": {"$ne": None}}
+        for _ in range(300):
+            if await self._db["persons"].count_documents(marked) == len(self._persons):
+                break
+            await asyncio.sleep(0.01)
+        self.marked_first.append(
+            await self._db["persons"].count_documents(marked) == len(self._persons)
+        )
+        await super().widen(sightings, known)
+
+
+async def test_a_bulk_batch_writes_its_identifiers_bounds_beside_its_events_and_marks(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """A returning customer's batch moves the last seen of most of its identifiers (620
+    of them for 500 events in the benchmark): written beside the events, what they prove
+    and the marks, the call waits for the longest of them, not for their sum."""
+    customers = [("email", "ana@example.com"), ("cookie_id", "ck-ana"), ("phone", "020 7946 0958")]
+    first = [event("page_view", "WEB", customers[:2], at="2026-02-01T10:00:00Z")]
+    first.append(event("call", "PHONE", customers[1:], at="2026-02-01T11:00:00Z"))
+    person = (await track(stores, first, limits, NOW)).results[0].person_id
+    assert person is not None
+    await db["persons"].update_one({"_id": person}, {"$unset": {"pending_since": ""}})
+    later = [
+        event("page_view", "WEB", customers[:2], at="2026-02-20T10:00:00Z"),
+        event("purchase", "STORE", customers[2:], at="2026-02-21T16:30:00Z"),
+    ]
+    bounds = _BoundsAfterTheMarks(db, {person})
+    await land(replace(stores, identifiers=bounds), later, limits, NOW)
+
+    assert bounds.marked_first == [True]  # the bounds did not hold the marks back
+    seen = {d["_id"]: d["last_seen"] async for d in db["identifiers"].find()}
+    assert seen == {  # and are written all the same
+        "email:ana@example.com": datetime(2026, 2, 20, 10, tzinfo=UTC),
+        "cookie_id:ck-ana": datetime(2026, 2, 20, 10, tzinfo=UTC),
+        "phone:+442079460958": datetime(2026, 2, 21, 16, 30, tzinfo=UTC),
+    }
+    assert await db["landings"].count_documents({}) == 0
 
 
 class _MergedJustBefore(EventStore):
