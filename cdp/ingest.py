@@ -46,6 +46,8 @@ from cdp.store.events import new_landing, oldest_events_first
 from identity import Conflict, Identifier, IdentityRules
 
 VALIDATED_AT_ONCE = 100  # events validated between two turns of the event loop (see validated)
+# What a call stored: each message id mapped to (its person, stored before)
+Stored = dict[str, tuple[str, bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,17 +232,15 @@ async def land(
         if with_event:  # it did not go alone: open the landing before writing (once)
             await stores.events.open_landing(landing, list(unique), now)
 
-        async def stored_and_marked() -> tuple[dict[str, tuple[str, bool]], dict[str, str]]:
-            landed = await _store(stores, fresh, resolution, now)
+        async def mark(landed: Stored) -> dict[str, str]:
             # a retried batch repairs a refresh cut short, duplicates or not: all are
             # marked; every event landed here is new to its person as far as this call
             # knows (one the insert found may be this call's own, sent again: see _store)
             landed_on = {p for p, _ in landed.values()}
             oldest = min((event.timestamp for event in unique.values()), default=None)
-            persons = await _mark_touched(
+            return await _mark_touched(
                 stores, {*stored_before.values(), *landed_on}, landed_on, now, oldest
             )
-            return landed, persons
 
         # The identifiers' first and last seen go beside everything else the batch writes,
         # not before it: each bound only moves outwards ($min, $max), nothing here reads
@@ -248,7 +248,7 @@ async def land(
         # returning customer's batch widens most of its keys, 110 ms for 620 of them,
         # which the events' insert alone (50 ms) hid only half of.
         (landed, persons), _ = await asyncio.gather(
-            stored_and_marked(),
+            _store(stores, fresh, resolution, now, mark),
             stores.identifiers.widen(resolution.sightings, resolution.known),
         )
     touched = set(persons.values())
@@ -370,7 +370,7 @@ class _Alone:
     answer, the persons refreshed with the event's writes, and whether the landing was
     closed in the same command."""
 
-    landed: dict[str, tuple[str, bool]]
+    landed: Stored
     persons: dict[str, str]
     refreshed: frozenset[str]
     closed: bool
@@ -601,10 +601,12 @@ async def _store(
     events: Sequence[Event],
     resolution: Resolution,
     now: datetime,
-) -> dict[str, tuple[str, bool]]:
+    mark: Callable[[Stored], Awaitable[dict[str, str]]],
+) -> tuple[Stored, dict[str, str]]:
     """Store new events (and those a call that died had stored: cut short), as
-    stitched, under the landing the caller opened; map each message id to (person,
-    stored before).
+    stitched, under the landing the caller opened, then mark their persons (``mark``,
+    given what was stored; it maps each person to where it lives). Returns what was
+    stored, each message id mapped to (person, stored before), and what ``mark`` said.
 
     What follows an event (its traits, links, conflicts) is written for every event
     here, those the insert found stored too: the writer that stored one first may be
@@ -613,7 +615,7 @@ async def _store(
     retryable write); that first attempt may have stopped before these writes. Another
     call's event written again is harmless: each of these writes is idempotent."""
     if not events:
-        return {}
+        return {}, await mark({})
     persons = resolution.persons
     documents = [
         _event_document(event, person, now) for event, person in zip(events, persons, strict=True)
@@ -622,17 +624,28 @@ async def _store(
     # repeated (the landing is open): the events, then what they prove side by side (the
     # identifiers' bounds go beside all of it: land).
     raced = await stores.events.insert(documents)
+    landed = {
+        e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)
+    }
     every = range(len(events))
-    await asyncio.gather(
-        stores.persons.set_traits(
+
+    async def traits_then_mark() -> dict[str, str]:
+        # The traits before the marks: a refresh already running reads the person once
+        # marked, and must find the traits the mark announces. The links and conflicts
+        # are read by no refresh: they go beside both.
+        await stores.persons.set_traits(
             (persons[i], events[i].traits, events[i].timestamp) for i in every if events[i].traits
-        ),
+        )
+        return await mark(landed)
+
+    marked, _, _ = await asyncio.gather(
+        traits_then_mark(),
         stores.links.record(_proofs(events, resolution, every)),
         stores.conflicts.record(
             [_conflict_document(c, events[i], now) for i in every for c in resolution.conflicts[i]]
         ),
     )
-    return {e.message_id: (p, e.message_id in raced) for e, p in zip(events, persons, strict=True)}
+    return landed, marked
 
 
 def _conflict_document(conflict: Conflict, event: Event, now: datetime) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,12 +17,14 @@ from cdp.linking.merging import merge_persons
 from cdp.profile.find import find_by_identifier, find_person
 from cdp.profile.refresher import Refresher, RefreshPolicy
 from cdp.records import Event, EventStatus, RejectionCode
-from cdp.store import Stores
+from cdp.store import LinkProof, Stores
 from cdp.store.database import Document
 from cdp.store.events import EventStore
 from cdp.store.identifiers import IdentifierStore, Owned, Sighting
+from cdp.store.links import LinkStore
 from cdp.store.locks import DatabaseLock, LocalLock
 from cdp.store.ordered import Applied, OrderedWrites, Write
+from cdp.store.persons import PersonStore
 from tests.commands import Commands, listening
 from tests.loop import a_call_waiting
 from tests.stories import event, seed_story
@@ -341,6 +344,66 @@ async def test_a_bulk_batch_writes_its_identifiers_bounds_beside_its_events_and_
         "cookie_id:ck-ana": datetime(2026, 2, 20, 10, tzinfo=UTC),
         "phone:+442079460958": datetime(2026, 2, 21, 16, 30, tzinfo=UTC),
     }
+    assert await db["landings"].count_documents({}) == 0
+
+
+class _LinksAfterTheMarks(LinkStore):
+    """Links written only once the batch's persons are marked (or after a few seconds,
+    noted), and the traits each mark found already written."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db)
+        self._db = db
+        self.marked_first: list[bool] = []
+
+    async def record(self, proofs: Iterable[LinkProof]) -> None:
+        marked = {"pending_since": {"$ne": None}}
+        for _ in range(300):
+            if await self._db["persons"].count_documents(marked):
+                break
+            await asyncio.sleep(0.01)
+        self.marked_first.append(bool(await self._db["persons"].count_documents(marked)))
+        await super().record(proofs)
+
+
+class _TraitsSeenByTheMark(PersonStore):
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        super().__init__(db)
+        self._db = db
+        self.traits_when_marked: list[dict[str, Any]] = []
+
+    async def _look(self, person_ids: Iterable[str]) -> None:
+        async for doc in self._db["persons"].find({"_id": {"$in": sorted(person_ids)}}):
+            self.traits_when_marked.append(doc.get("traits", {}))
+
+    async def mark_pending(self, person_ids: Iterable[str], now: datetime, **kw: Any) -> None:
+        await self._look(person_ids)
+        await super().mark_pending(person_ids, now, **kw)
+
+    async def mark_pending_if_live(
+        self, person_ids: Iterable[str], now: datetime, **kw: Any
+    ) -> bool:
+        await self._look(person_ids)
+        return await super().mark_pending_if_live(person_ids, now, **kw)
+
+
+async def test_a_bulk_batch_marks_its_persons_after_their_traits_beside_its_links(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """The links an event proves are read by no refresh: the marks do not wait for them.
+    The traits are: a refresh already running reads the person once marked, so the
+    mark comes after them."""
+    ana = [("email", "ana@example.com"), ("cookie_id", "ck-ana")]
+    batch = [
+        event("page_view", "WEB", ana, at="2026-02-20T10:00:00Z"),
+        event("signup", "WEB", ana[:1], at="2026-02-20T10:05:00Z", traits={"firstName": "Ana"}),
+    ]
+    links, persons = _LinksAfterTheMarks(db), _TraitsSeenByTheMark(db)
+    await land(replace(stores, links=links, persons=persons), batch, limits, NOW)
+
+    assert links.marked_first == [True]
+    assert persons.traits_when_marked == [{"firstName": "Ana"}]
+    assert await db["links"].count_documents({}) == 1  # written all the same
     assert await db["landings"].count_documents({}) == 0
 
 
