@@ -82,7 +82,8 @@ class _EventIn(BaseModel):
 
 def parse_event(raw: Mapping[str, Any], rules: EventRules, now: datetime) -> Event:
     """Validate and normalise one raw event, or raise :class:`EventRejected`."""
-    _check_shape(raw, "event", 0)
+    if not _storable(raw, 0):
+        _check_shape(raw, "event", 0)  # finds what is wrong, and where
     try:
         shaped = _EventIn.model_validate(raw)
     except ValidationError as error:
@@ -185,6 +186,30 @@ def _check_timestamp(value: datetime | None, now: datetime) -> datetime:
         )
     # MongoDB keeps milliseconds; truncating here keeps cursors and equality exact.
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+_INTEGERS = range(-(2**63), 2**63)
+
+
+def _storable(value: Any, depth: int) -> bool:
+    """Whether :func:`_check_shape` would find nothing, without naming where it looks: a
+    batch of 500 events spent 35 to 45 ms in that walk, most of it building the path of
+    every leaf and asking ``isinstance`` of an abstract class. Plain JSON values only
+    (as parsed); anything else is left to the full walk."""
+    if depth > MAX_DEPTH:
+        return False
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or unstorable(value) is None
+    if kind is dict:
+        return all(
+            type(key) is str and (key.isascii() or unstorable(key) is None) for key in value
+        ) and all(_storable(child, depth + 1) for child in value.values())
+    if kind is list:
+        return all(_storable(child, depth + 1) for child in value)
+    if kind is int:
+        return value in _INTEGERS
+    return kind is float or kind is bool or value is None
 
 
 def _check_shape(value: Any, path: str, depth: int) -> None:

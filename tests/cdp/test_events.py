@@ -90,6 +90,40 @@ def test_a_bad_event_is_rejected_with_a_code_and_the_field_named(
     assert caught.value.message.startswith(f"{field}: ")
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("properties", "field", "problem"),
+    [
+        ({"note": "caf\ud800"}, "properties.note", "not valid Unicode"),
+        ({"caf\udc00": 1}, "properties", "not valid Unicode"),
+        ({"tags": ["ok", ["deeper", "\ud83d"]]}, "properties.tags[1][1]", "not valid Unicode"),
+        ({"ids": [1, 2, 2**64]}, "properties.ids[2]", "beyond 64 bits"),
+        ({"tree": _nested(40)}, "properties.tree" + ".a" * 30, "nested more than 32"),
+    ],
+)
+def test_what_the_database_cannot_store_is_refused_wherever_it_sits(
+    properties: dict[str, Any], field: str, problem: str
+) -> None:
+    """Most events are plain JSON the database stores as it is, checked in one quick
+    pass; an event that fails it is walked again to say what is wrong and where."""
+    with pytest.raises(EventRejected) as caught:
+        parse_event(good(properties=properties), RULES, NOW)
+    assert caught.value.code is RejectionCode.INVALID_EVENT
+    assert caught.value.field == field
+    assert problem in caught.value.message
+
+
+def test_text_beyond_ascii_and_every_json_kind_are_stored_as_sent() -> None:
+    properties: dict[str, Any] = {"città": "Zürich ✓ 東京 🙂", "n": [1, 2.5, None, True, {"x": []}]}
+    assert parse_event(good(properties=properties), RULES, NOW).properties == properties
+
+
 def test_whole_numbers_up_to_64_bits_are_kept_as_sent() -> None:
     """The largest and smallest numbers the database holds pass; one further is refused
     (the parametrised cases above) rather than failing the batch's write."""
