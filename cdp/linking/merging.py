@@ -72,8 +72,13 @@ async def merge_many(
     return await settle_all(stores, {x for r in requests for x in (r.a, r.b)})
 
 
-async def apply_merges(stores: Stores, requests: Sequence[MergeRequest], now: datetime) -> None:
-    """Apply merges in order, as if one by one, each settled when this returns.
+async def apply_merges(
+    stores: Stores, requests: Sequence[MergeRequest], now: datetime, *, settle: bool = True
+) -> set[str]:
+    """Apply merges in order, as if one by one, each settled when this returns; return
+    the persons absorbed. ``settle=False`` leaves their moves to the caller
+    (:func:`settle_all` of what this returns): a merge is decided by its mark, and until
+    the move is done the next writer that meets one of them finishes it.
 
     Each absorbed person is marked into the older of the two (person ids sort by
     creation, so concurrent writers agree on the survivor without a read), or into the
@@ -83,6 +88,7 @@ async def apply_merges(stores: Stores, requests: Sequence[MergeRequest], now: da
     elsewhere) sends its requests round again, from the roots as they are now.
     """
     pending = list(requests)
+    absorbed_all: set[str] = set()
     for _ in range(MAX_ROUNDS):
         if not pending:
             break
@@ -110,8 +116,11 @@ async def apply_merges(stores: Stores, requests: Sequence[MergeRequest], now: da
             },
             now,
         )
-        await settle_all(stores, landed)
+        absorbed_all |= landed
+        if settle:
+            await settle_all(stores, landed)
         pending = [request for absorbed, (_, request) in marks.items() if absorbed not in landed]
+    return absorbed_all
 
 
 async def settle(stores: Stores, person_id: str) -> str:

@@ -44,6 +44,8 @@ class Resolution:
     # their first and last seen are widened after the lock (IdentifierStore.widen)
     sightings: dict[str, Sighting] = field(default_factory=dict)
     known: dict[str, Owned] = field(default_factory=dict)
+    # persons merged away whose moves the caller finishes (stitch with settle=False)
+    unsettled: set[str] = field(default_factory=set)
 
     @property
     def merges(self) -> int:
@@ -52,12 +54,19 @@ class Resolution:
 
 
 async def resolve_persons(
-    stores: Stores, events: Sequence[Event], rules: IdentityRules, now: datetime
+    stores: Stores,
+    events: Sequence[Event],
+    rules: IdentityRules,
+    now: datetime,
+    *,
+    settle: bool = True,
 ) -> Resolution:
     """Find or create the person of each event, applying merges, moves and claims; one
-    batch at a time (:mod:`cdp.store.locks`), so the limits hold under concurrency."""
+    batch at a time (:mod:`cdp.store.locks`), so the limits hold under concurrency.
+    ``settle=False``: the persons merged away are only marked; their moves are left to
+    the caller, after the lock (:attr:`Resolution.unsettled`)."""
     async with stores.stitching.held():
-        return await stitch(stores, events, rules, now)
+        return await stitch(stores, events, rules, now, settle=settle)
 
 
 async def stitch(
@@ -66,6 +75,8 @@ async def stitch(
     rules: IdentityRules,
     now: datetime,
     first: Holdings | None = None,
+    *,
+    settle: bool = True,
 ) -> Resolution:
     """:func:`resolve_persons` for a caller that holds the stitching lock. ``first``:
     the holdings of the events' identifiers, read under the lock (a single event's
@@ -101,7 +112,7 @@ async def stitch(
         resolution.known.update(known)
         await stores.identifiers.move({move.key: move.to_person for move in plan.moves})
         resolution.merged_by.update(pending[merge.event_index] for merge in plan.merges)
-        await apply_merges(
+        absorbed = await apply_merges(
             stores,
             [
                 MergeRequest(
@@ -113,7 +124,10 @@ async def stitch(
                 for merge in plan.merges
             ],
             now,
+            settle=settle,
         )
+        if not settle:
+            resolution.unsettled |= absorbed
         links_of, conflicts_of = defaultdict(list), defaultdict(list)
         for link in plan.links:
             links_of[link.event_index].append(link)

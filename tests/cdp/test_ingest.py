@@ -407,6 +407,53 @@ async def test_a_bulk_batch_marks_its_persons_after_their_traits_beside_its_link
     assert await db["landings"].count_documents({}) == 0
 
 
+class _MovesWatched(EventStore):
+    """Notes, as a merged person's events move, whether another batch could stitch."""
+
+    def __init__(self, db: AsyncDatabase[Document], lock: LocalLock) -> None:
+        super().__init__(db)
+        self._lock = lock
+        self.lock_free: list[bool] = []
+
+    async def repoint_many(self, moves: Mapping[str, str], keep_types: Sequence[str] = ()) -> None:
+        self.lock_free.append(self._lock.free())
+        await super().repoint_many(moves, keep_types)
+
+
+async def test_a_bulk_batch_moves_the_persons_it_merged_away_after_the_stitching_lock(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """A merge is decided under the lock by its mark; moving the absorbed person's
+    events, identifiers and consents takes a dozen round trips, done beside the batch's
+    own writes while other batches stitch (one meeting the absorbed person finishes the
+    move itself). When the call answers, all of it has moved."""
+    emails = [("email", f"c{n}@example.com") for n in range(12)]
+    cookies = [("cookie_id", f"ck-{n}") for n in range(12)]
+    apart = [event("page_view", "WEB", [emails[n]], at="2026-02-01T10:00:00Z") for n in range(12)]
+    apart += [event("page_view", "WEB", [cookies[n]], at="2026-02-01T11:00:00Z") for n in range(12)]
+    await track(stores, apart, limits, NOW)
+    assert await db["persons"].count_documents({"merged_into": None}) == 24
+    lock = LocalLock()
+    watched = _MovesWatched(db, lock)
+    together = [
+        event("login", "MOBILE_APP", [emails[n], cookies[n]], at="2026-02-02T09:00:00Z")
+        for n in range(12)
+    ]
+    landed = await land(replace(stores, events=watched, stitching=lock), together, limits, NOW)
+
+    assert landed.result.merges == 12
+    assert watched.lock_free == [True]  # one move for all twelve, after the lock
+    assert await db["persons"].count_documents({"merged_into": None}) == 12
+    assert (
+        await db["persons"].count_documents({"merged_into": {"$ne": None}, "settled": True}) == 12
+    )
+    live = {doc["_id"] async for doc in db["persons"].find({"merged_into": None})}
+    assert {doc["person_id"] async for doc in db["identifiers"].find()} == live
+    assert {doc["person_id"] async for doc in db["events"].find()} == live
+    assert await db["merges"].count_documents({}) == 12
+    assert await db["landings"].count_documents({}) == 0
+
+
 class _MergedJustBefore(EventStore):
     """Events stored a moment after another call merged their person away: the other
     call's merge has moved what the person held, so these land on a tombstone."""
