@@ -19,7 +19,7 @@ and moves them in one write per collection, not forty rounds of a dozen calls.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -140,12 +140,12 @@ async def settle_all(stores: Stores, person_ids: Iterable[str]) -> dict[str, str
     for _ in range(MAX_ROUNDS):
         # Both reads start from the ids asked, so they go side by side; only the persons
         # above them (met when some are merged) need their unsettled children read after.
-        parents, unsettled = await asyncio.gather(
+        parents, (unsettled, looked) = await asyncio.gather(
             stores.persons.parents(asked), _unsettled_below(stores, asked)
         )
         higher = parents.keys() - asked
         if higher:
-            unsettled.update(await _unsettled_below(stores, higher))
+            unsettled, _ = await _unsettled_below(stores, higher, unsettled, looked)
         roots = _resolve(parents)
         tombstones = {person for person, above in parents.items() if above != person}
         moving = tombstones | unsettled.keys()
@@ -164,16 +164,26 @@ async def settle_all(stores: Stores, person_ids: Iterable[str]) -> dict[str, str
     raise RuntimeError(f"merges did not settle in {MAX_ROUNDS} rounds")
 
 
-async def _unsettled_below(stores: Stores, persons: set[str]) -> dict[str, str]:
-    """Unsettled persons merged into ``persons``, however deep: person -> merged into."""
-    found: dict[str, str] = {}
-    frontier = persons
+async def _unsettled_below(
+    stores: Stores,
+    persons: set[str],
+    found: Mapping[str, str] | None = None,
+    looked: Set[str] = frozenset(),
+) -> tuple[dict[str, str], set[str]]:
+    """Unsettled persons merged into ``persons``, however deep: person -> merged into;
+    and every person whose children were read. ``found`` and ``looked``: what an
+    earlier call answered, whose reads are not made again (the absorbed persons just
+    met under their survivors: their own children were read with them)."""
+    found = dict(found or {})
+    done = set(looked)
+    frontier = persons - done
     while frontier:
         children = await stores.persons.unsettled_children_of(frontier)
+        done |= frontier
         fresh = {child: above for child, above in children.items() if child not in found}
         found.update(fresh)
-        frontier = set(fresh)
-    return found
+        frontier = set(fresh) - done
+    return found, done
 
 
 def _follow(parent: Mapping[str, str], person: str) -> str:
@@ -237,9 +247,12 @@ async def _move_profile_fields(
 
 async def _move_events(stores: Stores, persons: list[str], moves: dict[str, str]) -> None:
     """The tombstones' events to their roots; their segment entries stay (a refresh
-    racing this merge may still write some) and are deleted after."""
-    await stores.events.repoint_many(moves, keep_types=sorted(SEGMENT_EVENT_TYPES))
-    await stores.events.delete_of_types(persons, SEGMENT_EVENT_TYPES)
+    racing this merge may still write some) and are deleted, beside the move: the two
+    touch different events."""
+    await asyncio.gather(
+        stores.events.repoint_many(moves, keep_types=sorted(SEGMENT_EVENT_TYPES)),
+        stores.events.delete_of_types(persons, SEGMENT_EVENT_TYPES),
+    )
 
 
 async def _audit_many(
@@ -252,15 +265,17 @@ async def _audit_many(
     values lost, and the event or agent behind it.
     """
     wanted = {f"merge:{doc['_id']}": doc for doc in tombstones}
-    known = await stores.merges.existing(wanted)
+    # What a record is built from is read beside the check for records already made (a
+    # round trip fewer for a merge just marked; wasted only for a move done before).
+    known, held, survivors = await asyncio.gather(
+        stores.merges.existing(wanted),
+        stores.identifiers.of_persons([doc["_id"] for doc in tombstones]),
+        stores.persons.get_many({root_of[doc["_id"]] for doc in tombstones}),
+    )
     missing = [doc for record, doc in wanted.items() if record not in known]
     if not missing:
         return
     moved: dict[str, list[str]] = {}
-    held, survivors = await asyncio.gather(
-        stores.identifiers.of_persons([doc["_id"] for doc in missing]),
-        stores.persons.get_many({root_of[doc["_id"]] for doc in missing}),
-    )
     for identifier in held:
         moved.setdefault(identifier["person_id"], []).append(identifier["_id"])
     await stores.merges.record_many(

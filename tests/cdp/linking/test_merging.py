@@ -8,12 +8,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
 from cdp.ingest import IngestLimits, track
-from cdp.linking.merging import merge_persons
+from cdp.linking.merging import MergeRequest, apply_merges, merge_persons, settle_all
 from cdp.profile.find import find_by_identifier, find_person
 from cdp.records import EventStatus
 from cdp.segments.manage import create_segment
 from cdp.store import Stores
 from cdp.store.database import Document
+from tests.commands import listening
 from tests.faults import failing_writes
 from tests.stories import event, seed_story
 
@@ -119,3 +120,28 @@ async def test_a_merging_call_cut_short_at_any_write_is_repaired_by_sending_it_a
     assert {(m["segment_id"], m["person_id"]) for m in memberships} == {(app_users.id, survivor)}
     entries = await db["events"].find({"type": "segment_entered"}).to_list()
     assert [e["properties"]["segmentId"] for e in entries] == [app_users.id]  # recorded once
+
+
+async def test_moving_a_fresh_merge_reads_each_persons_children_once(
+    mongodb_uri: str, stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """Settling reads who was merged into the persons asked and into those above them;
+    the persons asked are among the latter's children, and their own children were read
+    a moment before: not read again (a round trip of every batch that merges)."""
+    story = seed_story()
+    older = await person_of(stores, story[0], limits)
+    younger = await person_of(stores, story[1], limits)
+    request = MergeRequest(older, younger, event_id="app-1", reason="test")
+    assert await apply_merges(stores, [request], MERGED_AT, settle=False) == {younger}
+
+    async with listening(mongodb_uri, db) as (counted, commands):
+        assert await settle_all(counted, {younger}) == {younger: older}
+
+    children_read = [
+        sorted(sent["filter"]["merged_into"]["$in"])
+        for sent in commands.sent
+        if sent.get("find") == "persons" and "merged_into" in sent.get("filter", {})
+    ]
+    assert children_read == [[younger], [older]]
+    assert (await db["persons"].find_one({"_id": younger}) or {}).get("settled") is True
+    assert {doc["person_id"] async for doc in db["identifiers"].find()} == {older}
