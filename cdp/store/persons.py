@@ -634,14 +634,19 @@ class PersonStore:
         self, entries: Sequence[tuple[str, Sequence[Document]]]
     ) -> None:
         """Append responses to each person's copy (the newest 200 kept), in one command:
-        the embedded server commits a bulk write's statements one by one."""
+        the embedded server commits a bulk write's statements one by one. A response the
+        copy holds already is not added again: a merge's move repeated (after a crash,
+        or by a writer that met the absorbed person while its own move ran) must not
+        count one twice."""
         items: dict[str, list[Document]] = {}
         for person, found in entries:  # two absorbed persons may feed one survivor
             if found:
                 items.setdefault(person, []).extend(found)
         for chunk in chunked(sorted(items)):
             added = per_document({p: items[p] for p in chunk})
-            kept = {"$concatArrays": [{"$ifNull": ["$offer_history", []]}, added]}
+            held = {"$ifNull": ["$offer_history", []]}
+            fresh = {"$filter": {"input": added, "cond": {"$not": [{"$in": ["$$this", held]}]}}}
+            kept = {"$concatArrays": [held, fresh]}
             await self._collection.update_many(
                 {"_id": {"$in": chunk}},
                 [{"$set": {"offer_history": {"$slice": [kept, -OFFER_HISTORY]}}}],

@@ -1,5 +1,6 @@
 """Merges cut short by a failing server are finished by doing the same thing again."""
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,3 +146,27 @@ async def test_moving_a_fresh_merge_reads_each_persons_children_once(
     assert children_read == [[younger], [older]]
     assert (await db["persons"].find_one({"_id": younger}) or {}).get("settled") is True
     assert {doc["person_id"] async for doc in db["identifiers"].find()} == {older}
+
+
+async def test_a_move_done_twice_keeps_each_offer_response_once(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """A batch that meets a person merged away before that merge's own move is done
+    finishes the move itself, beside it: the absorbed profile's offer responses reach the
+    survivor's copy once, however many times the move runs."""
+    story = seed_story()
+    older = await person_of(stores, story[0], limits)
+    younger = await person_of(stores, story[1], limits)
+    shown = {"offer_id": "tent-upgrade", "response": "SHOWN", "at": MERGED_AT}
+    taken = {"offer_id": "tent-upgrade", "response": "ACCEPTED", "at": MERGED_AT}
+    await db["persons"].update_one({"_id": older}, {"$set": {"offer_history": [shown]}})
+    await db["persons"].update_one({"_id": younger}, {"$set": {"offer_history": [shown, taken]}})
+    request = MergeRequest(older, younger, event_id="app-1", reason="test")
+    await apply_merges(stores, [request], MERGED_AT, settle=False)
+
+    await asyncio.gather(settle_all(stores, {younger}), settle_all(stores, {younger}))
+    await settle_all(stores, {younger})
+
+    survivor = await db["persons"].find_one({"_id": older})
+    assert survivor is not None
+    assert survivor["offer_history"] == [shown, taken]
