@@ -170,3 +170,63 @@ async def test_a_move_done_twice_keeps_each_offer_response_once(
     survivor = await db["persons"].find_one({"_id": older})
     assert survivor is not None
     assert survivor["offer_history"] == [shown, taken]
+
+
+def _twelve_customers() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Twelve customers first seen apart by email and by cookie (24 persons, a bulk
+    batch's worth of identifiers), then a batch of their logins carrying both."""
+    apart = [
+        event("page_view", "WEB", [("email", f"c{n}@example.com")], at="2026-02-01T10:00:00Z")
+        for n in range(12)
+    ] + [
+        event("page_view", "WEB", [("cookie_id", f"ck-{n}")], at="2026-02-01T11:00:00Z")
+        for n in range(12)
+    ]
+    logins = [
+        event(
+            "login",
+            "MOBILE_APP",
+            [("email", f"c{n}@example.com"), ("cookie_id", f"ck-{n}")],
+            at="2026-02-02T09:00:00Z",
+            message_id=f"login-{n}",
+        )
+        for n in range(12)
+    ]
+    return apart, logins
+
+
+BULK_FAULT_POINTS = 14  # the logins' writes: persons marked merged, the moves, the events...
+
+
+@pytest.mark.parametrize("writes_before_the_fault", range(BULK_FAULT_POINTS + 1))
+async def test_a_bulk_batch_cut_short_while_moving_its_merges_is_repaired_by_sending_it_again(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document], writes_before_the_fault: int
+) -> None:
+    """A bulk batch's merged persons are moved after the stitching lock, beside its
+    events: cut short anywhere, the batch sent again finishes every move (its events,
+    stored or not, are stitched again while its landing is open, and stitching finishes
+    the move of any person merged away it meets)."""
+    apart, logins = _twelve_customers()
+    await track(stores, apart, limits)
+    cut_short = False
+    async with failing_writes(db, writes_before_the_fault, ("insert", "update", "delete")):
+        try:
+            await track(stores, logins, limits)
+        except OperationFailure:
+            cut_short = True
+    if writes_before_the_fault == BULK_FAULT_POINTS:
+        assert not cut_short, "the sweep must reach past the call's last write"
+    retried = await track(stores, logins, limits)
+    assert all(r.status in {EventStatus.ACCEPTED, EventStatus.DUPLICATE} for r in retried.results)
+
+    live = {p["_id"] async for p in db["persons"].find({"merged_into": None})}
+    assert len(live) == 12
+    assert {r.person_id for r in retried.results} == live
+    assert await db["persons"].count_documents({"merged_into": {"$ne": None}}) == 12
+    # every move done: nothing left on a person merged away (a move cut short at its
+    # very last write, the flag saying it is done, is flagged by the next one to meet it)
+    assert {d["person_id"] async for d in db["identifiers"].find()} == live
+    assert {e["person_id"] async for e in db["events"].find()} <= live
+    others = {"type": {"$nin": ["segment_entered", "segment_left"]}}
+    assert await db["events"].count_documents(others) == 36
+    assert await db["merges"].count_documents({}) == 12
