@@ -177,6 +177,23 @@ def _orders(batches: int, per_batch: int, customers: int) -> list[list[dict[str,
     return made
 
 
+def _orders_that_merge(
+    batches: int, per_batch: int, customers: int
+) -> list[list[dict[str, object]]]:
+    """The same purchases, a customer's first two to four carrying the email and the
+    phone by turns: each customer is first two persons, merged by their first order
+    carrying both (a bulk batch's merges, moved after its stitching), the customers
+    merging at different moments of the traffic. Each person has at most two orders
+    before its merge, so no merge waits for an agent."""
+    made = _orders(batches, per_batch, customers)
+    for b, batch in enumerate(made):
+        for n, order in enumerate(batch):
+            turn, customer = divmod(b * per_batch + n, customers)
+            if turn < 2 + customer % 3:
+                order["identifiers"] = [order["identifiers"][turn % 2]]  # type: ignore[index]
+    return made
+
+
 def _single_orders(orders: int, customers: int) -> list[list[dict[str, object]]]:
     """The same purchases one a call, the customers taking turns: each customer's first
     carries the name (a first contact), the rest only the order (a returning customer's
@@ -232,7 +249,7 @@ def _caught_up(client: httpx.Client, c: int) -> bool:
     return person is not None and person["refreshPendingSince"] is None
 
 
-@pytest.mark.parametrize("traffic", ["batches of 25", "single events"])
+@pytest.mark.parametrize("traffic", ["batches of 25", "single events", "batches that merge"])
 def test_steady_traffic_survives_sigkills_and_every_person_is_complete(
     tmp_path: Path, traffic: str
 ) -> None:
@@ -255,6 +272,8 @@ def test_steady_traffic_survives_sigkills_and_every_person_is_complete(
     batches = _orders(160, 25, customers)
     if traffic == "single events":
         batches = _single_orders(10, customers)
+    if traffic == "batches that merge":
+        batches = _orders_that_merge(160, 25, customers)
     rng = random.Random(20261201)
     sent, killed_mid_call = 0, 0
     for run in range(4):
