@@ -63,3 +63,29 @@ def seed_story() -> list[dict[str, Any]]:
             message_id="app-1",
         ),
     ]
+
+
+def customers_apart_then_together(
+    count: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Customers first seen apart, by email and by cookie (two persons each; twelve of
+    them make a bulk batch's worth of identifiers), then a batch of their logins carrying
+    both, which merges each customer's two persons."""
+    apart = [
+        event("page_view", "WEB", [("email", f"c{n}@example.com")], at="2026-02-01T10:00:00Z")
+        for n in range(count)
+    ] + [
+        event("page_view", "WEB", [("cookie_id", f"ck-{n}")], at="2026-02-01T11:00:00Z")
+        for n in range(count)
+    ]
+    logins = [
+        event(
+            "login",
+            "MOBILE_APP",
+            [("email", f"c{n}@example.com"), ("cookie_id", f"ck-{n}")],
+            at="2026-02-02T09:00:00Z",
+            message_id=f"login-{n}",
+        )
+        for n in range(count)
+    ]
+    return apart, logins

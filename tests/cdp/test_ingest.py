@@ -27,7 +27,7 @@ from cdp.store.ordered import Applied, OrderedWrites, Write
 from cdp.store.persons import PersonStore
 from tests.commands import Commands, listening
 from tests.loop import a_call_waiting
-from tests.stories import event, seed_story
+from tests.stories import customers_apart_then_together, event, seed_story
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
@@ -427,18 +427,11 @@ async def test_a_bulk_batch_moves_the_persons_it_merged_away_after_the_stitching
     events, identifiers and consents takes a dozen round trips, done beside the batch's
     own writes while other batches stitch (one meeting the absorbed person finishes the
     move itself). When the call answers, all of it has moved."""
-    emails = [("email", f"c{n}@example.com") for n in range(12)]
-    cookies = [("cookie_id", f"ck-{n}") for n in range(12)]
-    apart = [event("page_view", "WEB", [emails[n]], at="2026-02-01T10:00:00Z") for n in range(12)]
-    apart += [event("page_view", "WEB", [cookies[n]], at="2026-02-01T11:00:00Z") for n in range(12)]
+    apart, together = customers_apart_then_together(12)
     await track(stores, apart, limits, NOW)
     assert await db["persons"].count_documents({"merged_into": None}) == 24
     lock = LocalLock()
     watched = _MovesWatched(db, lock)
-    together = [
-        event("login", "MOBILE_APP", [emails[n], cookies[n]], at="2026-02-02T09:00:00Z")
-        for n in range(12)
-    ]
     landed = await land(replace(stores, events=watched, stitching=lock), together, limits, NOW)
 
     assert landed.result.merges == 12

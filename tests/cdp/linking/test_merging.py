@@ -17,7 +17,7 @@ from cdp.store import Stores
 from cdp.store.database import Document
 from tests.commands import listening
 from tests.faults import failing_writes
-from tests.stories import event, seed_story
+from tests.stories import customers_apart_then_together, event, seed_story
 
 MERGED_AT = datetime(2026, 3, 2, 8, 15, tzinfo=UTC)
 
@@ -172,29 +172,6 @@ async def test_a_move_done_twice_keeps_each_offer_response_once(
     assert survivor["offer_history"] == [shown, taken]
 
 
-def _twelve_customers() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Twelve customers first seen apart by email and by cookie (24 persons, a bulk
-    batch's worth of identifiers), then a batch of their logins carrying both."""
-    apart = [
-        event("page_view", "WEB", [("email", f"c{n}@example.com")], at="2026-02-01T10:00:00Z")
-        for n in range(12)
-    ] + [
-        event("page_view", "WEB", [("cookie_id", f"ck-{n}")], at="2026-02-01T11:00:00Z")
-        for n in range(12)
-    ]
-    logins = [
-        event(
-            "login",
-            "MOBILE_APP",
-            [("email", f"c{n}@example.com"), ("cookie_id", f"ck-{n}")],
-            at="2026-02-02T09:00:00Z",
-            message_id=f"login-{n}",
-        )
-        for n in range(12)
-    ]
-    return apart, logins
-
-
 BULK_FAULT_POINTS = 14  # the logins' writes: persons marked merged, the moves, the events...
 
 
@@ -206,7 +183,7 @@ async def test_a_bulk_batch_cut_short_while_moving_its_merges_is_repaired_by_sen
     events: cut short anywhere, the batch sent again finishes every move (its events,
     stored or not, are stitched again while its landing is open, and stitching finishes
     the move of any person merged away it meets)."""
-    apart, logins = _twelve_customers()
+    apart, logins = customers_apart_then_together(12)
     await track(stores, apart, limits)
     cut_short = False
     async with failing_writes(db, writes_before_the_fault, ("insert", "update", "delete")):
