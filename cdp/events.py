@@ -192,8 +192,8 @@ _INTEGERS = range(-(2**63), 2**63)
 
 
 def _storable(value: Any, depth: int) -> bool:
-    """Whether :func:`_check_shape` would find nothing, without naming where it looks: a
-    batch of 500 events spent 35 to 45 ms in that walk, most of it building the path of
+    """Whether :func:`_check_shape` would find nothing, without naming where it looks:
+    that walk cost 4.4 ms for 500 events (this one 1.6), most of it building the path of
     every leaf and asking ``isinstance`` of an abstract class. Plain JSON values only
     (as parsed); anything else is left to the full walk."""
     if depth > MAX_DEPTH:
