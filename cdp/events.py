@@ -198,7 +198,7 @@ def _shape_problem(value: Any, depth: int) -> tuple[tuple[Step, ...], str] | Non
     escape) and whole numbers beyond 64 bits, wherever they sit; a key's problem is
     named at its object. The path is built only for a problem found: building it for
     every leaf, with ``isinstance`` of an abstract class for each value, cost 4.4 ms for
-    500 events (1.6 ms this way)."""
+    500 events (1.2 ms this way)."""
     if depth > MAX_DEPTH:
         return (), f"nested more than {MAX_DEPTH} levels deep"
     kind = type(value)
