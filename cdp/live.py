@@ -6,7 +6,10 @@ profiles. Someone merged into the family while it is followed joins it (their pr
 ``merged_into`` names a member). One stream serves every subscriber of the instance, so
 a thousand open consoles cost one cursor on the database, not a thousand; it starts
 with the first subscriber and, after the database goes away, resumes from the last
-change it read.
+change it read. When the database no longer holds that place (the oplog moved past it
+while the feed was cut off or fell behind), the feed carries on from now and ends every
+subscription with :class:`Missed`: a subscriber who stayed would wait for changes it
+will never be sent.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cdp.errors import ServiceUnavailable
-from cdp.store.changes import Change
+from cdp.store.changes import Change, HistoryLost
 from cdp.tasks import cancel_and_wait
 
-__all__ = ["Change", "Follower", "Lagging", "LiveFeed"]
+__all__ = ["Change", "Follower", "Lagging", "LiveFeed", "Missed"]
 
 log = logging.getLogger("cdp.live")
 
@@ -33,8 +36,13 @@ RETRY_SECONDS = 1.0
 OPEN_SECONDS = 10.0  # how long a subscription waits for the stream to open
 
 
-class Lagging(Exception):
-    """A subscriber fell too far behind; it is closed and may subscribe again."""
+class Lagging(ServiceUnavailable):
+    """A subscriber fell too far behind; it is closed and may subscribe again (a
+    ``SERVICE_UNAVAILABLE`` error to its client, which retrying resolves)."""
+
+
+class Missed(Lagging):
+    """The feed lost its place in the database's history: changes were missed."""
 
 
 @dataclass(eq=False)
@@ -54,8 +62,16 @@ class Follower:
         try:
             self.inbox.put_nowait(change)
         except asyncio.QueueFull:
+            self.end(Lagging("this subscription fell behind; subscribe again"))
+
+    def end(self, reason: Lagging) -> None:
+        """Close the subscription with ``reason``, after what it holds already (a
+        follower waiting on an empty inbox is woken by it)."""
+        try:
+            self.inbox.put_nowait(reason)
+        except asyncio.QueueFull:  # a full inbox has nobody waiting on it
             self.inbox = asyncio.Queue(1)
-            self.inbox.put_nowait(Lagging("this subscription fell behind; subscribe again"))
+            self.inbox.put_nowait(reason)
 
 
 class LiveFeed:
@@ -118,6 +134,22 @@ class LiveFeed:
                     self.dispatch(change)
             except asyncio.CancelledError:
                 raise
+            except HistoryLost as lost:
+                log.warning(
+                    "the change stream cannot resume where it stopped (%s); "
+                    "following from now, subscribers asked to subscribe again",
+                    lost,
+                )
+                self._token = None
+                for follower in self._followers:
+                    follower.end(
+                        Missed(
+                            "live updates missed some changes (the database no longer "
+                            "holds the feed's place in its history); read the person "
+                            "again and subscribe again"
+                        )
+                    )
+                continue
             except Exception:  # the database went away: resume where the stream was
                 log.warning("the change stream stopped; resuming", exc_info=True)
             await asyncio.sleep(RETRY_SECONDS)

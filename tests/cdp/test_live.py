@@ -1,12 +1,22 @@
 """One change stream, fanned out: each follower gets what lands on its family."""
 
 import asyncio
+import socket
+import subprocess
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
+import pytest
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import AutoReconnect
 
-from cdp.live import LiveFeed
-from cdp.store.changes import changes
-from cdp.store.database import Document
+from cdp.live import LiveFeed, Missed
+from cdp.store.changes import Change, HistoryLost, changes
+from cdp.store.database import Document, connect
+from cdp.store.embedded import Engine, find_executable
+
+OPLOG_ENTRIES = 50  # the small server's oplog: writes past this prune the oldest
 
 
 async def test_followers_get_their_family_only_and_a_merge_widens_it(
@@ -64,3 +74,93 @@ async def test_a_profile_change_comes_without_the_fold_kept_for_its_refresh(
             assert "fold" not in change.document
     finally:
         await feed.stop()
+
+
+@pytest.fixture
+def short_history(tmp_path: Path) -> Iterator[str]:
+    """A server of its own whose oplog keeps only ``OPLOG_ENTRIES`` writes, so that a
+    resume point falls out of it within a test (the embedded default keeps 100,000)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [find_executable(Engine.RUST), "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--storage-path", str(tmp_path / "db"), "--log-level", "WARNING"]
+    command += ["--oplog-max-entries", str(OPLOG_ENTRIES)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+    finally:
+        server.kill()
+        server.wait()
+
+
+async def _pruned_past(db: AsyncDatabase[Document], writes: int) -> None:
+    """Write more than the oplog keeps and wait until the server has pruned it."""
+    await db["noise"].insert_many([{"n": n} for n in range(writes)])
+    oplog = db.client["local"]["oplog.rs"]
+    for _ in range(300):  # it prunes in the background, within a second or two
+        if await oplog.estimated_document_count() <= OPLOG_ENTRIES:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the server kept more oplog entries than it was told to")
+
+
+async def test_a_stream_asked_to_resume_from_pruned_history_says_so(short_history: str) -> None:
+    client = connect(short_history)
+    db = client["cdp"]
+    try:
+        async with asyncio.timeout(30):
+            stream = await changes(db)
+            await db["events"].insert_one({"_id": "e1", "person_id": "P-ana"})
+            seen = await anext(stream)
+        await stream.aclose()
+        await _pruned_past(db, 5 * OPLOG_ENTRIES)
+        with pytest.raises(HistoryLost):
+            await changes(db, seen.token)
+    finally:
+        await client.close()
+
+
+async def test_a_feed_that_lost_its_place_ends_its_subscriptions_and_follows_from_now(
+    short_history: str,
+) -> None:
+    """The feed's connection drops after Ana's first event; while it is away the server
+    prunes the writes since. Resuming there is refused: Ana's subscriber is told it
+    missed changes (not left waiting for ones that never come), and the feed goes on
+    from now rather than retrying the lost place forever. The database is real; only
+    the dropped connection is played, at the stream's edge."""
+    client = connect(short_history)
+    db = client["cdp"]
+    pruned = asyncio.Event()
+    opened: list[Any] = []
+
+    async def dropped_after_one(stream: AsyncGenerator[Change, None]) -> AsyncIterator[Change]:
+        yield await anext(stream)
+        await stream.aclose()
+        raise AutoReconnect("connection to the database lost")
+
+    async def stream(resume_after: Any) -> AsyncIterator[Change]:
+        opened.append(resume_after)
+        if len(opened) == 1:
+            return dropped_after_one(await changes(db, resume_after))
+        await pruned.wait()  # away until the history it would resume from is gone
+        return await changes(db, resume_after)
+
+    feed = LiveFeed(stream)
+    try:
+        async with asyncio.timeout(60):
+            async with feed.follow(["P-ana"]) as ana:
+                await db["events"].insert_one({"_id": "e1", "person_id": "P-ana"})
+                assert (await ana.next()).id == "e1"
+                await _pruned_past(db, 5 * OPLOG_ENTRIES)
+                pruned.set()
+                with pytest.raises(Missed, match="read the person again"):
+                    await ana.next()
+            async with feed.follow(["P-ana"]) as again:
+                await db["events"].insert_one({"_id": "e2", "person_id": "P-ana"})
+                assert (await again.next()).id == "e2"
+        assert opened[1] is not None  # it tried to resume where it was,
+        assert opened[-1] is None  # then followed from now
+    finally:
+        await feed.stop()
+        await client.close()
