@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -108,8 +108,12 @@ def today() -> str:
 
 
 @asynccontextmanager
-async def serving(env: dict[str, str] | None = None) -> AsyncIterator[Running]:
-    server = EmbeddedServer(None)
+async def serving(
+    env: dict[str, str] | None = None, server_flags: Sequence[str] = ()
+) -> AsyncIterator[Running]:
+    """``cdp serve`` on a throwaway embedded server (given ``server_flags`` beside its
+    own), with ``env`` added to its settings."""
+    server = EmbeddedServer(None, extra_flags=server_flags)
     uri = server.start()
     name = f"bench_{uuid.uuid4().hex[:10]}"
     port = _free_port()

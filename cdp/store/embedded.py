@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -86,7 +86,10 @@ class EmbeddedServer:
         host: str = "127.0.0.1",
         port: int | None = None,
         start_timeout: float = 30.0,
+        extra_flags: Sequence[str] = (),
     ) -> None:
+        """``extra_flags`` go to the server after the service's own: benchmarks compare
+        server settings with them (``bench/ingest_phases.py``); the service passes none."""
         self.data_dir = data_dir
         self.engine = engine
         self.host = host
@@ -96,6 +99,7 @@ class EmbeddedServer:
         self._folder: Path | None = None  # where db/, the log and the lock live
         self._throwaway = False
         self._password: str | None = None  # set when the server runs with --auth
+        self._extra_flags = list(extra_flags)
 
     @property
     def uri(self) -> str:
@@ -145,6 +149,7 @@ class EmbeddedServer:
             command += ["--oplog-retention-seconds", str(OPLOG_RETENTION_SECONDS)]
             self._password = self._credentials(command)
             command.append("--auth")
+        command += self._extra_flags
         guardian = [sys.executable, "-m", "cdp.store.guardian", "--host", self.host]
         guardian += ["--port", str(self.port), "--start-timeout", str(self.start_timeout)]
         guardian += ["--pid-file", str(self._folder / PID_FILE), "--", *command]

@@ -1,8 +1,6 @@
 """One change stream, fanned out: each follower gets what lands on its family."""
 
 import asyncio
-import socket
-import subprocess
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from pymongo.errors import AutoReconnect
 from cdp.live import LiveFeed, Missed
 from cdp.store.changes import Change, HistoryLost, changes
 from cdp.store.database import Document, connect
-from cdp.store.embedded import Engine, find_executable
+from cdp.store.embedded import EmbeddedServer
 
 OPLOG_ENTRIES = 50  # the small server's oplog: writes past this prune the oldest
 
@@ -78,20 +76,13 @@ async def test_a_profile_change_comes_without_the_fold_kept_for_its_refresh(
 
 @pytest.fixture
 def short_history(tmp_path: Path) -> Iterator[str]:
-    """A server of its own whose oplog keeps only ``OPLOG_ENTRIES`` writes, so that a
-    resume point falls out of it within a test (the embedded default keeps 100,000)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [find_executable(Engine.RUST), "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--storage-path", str(tmp_path / "db"), "--log-level", "WARNING"]
-    command += ["--oplog-max-entries", str(OPLOG_ENTRIES)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """An embedded server of its own whose oplog keeps only ``OPLOG_ENTRIES`` writes, so
+    that a resume point falls out of it within a test (the service's keeps 100,000)."""
+    server = EmbeddedServer(tmp_path, extra_flags=["--oplog-max-entries", str(OPLOG_ENTRIES)])
     try:
-        yield f"mongodb://127.0.0.1:{port}/?directConnection=true"
+        yield server.start()
     finally:
-        server.kill()
-        server.wait()
+        server.stop()
 
 
 async def _pruned_past(db: AsyncDatabase[Document], writes: int) -> None:
