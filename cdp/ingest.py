@@ -245,15 +245,12 @@ async def land(
                 stores, {*stored_before.values(), *landed_on}, landed_on, now, oldest
             )
 
-        # The identifiers' first and last seen go beside everything else the batch writes,
-        # not before it: each bound only moves outwards ($min, $max), nothing here reads
-        # it, and the landing stays open until both are done (a crash repeats them). A
-        # returning customer's batch widens most of its keys, 110 ms for 620 of them,
-        # which the events' insert alone (50 ms) hid only half of.
-        (landed, persons), _ = await asyncio.gather(
-            _store(stores, fresh, resolution, now, mark),
-            stores.identifiers.widen(resolution.sightings, resolution.known),
-        )
+        # The identifiers' first and last seen are not written here: the refresh that
+        # follows reads the persons' whole histories and keeps each identifier's span on
+        # the profile (cdp.profile.sightings). A returning customer's batch moved most of
+        # its keys (620 documents for 500 events), each write paid again when the server
+        # prunes its oplog.
+        landed, persons = await _store(stores, fresh, resolution, now, mark)
     touched = set(persons.values())
     answer = _answer(outcomes, blocked, stored_before, landed, persons, resolution)
     done = Landed(answer, touched, *_made_by(fresh, resolution), refreshed=refreshed)

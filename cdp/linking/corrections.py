@@ -87,7 +87,8 @@ async def unlink_identifier(
         raise BadUserInput(f"identifier.{error.field}: {error.message}") from None
     await settle_all(stores, profile.family)  # everything on the live person first
     held = {
-        doc["_id"]: doc["first_seen"] for doc in await stores.identifiers.of_persons([profile.id])
+        doc["_id"]: doc["first_seen"]
+        for doc in profile.as_seen(await stores.identifiers.of_persons([profile.id]))
     }
     if removed not in held:
         raise NotFound(f"person {profile.id} does not hold {removed}")

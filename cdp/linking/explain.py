@@ -41,7 +41,7 @@ class IdentityPath:
 
 async def identity_graph(stores: Stores, profile: Profile) -> IdentityGraph:
     """The person's identifiers and the links between them that hold them together."""
-    nodes = await stores.identifiers.of_persons(profile.family)
+    nodes = profile.as_seen(await stores.identifiers.of_persons(profile.family))
     edges = await stores.links.between(doc["_id"] for doc in nodes)
     return IdentityGraph(nodes, edges)
 

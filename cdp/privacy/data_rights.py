@@ -91,10 +91,14 @@ async def erase_person(
     await stores.offers.delete_responses_of(family)
     await stores.identifiers.delete_of(family)
     await stores.persons.delete(family)
+    # Others' profiles that list one of the person's identifiers as their history saw it
+    # (cdp.profile.sightings): a key that was theirs before it moved to this person.
+    listed = await stores.persons.forget_sightings(keys)
     # Others whose events mentioned the person: their metrics were computed from the
     # text just scrubbed (a wishlist sku naming the email), recomputed now rather than at
-    # their next event.
-    await refresh_persons(stores, mentioned_in - set(family), now)
+    # their next event; those that listed a key, from their scrubbed histories (a refresh
+    # that read them before the scrub and wrote after the line above is overwritten).
+    await refresh_persons(stores, (mentioned_in | listed) - set(family), now)
     return await stores.erasures.finish(profile.id, now)
 
 
@@ -117,7 +121,8 @@ async def export_person(stores: Stores, person_id: str) -> dict[str, Any]:
                 "updatedAt": profile.updated_at,
             },
             "identifiers": [
-                {k: d[k] for k in ("type", "value", "first_seen", "last_seen")} for d in identifiers
+                {k: d[k] for k in ("type", "value", "first_seen", "last_seen")}
+                for d in profile.as_seen(identifiers)
             ],
             "events": [
                 {k: v for k, v in doc.items() if k != "person_id"}

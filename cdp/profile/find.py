@@ -7,16 +7,18 @@ so a merge still being settled never hides an identifier or an event.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cdp import cursors
 from cdp.errors import BadUserInput
+from cdp.profile.sightings import widened
 from cdp.profile.timeline import Page, TimelineQuery, page_size
 from cdp.store import Stores
 from cdp.store.memberships import Held
+from cdp.store.persons import SIGHTINGS_FIELD
 from identity import InvalidIdentifier, normalise_identifier
 from identity.identifiers import MAX_VALUE_LENGTH, PHONE_TYPES
 
@@ -35,10 +37,19 @@ class Profile:
     offer_history: tuple[dict[str, Any], ...] | None = None
     # Events have landed that metrics and segments do not include yet (cdp.profile.refresher).
     pending_since: datetime | None = None
+    # Each identifier with when the history first and last carried it, as of the last
+    # refresh that read the whole history (cdp.profile.sightings).
+    sightings: tuple[dict[str, Any], ...] = ()
 
     @property
     def family(self) -> list[str]:
         return [self.id, *self.merged_from]
+
+    def as_seen(self, identifiers: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The family's identifier documents with their first and last seen as its history
+        shows them: a bulk batch leaves the stored bounds as they were and its refresh
+        keeps the spans on the profile (cdp.profile.sightings)."""
+        return widened(identifiers, self.sightings)
 
 
 async def find_person(stores: Stores, person_id: str) -> Profile | None:
@@ -109,6 +120,7 @@ def _profile(doc: dict[str, Any], absorbed: list[str]) -> Profile:
         segment_ids=tuple(segments) if segments is not None else None,
         offer_history=tuple(history) if history is not None else None,
         pending_since=doc.get("pending_since"),
+        sightings=tuple(doc.get(SIGHTINGS_FIELD) or ()),
     )
 
 

@@ -24,6 +24,7 @@ from cdp.metrics.summary import BaseModels
 from cdp.privacy.consent import Consent
 from cdp.profile.carried import FOLD_FIELD, Carried
 from cdp.profile.compute import Evaluation, evaluate_carried, evaluate_person
+from cdp.profile.sightings import sightings_of
 from cdp.segments.definitions import SegmentDefinition
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import Frame, Framed, missing_entries, record_changes, record_framed
@@ -62,6 +63,9 @@ class Computed:
     exact: frozenset[str] = frozenset()
     # an exact refresh's folds to store (None: nothing to fold), cdp.profile.carried
     folds: Mapping[str, Document | None] = field(default_factory=dict)
+    # each identifier as the whole history saw it, for a refresh that read it
+    # (cdp.profile.sightings); an exact refresh reads no history and writes none
+    sightings: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 async def compute_refresh(
@@ -127,6 +131,7 @@ async def compute_refresh(
     folds: dict[str, Document | None] = {}
     if any(c.rules.leaves.keys() != evaluation.counted.keys() for c in (carried or {}).values()):
         return None  # a rule created since the fold was read: the caller refreshes after
+    sightings: dict[str, list[dict[str, Any]]] = {}
     if exact:  # a single event's person, whose fold is written with its refresh
         metrics, wanted = {}, {}
         for root, doc in live.items():
@@ -144,10 +149,11 @@ async def compute_refresh(
         metrics, wanted = await evaluate_in_slices(
             list(live.values()), facts, models, evaluation, now
         )
+        sightings = {root: sightings_of(facts.events[root]) for root in live}
     seen = {root: int(doc.get("changes", 0)) for root, doc in live.items()}
     held_before = {root: held.get(root, {}) for root in live}
     missing = missing_entries(held_before, facts.events)
-    return Computed(metrics, wanted, seen, held_before, segments, missing, exact, folds)
+    return Computed(metrics, wanted, seen, held_before, segments, missing, exact, folds, sightings)
 
 
 async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> None:
@@ -157,7 +163,9 @@ async def write_refresh(stores: Stores, computed: Computed, now: datetime) -> No
     it follows: that one goes with them (:func:`write_marked_refresh`)."""
     if computed.exact:
         raise ValueError("an exact refresh is written with its event (write_marked_refresh)")
-    won = await stores.persons.set_refreshed(computed.metrics, computed.wanted, computed.seen)
+    won = await stores.persons.set_refreshed(
+        computed.metrics, computed.wanted, computed.seen, computed.sightings
+    )
     # A person merged away while this ran must not keep the memberships and entries just
     # written: the merging call cleans up after its own mark, record_changes checks for a
     # write landing later (a read only when it wrote something: a single event that moved

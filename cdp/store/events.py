@@ -28,7 +28,9 @@ from cdp.store.database import (
 )
 from cdp.store.ordered import Write
 
-HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties")  # metrics read
+# what a refresh reads of each event: what the metrics read, and the identifiers it
+# carried, whose spans the profile keeps (cdp.profile.sightings)
+HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties", "identifiers")
 
 
 def new_landing() -> str:

@@ -102,19 +102,14 @@ class IdentifierStore:
             ],
         )
 
-    async def widen(self, sightings: Mapping[str, Sighting], known: Mapping[str, Owned]) -> None:
-        """Widen first/last seen of known keys this batch saw earlier or later than stored
-        (only those are written). Each bound moves only outwards (``$min``, ``$max``), so
-        concurrent writers need no lock for it."""
-        earlier, later = _widened(sightings, known)
-        await update_each(self._collection, earlier, keep="min")
-        await update_each(self._collection, later, keep="max")
-
     def widen_writes(
         self, sightings: Mapping[str, Sighting], known: Mapping[str, Owned]
     ) -> list[Write]:
-        """:meth:`widen` for a few keys, as writes to run with others
-        (:mod:`cdp.store.ordered`)."""
+        """Widen first/last seen of a single event's known keys it saw earlier or later
+        than stored (only those are written), as writes to run with the event's
+        (:mod:`cdp.store.ordered`). Each bound moves only outwards (``$min``, ``$max``),
+        so concurrent writers need no lock for it. A bulk batch writes none: its refresh
+        keeps the spans on the profile (:mod:`cdp.profile.sightings`)."""
         earlier, later = _widened(sightings, known)
         return [
             UpdateOne({"_id": key}, {f"${keep}": bound}, namespace=self._collection.full_name)

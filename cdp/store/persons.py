@@ -27,6 +27,9 @@ from cdp.store.database import (
 from cdp.store.ordered import refused_unless
 
 FOLD_FLOOR = "fold.floor"  # the oldest event announced since the fold was stored
+# each identifier with when the person's history first and last carried it, as the last
+# refresh that read the whole history found it (cdp.profile.sightings)
+SIGHTINGS_FIELD = "identifiers_seen"
 # A profile as read for showing or deciding: without the fold kept for its refresh
 # (cdp.profile.carried), kilobytes of tallies only the single event's refresh reads.
 WITHOUT_FOLD: Document = {"fold": 0}
@@ -69,25 +72,27 @@ def _latest_wins(
     return [{"$set": fields}]
 
 
-def _refreshed(found: Document) -> list[Document]:
+def _refreshed(found: Document, *, with_sightings: bool = False) -> list[Document]:
     """The update pipeline of :meth:`PersonStore.set_refreshed`: ``found`` is this
-    document's new ``{metrics, segment_ids, changes}``, applied when the person is live
-    and the values count at least the changes a stored refresh counted."""
+    document's new ``{metrics, segment_ids, changes}`` (and ``sightings`` when
+    ``with_sightings``), applied when the person is live and the values count at least
+    the changes a stored refresh counted."""
     newer = {"$lte": [{"$ifNull": ["$refreshed_changes", -1]}, "$_refresh.changes"]}
     done = {"$and": ["$_apply", {"$eq": [{"$ifNull": ["$changes", 0]}, "$_refresh.changes"]}]}
+    applied: Document = {
+        "metrics": {"$cond": ["$_apply", "$_refresh.metrics", "$metrics"]},
+        "segment_ids": {"$cond": ["$_apply", "$_refresh.segment_ids", "$segment_ids"]},
+        "refreshed_changes": {"$cond": ["$_apply", "$_refresh.changes", "$refreshed_changes"]},
+        "pending_since": {"$cond": [done, "$$REMOVE", "$pending_since"]},
+    }
+    if with_sightings:
+        applied[SIGHTINGS_FIELD] = {
+            "$cond": ["$_apply", "$_refresh.sightings", f"${SIGHTINGS_FIELD}"]
+        }
     return [
         {"$set": {"_refresh": found}},
         {"$set": {"_apply": {"$and": [_LIVE, newer]}}},
-        {
-            "$set": {
-                "metrics": {"$cond": ["$_apply", "$_refresh.metrics", "$metrics"]},
-                "segment_ids": {"$cond": ["$_apply", "$_refresh.segment_ids", "$segment_ids"]},
-                "refreshed_changes": {
-                    "$cond": ["$_apply", "$_refresh.changes", "$refreshed_changes"]
-                },
-                "pending_since": {"$cond": [done, "$$REMOVE", "$pending_since"]},
-            }
-        },
+        {"$set": applied},
         {"$unset": ["_refresh", "_apply"]},
     ]
 
@@ -305,6 +310,26 @@ class PersonStore:
         for chunk in chunked(person_ids):
             await self._collection.delete_many({"_id": {"$in": chunk}})
 
+    async def forget_sightings(self, keys: Iterable[str]) -> set[str]:
+        """Take these identifier keys off every profile's ``identifiers_seen``; return the
+        persons whose profile listed one. For an erasure: a key that moved to the erased
+        person from someone else (a weak identifier, an unlink) stays on the profile it
+        left until that person's next refresh. Reads every profile's list, as one pass
+        over the collection (no index holds it, and a filter on it would scan the
+        collection once for every list of keys; an erasure is rare), then writes only the
+        profiles that list a key."""
+        wanted = sorted(set(keys))
+        unwanted = set(wanted)
+        listed: set[str] = set()
+        async for doc in self._collection.find({}, {f"{SIGHTINGS_FIELD}.key": 1}):
+            if any(seen.get("key") in unwanted for seen in doc.get(SIGHTINGS_FIELD) or ()):
+                listed.add(doc["_id"])
+        for chunk in chunked(sorted(listed)):
+            await self._collection.update_many(
+                {"_id": {"$in": chunk}}, {"$pull": {SIGHTINGS_FIELD: {"key": {"$in": wanted}}}}
+            )
+        return listed
+
     async def get_many(
         self, person_ids: Iterable[str], fields: Iterable[str] | None = None
     ) -> dict[str, Document]:
@@ -479,12 +504,14 @@ class PersonStore:
         metrics: Mapping[str, Mapping[str, Any]],
         segments: Mapping[str, Iterable[str]],
         changes_seen: Mapping[str, int],
+        sightings: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     ) -> set[str]:
         """Store each live person's metrics and segment list, one command per ``EACH_CHUNK``
         persons, unless a refresh that saw more changes wrote first; clear the pending mark
         unless another change arrived since ``changes_seen``. Returns the persons whose
         profile now holds what was given (the others were merged away or refreshed by a
-        newer reader).
+        newer reader). ``sightings``: each person's identifiers as its history saw them
+        (:mod:`cdp.profile.sightings`), stored with the metrics when given.
 
         ``refreshed_changes`` is the number of change marks the stored metrics include: a
         refresh that read the person before an event landed (an inline refresh and the
@@ -498,18 +525,20 @@ class PersonStore:
             seen = {p: changes_seen.get(p, 0) for p in chunk}
             # One $switch finds the person's new values (three lookups cost three times
             # as much on the embedded server); the next stages apply them.
-            found = per_document_switch(
-                {
-                    p: {
-                        "metrics": dict(metrics[p]),
-                        "segment_ids": sorted(segments[p]),
-                        "changes": seen[p],
-                    }
-                    for p in chunk
-                },
-                None,
-            )
-            result = await self._collection.update_many({"_id": {"$in": chunk}}, _refreshed(found))
+            values: dict[str, Document] = {
+                p: {
+                    "metrics": dict(metrics[p]),
+                    "segment_ids": sorted(segments[p]),
+                    "changes": seen[p],
+                }
+                for p in chunk
+            }
+            if sightings is not None:
+                for p in chunk:
+                    values[p]["sightings"] = [dict(each) for each in sightings.get(p, ())]
+            found = per_document_switch(values, None)
+            pipeline = _refreshed(found, with_sightings=sightings is not None)
+            result = await self._collection.update_many({"_id": {"$in": chunk}}, pipeline)
             if result.modified_count == len(chunk):  # every one written (metrics are dated)
                 won.update(chunk)
                 continue

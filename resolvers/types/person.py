@@ -80,7 +80,7 @@ class Person:
     @strawberry.field(description="Every identifier this person owns, by key.")
     async def identifiers(self, info: Info) -> list[Identifier]:
         docs = await info.context.loaders.identifiers.load(tuple(self.profile.family))
-        return [Identifier.from_document(doc) for doc in docs]
+        return [Identifier.from_document(doc) for doc in self.profile.as_seen(docs)]
 
     @strawberry.field(
         description="Purchases, RFM, CLV, engagement, interests, technographic and "

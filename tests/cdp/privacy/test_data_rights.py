@@ -186,3 +186,37 @@ async def test_an_erased_email_is_scrubbed_from_what_others_wrote(
         "text": "please add my friend [erased], +44 20 7946 0958",
         "thread": [{"quote": "[erased] wrote: hi"}],
     }
+
+
+async def test_an_identifier_that_moved_to_the_erased_person_leaves_the_profile_it_left(
+    stores: Stores, limits: IngestLimits, db: AsyncDatabase[Document]
+) -> None:
+    """Bo's two visits at a shared kiosk carried its cookie: his refresh keeps each
+    identifier's span as his history saw it on his profile (cdp.profile.sightings). The
+    cookie then follows Ana, its last user, and Ana is erased: Bo's profile must not
+    keep her cookie, nor anything else of hers."""
+    kiosk = ("cookie_id", "ck-7f3a")
+    bo_visits = [
+        event("page_view", "WEB", [("email", "bo@example.com"), kiosk], at=at, message_id=m)
+        for m, at in (("bo-1", "2026-03-05T10:00:00Z"), ("bo-2", "2026-03-05T10:05:00Z"))
+    ]
+    await track(stores, bo_visits, limits)
+    bo = await owner(stores, "email", "bo@example.com")
+    assert bo is not None
+    profile = await db["persons"].find_one({"_id": bo})
+    assert profile is not None
+    assert "cookie_id:ck-7f3a" in [seen["key"] for seen in profile["identifiers_seen"]]
+    ana_visit = event(
+        "page_view", "WEB", [("email", "ana.silva@example.com"), kiosk], at="2026-03-06T10:00:00Z"
+    )
+    await track(stores, [ana_visit], limits)
+    ana = await owner(stores, "email", "ana.silva@example.com")
+    assert ana is not None
+    assert await owner(stores, *kiosk) == ana  # the cookie followed its last user
+
+    await erase_person(stores, ana, "GDPR request #882", NOW)
+
+    after = await everything(db)
+    assert "ck-7f3a" not in after
+    assert "ana.silva" not in after
+    assert await owner(stores, "email", "bo@example.com") == bo  # Bo is untouched otherwise
