@@ -388,8 +388,9 @@ async def _store_alone(
 ) -> _Alone | None:
     """Store one new event that stitching put on one person without a conflict or a
     merge, with everything that follows it, in one command (:mod:`cdp.store.ordered`):
-    its ``landing`` opened, the event, its identifiers' first and last seen, its traits,
-    the mark of its person, the links it proves, and the landing closed. The server
+    its ``landing`` opened, the event, its identifiers' first and last seen (kept on the
+    profile instead when its refresh goes with it), its traits, the mark of its person,
+    the links it proves, and the landing closed. The server
     applies them in that order, as the separate writes did (a mark after the event and
     the traits the refresh reads), a round trip each sooner; a link needs no order (a
     refresh does not read links).
@@ -416,17 +417,23 @@ async def _store_alone(
         return None
     event, person = events[0], resolution.persons[0]
     document = _event_document(event, person, now)
+    ahead = await _refresh_ahead(stores, read.get(person), document, now) if refresh else None
     before_mark = [
         *stores.events.open_landing_writes(landing, [event.message_id], now),
         *stores.events.insert_writes([document]),
-        *stores.identifiers.widen_writes(resolution.sightings, resolution.known),
+        # its identifiers' first and last seen: on the profile with its refresh when that
+        # goes with it (cdp.profile.sightings), a synced write each fewer; else here
+        *(
+            stores.identifiers.widen_writes(resolution.sightings, resolution.known)
+            if ahead is None
+            else []
+        ),
         *stores.persons.set_traits_writes([(person, event.traits, event.timestamp)]),
     ]
     at_mark = len(before_mark)
     proofs = _proofs(events, resolution, [0])
     tail = [*stores.links.record_writes(proofs), *stores.events.finish_writes(landing)]
     landed = {event.message_id: (person, False)}
-    ahead = await _refresh_ahead(stores, read.get(person), document, now) if refresh else None
     if ahead is not None:
         framed = await write_marked_refresh(stores, ahead, person, now, before_mark, tail)
         if framed.changes is not None:  # stored, marked and refreshed
@@ -472,7 +479,7 @@ async def _refresh_ahead(
     elif was.events is not None:  # joined to the person's read: its whole history
         history = was.events
     else:
-        history = (await stores.events.histories([person])).get(person, [])
+        history = (await stores.events.histories([person], with_identifiers=True)).get(person, [])
     computed = await compute_refresh(
         stores,
         {person},

@@ -24,7 +24,7 @@ from cdp.metrics.summary import BaseModels
 from cdp.privacy.consent import Consent
 from cdp.profile.carried import FOLD_FIELD, Carried
 from cdp.profile.compute import Evaluation, evaluate_carried, evaluate_person
-from cdp.profile.sightings import sightings_of
+from cdp.profile.sightings import merged, sightings_of
 from cdp.segments.definitions import SegmentDefinition
 from cdp.segments.lookup import all_segments
 from cdp.segments.record import Frame, Framed, missing_entries, record_changes, record_framed
@@ -33,10 +33,12 @@ from cdp.store.database import Document
 from cdp.store.events import oldest_events_first
 from cdp.store.memberships import Held
 from cdp.store.ordered import Write
+from cdp.store.persons import SIGHTINGS_FIELD
 
 READ_FIELDS = ("traits", "merged_into", "changes")  # what a refresh reads of a profile
-# what a single event's refresh reads of it: its fold too (cdp.profile.carried)
-ALONE_READ_FIELDS = (*READ_FIELDS, FOLD_FIELD)
+# what a single event's refresh reads of it: its fold too (cdp.profile.carried), and the
+# spans its identifiers had (cdp.profile.sightings), which it adds the new events' to
+ALONE_READ_FIELDS = (*READ_FIELDS, FOLD_FIELD, SIGHTINGS_FIELD)
 EVALUATED_AT_ONCE = 100  # persons evaluated between two turns of the event loop (5 to 7 ms)
 
 
@@ -123,7 +125,13 @@ async def compute_refresh(
     # written after its events, so only a history read after the person surely holds
     # every marked event.
     facts, held = await asyncio.gather(
-        family_facts(stores, live, with_types=evaluation.needs_identifier_types, known=alone),
+        family_facts(
+            stores,
+            live,
+            with_types=evaluation.needs_identifier_types,
+            with_identifiers=True,
+            known=alone,
+        ),
         stores.memberships.of_persons(live.keys() - alone.keys()),
     )
     held.update({root: found.memberships for root, found in alone.items()})
@@ -135,6 +143,10 @@ async def compute_refresh(
     if exact:  # a single event's person, whose fold is written with its refresh
         metrics, wanted = {}, {}
         for root, doc in live.items():
+            # the events since the fold (the history when no fold), and the event
+            sightings[root] = merged(
+                doc.get(SIGHTINGS_FIELD) or (), sightings_of(facts.events[root])
+            )
             metrics[root], wanted[root], folds[root] = evaluate_carried(
                 doc.get("traits", {}),
                 facts.events[root],
@@ -203,6 +215,7 @@ async def write_marked_refresh(
         computed.seen[person],
         now,
         computed.folds.get(person),
+        computed.sightings.get(person),
     )
     return await record_framed(
         stores,
@@ -279,10 +292,13 @@ async def family_facts(
     *,
     with_types: bool,
     with_events: bool = True,
+    with_identifiers: bool = False,
     known: Mapping[str, PersonRead] | None = None,
 ) -> FamilyFacts:
     """Events, consent decisions and (when asked) identifier types of live persons and
-    everyone merged into them, a few reads for all of them at once. ``known``: persons
+    everyone merged into them, a few reads for all of them at once; the events with the
+    identifiers each carried when ``with_identifiers`` (a refresh's, for the profile's
+    spans: cdp.profile.sightings). ``known``: persons
     already read with their consents (and their events, unless too many to join), whom
     nobody was merged into."""
     known = known or {}
@@ -293,7 +309,7 @@ async def family_facts(
     no_types: dict[str, dict[str, int]] = {}
     joined = {root: found.events for root, found in known.items() if found.events is not None}
     histories, decisions, counts = await asyncio.gather(
-        stores.events.histories(root_of.keys() - joined.keys())
+        stores.events.histories(root_of.keys() - joined.keys(), with_identifiers=with_identifiers)
         if with_events
         else asyncio.sleep(0, no_events),
         stores.consents.of_persons(root_of.keys() - known.keys()),

@@ -33,6 +33,21 @@ def sightings_of(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"key": key, "first": spans[key][0], "last": spans[key][1]} for key in sorted(spans)]
 
 
+def merged(*lists: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Spans of several lists of sightings as one, each key's first the earliest and its
+    last the latest: a single event's refresh reads the events since its fold, not the
+    whole history, and adds their spans to those the profile kept."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for sightings in lists:
+        for seen in sightings:
+            key, first, last = seen["key"], seen["first"], seen["last"]
+            known = spans.get(key)
+            spans[key] = (
+                (first, last) if known is None else (min(known[0], first), max(known[1], last))
+            )
+    return [{"key": key, "first": spans[key][0], "last": spans[key][1]} for key in sorted(spans)]
+
+
 def widened(
     identifiers: Sequence[Mapping[str, Any]], sightings: Iterable[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:

@@ -28,9 +28,10 @@ from cdp.store.database import (
 )
 from cdp.store.ordered import Write
 
+METRIC_FIELDS = ("person_id", "type", "channel", "timestamp", "properties")  # metrics read
 # what a refresh reads of each event: what the metrics read, and the identifiers it
 # carried, whose spans the profile keeps (cdp.profile.sightings)
-HISTORY_FIELDS = ("person_id", "type", "channel", "timestamp", "properties", "identifiers")
+HISTORY_FIELDS = (*METRIC_FIELDS, "identifiers")
 
 
 def new_landing() -> str:
@@ -219,9 +220,13 @@ class EventStore:
         )
         return await cursor.sort([("timestamp", 1), ("_id", 1)]).to_list()
 
-    async def histories(self, person_ids: Iterable[str]) -> dict[str, list[Document]]:
-        """What the metrics read of every event of these persons, by person, oldest first."""
-        projection = dict.fromkeys(HISTORY_FIELDS, 1)
+    async def histories(
+        self, person_ids: Iterable[str], *, with_identifiers: bool = False
+    ) -> dict[str, list[Document]]:
+        """What the metrics read of every event of these persons, by person, oldest first;
+        with the identifiers each carried when asked (a refresh's: cdp.profile.sightings;
+        the bulk recompute and the offers read 316,000 events without them)."""
+        projection = dict.fromkeys(HISTORY_FIELDS if with_identifiers else METRIC_FIELDS, 1)
         found: dict[str, list[Document]] = {}
         async for doc in find_in(self._collection, "person_id", person_ids, projection):
             found.setdefault(doc["person_id"], []).append(doc)

@@ -563,6 +563,7 @@ class PersonStore:
         changes_seen: int,
         now: datetime,
         fold: Mapping[str, Any] | None = None,
+        sightings: Sequence[Mapping[str, Any]] | None = None,
     ) -> UpdateOne:
         """:meth:`mark_guarded_write` and :meth:`set_refreshed` of one person as one
         write, for a single event whose refresh was computed before its writes: the
@@ -576,7 +577,11 @@ class PersonStore:
         ``fold``: the person's fold with the event in it, stored in place of the one read
         (its floor gone with it: the guard says no other event was announced since that
         read) with the change count this write leaves (``changes``: while the person's
-        is the same, the fold is current), or removed when None (cdp.profile.carried)."""
+        is the same, the fold is current), or removed when None (cdp.profile.carried).
+        ``sightings``: the profile's identifier spans as read, with those of every event
+        since the fold and of the event added, stored in place of what is there (which
+        holds no event those do not), or left as they are when None
+        (cdp.profile.sightings)."""
         counted = {"$add": [{"$ifNull": ["$changes", 0]}, 1]}
         stored = {"$eq": [{"$type": "$created_at"}, "date"]}
         unchanged = {"$eq": [counted, changes_seen]}
@@ -596,6 +601,11 @@ class PersonStore:
                         "fold": {"$literal": {**fold, "changes": changes_seen}}
                         if fold is not None
                         else "$$REMOVE",
+                        **(
+                            {SIGHTINGS_FIELD: {"$literal": [dict(each) for each in sightings]}}
+                            if sightings is not None
+                            else {}
+                        ),
                     }
                 },
             ],

@@ -901,6 +901,36 @@ async def test_a_returning_customers_event_is_refreshed_from_what_was_read_besid
     assert person["refreshed_changes"] == person["changes"]
 
 
+async def test_a_returning_customers_event_puts_its_identifiers_span_in_her_refresh(
+    mongodb_uri: str, db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
+) -> None:
+    """Ana's event from the app carries her cookie: its last seen goes on her profile
+    with the refresh written in the event's command, not as a write of its own to the
+    identifier (the embedded server commits and syncs each write of that command)."""
+    await track(stores, [seed_story()[1]], limits)  # the web form: her email and cookie
+    from_the_app = event(
+        "page_view", "MOBILE_APP", [("cookie_id", "ck-7f3a")], at="2026-03-01T10:00:00Z"
+    )
+    async with listening(mongodb_uri, db) as (counted, commands):
+        result = await track(counted, [from_the_app], limits)
+
+    [command] = [sent for sent in commands.sent if "bulkWrite" in sent]
+    assert [ns["ns"] for ns in command["nsInfo"] if ns["ns"].endswith(".identifiers")] == []
+    cookie = await db["identifiers"].find_one({"_id": "cookie_id:ck-7f3a"})
+    assert cookie is not None
+    assert cookie["last_seen"] < datetime(2026, 3, 1, 10, tzinfo=UTC)  # as the form left it
+    person = result.results[0].person_id
+    assert person is not None
+    profile = await find_person(stores, person)
+    assert profile is not None
+    shown = profile.as_seen(await stores.identifiers.of_persons(profile.family))
+    spans = {doc["_id"]: (doc["first_seen"], doc["last_seen"]) for doc in shown}
+    assert spans["cookie_id:ck-7f3a"] == (
+        cookie["first_seen"],
+        datetime(2026, 3, 1, 10, tzinfo=UTC),
+    )
+
+
 async def test_a_returning_customer_whose_profiles_were_merged_gets_her_event_counted(
     db: AsyncDatabase[Document], stores: Stores, limits: IngestLimits
 ) -> None:

@@ -153,9 +153,9 @@ def page_view() -> dict[str, Any]:
     )
 
 
-# landing opened, event, email's last seen, profile marked and refreshed, membership,
-# its entry, the check for a merge, landing closed
-COMMAND = 8
+# landing opened, event, profile marked and refreshed (the email's last seen with it),
+# membership, its entry, the check for a merge, landing closed
+COMMAND = 7
 
 
 @pytest.mark.parametrize("applied", range(COMMAND))
