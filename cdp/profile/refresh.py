@@ -65,8 +65,8 @@ class Computed:
     exact: frozenset[str] = frozenset()
     # an exact refresh's folds to store (None: nothing to fold), cdp.profile.carried
     folds: Mapping[str, Document | None] = field(default_factory=dict)
-    # each identifier as the whole history saw it, for a refresh that read it
-    # (cdp.profile.sightings); an exact refresh reads no history and writes none
+    # each identifier's span for the profile (cdp.profile.sightings): from the whole
+    # history, or for an exact refresh those kept with the events it read added
     sightings: Mapping[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 

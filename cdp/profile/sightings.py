@@ -6,7 +6,9 @@ load every document written is paid again when the server prunes its oplog, and 
 returning customer's batch would rewrite most of its identifiers (620 of them for 500
 events in the benchmark). The refresh reads each person's whole history anyway, so it
 keeps each identifier's span there, on the profile (``identifiers_seen``), in the write
-it makes in any case; readers widen the stored bounds by it (:func:`widened`).
+it makes in any case; a single event's refresh, which reads only the events since the
+profile's fold, adds theirs to those kept (:func:`merged`), and readers widen the stored
+bounds by them (:func:`widened`).
 
 The profile lists identifier keys, which are personal data: an erasure takes the erased
 person's keys off every profile that lists them (``PersonStore.forget_sightings``), so a

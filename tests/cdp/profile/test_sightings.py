@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from cdp.profile.sightings import sightings_of, widened
+from cdp.profile.sightings import merged, sightings_of, widened
 
 
 def at(day: int, hour: int = 10) -> datetime:
@@ -46,3 +46,18 @@ def test_stored_bounds_are_widened_by_the_history_and_never_narrowed() -> None:
         (at(2), at(2)),
     ]
     assert stored[0]["last_seen"] == at(1)  # the documents read are left as they were
+
+
+def test_a_single_events_spans_join_those_the_profile_kept() -> None:
+    kept = [
+        {"key": "cookie_id:ck-7f3a", "first": at(3), "last": at(5)},
+        {"key": "email:ana.silva@example.com", "first": at(5), "last": at(9)},
+    ]
+    since_the_fold = sightings_of(
+        [{"type": "page_view", "timestamp": at(12), "identifiers": [COOKIE, PHONE]}]
+    )
+    assert merged(kept, since_the_fold) == [
+        {"key": "cookie_id:ck-7f3a", "first": at(3), "last": at(12)},
+        {"key": "email:ana.silva@example.com", "first": at(5), "last": at(9)},
+        {"key": "phone:+442079460958", "first": at(12), "last": at(12)},
+    ]
