@@ -140,7 +140,7 @@ class LiveFeed:
                     "following from now, subscribers asked to subscribe again",
                     lost,
                 )
-                self._token = None
+                had_place, self._token = self._token is not None, None
                 for follower in self._followers:
                     follower.end(
                         Missed(
@@ -149,7 +149,8 @@ class LiveFeed:
                             "again and subscribe again"
                         )
                     )
-                continue
+                if had_place:  # from now, at once; a stream opened from now that says
+                    continue  # so too waits like any other failure rather than spin
             except Exception:  # the database went away: resume where the stream was
                 log.warning("the change stream stopped; resuming", exc_info=True)
             await asyncio.sleep(RETRY_SECONDS)
