@@ -25,29 +25,32 @@ from typing import Any
 def sightings_of(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Each identifier key of ``events`` with the first and last time one carried it,
     sorted by key: the profile's ``identifiers_seen``."""
-    spans: dict[str, tuple[datetime, datetime]] = {}
-    for event in events:
-        at = event["timestamp"]
-        for carried in event.get("identifiers") or ():  # stored normalised: {type, value}
-            key = f"{carried['type']}:{carried['value']}"  # as identity.Identifier.key
-            known = spans.get(key)
-            spans[key] = (at, at) if known is None else (min(known[0], at), max(known[1], at))
-    return [{"key": key, "first": spans[key][0], "last": spans[key][1]} for key in sorted(spans)]
+    return _joined(
+        # stored normalised, {type, value}; the key as identity.Identifier.key
+        (f"{carried['type']}:{carried['value']}", event["timestamp"], event["timestamp"])
+        for event in events
+        for carried in event.get("identifiers") or ()
+    )
 
 
 def merged(*lists: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Spans of several lists of sightings as one, each key's first the earliest and its
     last the latest: a single event's refresh reads the events since its fold, not the
     whole history, and adds their spans to those the profile kept."""
-    spans: dict[str, tuple[datetime, datetime]] = {}
-    for sightings in lists:
-        for seen in sightings:
-            key, first, last = seen["key"], seen["first"], seen["last"]
-            known = spans.get(key)
-            spans[key] = (
-                (first, last) if known is None else (min(known[0], first), max(known[1], last))
-            )
-    return [{"key": key, "first": spans[key][0], "last": spans[key][1]} for key in sorted(spans)]
+    return _joined(
+        (seen["key"], seen["first"], seen["last"]) for sightings in lists for seen in sightings
+    )
+
+
+def _joined(spans: Iterable[tuple[str, datetime, datetime]]) -> list[dict[str, Any]]:
+    """One span a key, the earliest first and the latest last of those given, by key."""
+    joined: dict[str, tuple[datetime, datetime]] = {}
+    for key, first, last in spans:
+        known = joined.get(key)
+        joined[key] = (
+            (first, last) if known is None else (min(known[0], first), max(known[1], last))
+        )
+    return [{"key": key, "first": joined[key][0], "last": joined[key][1]} for key in sorted(joined)]
 
 
 def widened(

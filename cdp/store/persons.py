@@ -318,16 +318,14 @@ class PersonStore:
         over the collection (no index holds it, and a filter on it would scan the
         collection once for every list of keys; an erasure is rare), then writes only the
         profiles that list a key."""
-        wanted = sorted(set(keys))
-        unwanted = set(wanted)
+        unwanted = set(keys)
         listed: set[str] = set()
         async for doc in self._collection.find({}, {f"{SIGHTINGS_FIELD}.key": 1}):
             if any(seen.get("key") in unwanted for seen in doc.get(SIGHTINGS_FIELD) or ()):
                 listed.add(doc["_id"])
+        pulled = {SIGHTINGS_FIELD: {"key": {"$in": sorted(unwanted)}}}
         for chunk in chunked(sorted(listed)):
-            await self._collection.update_many(
-                {"_id": {"$in": chunk}}, {"$pull": {SIGHTINGS_FIELD: {"key": {"$in": wanted}}}}
-            )
+            await self._collection.update_many({"_id": {"$in": chunk}}, {"$pull": pulled})
         return listed
 
     async def get_many(
