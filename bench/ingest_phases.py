@@ -25,20 +25,22 @@ import time
 from collections import Counter
 from typing import Any
 
-from bench.service import Running, cpu_work, graphql, machine, operation, serving, today
+from bench.service import (
+    Running,
+    cpu_work,
+    graphql,
+    machine,
+    operation,
+    refreshed,
+    serving,
+    today,
+)
 from bench.track_throughput import synthetic_events
 from cdp.store.database import Document
 
 TRACK = operation("Track")
 BATCH = 500
 COUNTED = ("persons", "identifiers", "events", "merges")
-
-
-async def refreshed(running: Running) -> None:
-    """Wait until the refresher has caught up with every batch sent."""
-    pending = {"pending_since": {"$ne": None}, "merged_into": None}
-    while await running.db["persons"].count_documents(pending):  # noqa: ASYNC110
-        await asyncio.sleep(0.05)  # another process's work, seen through the database
 
 
 async def newest_entry(running: Running) -> Any:
@@ -84,7 +86,7 @@ async def run(count: int, people: int, group: int, server_flags: list[str]) -> N
             began = time.perf_counter()
             for batch in chunk:
                 await graphql(running.http, TRACK, events=batch)
-            await refreshed(running)
+            await refreshed(running, poll=0.05)
             wall, spent = time.perf_counter() - began, work()
             if since is not None:
                 mix = await entries_since(running, since)

@@ -183,6 +183,13 @@ async def graphql(http: httpx.AsyncClient, query: str, **variables: Any) -> dict
     return data
 
 
+async def refreshed(running: Running, poll: float = 0.1) -> None:
+    """Wait until the service's refresher has caught up: no live profile is pending."""
+    pending = {"pending_since": {"$ne": None}, "merged_into": None}
+    while await running.db["persons"].count_documents(pending):  # noqa: ASYNC110
+        await asyncio.sleep(poll)  # another process's work, seen through the database
+
+
 async def settled(db: AsyncDatabase[Document], longest: float = 180.0) -> float:
     """Wait until the server has pruned the oplog the seeding grew; returns the seconds
     waited.

@@ -27,7 +27,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from bench.service import cpu_work, graphql, machine, operation, serving, today
+from bench.service import cpu_work, graphql, machine, operation, refreshed, serving, today
 from cdp.store.database import ensure_indexes
 
 TRACK = operation("Track")
@@ -86,9 +86,7 @@ async def run(count: int, people: int, batch: int, senders: int) -> dict[str, An
         bar.close()
         # The persons of bulk batches are refreshed just after each call (cdp.profile.refresher):
         # how long until every profile counts every event.
-        pending = {"pending_since": {"$ne": None}, "merged_into": None}
-        while await running.db["persons"].count_documents(pending):  # noqa: ASYNC110
-            await asyncio.sleep(0.1)  # another process's work, seen through the database
+        await refreshed(running)
         caught_up = time.perf_counter() - started - track_seconds
         tracked = work()  # storing and refreshing every event, the client's part included
 
