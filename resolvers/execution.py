@@ -158,7 +158,7 @@ class _Planning(NamedTuple):
 
 
 # Plans by document node and parent type, for every request: the parsed documents are
-# kept (ParserCache), so the same nodes come back. Each entry keeps its node, type and
+# kept (resolvers.validation), so the same nodes come back. Each entry keeps its node, type and
 # planning, so an id is never reused while cached; emptied when it holds too many (a
 # plan is a few microseconds to make again).
 _PLANS: dict[tuple[int, int], tuple[FieldNode, GraphQLObjectType, _Planning, Complete | None]] = {}

@@ -5,14 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.printer import print_schema
 from strawberry.tools import merge_types
 
@@ -32,9 +25,7 @@ from resolvers.subscriptions import Subscription
 from resolvers.types.event import Event, EventIdentifier
 from resolvers.types.identity import Identifier, IdentityEdge, MergeRecord
 from resolvers.types.person import Person
-from resolvers.validation import ValidatedDocuments
-
-PARSED_DOCUMENTS = 512  # distinct documents kept parsed and validated
+from resolvers.validation import PreparedDocuments
 
 Query = merge_types(
     "Query", (ProfileQuery, IdentityQuery, AdminQuery, MetricsQuery, SegmentQuery, OfferQuery)
@@ -72,18 +63,11 @@ def build_schema(limits: GraphQLLimits | None = None) -> strawberry.Schema:
     ]
     if not limits.introspection:
         rules += DisableIntrospection().validation_rules
-
-    class Limits(AddValidationRules):
-        def __init__(self) -> None:
-            super().__init__(rules)
-
+    shared = tuple(rules)
     extensions: list[Any] = [
         AccessControl,
         cost_limit(limits.max_cost),
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        Limits,
-        lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
-        ValidatedDocuments,
+        lambda: PreparedDocuments(limits.max_tokens, shared),
     ]
     return CdpSchema(
         query=Query,

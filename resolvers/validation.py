@@ -1,26 +1,38 @@
-"""Validation results kept per parsed document, looked up by the document's identity.
+"""A document parsed and validated once per text: the one extension that prepares it.
 
+Every request goes through strawberry's extension hooks, and each extension costs every
+request a few wrapped context managers per stage whether it does anything there or not,
+and four did one small thing each: strawberry's ``MaxTokensLimiter``,
+``AddValidationRules`` and ``ParserCache``, and the validation cache below.
+:class:`PreparedDocuments` does the four in two hooks (docs/DECISIONS.md, "A request's
+fixed cost"). Same results: the token limit on the parse, the same parsed object for
+the same text, the limits' rules beside strawberry's, each document's validation
+errors once.
+
+Validation results are kept per parsed document, looked up by the document's identity:
 strawberry's ``ValidationCache`` keeps them in an ``lru_cache`` keyed by the document,
 and graphql-core 3.3's nodes are dataclasses whose hash walks the whole tree, so every
 request hashed its document node by node: 41 us a request for the support screen's
 profile read against under 1 us by identity (measured in a loop; the profiler put the
-hash at 2% of that request's CPU in the service). The parser cache
-(``ParserCache``) hands the same document object back for the same text, so its
-identity is a key that costs nothing; each entry keeps its document, so an id is never
-reused while cached, as the execution plans do (``resolvers.execution``).
+hash at 2% of that request's CPU in the service). The parse cache hands the same
+document object back for the same text, so its identity is a key that costs nothing;
+each entry keeps its document, so an id is never reused while cached, as the execution
+plans do (``resolvers.execution``).
 """
 
 from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema
+from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, parse
 from graphql.language import DocumentNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
+PARSED_DOCUMENTS = 512  # distinct document texts kept parsed (a miss parses again)
 VALIDATED_KEPT = 2_048  # per schema; emptied when it holds more (a miss validates again)
 
 _Entry = tuple[DocumentNode, tuple[Any, ...], list[GraphQLError]]
@@ -46,13 +58,31 @@ def validated(
     return known[2]
 
 
-class ValidatedDocuments(SchemaExtension):
-    """Replaces strawberry's ``ValidationCache``: same results, no hashing of the
-    document."""
+# one parse per text (and token limit), for every request and schema
+_parsed = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
+
+
+class PreparedDocuments(SchemaExtension):
+    """Parses a request's document under a token limit and validates it under the
+    schema's rules and ``rules`` (depth, aliases, introspection), each once per
+    document: strawberry's ``MaxTokensLimiter``, ``ParserCache``, ``AddValidationRules``
+    and ``ValidationCache`` in one extension. ``rules``: one tuple shared by every
+    request, which the kept results are checked against."""
+
+    def __init__(self, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]) -> None:
+        self.max_tokens = max_tokens
+        self.rules = rules
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        options = {**context.parse_options, "max_tokens": self.max_tokens}
+        context.graphql_document = _parsed(context.query, **options)
+        yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None  # parsed before validation
+        context.validation_rules = (*context.validation_rules, *self.rules)
         context.pre_execution_errors = validated(
             context.schema._schema, context.graphql_document, context.validation_rules
         )
