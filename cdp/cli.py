@@ -199,7 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             print(f"cdp: serving on http://{settings.host}:{settings.port} (GraphQL at /graphql)")
             tune_collector(settings.gc_young_threshold)  # the app and its schema are built
-            uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+            uvicorn.run(
+                app,
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                access_log=settings.access_log,
+            )
     except EmbeddedServerError as error:
         print(f"cdp: cannot start the embedded database: {error}", file=sys.stderr)
         return 1
