@@ -4,12 +4,13 @@ event arrive, ask why two identifiers are linked, record her answer to an offer.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect, sync_playwright
 
 from tests.e2e.server import ADMIN_KEY, Service, graphql, serving
 from tests.stories import event, seed_story
@@ -123,6 +124,90 @@ def test_a_new_event_appears_at_the_top_without_a_reload(page: Page, service: Se
     newest = page.get_by_role("list", name="Events, newest first").get_by_role("listitem").first
     expect(newest).to_contain_text("Any news about the tent?")
     expect(newest.get_by_role("img", name="WhatsApp")).to_be_visible()
+
+
+class Relay:
+    """The console's WebSocket passed through to the service untouched, noting the
+    subscriptions the page opens, so that a test can say to the page what the service
+    says when its live feed lost its place (cdp.live.Missed)."""
+
+    def __init__(self) -> None:
+        self.page_side: WebSocketRoute | None = None
+        self.subscribed: list[str] = []  # operation ids, in the order the page sent them
+
+    def __call__(self, socket: WebSocketRoute) -> None:
+        service = socket.connect_to_server()
+        self.page_side = socket
+
+        def from_page(message: str | bytes) -> None:
+            sent = json.loads(message)
+            if sent.get("type") == "subscribe":
+                self.subscribed.append(sent["id"])
+            service.send(message)
+
+        socket.on_message(from_page)
+        service.on_message(socket.send)
+
+    def end_every_subscription_as_missed(self) -> None:
+        """What the service sends each subscription when its feed lost its place: the
+        error with its code and advice, then the end."""
+        assert self.page_side is not None
+        error = {
+            "message": "live updates missed some changes (the database no longer holds the "
+            "feed's place in its history); read the person again and subscribe again",
+            "extensions": {"code": "SERVICE_UNAVAILABLE"},
+        }
+        for operation_id in self.subscribed:
+            answer = {
+                "id": operation_id,
+                "type": "next",
+                "payload": {"data": None, "errors": [error]},
+            }
+            self.page_side.send(json.dumps(answer))
+            self.page_side.send(json.dumps({"id": operation_id, "type": "complete"}))
+
+
+def test_after_the_live_feed_missed_changes_the_screen_reads_again_and_follows_again(
+    page: Page, service: Service
+) -> None:
+    """The service ends a subscription with SERVICE_UNAVAILABLE when its feed lost its
+    place: the agent is told, and a moment later the screen has followed again and read
+    what it may have missed (an event that landed in between), without a reload."""
+    relay = Relay()
+    page.route_web_socket(re.compile(r"/graphql$"), relay)
+    page.goto("/?type=email&value=ana.silva@example.com")
+    sign_in(page)
+    live = page.locator("#live")
+    expect(live).to_have_text("live")
+    assert len(relay.subscribed) == 2  # her events and her profile's changes
+
+    relay.end_every_subscription_as_missed()
+    expect(live).to_contain_text("missed some changes")
+    expect(live).to_contain_text("trying again in 1 s")
+    while_away = event(
+        "message_received",
+        "WHATSAPP",
+        [("email", "ana.silva@example.com")],
+        at="2026-03-05T09:00:00Z",
+        message_id="wa-away-1",
+        properties={"text": "Hello? Anyone there?"},
+    )
+    graphql(service.client, "Track", events=[while_away])
+    events = page.get_by_role("list", name="Events, newest first")
+    expect(events.get_by_role("listitem").first).to_contain_text("Hello? Anyone there?")
+    expect(live).to_have_text("live")
+    assert len(relay.subscribed) == 4  # both followed again
+
+    after = event(
+        "message_received",
+        "WHATSAPP",
+        [("email", "ana.silva@example.com")],
+        at="2026-03-06T09:00:00Z",
+        message_id="wa-back-1",
+        properties={"text": "Thanks, got it."},
+    )
+    graphql(service.client, "Track", events=[after])
+    expect(events.get_by_role("listitem").first).to_contain_text("Thanks, got it.")
 
 
 def test_the_agent_reads_why_two_identifiers_are_linked(page: Page) -> None:

@@ -25,6 +25,11 @@ export class ApiError extends Error {
   }
 }
 
+/** A GraphQL error as the agent reads it, its code kept (what the screen does next). */
+function answered(error, status = 0) {
+  return new ApiError(error.message, error.extensions?.code ?? "ERROR", status);
+}
+
 export async function gql(query, variables = {}) {
   const headers = { "Content-Type": "application/json", Accept: "application/json" };
   const key = currentKey();
@@ -42,8 +47,7 @@ export async function gql(query, variables = {}) {
     throw new ApiError(`The service answered HTTP ${response.status} without a readable body.`, "HTTP", response.status);
   }
   if (body.errors && body.errors.length) {
-    const [first] = body.errors;
-    throw new ApiError(first.message, first.extensions?.code ?? "ERROR", response.status);
+    throw answered(body.errors[0], response.status);
   }
   return body.data;
 }
@@ -86,7 +90,7 @@ export function liveClient(onState) {
       return client.subscribe(
         { query, variables },
         {
-          next: (answer) => (answer.errors ? onError(new ApiError(answer.errors[0].message)) : onData(answer.data)),
+          next: (answer) => (answer.errors ? onError(answered(answer.errors[0])) : onData(answer.data)),
           error: (problem) => onError(new ApiError(problem?.reason || problem?.message || "The live connection failed.")),
           complete: () => {},
         },

@@ -43,6 +43,9 @@ const EVENTS = `subscription Events($personId: ID!) {
   personEvents(personId: $personId) { id type channel timestamp properties }
 }`;
 const CHANGED = `subscription Changed($personId: ID!) { personChanged(personId: $personId) { id } }`;
+// how long the screen waits before following again after the service said "try again"
+const FIRST_RETRY_MS = 1000;
+const LAST_RETRY_MS = 30000;
 
 const RESPOND = `mutation Respond($personId: ID!, $offerId: ID!, $response: OfferResponse!, $channel: Channel, $decision: String) {
   recordOfferResponse(personId: $personId, offerId: $offerId, response: $response, channel: $channel, decision: $decision)
@@ -70,7 +73,10 @@ class CustomerScreen {
     this.filters = { lane: "customer", channel: "", type: "", since: "", until: "" };
     this.after = null;
     this.live = null;
-    this.stops = [];
+    this.following = []; // the live subscriptions' stops
+    this.retryIn = FIRST_RETRY_MS;
+    this.resuming = null;
+    this.stops = [() => this.unfollow(), () => clearTimeout(this.resuming)];
   }
 
   async open(current) {
@@ -259,14 +265,61 @@ class CustomerScreen {
       state.textContent = up ? "live" : "reconnecting…";
       state.classList.toggle("off", !up);
     });
+    this.follow();
+  }
+
+  /** Subscribe to the customer's events and profile changes. An end the service says
+   * to retry (SERVICE_UNAVAILABLE: the live feed lost its place, or this screen fell
+   * behind) is followed by a new subscription and a fresh read of what may have been
+   * missed, sooner the first time, later each time again; any other end is shown. */
+  follow() {
+    const state = this.main.querySelector("#live");
+    let ended = false;
     const failed = (error) => {
-      state.textContent = `not live: ${error.message}`;
+      if (ended) return; // both subscriptions end together: one answer is enough
+      ended = true;
+      if (error.code !== "SERVICE_UNAVAILABLE") {
+        state.textContent = `not live: ${error.message}`;
+        state.classList.add("off");
+        return;
+      }
+      this.unfollow();
+      const wait = this.retryIn;
+      this.retryIn = Math.min(wait * 2, LAST_RETRY_MS);
+      state.textContent = `not live: ${error.message} (trying again in ${Math.round(wait / 1000)} s)`;
       state.classList.add("off");
+      this.resuming = setTimeout(() => this.resume(), wait);
     };
-    this.stops.push(
-      this.live.subscribe(EVENTS, { personId: this.id }, (data) => this.arrived(data.personEvents), failed),
-      this.live.subscribe(CHANGED, { personId: this.id }, () => this.changed(), failed),
-    );
+    const heard = (then) => (data) => {
+      this.retryIn = FIRST_RETRY_MS;
+      then(data);
+    };
+    this.following = [
+      this.live.subscribe(EVENTS, { personId: this.id }, heard((data) => this.arrived(data.personEvents)), failed),
+      this.live.subscribe(CHANGED, { personId: this.id }, heard(() => this.changed()), failed),
+    ];
+  }
+
+  unfollow() {
+    this.following.forEach((stop) => stop());
+    this.following = [];
+  }
+
+  /** Follow again, then read the profile and the first page again: what landed while
+   * the screen was not following comes with the read, what lands from now on with the
+   * subscription (an event both bring is shown once). */
+  async resume() {
+    this.resuming = null;
+    this.follow();
+    const state = this.main.querySelector("#live");
+    try {
+      await Promise.all([this.changed(), this.loadTimeline(true)]);
+      if (this.resuming !== null) return; // ended again meanwhile: that is what is shown
+      state.textContent = "live";
+      state.classList.remove("off");
+    } catch (error) {
+      this.problem(error);
+    }
   }
 
   arrived(event) {
