@@ -57,3 +57,13 @@ class ServiceUnavailable(CdpError):
     """The database is away (restarting, unreachable); retrying later will work."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class InternalError(CdpError):
+    """A bug met where no field is being resolved (a subscription's stream): said as a
+    query's would be, the details left to the service log."""
+
+    code = "INTERNAL_SERVER_ERROR"
+
+    def __init__(self) -> None:
+        super().__init__("Internal server error; the details are in the service log.")

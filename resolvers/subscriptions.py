@@ -6,11 +6,15 @@ checked against its scopes like any query; masking applies to what it sends."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from typing import TypeVar
 
 import strawberry
 
-from cdp.errors import NotFound, ServiceUnavailable
+from cdp.availability import as_unavailable
+from cdp.errors import CdpError, InternalError, NotFound, ServiceUnavailable
 from cdp.live import Change
 from cdp.profile.find import Profile, find_person
 from resolvers.context import Info
@@ -19,6 +23,8 @@ from resolvers.types.event import Event
 from resolvers.types.person import Person
 
 SETTLE_SECONDS = 0.25  # a burst of profile writes (a refresh, a merge) is sent once
+T = TypeVar("T")
+log = logging.getLogger("cdp.graphql")
 
 
 async def _changes(
@@ -40,6 +46,26 @@ async def _changes(
                 yield profile, change
 
 
+async def _said(stream: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    """``stream``'s items, and its errors as a query's are said: a bug raised from a
+    subscription's stream reaches strawberry without a field's path, which reads as a
+    request refused before it ran (``BAD_USER_INPUT``, the exception's text as the
+    message: a missing key's name). It becomes ``INTERNAL_SERVER_ERROR`` with the
+    generic sentence, logged with its stack; the errors the service means to say
+    (:class:`cdp.errors.CdpError`, a database away) pass as they are."""
+    async with aclosing(stream):
+        try:
+            async for item in stream:
+                yield item
+        except CdpError:
+            raise
+        except Exception as error:
+            if as_unavailable(error) is not None:
+                raise
+            log.error("unexpected error in a subscription", exc_info=error)
+            raise InternalError() from error
+
+
 def _fresh(info: Info) -> None:
     """A subscription lives as long as its connection: each message is read anew."""
     info.context.loaders = Loaders(info.context.deps)
@@ -54,9 +80,8 @@ class Subscription:
     async def person_events(
         self, info: Info, person_id: strawberry.ID
     ) -> AsyncGenerator[Event, None]:
-        async for _, change in _changes(info, str(person_id), "events"):
-            if change.document is not None:
-                yield Event.from_document(change.document)
+        async for event in _said(_events(info, str(person_id))):
+            yield event
 
     @strawberry.subscription(
         description="The profile after each change: a merge, an unlink, traits, metrics, "
@@ -65,10 +90,21 @@ class Subscription:
     async def person_changed(
         self, info: Info, person_id: strawberry.ID
     ) -> AsyncGenerator[Person, None]:
-        stores = info.context.deps.stores
-        async for profile, _ in _changes(info, str(person_id), "persons"):
-            await asyncio.sleep(SETTLE_SECONDS)  # a burst of writes is sent once
-            current = await find_person(stores, profile.id)
-            if current is None:
-                return  # erased
-            yield Person(profile=current)
+        async for person in _said(_profiles(info, str(person_id))):
+            yield person
+
+
+async def _events(info: Info, person_id: str) -> AsyncGenerator[Event, None]:
+    async for _, change in _changes(info, person_id, "events"):
+        if change.document is not None:
+            yield Event.from_document(change.document)
+
+
+async def _profiles(info: Info, person_id: str) -> AsyncGenerator[Person, None]:
+    stores = info.context.deps.stores
+    async for profile, _ in _changes(info, person_id, "persons"):
+        await asyncio.sleep(SETTLE_SECONDS)  # a burst of writes is sent once
+        current = await find_person(stores, profile.id)
+        if current is None:
+            return  # erased
+        yield Person(profile=current)

@@ -184,6 +184,35 @@ async def test_a_graphql_ws_client_follows_events_written_through_another_instan
         assert closed.rcvd.code == 4403  # Forbidden
 
 
+async def test_a_bug_met_while_following_is_an_internal_error_not_the_clients_fault(
+    db: AsyncDatabase[Document], mongodb_uri: str, tmp_path: Path
+) -> None:
+    """An event document the service cannot read (written by hand, without the time it
+    was received) reaches a follower's stream: the subscription ends with
+    INTERNAL_SERVER_ERROR and the generic sentence, as a query's bug would, not
+    BAD_USER_INPUT with the missing key's name."""
+    with serving({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}, tmp_path) as service:
+        iris = track(service, "bug-1", ("email", "iris.berg@example.se"))
+
+        def follow() -> dict[str, Any]:
+            with signed_in(service, ADMIN_KEY) as socket:
+                subscribe(socket, "PersonEvents", personId=iris)
+                asyncio.run_coroutine_threadsafe(written_by_hand(), loop).result(15)
+                return receive(socket)
+
+        async def written_by_hand() -> None:
+            await asyncio.sleep(0.5)  # the subscribe is not acknowledged: let it register
+            hand_made = {"_id": "bug-2", "person_id": iris, "type": "call", "channel": "PHONE"}
+            await db["events"].insert_one(hand_made)
+
+        loop = asyncio.get_running_loop()
+        answer = await asyncio.to_thread(follow)
+    assert answer["type"] == "next"
+    [error] = answer["payload"]["errors"]
+    assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert "received_at" not in error["message"]
+
+
 def transport(service: Service, init: dict[str, Any] | None) -> WebsocketsTransport:
     url = str(service.client.base_url).replace("http://", "ws://") + "/graphql"
     return WebsocketsTransport(
