@@ -63,13 +63,12 @@ def test_the_seed_story_over_http_gives_one_person_on_one_timeline(
         assert error["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
-def test_requests_are_logged_one_line_each_only_when_asked(
+def test_requests_are_logged_one_line_each_unless_turned_off(
     mongodb_uri: str, tmp_path: Path
 ) -> None:
-    """The access log is off by default (every line would read POST /graphql 200);
-    CDP_ACCESS_LOG=1 turns it on."""
+    """The access log is on by default; CDP_ACCESS_LOG=0 turns it off."""
     env = {"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": f"e2e_{uuid.uuid4().hex[:12]}"}
-    for asked, expected in (({}, False), ({"CDP_ACCESS_LOG": "1"}, True)):
+    for asked, expected in (({}, True), ({"CDP_ACCESS_LOG": "0"}, False)):
         with serving({**env, **asked}, tmp_path) as service:
             service.client.post("/graphql", json={"query": "{ __typename }"})
             assert ('"POST /graphql HTTP/1.1" 200' in service.output()) is expected
