@@ -184,30 +184,27 @@ def test_after_the_live_feed_missed_changes_the_screen_reads_again_and_follows_a
     relay.end_every_subscription_as_missed()
     expect(live).to_contain_text("missed some changes")
     expect(live).to_contain_text("trying again in 1 s")
-    while_away = event(
-        "message_received",
-        "WHATSAPP",
-        [("email", "ana.silva@example.com")],
-        at="2026-03-05T09:00:00Z",
-        message_id="wa-away-1",
-        properties={"text": "Hello? Anyone there?"},
-    )
-    graphql(service.client, "Track", events=[while_away])
+    ana_writes(service, "wa-away-1", "2026-03-05T09:00:00Z", "Hello? Anyone there?")
     events = page.get_by_role("list", name="Events, newest first")
     expect(events.get_by_role("listitem").first).to_contain_text("Hello? Anyone there?")
     expect(live).to_have_text("live")
     assert len(relay.subscribed) == 4  # both followed again
 
-    after = event(
+    ana_writes(service, "wa-back-1", "2026-03-06T09:00:00Z", "Thanks, got it.")
+    expect(events.get_by_role("listitem").first).to_contain_text("Thanks, got it.")
+
+
+def ana_writes(service: Service, message_id: str, at: str, text: str) -> None:
+    """A WhatsApp message from Ana (known by her email) through ``track``."""
+    message = event(
         "message_received",
         "WHATSAPP",
         [("email", "ana.silva@example.com")],
-        at="2026-03-06T09:00:00Z",
-        message_id="wa-back-1",
-        properties={"text": "Thanks, got it."},
+        at=at,
+        message_id=message_id,
+        properties={"text": text},
     )
-    graphql(service.client, "Track", events=[after])
-    expect(events.get_by_role("listitem").first).to_contain_text("Thanks, got it.")
+    graphql(service.client, "Track", events=[message])
 
 
 def test_the_agent_reads_why_two_identifiers_are_linked(page: Page) -> None:
