@@ -148,6 +148,12 @@ class Relay:
         socket.on_message(from_page)
         service.on_message(socket.send)
 
+    def drop(self) -> None:
+        """The connection lost, as when the service restarts: the page's socket closes
+        with "going away", and the browser client connects again by itself."""
+        assert self.page_side is not None
+        self.page_side.close(code=1001, reason="going away")
+
     def end_every_subscription_as_missed(self) -> None:
         """What the service sends each subscription when its feed lost its place: the
         error with its code and advice, then the end."""
@@ -192,6 +198,28 @@ def test_after_the_live_feed_missed_changes_the_screen_reads_again_and_follows_a
 
     ana_writes(service, "wa-back-1", "2026-03-06T09:00:00Z", "Thanks, got it.")
     expect(events.get_by_role("listitem").first).to_contain_text("Thanks, got it.")
+
+
+def test_after_a_dropped_connection_the_screen_reads_what_landed_meanwhile(
+    page: Page, service: Service
+) -> None:
+    """The socket drops (the service restarting, a network blink): the screen says it is
+    reconnecting, and once connected again shows an event that landed while it was
+    away, which no subscription could carry."""
+    relay = Relay()
+    page.route_web_socket(re.compile(r"/graphql$"), relay)
+    page.goto("/?type=email&value=ana.silva@example.com")
+    sign_in(page)
+    live = page.locator("#live")
+    expect(live).to_have_text("live")
+
+    relay.drop()
+    expect(live).to_have_text("reconnecting…")
+    ana_writes(service, "wa-gap-1", "2026-03-07T09:00:00Z", "Are you still open today?")
+    events = page.get_by_role("list", name="Events, newest first")
+    # the client waits 1.3 to 4 s before it connects again
+    expect(live).to_have_text("live", timeout=15_000)
+    expect(events.get_by_role("listitem").first).to_contain_text("Are you still open today?")
 
 
 def ana_writes(service: Service, message_id: str, at: str, text: str) -> None:

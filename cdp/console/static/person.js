@@ -261,9 +261,14 @@ class CustomerScreen {
 
   goLive() {
     const state = this.main.querySelector("#live");
+    let connected = false;
     this.live = liveClient((up) => {
       state.textContent = up ? "live" : "reconnecting…";
       state.classList.toggle("off", !up);
+      // back after a dropped connection (the service restarted, the network blinked):
+      // the subscriptions are sent again by the client; what landed meanwhile is read
+      if (up && connected) this.catchUp().catch((error) => this.problem(error));
+      connected ||= up;
     });
     this.follow();
   }
@@ -305,21 +310,26 @@ class CustomerScreen {
     this.following = [];
   }
 
-  /** Follow again, then read the profile and the first page again: what landed while
-   * the screen was not following comes with the read, what lands from now on with the
-   * subscription (an event both bring is shown once). */
+  /** Follow again, then read what the screen may have missed (:meth:`catchUp`). */
   async resume() {
     this.resuming = null;
     this.follow();
     const state = this.main.querySelector("#live");
     try {
-      await Promise.all([this.changed(), this.loadTimeline(true)]);
+      await this.catchUp();
       if (this.resuming !== null) return; // ended again meanwhile: that is what is shown
       state.textContent = "live";
       state.classList.remove("off");
     } catch (error) {
       this.problem(error);
     }
+  }
+
+  /** The profile and the first page read again, once following again: what landed
+   * while the screen was not following comes with the read, what lands from now on
+   * with the subscription (an event both bring is shown once). */
+  catchUp() {
+    return Promise.all([this.changed(), this.loadTimeline(true)]);
   }
 
   arrived(event) {
