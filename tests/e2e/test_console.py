@@ -179,12 +179,8 @@ def test_after_the_live_feed_missed_changes_the_screen_reads_again_and_follows_a
     """The service ends a subscription with SERVICE_UNAVAILABLE when its feed lost its
     place: the agent is told, and a moment later the screen has followed again and read
     what it may have missed (an event that landed in between), without a reload."""
-    relay = Relay()
-    page.route_web_socket(re.compile(r"/graphql$"), relay)
-    page.goto("/?type=email&value=ana.silva@example.com")
-    sign_in(page)
+    relay = ana_live_through_a_relay(page)
     live = page.locator("#live")
-    expect(live).to_have_text("live")
     assert len(relay.subscribed) == 2  # her events and her profile's changes
 
     relay.end_every_subscription_as_missed()
@@ -206,12 +202,8 @@ def test_after_a_dropped_connection_the_screen_reads_what_landed_meanwhile(
     """The socket drops (the service restarting, a network blink): the screen says it is
     reconnecting, and once connected again shows an event that landed while it was
     away, which no subscription could carry."""
-    relay = Relay()
-    page.route_web_socket(re.compile(r"/graphql$"), relay)
-    page.goto("/?type=email&value=ana.silva@example.com")
-    sign_in(page)
+    relay = ana_live_through_a_relay(page)
     live = page.locator("#live")
-    expect(live).to_have_text("live")
 
     relay.drop()
     expect(live).to_have_text("reconnecting…")
@@ -220,6 +212,16 @@ def test_after_a_dropped_connection_the_screen_reads_what_landed_meanwhile(
     # the client waits 1.3 to 4 s before it connects again
     expect(live).to_have_text("live", timeout=15_000)
     expect(events.get_by_role("listitem").first).to_contain_text("Are you still open today?")
+
+
+def ana_live_through_a_relay(page: Page) -> Relay:
+    """Ana's screen open and live, its socket passing through a :class:`Relay`."""
+    relay = Relay()
+    page.route_web_socket(re.compile(r"/graphql$"), relay)
+    page.goto("/?type=email&value=ana.silva@example.com")
+    sign_in(page)
+    expect(page.locator("#live")).to_have_text("live")
+    return relay
 
 
 def ana_writes(service: Service, message_id: str, at: str, text: str) -> None:
