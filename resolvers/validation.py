@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import ASTValidationRule, GraphQLError, GraphQLSchema, parse
-from graphql.language import DocumentNode
+from graphql.language import DocumentNode, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -58,6 +58,23 @@ def validated(
     return known[2]
 
 
+def unnamed_choice(document: DocumentNode, operation_name: str | None) -> list[GraphQLError]:
+    """The request error of a document holding several operations when the request
+    names none of them (the GraphQL specification's *GetOperation*): strawberry runs the
+    first one instead, so a client that forgot ``operationName`` got another operation's
+    answer and no word of it."""
+    if operation_name is not None:
+        return []
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+    if operations < 2:
+        return []
+    return [
+        GraphQLError(
+            f"The document holds {operations} operations: name the one to run in operationName."
+        )
+    ]
+
+
 # one parse per text (and token limit), for every request and schema
 _parsed = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
 
@@ -83,7 +100,14 @@ class PreparedDocuments(SchemaExtension):
         context = self.execution_context
         assert context.graphql_document is not None  # parsed before validation
         context.validation_rules = (*context.validation_rules, *self.rules)
-        context.pre_execution_errors = validated(
+        errors = validated(
             context.schema._schema, context.graphql_document, context.validation_rules
         )
+        # strawberry keeps the name the request gave only here (its ``operation_name``
+        # falls back to the first operation's)
+        given: str | None = getattr(context, "_provided_operation_name", None)
+        context.pre_execution_errors = [
+            *errors,
+            *unnamed_choice(context.graphql_document, given),
+        ]
         yield

@@ -124,3 +124,16 @@ def test_a_well_formed_request_still_works(client: httpx.Client) -> None:
     response = client.post("/graphql", json={"query": "{ identityRules { type } }"})
     assert response.status_code == 200
     assert response.json()["data"]["identityRules"]
+
+
+def test_a_document_of_two_operations_must_name_the_one_to_run(client: httpx.Client) -> None:
+    """The GraphQL specification's rule: without ``operationName`` a document of two
+    operations is an error (the first one's answer, as before, is another question's)."""
+    document = "query Rules { identityRules { type } } query Name { __typename }"
+    unnamed = client.post("/graphql", json={"query": document})
+    assert_clear_refusal(unnamed)
+    [error] = unnamed.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "operationName" in error["message"]
+    named = client.post("/graphql", json={"query": document, "operationName": "Name"})
+    assert named.json() == {"data": {"__typename": "Query"}}

@@ -53,3 +53,26 @@ async def test_an_invalid_document_is_refused_each_time_it_is_sent(
         [error] = result.errors
         assert "Cannot query field 'shoeSize'" in error.message
     assert len(counting.documents) == 1
+
+
+async def test_a_cached_document_is_still_refused_without_the_operation_it_needs(
+    deps: Deps,
+) -> None:
+    """Whether a document of two operations may run depends on the request, not only on
+    the document: its validation is cached, its operation name is asked each time."""
+    schema = build_schema(GraphQLLimits())
+    document = "query Rules { identityRules { type } } query Name { __typename }"
+    context = Context(deps, ADMIN)
+    named = await schema.execute(document, operation_name="Name", context_value=context)
+    assert named.errors is None
+    assert named.data == {"__typename": "Query"}
+    unnamed = await schema.execute(document, context_value=context)
+    assert unnamed.data is None
+    assert unnamed.errors is not None
+    [error] = unnamed.errors
+    assert "2 operations" in error.message
+    assert "operationName" in error.message
+    again = await schema.execute(document, operation_name="Rules", context_value=context)
+    assert again.errors is None
+    assert again.data
+    assert again.data["identityRules"]
