@@ -7,7 +7,9 @@ and four did one small thing each: strawberry's ``MaxTokensLimiter``,
 :class:`PreparedDocuments` does the four in two hooks (docs/DECISIONS.md, "A request's
 fixed cost"). Same results: the token limit on the parse, the same parsed object for
 the same text, the limits' rules beside strawberry's, each document's validation
-errors once.
+errors once. It also refuses a document of several operations that the request does
+not choose among (:func:`unnamed_choice`), which depends on the request, not the
+document, so it is never cached.
 
 Validation results are kept per parsed document, looked up by the document's identity:
 strawberry's ``ValidationCache`` keeps them in an ``lru_cache`` keyed by the document,
@@ -104,10 +106,9 @@ class PreparedDocuments(SchemaExtension):
             context.schema._schema, context.graphql_document, context.validation_rules
         )
         # strawberry keeps the name the request gave only here (its ``operation_name``
-        # falls back to the first operation's)
-        given: str | None = getattr(context, "_provided_operation_name", None)
-        context.pre_execution_errors = [
-            *errors,
-            *unnamed_choice(context.graphql_document, given),
-        ]
+        # falls back to the first operation's); were it gone, nothing is refused for it
+        if hasattr(context, "_provided_operation_name"):
+            given: str | None = context._provided_operation_name
+            errors = [*errors, *unnamed_choice(context.graphql_document, given)]
+        context.pre_execution_errors = errors
         yield
