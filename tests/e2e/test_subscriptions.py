@@ -94,6 +94,30 @@ def test_a_key_that_may_not_read_profiles_is_refused_the_subscription(service: S
         assert receive(socket)["type"] == "complete"
 
 
+def test_a_document_of_two_subscriptions_must_name_the_one_to_follow(service: Service) -> None:
+    """Two subscriptions in one document and no ``operationName``: refused, as over HTTP,
+    rather than following the first one."""
+    lena = track(service, "two-ops-1", ("email", "lena.berg@example.se"))
+    document = (
+        f'subscription Lena {{ personEvents(personId: "{lena}") {{ id }} }} '
+        'subscription Nobody { personEvents(personId: "nobody") { id } }'
+    )
+    with signed_in(service, ADMIN_KEY) as socket:
+        assert receive(socket)["type"] == "connection_ack"
+        socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": document}}))
+        refused = receive(socket)
+        assert refused["type"] == "error"
+        [error] = refused["payload"]
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "operationName" in error["message"]
+        named = {"query": document, "operationName": "Nobody"}
+        socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": named}))
+        answer = receive(socket)
+        assert answer["id"] == "2"
+        [error] = answer["payload"]["errors"]
+        assert error["extensions"]["code"] == "NOT_FOUND"
+
+
 def test_an_agent_sees_each_new_event_of_the_customer_as_it_lands(service: Service) -> None:
     """Sofia calls the shop while the agent has her open; a visit by her old cookie is
     merged into her as it proves the link, and from then on counts as hers."""
