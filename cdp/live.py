@@ -58,6 +58,15 @@ class Follower:
             raise item
         return item
 
+    def skip_waiting(self) -> None:
+        """Forget the changes already waiting, for a caller about to read the state they
+        led to (a burst of profile writes sent as one read); an end waiting among them
+        is raised, as :meth:`next` would."""
+        while not self.inbox.empty():
+            item = self.inbox.get_nowait()
+            if isinstance(item, Lagging):
+                raise item
+
     def offer(self, change: Change) -> None:
         try:
             self.inbox.put_nowait(change)

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing, asynccontextmanager
 from typing import TypeVar
 
 import strawberry
 
 from cdp.availability import as_unavailable
 from cdp.errors import CdpError, InternalError, NotFound, ServiceUnavailable
-from cdp.live import Change
+from cdp.live import Change, Follower
 from cdp.profile.find import Profile, find_person
 from resolvers.context import Info
 from resolvers.loaders import Loaders
@@ -27,11 +27,10 @@ T = TypeVar("T")
 log = logging.getLogger("cdp.graphql")
 
 
-async def _changes(
-    info: Info, person_id: str, collection: str
-) -> AsyncGenerator[tuple[Profile, Change], None]:
-    """The person as first found, and each change of ``collection`` about their family,
-    until the subscriber goes; each message is then read with fresh loaders."""
+@asynccontextmanager
+async def _following(info: Info, person_id: str) -> AsyncIterator[tuple[Profile, Follower]]:
+    """The person as first found, and a follower of their family, open: every change
+    written from now on reaches it."""
     profile = await find_person(info.context.deps.stores, person_id)
     if profile is None:
         raise NotFound(f"no person has the id {person_id}")
@@ -39,11 +38,17 @@ async def _changes(
     if live is None:
         raise ServiceUnavailable("live updates are not running on this instance")
     async with live.follow(profile.family) as follower:
-        while True:
-            change = await follower.next()
-            if change.collection == collection:
-                _fresh(info)
-                yield profile, change
+        yield profile, follower
+
+
+async def _next_change(info: Info, follower: Follower, collection: str) -> Change:
+    """The next change of ``collection`` about the family; the message it leads to is
+    read with fresh loaders (a subscription lives as long as its connection)."""
+    while True:
+        change = await follower.next()
+        if change.collection == collection:
+            _fresh(info)
+            return change
 
 
 async def _said(stream: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
@@ -84,8 +89,10 @@ class Subscription:
             yield event
 
     @strawberry.subscription(
-        description="The profile after each change: a merge, an unlink, traits, metrics, "
-        "segments or consent. Ends when the person is erased."
+        description="The profile as it is once the subscription is following (the sign "
+        "that nothing written from then on is missed), then after each change: a merge, an "
+        "unlink, traits, metrics, segments or consent; a burst of writes is sent once. Ends "
+        "when the person is erased."
     )
     async def person_changed(
         self, info: Info, person_id: strawberry.ID
@@ -95,16 +102,24 @@ class Subscription:
 
 
 async def _events(info: Info, person_id: str) -> AsyncGenerator[Event, None]:
-    async for _, change in _changes(info, person_id, "events"):
-        if change.document is not None:
-            yield Event.from_document(change.document)
+    async with _following(info, person_id) as (_, follower):
+        while True:
+            change = await _next_change(info, follower, "events")
+            if change.document is not None:
+                yield Event.from_document(change.document)
 
 
 async def _profiles(info: Info, person_id: str) -> AsyncGenerator[Person, None]:
+    """The profile as it is once followed, then after each change, until it is erased.
+    The first message is the only sign a client gets that the subscription is following
+    (``graphql-transport-ws`` answers a subscribe with nothing until there is news):
+    what the client reads after it and what the subscription sends leave no gap."""
     stores = info.context.deps.stores
-    async for profile, _ in _changes(info, person_id, "persons"):
-        await asyncio.sleep(SETTLE_SECONDS)  # a burst of writes is sent once
-        current = await find_person(stores, profile.id)
-        if current is None:
-            return  # erased
-        yield Person(profile=current)
+    async with _following(info, person_id) as (profile, follower):
+        current = await find_person(stores, profile.id)  # read once changes are followed
+        while current is not None:
+            yield Person(profile=current)
+            await _next_change(info, follower, "persons")
+            await asyncio.sleep(SETTLE_SECONDS)
+            follower.skip_waiting()  # a burst of writes: the read below holds them all
+            current = await find_person(stores, profile.id)

@@ -9,7 +9,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import AutoReconnect
 
-from cdp.live import LiveFeed, Missed
+from cdp.live import Follower, LiveFeed, Missed
 from cdp.store.changes import Change, HistoryLost, changes
 from cdp.store.database import Document, connect
 from cdp.store.embedded import EmbeddedServer
@@ -72,6 +72,21 @@ async def test_a_profile_change_comes_without_the_fold_kept_for_its_refresh(
             assert "fold" not in change.document
     finally:
         await feed.stop()
+
+
+async def test_skipping_what_waits_still_says_an_end_among_it() -> None:
+    """A profile subscription reads the profile once for a burst of writes and skips
+    the rest of the burst; an end queued behind them (the feed lost its place) is not
+    skipped with them: the subscriber is told."""
+    follower = Follower({"P-ana"})
+    for n in range(3):
+        follower.offer(Change("persons", "P-ana", {"_id": "P-ana", "n": n}, token=n))
+    follower.skip_waiting()
+    assert follower.inbox.empty()
+    follower.offer(Change("persons", "P-ana", {"_id": "P-ana", "n": 3}, token=3))
+    follower.end(Missed("read the person again and subscribe again"))
+    with pytest.raises(Missed):
+        follower.skip_waiting()
 
 
 @pytest.fixture

@@ -131,22 +131,35 @@ class Relay:
     subscriptions the page opens, so that a test can say to the page what the service
     says when its live feed lost its place (cdp.live.Missed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, holding: str | None = None) -> None:
         self.page_side: WebSocketRoute | None = None
         self.subscribed: list[str] = []  # operation ids, in the order the page sent them
+        self.holding = holding  # a subscription kept from the service until released
+        self.held: list[str | bytes] = []
+        self.to_service: WebSocketRoute | None = None
 
     def __call__(self, socket: WebSocketRoute) -> None:
         service = socket.connect_to_server()
-        self.page_side = socket
+        self.page_side, self.to_service = socket, service
 
         def from_page(message: str | bytes) -> None:
             sent = json.loads(message)
             if sent.get("type") == "subscribe":
                 self.subscribed.append(sent["id"])
+                if self.holding and self.holding in sent["payload"]["query"]:
+                    self.held.append(message)
+                    return
             service.send(message)
 
         socket.on_message(from_page)
         service.on_message(socket.send)
+
+    def release(self) -> None:
+        """What was held goes to the service, late."""
+        assert self.to_service is not None
+        for message in self.held:
+            self.to_service.send(message)
+        self.held.clear()
 
     def drop(self) -> None:
         """The connection lost, as when the service restarts: the page's socket closes
@@ -214,9 +227,30 @@ def test_after_a_dropped_connection_the_screen_reads_what_landed_meanwhile(
     expect(events.get_by_role("listitem").first).to_contain_text("Are you still open today?")
 
 
-def ana_live_through_a_relay(page: Page) -> Relay:
+def test_an_event_landing_before_its_subscription_follows_still_appears(
+    page: Page, service: Service
+) -> None:
+    """A subscribe is never acknowledged, so the service may follow the events a moment
+    after the screen asked (a busy service, a slow network). The screen says "live" once
+    the profile subscription's first message says the service follows her; an event
+    that lands while her events' subscription is still on its way shows all the same,
+    read with the profile change it causes."""
+    relay = ana_live_through_a_relay(page, holding="personEvents")
+    assert relay.held  # her events' subscription has not reached the service
+    ana_writes(service, "wa-early-1", "2026-03-08T09:00:00Z", "Is the blue tent back?")
+    events = page.get_by_role("list", name="Events, newest first")
+    expect(events.get_by_role("listitem").first).to_contain_text("Is the blue tent back?")
+
+    relay.release()  # then it arrives, and events come by it as before
+    ana_writes(service, "wa-early-2", "2026-03-09T09:00:00Z", "Found it, thanks!")
+    expect(events.get_by_role("listitem").first).to_contain_text("Found it, thanks!")
+    asked = events.get_by_role("listitem").filter(has_text="Is the blue tent back?")
+    expect(asked).to_have_count(1)  # once, though each profile change reads the page again
+
+
+def ana_live_through_a_relay(page: Page, *, holding: str | None = None) -> Relay:
     """Ana's screen open and live, its socket passing through a :class:`Relay`."""
-    relay = Relay()
+    relay = Relay(holding=holding)
     page.route_web_socket(re.compile(r"/graphql$"), relay)
     page.goto("/?type=email&value=ana.silva@example.com")
     sign_in(page)
@@ -245,6 +279,32 @@ def test_the_agent_reads_why_two_identifiers_are_linked(page: Page) -> None:
     proof = page.locator("#proof")
     expect(proof).to_contain_text("seen together in Login on Mobile app")
     expect(proof).to_contain_text("app-1")
+
+
+def test_a_change_of_her_profile_leaves_the_proof_the_agent_is_reading(
+    page: Page, service: Service
+) -> None:
+    """Ana tells the shop where she lives while the agent reads why two of her
+    identifiers are linked: the screen reads her profile again and shows the city, and
+    leaves the graph and its proof, which did not change, as the agent has them."""
+    page.goto("/?type=facebook&value=10158000000001")
+    sign_in(page)
+    expect(page.locator("#live")).to_have_text("live")
+    link = page.get_by_role("button", name=re.compile(r"^Link .*facebook:10158000000001"))
+    link.locator(".link-handle").click()
+    proof = page.locator("#proof")
+    expect(proof).to_contain_text("seen together in Login on Mobile app")
+    moved = event(
+        "form_submitted",
+        "WEB",
+        [("email", "ana.silva@example.com")],
+        at="2026-03-10T09:00:00Z",
+        message_id="web-city-1",
+        traits={"city": "Porto", "country": "PT"},
+    )
+    graphql(service.client, "Track", events=[moved])
+    expect(page.locator(".facts")).to_contain_text("Porto, PT")
+    expect(proof).to_contain_text("seen together in Login on Mobile app")
 
 
 def test_the_agent_records_the_customers_answer_to_an_offer(page: Page, service: Service) -> None:

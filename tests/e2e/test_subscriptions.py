@@ -15,6 +15,7 @@ import pytest
 from gql import Client, gql
 from gql.transport.exceptions import TransportConnectionFailed
 from gql.transport.websockets import WebsocketsTransport
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -142,10 +143,25 @@ def test_an_agent_sees_each_new_event_of_the_customer_as_it_lands(service: Servi
     assert stranger != sofia
 
 
+def test_the_profile_comes_first_as_it_is_once_the_service_follows_her(
+    service: Service,
+) -> None:
+    """A subscribe is never acknowledged; the profile's first message is the sign that
+    the service follows her, so a screen that reads her events after it misses none."""
+    person = track(service, "first-1", ("email", "lena.vogel@example.de"), traits={"city": "Köln"})
+    with signed_in(service, key_with(service, "PROFILES_READ")) as socket:
+        subscribe(socket, "PersonChanged", personId=person)
+        first = receive(socket)
+    assert first["type"] == "next"
+    profile = first["payload"]["data"]["personChanged"]
+    assert (profile["id"], profile["traits"]) == (person, {"city": "Köln"})
+
+
 def test_the_profile_is_sent_again_when_it_changes(service: Service) -> None:
     person = track(service, "changed-1", ("email", "noor.haddad@example.ae"))
     with signed_in(service, ADMIN_KEY) as socket:
         subscribe(socket, "PersonChanged", personId=person)
+        assert receive(socket)["payload"]["data"]["personChanged"]["traits"] == {}
         track(
             service,
             "changed-2",
@@ -206,6 +222,39 @@ async def test_a_graphql_ws_client_follows_events_written_through_another_instan
         assert isinstance(closed, ConnectionClosed)
         assert closed.rcvd is not None
         assert closed.rcvd.code == 4403  # Forbidden
+
+
+async def test_a_burst_of_profile_writes_is_sent_once(
+    db: AsyncDatabase[Document], mongodb_uri: str, tmp_path: Path
+) -> None:
+    """Five writes of Omar's profile in one command (an integration correcting his
+    traits field by field) reach a follower as one message with the last of them, not
+    five a quarter of a second apart; the next write is sent again."""
+    with serving({"CDP_MONGODB_URI": mongodb_uri, "CDP_DB_NAME": db.name}, tmp_path) as service:
+        omar = track(service, "burst-1", ("email", "omar.farouk@example.eg"))
+
+        def follow() -> list[dict[str, Any]]:
+            with signed_in(service, ADMIN_KEY) as socket:
+                subscribe(socket, "PersonChanged", personId=omar)
+                sent = [receive(socket)]  # as he is: following from now
+                asyncio.run_coroutine_threadsafe(written(5), loop).result(15)
+                sent.append(receive(socket))
+                with pytest.raises(TimeoutError):
+                    socket.recv(timeout=1.5)  # four more would have come by now
+                asyncio.run_coroutine_threadsafe(written(1, start=5), loop).result(15)
+                sent.append(receive(socket))
+                return sent
+
+        async def written(times: int, start: int = 0) -> None:
+            steps = [
+                UpdateOne({"_id": omar}, {"$set": {"traits.step": start + n}}) for n in range(times)
+            ]
+            await db["persons"].bulk_write(steps)
+
+        loop = asyncio.get_running_loop()
+        sent = await asyncio.to_thread(follow)
+    steps = [message["payload"]["data"]["personChanged"]["traits"].get("step") for message in sent]
+    assert steps == [None, 4, 5]
 
 
 async def test_a_bug_met_while_following_is_an_internal_error_not_the_clients_fault(

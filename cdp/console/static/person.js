@@ -74,6 +74,8 @@ class CustomerScreen {
     this.after = null;
     this.live = null;
     this.following = []; // the live subscriptions' stops
+    this.synced = false; // following, and what landed before read (goLive)
+    this.said = new Map(); // offer id: what recording the customer's answer said
     this.retryIn = FIRST_RETRY_MS;
     this.resuming = null;
     this.stops = [() => this.unfollow(), () => clearTimeout(this.resuming)];
@@ -129,16 +131,26 @@ class CustomerScreen {
     this.live?.dispose();
   }
 
+  /** Draw the profile. A part holding what the agent opened or is answering (the
+   * identities' buttons, a link's proof in the graph, the offers) is drawn again only
+   * when what it shows changed: the profile is read again after every change of it. */
   render(person) {
+    const was = this.person;
     this.person = person;
+    const differs = (part) => !was || JSON.stringify(part(was)) !== JSON.stringify(part(person));
     this.main.querySelector("#header").innerHTML = header(person);
     this.main.querySelector("#segments").innerHTML = segments(person.segments);
-    this.main.querySelector("#identities").innerHTML = identities(person.identifiers, this.may.linkIdentities);
     this.main.querySelector("#merges").innerHTML = merges(person.mergeHistory);
-    this.renderOffers(person.nextBestOffers);
-    drawGraph(this.main.querySelector("#graph"), person.identityGraph);
-    for (const button of this.main.querySelectorAll("button[data-unlink]")) {
-      button.addEventListener("click", () => this.unlink(button.dataset.type, button.dataset.value));
+    // each read decides its offers anew (a new decision id, a little exploration)
+    if (differs((p) => p.nextBestOffers.map((o) => [o.offer.id, o.product?.sku, o.reason, o.channel]))) {
+      this.renderOffers(person.nextBestOffers);
+    }
+    if (differs((p) => p.identityGraph)) drawGraph(this.main.querySelector("#graph"), person.identityGraph);
+    if (differs((p) => p.identifiers)) {
+      this.main.querySelector("#identities").innerHTML = identities(person.identifiers, this.may.linkIdentities);
+      for (const button of this.main.querySelectorAll("button[data-unlink]")) {
+        button.addEventListener("click", () => this.unlink(button.dataset.type, button.dataset.value));
+      }
     }
   }
 
@@ -162,16 +174,16 @@ class CustomerScreen {
             <button type="button" class="small danger" data-i="${i}" data-response="DECLINED">Declined</button>
           </div>`
               : ""
-          }<div class="muted" role="status" data-status="${i}"></div></div>`,
+          }<div class="muted" role="status">${this.said.get(o.offer.id) ?? ""}</div></div>`,
       )
       .join("");
     for (const button of box.querySelectorAll("button[data-response]")) {
-      button.addEventListener("click", () => this.respond(offers[Number(button.dataset.i)], button.dataset.response, button.dataset.i));
+      button.addEventListener("click", () => this.respond(offers[Number(button.dataset.i)], button.dataset.response));
     }
   }
 
-  async respond(offer, response, index) {
-    const status = this.main.querySelector(`[data-status="${index}"]`);
+  async respond(offer, response) {
+    let said;
     try {
       await gql(RESPOND, {
         personId: this.id,
@@ -180,10 +192,14 @@ class CustomerScreen {
         channel: offer.channel,
         decision: offer.decision,
       });
-      status.textContent = `Recorded: ${response.toLowerCase()}.`;
+      said = esc(`Recorded: ${response.toLowerCase()}.`);
     } catch (error) {
-      status.innerHTML = `<span class="error">${esc(error.message)}</span>`;
+      said = `<span class="error">${esc(error.message)}</span>`;
     }
+    // kept with the offer: the answer changes the profile, which draws the offers again
+    this.said.set(offer.offer.id, said);
+    const status = this.main.querySelector(`[data-offer="${CSS.escape(offer.offer.id)}"] [role="status"]`);
+    if (status) status.innerHTML = said;
   }
 
   filterForm() {
@@ -259,27 +275,30 @@ class CustomerScreen {
     }
   }
 
+  /** The screen says "live" only once the service follows the customer: the protocol
+   * acknowledges a connection, not a subscription, and the profile subscription's first
+   * message is the sign (what the screen reads after it, and what arrives from then on,
+   * leave no gap). A dropped connection says "reconnecting…"; the client subscribes
+   * again by itself, and that first message comes again. */
   goLive() {
     const state = this.main.querySelector("#live");
-    let connected = false;
     this.live = liveClient((up) => {
-      state.textContent = up ? "live" : "reconnecting…";
-      state.classList.toggle("off", !up);
-      // back after a dropped connection (the service restarted, the network blinked):
-      // the subscriptions are sent again by the client; what landed meanwhile is read
-      if (up && connected) this.catchUp().catch((error) => this.problem(error));
-      connected ||= up;
+      if (up) return; // connected, not yet following: the first profile message says when
+      this.synced = false;
+      state.textContent = "reconnecting…";
+      state.classList.add("off");
     });
     this.follow();
   }
 
   /** Subscribe to the customer's events and profile changes. An end the service says
    * to retry (SERVICE_UNAVAILABLE: the live feed lost its place, or this screen fell
-   * behind) is followed by a new subscription and a fresh read of what may have been
-   * missed, sooner the first time, later each time again; any other end is shown. */
+   * behind) is followed by a new subscription, sooner the first time, later each time
+   * again; any other end is shown. */
   follow() {
     const state = this.main.querySelector("#live");
     let ended = false;
+    this.synced = false;
     const failed = (error) => {
       if (ended) return; // both subscriptions end together: one answer is enough
       ended = true;
@@ -297,11 +316,19 @@ class CustomerScreen {
     };
     const heard = (then) => (data) => {
       this.retryIn = FIRST_RETRY_MS;
-      then(data);
+      then(data).catch((error) => this.problem(error));
+    };
+    const profileSent = async () => {
+      if (this.synced) return Promise.all([this.changed(), this.newest()]);
+      this.synced = true; // following from now: read what landed before
+      await this.catchUp();
+      if (ended || !this.synced) return; // ended or dropped meanwhile: that is what is shown
+      state.textContent = "live";
+      state.classList.remove("off");
     };
     this.following = [
-      this.live.subscribe(EVENTS, { personId: this.id }, heard((data) => this.arrived(data.personEvents)), failed),
-      this.live.subscribe(CHANGED, { personId: this.id }, heard(() => this.changed()), failed),
+      this.live.subscribe(EVENTS, { personId: this.id }, heard(async (data) => this.arrived(data.personEvents)), failed),
+      this.live.subscribe(CHANGED, { personId: this.id }, heard(profileSent), failed),
     ];
   }
 
@@ -310,19 +337,10 @@ class CustomerScreen {
     this.following = [];
   }
 
-  /** Follow again, then read what the screen may have missed (:meth:`catchUp`). */
-  async resume() {
+  /** Follow again; the profile subscription's first message reads what was missed. */
+  resume() {
     this.resuming = null;
     this.follow();
-    const state = this.main.querySelector("#live");
-    try {
-      await this.catchUp();
-      if (this.resuming !== null) return; // ended again meanwhile: that is what is shown
-      state.textContent = "live";
-      state.classList.remove("off");
-    } catch (error) {
-      this.problem(error);
-    }
   }
 
   /** The profile and the first page read again, once following again: what landed
@@ -330,6 +348,16 @@ class CustomerScreen {
    * with the subscription (an event both bring is shown once). */
   catchUp() {
     return Promise.all([this.changed(), this.loadTimeline(true)]);
+  }
+
+  /** The first page read again, and what it holds that the screen does not show put on
+   * top: an event that landed before its own subscription was following (nothing says
+   * when that is) shows with the profile change it caused. */
+  async newest() {
+    const page = (await gql(TIMELINE, this.variables())).person.timeline;
+    [...page.edges].reverse().forEach((edge) => this.arrived(edge.node));
+    this.total = page.totalCount;
+    this.main.querySelector("#count").textContent = `${page.totalCount} events`;
   }
 
   arrived(event) {
