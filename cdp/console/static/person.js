@@ -196,7 +196,7 @@ class CustomerScreen {
     } catch (error) {
       said = `<span class="error">${esc(error.message)}</span>`;
     }
-    // kept with the offer: the answer changes the profile, which draws the offers again
+    // kept with the offer: a change of the profile meanwhile may draw the offers again
     this.said.set(offer.offer.id, said);
     const status = this.main.querySelector(`[data-offer="${CSS.escape(offer.offer.id)}"] [role="status"]`);
     if (status) status.innerHTML = said;
