@@ -10,7 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, WebSocketRoute, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    Locator,
+    Page,
+    Route,
+    WebSocketRoute,
+    expect,
+    sync_playwright,
+)
 
 from tests.e2e.server import ADMIN_KEY, Service, graphql, serving
 from tests.stories import event, seed_story
@@ -272,13 +280,21 @@ def ana_writes(service: Service, message_id: str, at: str, text: str) -> None:
 
 
 def test_the_agent_reads_why_two_identifiers_are_linked(page: Page) -> None:
+    proof = why_her_facebook_is_linked(page)
+    expect(proof).to_contain_text("app-1")
+
+
+def why_her_facebook_is_linked(page: Page) -> Locator:
+    """Ana's screen opened by her Facebook id, live, with the proof of that id's link
+    open (the handle on the line clicked, as an agent clicks it)."""
     page.goto("/?type=facebook&value=10158000000001")
     sign_in(page)
+    expect(page.locator("#live")).to_have_text("live")
     link = page.get_by_role("button", name=re.compile(r"^Link .*facebook:10158000000001"))
-    link.locator(".link-handle").click()  # the handle on the line, as an agent clicks it
+    link.locator(".link-handle").click()
     proof = page.locator("#proof")
     expect(proof).to_contain_text("seen together in Login on Mobile app")
-    expect(proof).to_contain_text("app-1")
+    return proof
 
 
 def test_a_change_of_her_profile_leaves_the_proof_the_agent_is_reading(
@@ -287,13 +303,7 @@ def test_a_change_of_her_profile_leaves_the_proof_the_agent_is_reading(
     """Ana tells the shop where she lives while the agent reads why two of her
     identifiers are linked: the screen reads her profile again and shows the city, and
     leaves the graph and its proof, which did not change, as the agent has them."""
-    page.goto("/?type=facebook&value=10158000000001")
-    sign_in(page)
-    expect(page.locator("#live")).to_have_text("live")
-    link = page.get_by_role("button", name=re.compile(r"^Link .*facebook:10158000000001"))
-    link.locator(".link-handle").click()
-    proof = page.locator("#proof")
-    expect(proof).to_contain_text("seen together in Login on Mobile app")
+    proof = why_her_facebook_is_linked(page)
     moved = event(
         "form_submitted",
         "WEB",
