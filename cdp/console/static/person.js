@@ -354,7 +354,9 @@ class CustomerScreen {
    * top: an event that landed before its own subscription was following (nothing says
    * when that is) shows with the profile change it caused. */
   async newest() {
-    const page = (await gql(TIMELINE, this.variables())).person.timeline;
+    const person = (await gql(TIMELINE, this.variables())).person;
+    if (!person) return; // erased: the profile's read says so (onGone)
+    const page = person.timeline;
     [...page.edges].reverse().forEach((edge) => this.arrived(edge.node));
     this.total = page.totalCount;
     this.main.querySelector("#count").textContent = `${page.totalCount} events`;
