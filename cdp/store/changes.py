@@ -22,7 +22,8 @@ from cdp.store.database import Document
 # a profile.
 WATCHED: list[Document] = [
     {"ns.coll": "events", "operationType": "insert"},
-    {"ns.coll": "persons", "operationType": {"$in": ["insert", "update", "replace"]}},
+    # a delete too: an erasure ends the subscriptions following that person
+    {"ns.coll": "persons", "operationType": {"$in": ["insert", "update", "replace", "delete"]}},
 ]
 
 
@@ -52,8 +53,9 @@ class Change:
 async def changes(
     db: AsyncDatabase[Document], resume_after: Any = None
 ) -> AsyncGenerator[Change, None]:
-    """Inserts and updates of events and profiles, from ``resume_after`` on (or from
-    now). The stream is open when this returns: nothing written after is missed."""
+    """Inserts of events, and writes and deletes of profiles (a deleted one without its
+    document), from ``resume_after`` on (or from now). The stream is open when this
+    returns: nothing written after is missed."""
     pipeline: list[Document] = [
         {"$match": {"$or": WATCHED}},
         # what the feed reads is the document as it is now; a profile's fold (the tallies

@@ -317,6 +317,30 @@ def test_a_change_of_her_profile_leaves_the_proof_the_agent_is_reading(
     expect(proof).to_contain_text("seen together in Login on Mobile app")
 
 
+def test_a_customer_erased_while_open_leaves_the_screen_at_once(
+    page: Page, service: Service
+) -> None:
+    """Bo asks to be forgotten while an agent has him open: the erasure ends the
+    screen's subscription, and the screen says he was erased instead of showing his
+    data until someone clicks."""
+    visit = event(
+        "form_submitted",
+        "WEB",
+        [("email", "bo.lindqvist@example.se")],
+        at="2026-03-02T11:00:00Z",
+        message_id="web-bo-1",
+        traits={"firstName": "Bo"},
+    )
+    [bo] = graphql(service.client, "Track", events=[visit])["track"]["results"]
+    page.goto("/?type=email&value=bo.lindqvist@example.se")
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Bo", exact=True)).to_be_visible()
+    expect(page.locator("#live")).to_have_text("live")
+    graphql(service.client, "ErasePerson", id=bo["personId"], reason="asked to be forgotten")
+    expect(page.get_by_role("heading", name="Customer erased")).to_be_visible()
+    expect(page.get_by_text("bo.lindqvist@example.se")).to_have_count(0)
+
+
 def test_the_agent_records_the_customers_answer_to_an_offer(page: Page, service: Service) -> None:
     page.goto("/?type=email&value=ana.silva@example.com")
     sign_in(page)

@@ -180,6 +180,17 @@ def test_the_profile_is_sent_again_when_it_changes(service: Service) -> None:
         assert profile["metrics"]["purchases"]["revenue"] == 64.0
 
 
+def test_the_profile_subscription_ends_when_the_person_is_erased(service: Service) -> None:
+    """Karin is erased while a screen follows her: the subscription is completed, so
+    the screen knows to let go of what it shows of her."""
+    karin = track(service, "erased-1", ("email", "karin.dahl@example.no"))
+    with signed_in(service, ADMIN_KEY) as socket:
+        subscribe(socket, "PersonChanged", personId=karin)
+        assert receive(socket)["payload"]["data"]["personChanged"]["id"] == karin
+        graphql(service.client, "ErasePerson", id=karin, reason="asked to be forgotten")
+        assert receive(socket) == {"id": "1", "type": "complete"}
+
+
 def test_a_revoked_key_cannot_open_a_socket(service: Service) -> None:
     made = graphql(service.client, "CreateApiKey", name="leaver", scopes=["PROFILES_READ"])
     graphql(service.client, "RevokeApiKey", id=made["createApiKey"]["id"])

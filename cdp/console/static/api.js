@@ -86,15 +86,22 @@ export function liveClient(onState) {
     },
   });
   return {
-    subscribe(query, variables, onData, onError) {
-      return client.subscribe(
+    /** Subscribe; ``onEnd`` is called when the service ends the subscription (not when
+     * the returned stop is called). */
+    subscribe(query, variables, onData, onError, onEnd = () => {}) {
+      let stopped = false;
+      const stop = client.subscribe(
         { query, variables },
         {
           next: (answer) => (answer.errors ? onError(answered(answer.errors[0])) : onData(answer.data)),
           error: (problem) => onError(new ApiError(problem?.reason || problem?.message || "The live connection failed.")),
-          complete: () => {},
+          complete: () => stopped || onEnd(),
         },
       );
+      return () => {
+        stopped = true;
+        stop();
+      };
     },
     dispose: () => client.dispose(),
   };

@@ -76,6 +76,7 @@ class CustomerScreen {
     this.following = []; // the live subscriptions' stops
     this.synced = false; // following, and what landed before read (goLive)
     this.said = new Map(); // offer id: what recording the customer's answer said
+    this.closed = false;
     this.retryIn = FIRST_RETRY_MS;
     this.resuming = null;
     this.stops = [() => this.unfollow(), () => clearTimeout(this.resuming)];
@@ -126,7 +127,15 @@ class CustomerScreen {
     this.goLive();
   }
 
+  /** Erased while open: nothing of them stays on the screen. */
+  gone() {
+    this.close();
+    this.main.innerHTML = `<section class="notice" role="alert"><h1>Customer erased</h1><p>Person ${esc(this.id)} was erased while this screen was open: nothing of them is kept.</p></section>`;
+  }
+
   close() {
+    if (this.closed) return;
+    this.closed = true; // a read still under way draws nothing: the screen may be another's now
     this.stops.forEach((stop) => stop());
     this.live?.dispose();
   }
@@ -261,7 +270,9 @@ class CustomerScreen {
   async loadTimeline(fresh) {
     this.loading = true;
     try {
-      const page = (await gql(TIMELINE, { ...this.variables(), after: fresh ? null : this.after })).person.timeline;
+      const person = (await gql(TIMELINE, { ...this.variables(), after: fresh ? null : this.after })).person;
+      if (this.closed || !person) return;
+      const page = person.timeline;
       const list = this.main.querySelector("#events");
       const rows = page.edges.map((edge) => eventRow(edge.node)).join("");
       if (fresh) list.innerHTML = rows || `<li class="muted">No events match these filters.</li>`;
@@ -328,7 +339,8 @@ class CustomerScreen {
     };
     this.following = [
       this.live.subscribe(EVENTS, { personId: this.id }, heard(async (data) => this.arrived(data.personEvents)), failed),
-      this.live.subscribe(CHANGED, { personId: this.id }, heard(profileSent), failed),
+      // the service ends it when the person is erased (or the error above ended it)
+      this.live.subscribe(CHANGED, { personId: this.id }, heard(profileSent), failed, () => ended || this.changed()),
     ];
   }
 
@@ -355,7 +367,7 @@ class CustomerScreen {
    * when that is) shows with the profile change it caused. */
   async newest() {
     const person = (await gql(TIMELINE, this.variables())).person;
-    if (!person) return; // erased: the profile's read says so (onGone)
+    if (this.closed || !person) return; // erased: the profile's read says so (gone)
     const page = person.timeline;
     [...page.edges].reverse().forEach((edge) => this.arrived(edge.node));
     this.total = page.totalCount;
@@ -374,8 +386,9 @@ class CustomerScreen {
   async changed() {
     try {
       const person = (await gql(PROFILE, { id: this.id })).person;
+      if (this.closed) return;
       if (person) this.render(person);
-      else this.onGone?.();
+      else this.gone();
     } catch (error) {
       this.problem(error);
     }
@@ -407,6 +420,7 @@ class CustomerScreen {
   }
 
   problem(error) {
+    if (this.closed) return;
     const result = this.main.querySelector("#action-result") ?? this.main;
     result.insertAdjacentHTML("afterbegin", `<p class="error" role="alert">${esc(error.message)}</p>`);
     if (error instanceof ApiError && error.signedOut) this.onGone?.();
