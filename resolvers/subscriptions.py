@@ -80,7 +80,7 @@ def _fresh(info: Info) -> None:
 class Subscription:
     @strawberry.subscription(
         description="Every new event of this person (and of anyone merged into them while "
-        "subscribed) as it lands, written by any instance."
+        "subscribed) as it lands, written by any instance. Ends when the person is erased."
     )
     async def person_events(
         self, info: Info, person_id: strawberry.ID
@@ -102,10 +102,14 @@ class Subscription:
 
 
 async def _events(info: Info, person_id: str) -> AsyncGenerator[Event, None]:
-    async with _following(info, person_id) as (_, follower):
+    async with _following(info, person_id) as (profile, follower):
         while True:
-            change = await _next_change(info, follower, "events")
-            if change.document is not None:
+            change = await follower.next()
+            if change.collection == "persons":
+                if change.id == profile.id and change.document is None:
+                    return  # erased: no event of theirs will come
+            elif change.document is not None:
+                _fresh(info)
                 yield Event.from_document(change.document)
 
 
