@@ -54,6 +54,24 @@ def subscribe(socket: ClientConnection, name: str, **variables: Any) -> None:
     socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": body}))
 
 
+def followed(socket: ClientConnection, person: str) -> None:
+    """Subscribe to the person's events (operation "1"), then to her profile ("2"), and
+    wait for the profile's first message: the protocol acknowledges no subscribe, and
+    that message says the service follows her (the events' subscription, taken up
+    first, follows her by then)."""
+    subscribe(socket, "PersonEvents", personId=person)
+    profile = {"query": operation("PersonChanged"), "variables": {"personId": person}}
+    socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": profile}))
+    assert receive(socket)["id"] == "2"
+
+
+def receive_events(socket: ClientConnection) -> dict[str, Any]:
+    """The next message of the events' subscription, past the profile's."""
+    while (message := receive(socket))["id"] != "1":
+        pass
+    return message
+
+
 def track(service: Service, message_id: str, *identifiers: tuple[str, str], **extra: Any) -> str:
     sent = {
         "messageId": message_id,
@@ -126,10 +144,10 @@ def test_an_agent_sees_each_new_event_of_the_customer_as_it_lands(service: Servi
         service, "live-1", ("email", "sofia.reyes@example.es"), ("phone", "+34 612 48 27 91")
     )
     with signed_in(service, key_with(service, "PROFILES_READ")) as socket:
-        subscribe(socket, "PersonEvents", personId=sofia)
+        followed(socket, sofia)
         stranger = track(service, "live-2", ("cookie_id", "ck-other"))  # someone else
         track(service, "live-3", ("phone", "+34612482791"), type="call", channel="PHONE")
-        call = receive(socket)
+        call = receive_events(socket)
         assert call["type"] == "next"
         event = call["payload"]["data"]["personEvents"]
         assert (event["id"], event["type"], event["channel"]) == ("live-3", "call", "PHONE")
@@ -138,7 +156,7 @@ def test_an_agent_sees_each_new_event_of_the_customer_as_it_lands(service: Servi
         assert cookie != sofia
         track(service, "live-5", ("cookie_id", "ck-sofia"), ("email", "sofia.reyes@example.es"))
         track(service, "live-6", ("cookie_id", "ck-sofia"), type="product_view")
-        seen = [receive(socket)["payload"]["data"]["personEvents"]["id"] for _ in range(2)]
+        seen = [receive_events(socket)["payload"]["data"]["personEvents"]["id"] for _ in range(2)]
         assert seen == ["live-5", "live-6"]  # never live-2 or live-4 (not hers then)
     assert stranger != sofia
 
@@ -185,12 +203,7 @@ def test_both_subscriptions_end_when_the_person_is_erased(service: Service) -> N
     the screen knows to let go of what it shows of her, and holds nothing open."""
     karin = track(service, "erased-1", ("email", "karin.dahl@example.no"))
     with signed_in(service, ADMIN_KEY) as socket:
-        subscribe(socket, "PersonEvents", personId=karin)
-        # her profile's subscription, sent after: its first message says the service
-        # follows her (the events', taken up first, follow her by then)
-        profile = {"query": operation("PersonChanged"), "variables": {"personId": karin}}
-        socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": profile}))
-        assert receive(socket)["payload"]["data"]["personChanged"]["id"] == karin
+        followed(socket, karin)
         graphql(service.client, "ErasePerson", id=karin, reason="asked to be forgotten")
         ended = [receive(socket), receive(socket)]
     assert sorted(ended, key=lambda m: m["id"]) == [
