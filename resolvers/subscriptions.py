@@ -1,5 +1,6 @@
-"""Live updates over WebSocket (``graphql-transport-ws``): a person's new events and
-their profile after each change, fed by the instance's one change stream
+"""Live updates over WebSocket (``graphql-transport-ws``): a person's new events, and
+their profile as it is and after each change, until they are erased; fed by the
+instance's one change stream
 (:mod:`cdp.live`). The key is checked in ``connection_init`` and every subscription is
 checked against its scopes like any query; masking applies to what it sends."""
 
