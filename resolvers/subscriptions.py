@@ -42,11 +42,17 @@ async def _following(info: Info, person_id: str) -> AsyncIterator[tuple[Profile,
         yield profile, follower
 
 
-async def _next_change(info: Info, follower: Follower, collection: str) -> Change:
-    """The next change of ``collection`` about the family; the message it leads to is
-    read with fresh loaders (a subscription lives as long as its connection)."""
+async def _next_change(
+    info: Info, follower: Follower, collection: str, person_id: str
+) -> Change | None:
+    """The next change of ``collection`` about the family, or None once ``person_id``
+    is erased (their profile deleted: nothing more of theirs will come); the message it
+    leads to is read with fresh loaders (a subscription lives as long as its
+    connection)."""
     while True:
         change = await follower.next()
+        if change.collection == "persons" and change.id == person_id and change.document is None:
+            return None
         if change.collection == collection:
             _fresh(info)
             return change
@@ -104,13 +110,8 @@ class Subscription:
 
 async def _events(info: Info, person_id: str) -> AsyncGenerator[Event, None]:
     async with _following(info, person_id) as (profile, follower):
-        while True:
-            change = await follower.next()
-            if change.collection == "persons":
-                if change.id == profile.id and change.document is None:
-                    return  # erased: no event of theirs will come
-            elif change.document is not None:
-                _fresh(info)
+        while (change := await _next_change(info, follower, "events", profile.id)) is not None:
+            if change.document is not None:
                 yield Event.from_document(change.document)
 
 
@@ -124,7 +125,8 @@ async def _profiles(info: Info, person_id: str) -> AsyncGenerator[Person, None]:
         current = await find_person(stores, profile.id)  # read once changes are followed
         while current is not None:
             yield Person(profile=current)
-            await _next_change(info, follower, "persons")
+            if await _next_change(info, follower, "persons", profile.id) is None:
+                return  # erased
             await asyncio.sleep(SETTLE_SECONDS)
             follower.skip_waiting()  # a burst of writes: the read below holds them all
             current = await find_person(stores, profile.id)
