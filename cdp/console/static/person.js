@@ -267,19 +267,31 @@ class CustomerScreen {
     return !(f.until && event.timestamp > `${f.until}T23:59:59.999`);
   }
 
+  /** A page of the timeline with the filters set, after ``after`` (null: the first);
+   * null when the screen closed meanwhile or the person is gone (the profile's read
+   * says so: :meth:`gone`). */
+  async readPage(after) {
+    const person = (await gql(TIMELINE, { ...this.variables(), after })).person;
+    return this.closed || !person ? null : person.timeline;
+  }
+
+  /** The number of events the filters match, as known now. */
+  count(total) {
+    this.total = total;
+    this.main.querySelector("#count").textContent = `${total} events`;
+  }
+
   async loadTimeline(fresh) {
     this.loading = true;
     try {
-      const person = (await gql(TIMELINE, { ...this.variables(), after: fresh ? null : this.after })).person;
-      if (this.closed || !person) return;
-      const page = person.timeline;
+      const page = await this.readPage(fresh ? null : this.after);
+      if (!page) return;
       const list = this.main.querySelector("#events");
       const rows = page.edges.map((edge) => eventRow(edge.node)).join("");
       if (fresh) list.innerHTML = rows || `<li class="muted">No events match these filters.</li>`;
       else list.insertAdjacentHTML("beforeend", rows);
       this.after = page.pageInfo.endCursor;
-      this.total = page.totalCount;
-      this.main.querySelector("#count").textContent = `${page.totalCount} events`;
+      this.count(page.totalCount);
       this.main.querySelector("#older").hidden = !page.pageInfo.hasNextPage;
     } finally {
       this.loading = false;
@@ -366,12 +378,10 @@ class CustomerScreen {
    * top: an event that landed before its own subscription was following (nothing says
    * when that is) shows with the profile change it caused. */
   async newest() {
-    const person = (await gql(TIMELINE, this.variables())).person;
-    if (this.closed || !person) return; // erased: the profile's read says so (gone)
-    const page = person.timeline;
+    const page = await this.readPage(null);
+    if (!page) return;
     [...page.edges].reverse().forEach((edge) => this.arrived(edge.node));
-    this.total = page.totalCount;
-    this.main.querySelector("#count").textContent = `${page.totalCount} events`;
+    this.count(page.totalCount);
   }
 
   arrived(event) {
@@ -379,8 +389,7 @@ class CustomerScreen {
     const list = this.main.querySelector("#events");
     list.querySelector("li.muted")?.remove();
     list.insertAdjacentHTML("afterbegin", eventRow(event, true));
-    this.total = (this.total ?? 0) + 1;
-    this.main.querySelector("#count").textContent = `${this.total} events`;
+    this.count((this.total ?? 0) + 1);
   }
 
   async changed() {
