@@ -49,9 +49,16 @@ def receive(socket: ClientConnection) -> dict[str, Any]:
 
 
 def subscribe(socket: ClientConnection, name: str, **variables: Any) -> None:
+    """Once signed in, the first subscription: operation "1"."""
     assert receive(socket)["type"] == "connection_ack"
+    also_subscribe(socket, "1", name, **variables)
+
+
+def also_subscribe(
+    socket: ClientConnection, operation_id: str, name: str, **variables: Any
+) -> None:
     body = {"query": operation(name), "variables": variables}
-    socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": body}))
+    socket.send(json.dumps({"id": operation_id, "type": "subscribe", "payload": body}))
 
 
 def followed(socket: ClientConnection, person: str) -> None:
@@ -60,8 +67,7 @@ def followed(socket: ClientConnection, person: str) -> None:
     that message says the service follows her (the events' subscription, taken up
     first, follows her by then)."""
     subscribe(socket, "PersonEvents", personId=person)
-    profile = {"query": operation("PersonChanged"), "variables": {"personId": person}}
-    socket.send(json.dumps({"id": "2", "type": "subscribe", "payload": profile}))
+    also_subscribe(socket, "2", "PersonChanged", personId=person)
     assert receive(socket)["id"] == "2"
 
 
